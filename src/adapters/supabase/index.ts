@@ -1,0 +1,44 @@
+import { createClient } from "@supabase/supabase-js";
+
+/** An RPC failure: PostgREST's error code (or a transport failure) and the HTTP status it came with. */
+export class DatabaseError extends Error {
+  constructor(
+    readonly fn: string,
+    readonly code: string,
+    readonly status: number,
+    message: string,
+  ) {
+    super(`rpc ${fn} failed (${code}, HTTP ${status}): ${message}`);
+    this.name = "DatabaseError";
+  }
+}
+
+/**
+ * What the Worker needs from Postgres. All SQL lives in `migrations/` as functions; the Worker
+ * only ever calls them by name, through Supabase's PostgREST `rpc` endpoint.
+ */
+export interface DatabaseAdapter {
+  rpc<T>(fn: string, args?: Record<string, unknown>): Promise<T>;
+}
+
+export interface SupabaseOptions {
+  url: string;
+  serviceRoleKey: string;
+  timeoutMs: number;
+}
+
+export function createSupabaseAdapter({ url, serviceRoleKey, timeoutMs }: SupabaseOptions): DatabaseAdapter {
+  const client = createClient(url, serviceRoleKey, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+  });
+  return {
+    async rpc<T>(fn: string, args: Record<string, unknown> = {}) {
+      const { data, error, status } = await client.rpc(fn, args).abortSignal(AbortSignal.timeout(timeoutMs));
+      if (error) {
+        // postgrest-js reports an aborted or failed fetch as an error with status 0 or similar.
+        throw new DatabaseError(fn, error.code || "FETCH_ERROR", status, error.message);
+      }
+      return data as T;
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { type Config, ConfigError, loadConfig } from "./config";
+import type { AppBindings } from "./env";
+import { ApiError, PROBLEM_CONTENT_TYPE, problemBody } from "./errors";
+import { describeError, log } from "./lib/log";
+import { allowedMethods } from "./middleware/not-allowed";
+import { requestId } from "./middleware/request-id";
+import { requestLog } from "./middleware/request-log";
+import type { RouteDoc } from "./openapi/registry";
+import { docsDocs, docsRoutes } from "./routes/docs";
+import { healthDocs, healthRoutes } from "./routes/health";
+import { createServices, type Services, type ServicesFactory } from "./services";
+
+export interface AppOptions {
+  /** Builds the outside-world adapters; tests pass fakes or adapters pointed at local servers. */
+  services?: ServicesFactory;
+}
+
+/** Routes that must answer even when the configuration is broken. */
+const CONFIG_FREE_PATHS = new Set(["/health", "/openapi.json", "/docs"]);
+
+/** Builds the whole API. Production (`src/index.ts`) and every test use this same factory. */
+export function newApp({ services: buildServices = createServices }: AppOptions = {}) {
+  const app = new Hono<AppBindings>();
+  // Services are built once per configuration, i.e. once per isolate.
+  const servicesByConfig = new WeakMap<Config, Services>();
+
+  app.use(requestId());
+  app.use(requestLog());
+  app.use(async (c, next) => {
+    let config: Config;
+    try {
+      config = loadConfig(c.env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      if (CONFIG_FREE_PATHS.has(c.req.path)) return next();
+      log("error", "configuration invalid", {
+        request_id: c.var.requestId,
+        problems: error.problems.join("; "),
+      });
+      // Setting names (never values) are shown on the operator's readiness probe only.
+      throw new ApiError("SERVICE_MISCONFIGURED", "The service is not configured correctly.", {
+        extensions: c.req.path === "/health/ready" ? { problems: error.problems } : {},
+      });
+    }
+    let services = servicesByConfig.get(config);
+    if (!services) {
+      services = buildServices(config);
+      servicesByConfig.set(config, services);
+    }
+    c.set("config", config);
+    c.set("services", services);
+    return bodyLimit({
+      maxSize: config.MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(
+          "PAYLOAD_TOO_LARGE",
+          `Request bodies are limited to ${config.MAX_BODY_BYTES} bytes.`,
+        );
+      },
+    })(c, next);
+  });
+
+  const routeDocs: RouteDoc[] = [...healthDocs, ...docsDocs];
+  app.route("/", healthRoutes);
+  app.route("/", docsRoutes(routeDocs));
+
+  app.notFound((c) => {
+    const allow = allowedMethods(app, c.req.path);
+    if (allow.length > 0) {
+      throw new ApiError(
+        "METHOD_NOT_ALLOWED",
+        `${c.req.method} is not allowed here; use ${allow.join(", ")}.`,
+        {
+          headers: { Allow: allow.join(", ") },
+        },
+      );
+    }
+    throw new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
+  });
+
+  app.onError((error, c) => {
+    const apiError = toApiError(error);
+    if (apiError.status >= 500) {
+      log("error", "request failed", {
+        request_id: c.var.requestId,
+        code: apiError.code,
+        error: describeError(apiError.cause ?? error),
+      });
+    }
+    const response = new Response(
+      JSON.stringify(problemBody(apiError, c.var.requestId ?? "unknown", c.req.path)),
+      {
+        status: apiError.status,
+        headers: { "Content-Type": PROBLEM_CONTENT_TYPE, ...apiError.headers },
+      },
+    );
+    return response;
+  });
+
+  return app;
+}
+
+/** Anything thrown becomes an ApiError; unknown errors become a bare 500 with no internal detail. */
+function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof HTTPException) {
+    // Hono's validator throws this for a body that is not JSON.
+    if (error.status === 400) return new ApiError("MALFORMED_JSON", "The request body is not valid JSON.");
+    if (error.status === 413) return new ApiError("PAYLOAD_TOO_LARGE");
+    if (error.status === 415) return new ApiError("UNSUPPORTED_MEDIA_TYPE");
+  }
+  return new ApiError(
+    "INTERNAL",
+    "Something went wrong on our side; quote the request id when reporting it.",
+    {
+      cause: error,
+    },
+  );
+}
+
+export type App = ReturnType<typeof newApp>;

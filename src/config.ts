@@ -1,0 +1,113 @@
+import { z } from "zod";
+import type { Env } from "./env";
+
+/** One rate-limit tier: `limit` requests per sliding window of `windowSeconds`. */
+const tierSchema = z.object({
+  limit: z.number().int().positive(),
+  windowSeconds: z.number().int().positive(),
+});
+
+/** Defaults from the original design: free 5 per 10 s, pro 100 per 10 s. */
+export const DEFAULT_RATE_LIMIT_TIERS = {
+  free: { limit: 5, windowSeconds: 10 },
+  pro: { limit: 100, windowSeconds: 10 },
+} as const satisfies Record<string, z.infer<typeof tierSchema>>;
+
+const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
+const secret = z.string().trim().min(1, "must not be empty");
+
+/** A JSON-encoded setting, parsed and then checked with `schema`. */
+function jsonSetting<T extends z.ZodType>(schema: T) {
+  return z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be valid JSON" });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}
+
+const integerSetting = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const configSchema = z.object({
+  UPSTASH_REDIS_REST_URL: httpUrl,
+  UPSTASH_REDIS_REST_TOKEN: secret,
+  SUPABASE_URL: httpUrl,
+  SUPABASE_SERVICE_ROLE_KEY: secret,
+  STRIPE_SECRET_KEY: secret,
+  STRIPE_WEBHOOK_SECRET: secret.optional(),
+  STRIPE_API_BASE: httpUrl.optional(),
+  STRIPE_METER_EVENT_NAME: z
+    .string()
+    .regex(/^[a-z0-9_]{1,100}$/, "must be 1-100 characters of a-z, 0-9 and _")
+    .default("api_validation"),
+  JWT_PRIVATE_JWK: jsonSetting(z.record(z.string(), z.unknown())).optional(),
+  JWT_PUBLIC_JWKS: jsonSetting(
+    z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }),
+  ).optional(),
+  JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  ADMIN_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
+  RATE_LIMIT_TIERS: jsonSetting(z.record(z.string(), tierSchema)).default(DEFAULT_RATE_LIMIT_TIERS),
+  SCHEMA_FETCH_ALLOWLIST: z
+    .string()
+    .default("")
+    .transform((list) =>
+      list
+        .split(",")
+        .map((host) => host.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  MAX_BODY_BYTES: integerSetting(1024, 10 * 1024 * 1024).default(1024 * 1024),
+  DEPENDENCY_TIMEOUT_MS: integerSetting(10, 30_000).default(1500),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Thrown when the environment is missing or has malformed settings; lists every problem at once. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join("; ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parse and check every setting; the error names each missing or malformed one (never its value). */
+export function parseConfig(env: Env): Config {
+  // Empty strings (an unset `[vars]` entry, `KEY=` in .dev.vars) mean "not set".
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
+  const result = configSchema.safeParse(present);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const name = issue.path.join(".") || "configuration";
+        return issue.code === "invalid_type" && issue.input === undefined
+          ? `${name} is missing`
+          : `${name} ${issue.message}`;
+      }),
+    );
+  }
+  return result.data;
+}
+
+const cache = new WeakMap<object, Config | ConfigError>();
+
+/** `parseConfig`, once per isolate: Workers hand every request the same `env` object. */
+export function loadConfig(env: Env): Config {
+  let entry = cache.get(env);
+  if (!entry) {
+    try {
+      entry = parseConfig(env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      entry = error;
+    }
+    cache.set(env, entry);
+  }
+  if (entry instanceof ConfigError) throw entry;
+  return entry;
+}

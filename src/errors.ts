@@ -1,0 +1,62 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/**
+ * Every error the API can answer with: a stable machine `code`, its HTTP status and a title.
+ * Clients branch on `code`; titles and details are for humans.
+ */
+export const ERROR_CODES = {
+  BAD_REQUEST: { status: 400, title: "Bad request" },
+  MALFORMED_JSON: { status: 400, title: "Malformed JSON body" },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type" },
+  NOT_FOUND: { status: 404, title: "Not found" },
+  METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed" },
+  PAYLOAD_TOO_LARGE: { status: 413, title: "Payload too large" },
+  DEPENDENCY_UNAVAILABLE: { status: 503, title: "A dependency is unavailable" },
+  SERVICE_MISCONFIGURED: { status: 503, title: "Service misconfigured" },
+  INTERNAL: { status: 500, title: "Internal error" },
+} as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The one error type handlers throw; `onError` turns it into an RFC 9457 problem+json body. */
+export class ApiError extends Error {
+  readonly status: ContentfulStatusCode;
+
+  constructor(
+    readonly code: ErrorCode,
+    /** Safe to show to the client: never an internal message, stack or secret. */
+    readonly detail?: string,
+    options: {
+      /** Extra RFC 9457 members, e.g. `errors` for validation problems. */
+      extensions?: Record<string, unknown>;
+      headers?: Record<string, string>;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(detail ?? ERROR_CODES[code].title, { cause: options.cause });
+    this.name = "ApiError";
+    this.status = ERROR_CODES[code].status;
+    this.extensions = options.extensions;
+    this.headers = options.headers;
+  }
+
+  readonly extensions?: Record<string, unknown>;
+  readonly headers?: Record<string, string>;
+}
+
+export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+
+/** An RFC 9457 body: `type`, `title`, `status`, `detail`, `instance`, plus `code` and `request_id`. */
+export function problemBody(error: ApiError, requestId: string, instance: string): Record<string, unknown> {
+  return {
+    // A relative reference to the error's entry on this API's own /docs page.
+    type: `/docs#error-${error.code.toLowerCase()}`,
+    title: ERROR_CODES[error.code].title,
+    status: error.status,
+    ...(error.detail ? { detail: error.detail } : {}),
+    instance,
+    code: error.code,
+    request_id: requestId,
+    ...error.extensions,
+  };
+}

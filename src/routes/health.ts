@@ -1,0 +1,73 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppBindings } from "../env";
+import { ApiError } from "../errors";
+import { describeError, log } from "../lib/log";
+import { withTimeout } from "../lib/timeout";
+import { problemSchema, type RouteDoc } from "../openapi/registry";
+
+const liveSchema = z.object({ status: z.literal("ok") });
+const checkSchema = z.object({ ok: z.boolean(), latency_ms: z.number(), error: z.string().optional() });
+const readySchema = z.object({ status: z.literal("ready"), checks: z.record(z.string(), checkSchema) });
+
+/** Readiness checks get a short budget of their own: a probe must answer fast even when a dependency hangs. */
+const READINESS_TIMEOUT_MS = 1000;
+
+type Check = z.infer<typeof checkSchema>;
+
+async function timedCheck(name: string, probe: (signal: AbortSignal) => Promise<unknown>): Promise<Check> {
+  const started = performance.now();
+  try {
+    await withTimeout(name, READINESS_TIMEOUT_MS, probe);
+    return { ok: true, latency_ms: Math.round(performance.now() - started) };
+  } catch (error) {
+    // The reason goes to the log; the probe's answer only says which dependency failed and how.
+    log("warn", "readiness check failed", { dependency: name, error: describeError(error) });
+    const reason =
+      error instanceof Error && error.name === "TimeoutError" ? "timeout" : "unreachable or failing";
+    return { ok: false, latency_ms: Math.round(performance.now() - started), error: reason };
+  }
+}
+
+export const healthRoutes = new Hono<AppBindings>()
+  .get("/health", (c) => c.json({ status: "ok" as const }))
+  .get("/health/ready", async (c) => {
+    const { redis, db } = c.var.services;
+    const [redisCheck, postgresCheck] = await Promise.all([
+      timedCheck("redis", () => redis.ping()),
+      timedCheck("postgres", () => db.rpc("health_check")),
+    ]);
+    const checks = { redis: redisCheck, postgres: postgresCheck };
+    const failing = Object.entries(checks)
+      .filter(([, check]) => !check.ok)
+      .map(([name]) => name);
+    if (failing.length > 0) {
+      throw new ApiError("DEPENDENCY_UNAVAILABLE", `Not ready: ${failing.join(", ")} unavailable`, {
+        extensions: { failing, checks },
+        headers: { "Retry-After": "5" },
+      });
+    }
+    return c.json({ status: "ready" as const, checks });
+  });
+
+export const healthDocs: RouteDoc[] = [
+  {
+    method: "get",
+    path: "/health",
+    summary: "Liveness",
+    description: "Answers 200 while the Worker runs; checks nothing else.",
+    tags: ["Operations"],
+    responses: { 200: { description: "The Worker is running", schema: liveSchema } },
+  },
+  {
+    method: "get",
+    path: "/health/ready",
+    summary: "Readiness",
+    description: `Checks Redis and Postgres, each within ${READINESS_TIMEOUT_MS} ms. 503 names the failing dependency.`,
+    tags: ["Operations"],
+    responses: {
+      200: { description: "Every dependency answered", schema: readySchema },
+      503: { description: "A dependency (or the configuration) is failing", schema: problemSchema },
+    },
+  },
+];
