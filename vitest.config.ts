@@ -1,7 +1,14 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
-// Projects: "unit" (Node: pure logic beside the code, the local bridges and fakes),
-// "worker" (the app inside workerd), "e2e" (the built Worker under wrangler dev).
+/**
+ * Test projects, all run by `npm test`:
+ * - unit: Node; pure logic beside the code, plus the local bridges and fakes against real servers.
+ * - integration: Node; the app factory against real Redis, Postgres and the Stripe fake.
+ * - worker: the Worker inside workerd (vitest pool); note this pool allows eval, production does not.
+ * - e2e: the built Worker under `wrangler dev` (real workerd, eval forbidden) against the local stack.
+ * Every suite starts and stops its own servers on free ports.
+ */
 export default defineConfig({
   test: {
     projects: [
@@ -9,9 +16,50 @@ export default defineConfig({
         test: {
           name: "unit",
           environment: "node",
-          include: ["src/**/*.test.ts", "test/unit/**/*.test.ts", "test/bridges/**/*.test.ts", "test/fakes/**/*.test.ts"],
+          include: [
+            "src/**/*.test.ts",
+            "test/unit/**/*.test.ts",
+            "test/bridges/**/*.test.ts",
+            "test/fakes/**/*.test.ts",
+          ],
           testTimeout: 20_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          environment: "node",
+          include: ["test/integration/**/*.test.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 90_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            main: "./src/index.ts",
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: inject("workerVars") },
+          })),
+        ],
+        test: {
+          name: "worker",
+          include: ["test/worker/**/*.test.ts"],
+          globalSetup: ["test/support/worker-global-setup.ts"],
+          testTimeout: 20_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          environment: "node",
+          include: ["test/e2e/**/*.test.ts"],
+          // Each file runs its own wrangler dev (a workerd process): one at a time on two cores.
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
         },
       },
     ],

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type ErrorHandler, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { type Config, ConfigError, loadConfig } from "./config";
@@ -81,27 +81,26 @@ export function newApp({ services: buildServices = createServices }: AppOptions 
     throw new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
   });
 
-  app.onError((error, c) => {
-    const apiError = toApiError(error);
-    if (apiError.status >= 500) {
-      log("error", "request failed", {
-        request_id: c.var.requestId,
-        code: apiError.code,
-        error: describeError(apiError.cause ?? error),
-      });
-    }
-    const response = new Response(
-      JSON.stringify(problemBody(apiError, c.var.requestId ?? "unknown", c.req.path)),
-      {
-        status: apiError.status,
-        headers: { "Content-Type": PROBLEM_CONTENT_TYPE, ...apiError.headers },
-      },
-    );
-    return response;
-  });
+  app.onError(renderError);
 
   return app;
 }
+
+/** The one error handler: every error leaves as RFC 9457 problem+json with a code and the request id. */
+export const renderError: ErrorHandler<AppBindings> = (error, c) => {
+  const apiError = toApiError(error);
+  if (apiError.status >= 500) {
+    log("error", "request failed", {
+      request_id: c.var.requestId,
+      code: apiError.code,
+      error: describeError(apiError.cause ?? error),
+    });
+  }
+  return new Response(JSON.stringify(problemBody(apiError, c.var.requestId ?? "unknown", c.req.path)), {
+    status: apiError.status,
+    headers: { "Content-Type": PROBLEM_CONTENT_TYPE, ...apiError.headers },
+  });
+};
 
 /** Anything thrown becomes an ApiError; unknown errors become a bare 500 with no internal detail. */
 function toApiError(error: unknown): ApiError {

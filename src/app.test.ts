@@ -1,0 +1,210 @@
+import { Hono } from "hono";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { z } from "zod";
+import { newApp, renderError } from "./app";
+import type { AppBindings, Env } from "./env";
+import { jsonBody, requireJson } from "./lib/json-body";
+import { requestId } from "./middleware/request-id";
+import type { Services } from "./services";
+
+const env: Env = {
+  UPSTASH_REDIS_REST_URL: "https://redis.example",
+  UPSTASH_REDIS_REST_TOKEN: "redis-token-value",
+  SUPABASE_URL: "https://db.example",
+  SUPABASE_SERVICE_ROLE_KEY: "service-role-secret-value",
+  STRIPE_SECRET_KEY: "sk_test_secret_value",
+  MAX_BODY_BYTES: "2048",
+};
+
+function fakeServices(
+  overrides: { redisPing?: () => Promise<void>; rpc?: () => Promise<unknown> } = {},
+): Services {
+  return {
+    redis: { ping: overrides.redisPing ?? (async () => {}) },
+    db: { rpc: (overrides.rpc ?? (async () => ({ ok: true }))) as Services["db"]["rpc"] },
+    stripe: { client: {} as Services["stripe"]["client"], reportMeterEvent: async () => {} },
+  };
+}
+
+const appWith = (services = fakeServices()) => newApp({ services: () => services });
+
+async function problem(response: Response) {
+  expect(response.headers.get("Content-Type")).toBe("application/problem+json");
+  const body = (await response.json()) as Record<string, unknown>;
+  expect(body.request_id).toBe(response.headers.get("X-Request-Id"));
+  expect(body.status).toBe(response.status);
+  expect(JSON.stringify(body)).not.toMatch(/at .+\.(ts|js):\d+|stack/i);
+  return body;
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("request ids", () => {
+  it("generates one when absent and echoes an acceptable one", async () => {
+    const app = appWith();
+    const generated = await app.request("/health", {}, env);
+    expect(generated.headers.get("X-Request-Id")).toMatch(/^req_[0-9a-f]{32}$/);
+    const echoed = await app.request("/health", { headers: { "X-Request-Id": "client-id.42" } }, env);
+    expect(echoed.headers.get("X-Request-Id")).toBe("client-id.42");
+  });
+
+  it("replaces an id that is unsafe to log or echo", async () => {
+    const response = await appWith().request(
+      "/health",
+      { headers: { "X-Request-Id": "a\u00e9<script>" } },
+      env,
+    );
+    expect(response.headers.get("X-Request-Id")).toMatch(/^req_/);
+  });
+});
+
+describe("errors are problem+json", () => {
+  it("404 for an unknown route", async () => {
+    const response = await appWith().request("/nowhere", {}, env);
+    expect(response.status).toBe(404);
+    expect(await problem(response)).toMatchObject({
+      code: "NOT_FOUND",
+      instance: "/nowhere",
+      title: "Not found",
+    });
+  });
+
+  it("405 with Allow for a known path and the wrong method", async () => {
+    const response = await appWith().request("/health", { method: "DELETE" }, env);
+    expect(response.status).toBe(405);
+    expect(response.headers.get("Allow")).toBe("GET, HEAD");
+    expect(await problem(response)).toMatchObject({ code: "METHOD_NOT_ALLOWED" });
+  });
+
+  it("413 when the body exceeds MAX_BODY_BYTES", async () => {
+    const response = await appWith().request("/health", { method: "POST", body: "x".repeat(4096) }, env);
+    expect(response.status).toBe(413);
+    expect(await problem(response)).toMatchObject({ code: "PAYLOAD_TOO_LARGE" });
+  });
+
+  it("an unexpected exception is a bare 500: logged with the request id, never echoed", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const app = new Hono<AppBindings>()
+      .use(requestId())
+      .get("/boom", () => {
+        throw new Error("connection string postgres://user:hunter2@db");
+      })
+      .onError(renderError);
+    const response = await app.request("/boom", { headers: { "X-Request-Id": "req_test" } });
+    expect(response.status).toBe(500);
+    const body = await problem(response);
+    expect(body.code).toBe("INTERNAL");
+    expect(JSON.stringify(body)).not.toContain("hunter2");
+    expect(logged.mock.calls.flat().join(" ")).toContain('"request_id":"req_test"');
+  });
+
+  it("a misconfigured Worker answers 503 without naming settings, except on the readiness probe", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const app = appWith();
+    const broken: Env = { SUPABASE_URL: "https://db.example" };
+    expect((await app.request("/health", {}, broken)).status).toBe(200);
+    const api = await app.request("/v1/anything", {}, broken);
+    expect(api.status).toBe(503);
+    expect(JSON.stringify(await problem(api))).not.toContain("UPSTASH");
+    const ready = await app.request("/health/ready", {}, broken);
+    const body = await problem(ready);
+    expect(body.code).toBe("SERVICE_MISCONFIGURED");
+    expect(body.problems).toContain("UPSTASH_REDIS_REST_URL is missing");
+  });
+});
+
+describe("JSON bodies", () => {
+  const app = new Hono<AppBindings>()
+    .use(requestId())
+    .post("/echo", requireJson, jsonBody(z.object({ name: z.string(), tags: z.array(z.string()) })), (c) =>
+      c.json(c.req.valid("json")),
+    )
+    .onError(renderError);
+  const post = (body: string, type = "application/json") =>
+    app.request("/echo", { method: "POST", body, headers: { "Content-Type": type } });
+
+  it("passes a valid body through", async () => {
+    const response = await post('{"name":"a","tags":["x"]}');
+    expect(await response.json()).toEqual({ name: "a", tags: ["x"] });
+  });
+
+  it("400 MALFORMED_JSON for a body that is not JSON", async () => {
+    const response = await post('{"name": "a",');
+    expect(response.status).toBe(400);
+    expect(await problem(response)).toMatchObject({ code: "MALFORMED_JSON" });
+  });
+
+  it("400 BAD_REQUEST with a pointer per problem", async () => {
+    const response = await post('{"name": 1, "tags": ["ok", 2]}');
+    expect(response.status).toBe(400);
+    const body = await problem(response);
+    expect(body.code).toBe("BAD_REQUEST");
+    expect(body.errors).toEqual([
+      { pointer: "/name", detail: expect.any(String) },
+      { pointer: "/tags/1", detail: expect.any(String) },
+    ]);
+  });
+
+  it("415 for a non-JSON content type", async () => {
+    const response = await post("name=a", "application/x-www-form-urlencoded");
+    expect(response.status).toBe(415);
+    expect(await problem(response)).toMatchObject({ code: "UNSUPPORTED_MEDIA_TYPE" });
+  });
+});
+
+describe("health", () => {
+  it("readiness is 200 with per-dependency checks when both answer", async () => {
+    const response = await appWith().request("/health/ready", {}, env);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      status: "ready",
+      checks: { redis: { ok: true }, postgres: { ok: true } },
+    });
+  });
+
+  it("readiness is 503 naming the failing dependency, including a hanging one", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const services = fakeServices({ redisPing: () => new Promise(() => {}) });
+    const started = Date.now();
+    const response = await appWith(services).request("/health/ready", {}, env);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(response.status).toBe(503);
+    const body = await problem(response);
+    expect(body).toMatchObject({ code: "DEPENDENCY_UNAVAILABLE", failing: ["redis"] });
+    expect(body.detail).toBe("Not ready: redis unavailable");
+  });
+});
+
+describe("request log", () => {
+  it("writes one JSON line per request with route, status and latency, and no secrets", async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: string) => lines.push(line));
+    vi.spyOn(console, "warn").mockImplementation((line: string) => lines.push(line));
+    await appWith().request("/health", { headers: { Authorization: "Bearer sk_live_should_not_log" } }, env);
+    await appWith().request("/missing", {}, env);
+    expect(lines).toHaveLength(2);
+    const [first, second] = lines.map((line) => JSON.parse(line));
+    expect(first).toMatchObject({ msg: "request", method: "GET", route: "/health", status: 200 });
+    expect(typeof first.latency_ms).toBe("number");
+    expect(first.request_id).toMatch(/^req_/);
+    expect(second).toMatchObject({ status: 404, path: "/missing", level: "warn" });
+    expect(lines.join("\n")).not.toContain("sk_live_should_not_log");
+  });
+});
+
+describe("OpenAPI and docs", () => {
+  it("serves an OpenAPI 3.1 document listing the routes, and an HTML page", async () => {
+    const app = appWith();
+    const document = (await (await app.request("/openapi.json", {}, env)).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
+    expect(document.openapi).toBe("3.1.0");
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(["/health", "/health/ready"]));
+    const page = await app.request("/docs", {}, env);
+    expect(page.headers.get("Content-Type")).toMatch(/text\/html/);
+    const html = await page.text();
+    expect(html).toContain("/health/ready");
+    expect(html).toContain('id="error-not_found"');
+  });
+});

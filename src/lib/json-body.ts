@@ -1,0 +1,39 @@
+import { zValidator } from "@hono/zod-validator";
+import { createMiddleware } from "hono/factory";
+import type { z } from "zod";
+import { ApiError } from "../errors";
+
+/** JSON Pointer (RFC 6901) of a zod issue path, e.g. `/items/0/name`. */
+export function toJsonPointer(path: PropertyKey[]): string {
+  return path.map((key) => `/${String(key).replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
+}
+
+/**
+ * Validates a JSON request body with zod; put `requireJson` before it. A body that is not JSON becomes MALFORMED_JSON (via
+ * onError); one that does not match becomes BAD_REQUEST listing each problem with its pointer.
+ */
+export const jsonBody = <T extends z.ZodType>(schema: T) =>
+  zValidator("json", schema, (result) => {
+    if (!result.success) {
+      throw new ApiError("BAD_REQUEST", "The request body does not match the expected shape.", {
+        extensions: {
+          errors: result.error.issues.map((issue) => ({
+            pointer: toJsonPointer(issue.path),
+            detail: issue.message,
+          })),
+        },
+      });
+    }
+  });
+
+/** Rejects a body sent with a non-JSON Content-Type (415) instead of silently validating `{}`. */
+export const requireJson = createMiddleware(async (c, next) => {
+  const type = c.req.header("Content-Type") ?? "";
+  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
+    throw new ApiError(
+      "UNSUPPORTED_MEDIA_TYPE",
+      "Send the body as JSON with Content-Type: application/json.",
+    );
+  }
+  await next();
+});

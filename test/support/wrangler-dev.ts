@@ -1,0 +1,130 @@
+/**
+ * Runs the real Worker under `wrangler dev` (workerd, where eval is forbidden as in production),
+ * fully offline, on a free port. Used by the end-to-end suite and by `npm run dev`.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { freePort } from "./ports";
+
+export interface WorkerProcess {
+  url: string;
+  port: number;
+  /** Everything the process printed, for assertions on logs and for debugging failures. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface WranglerDevOptions {
+  /** Worker configuration (secrets included); written to a private temp env file, never to argv. */
+  vars: Record<string, string>;
+  port?: number;
+  /** Forward the Worker's output to this process's stdout as it comes (for `npm run dev`). */
+  echo?: boolean;
+  readyTimeoutMs?: number;
+  /** Enables `/__scheduled` so tests can fire the cron handler. */
+  testScheduled?: boolean;
+}
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+/** Environment that keeps wrangler off the network. */
+export const OFFLINE_ENV = {
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  NO_UPDATE_NOTIFIER: "1",
+};
+
+function envFileText(vars: Record<string, string>): string {
+  return Object.entries(vars)
+    .map(([key, value]) => `${key}=${JSON.stringify(value)}`)
+    .join("\n");
+}
+
+export async function startWranglerDev(options: WranglerDevOptions): Promise<WorkerProcess> {
+  const port = options.port ?? (await freePort());
+  const inspectorPort = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), "schema-meter-worker-"));
+  const envFile = join(dir, "worker.env");
+  await writeFile(envFile, envFileText(options.vars), { mode: 0o600 });
+  await chmod(envFile, 0o600);
+
+  const args = [
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspectorPort),
+    "--env-file",
+    envFile,
+    "--persist-to",
+    join(dir, "state"),
+    "--show-interactive-dev-session=false",
+    ...(options.testScheduled ? ["--test-scheduled"] : []),
+  ];
+  const child = spawn(join(ROOT, "node_modules/.bin/wrangler"), args, {
+    cwd: ROOT,
+    env: { ...process.env, ...OFFLINE_ENV, FORCE_COLOR: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let output = "";
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.length > 2_000_000) output = output.slice(-1_000_000);
+    if (options.echo) process.stdout.write(chunk);
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    await killGroup(child);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitForHealth(url, child, options.readyTimeoutMs ?? 60_000, () => output);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, port, output: () => output, stop };
+}
+
+async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number, output: () => string) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}:\n${output()}`);
+    try {
+      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((done) => setTimeout(done, 200));
+  }
+  throw new Error(`wrangler dev was not ready within ${timeoutMs} ms:\n${output()}`);
+}
+
+/** wrangler starts workerd as a child: stop the whole process group so nothing is left behind. */
+async function killGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((done) => child.once("exit", () => done()));
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, 5000);
+  await exited;
+  clearTimeout(timer);
+}
