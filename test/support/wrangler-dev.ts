@@ -36,9 +36,17 @@ export const OFFLINE_ENV = {
   NO_UPDATE_NOTIFIER: "1",
 };
 
+/**
+ * dotenv syntax: single-quoted values are taken literally (JSON settings keep their quotes);
+ * backticks for the rare value that contains a single quote.
+ */
 function envFileText(vars: Record<string, string>): string {
   return Object.entries(vars)
-    .map(([key, value]) => `${key}=${JSON.stringify(value)}`)
+    .map(([key, value]) => {
+      if (!value.includes("'") && !value.includes("\n")) return `${key}='${value}'`;
+      if (!value.includes("`")) return `${key}=\`${value}\``;
+      throw new Error(`${key}: a value with both ' and \` cannot be written to an env file`);
+    })
     .join("\n");
 }
 

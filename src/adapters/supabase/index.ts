@@ -27,9 +27,24 @@ export interface SupabaseOptions {
   timeoutMs: number;
 }
 
+type RealtimeTransport = NonNullable<
+  NonNullable<Parameters<typeof createClient>[2]>["realtime"]
+>["transport"];
+
+/**
+ * The Worker never subscribes to realtime, but supabase-js builds its realtime client eagerly and
+ * throws on runtimes without a global WebSocket (Node 20, where the integration tests run).
+ */
+class RealtimeNotUsed {
+  constructor() {
+    throw new Error("realtime is not used by this service");
+  }
+}
+
 export function createSupabaseAdapter({ url, serviceRoleKey, timeoutMs }: SupabaseOptions): DatabaseAdapter {
   const client = createClient(url, serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    realtime: { transport: RealtimeNotUsed as unknown as RealtimeTransport },
   });
   return {
     async rpc<T>(fn: string, args: Record<string, unknown> = {}) {

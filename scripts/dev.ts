@@ -1,0 +1,123 @@
+/**
+ * `npm run dev`: the API on http://127.0.0.1:8787 (PORT overrides) with no cloud accounts.
+ *
+ * Uses REDIS_URL / DATABASE_URL when set, else finds or starts local servers; applies the
+ * migrations; keeps generated secrets in .local/dev-secrets.json (git-ignored); passes any
+ * configuration name set in this environment through to the Worker over the local defaults;
+ * runs the real Worker under `wrangler dev`, offline.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import pg from "pg";
+import { generateLocalSecrets, type LocalSecrets } from "../test/support/local-secrets";
+import { type LocalStack, redactUrl, startLocalStack, type WorkerVars } from "../test/support/local-stack";
+import { findOrStartPostgres } from "../test/support/postgres";
+import { startWranglerDev, type WorkerProcess } from "../test/support/wrangler-dev";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const SECRETS_FILE = resolve(ROOT, ".local/dev-secrets.json");
+const DEV_DATABASE = "schema_meter_dev";
+
+/** Every configuration name the Worker reads (see src/env.ts); set ones override local defaults. */
+const CONFIG_NAMES: (keyof WorkerVars)[] = [
+  "UPSTASH_REDIS_REST_URL",
+  "UPSTASH_REDIS_REST_TOKEN",
+  "SUPABASE_URL",
+  "SUPABASE_SERVICE_ROLE_KEY",
+  "STRIPE_SECRET_KEY",
+  "STRIPE_WEBHOOK_SECRET",
+  "STRIPE_API_BASE",
+  "STRIPE_METER_EVENT_NAME",
+  "JWT_PRIVATE_JWK",
+  "JWT_PUBLIC_JWKS",
+  "JWT_SECRET",
+  "ADMIN_TOKEN",
+  "RATE_LIMIT_TIERS",
+  "SCHEMA_FETCH_ALLOWLIST",
+  "MAX_BODY_BYTES",
+  "DEPENDENCY_TIMEOUT_MS",
+  "LOG_LEVEL",
+];
+
+async function loadOrCreateSecrets(): Promise<LocalSecrets> {
+  if (existsSync(SECRETS_FILE)) return JSON.parse(await readFile(SECRETS_FILE, "utf8")) as LocalSecrets;
+  const secrets = await generateLocalSecrets();
+  await mkdir(resolve(ROOT, ".local"), { recursive: true });
+  await writeFile(SECRETS_FILE, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  return secrets;
+}
+
+/** The dev database lives on across runs; created on first use. */
+async function devDatabaseUrl(): Promise<string> {
+  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  const server = await findOrStartPostgres();
+  const admin = new pg.Client({ connectionString: server.adminUrl });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query("select 1 from pg_database where datname = $1", [DEV_DATABASE]);
+    if (!rowCount) await admin.query(`create database ${DEV_DATABASE}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(server.adminUrl);
+  url.pathname = `/${DEV_DATABASE}`;
+  return url.toString();
+}
+
+function configOverrides(): Partial<WorkerVars> {
+  return Object.fromEntries(
+    CONFIG_NAMES.filter((name) => process.env[name]).map((name) => [name, process.env[name]]),
+  );
+}
+
+async function main() {
+  const started = performance.now();
+  const say = (line: string) => console.log(`[dev] ${line}`);
+  let stack: LocalStack | undefined;
+  let worker: WorkerProcess | undefined;
+  const shutdown = async (code: number) => {
+    await worker?.stop();
+    await stack?.stop();
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void shutdown(0));
+  process.on("SIGTERM", () => void shutdown(0));
+
+  try {
+    const secrets = await loadOrCreateSecrets();
+    stack = await startLocalStack({
+      redis: "shared",
+      databaseUrl: await devDatabaseUrl(),
+      secrets,
+      log: say,
+    });
+    const overrides = configOverrides();
+    if (Object.keys(overrides).length > 0) say(`from your environment: ${Object.keys(overrides).join(", ")}`);
+    const port = Number(process.env.PORT ?? 8787);
+    worker = await startWranglerDev({ vars: { ...stack.vars, ...overrides }, port, echo: false });
+    say(`fake Stripe: ${stack.stripe.url}   database: ${redactUrl(stack.databaseUrl)}`);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    console.log(`\nReady in ${seconds}s: ${worker.url}   (Ctrl-C stops everything)\n`);
+    console.log(`  curl -s ${worker.url}/health/ready\n  open ${worker.url}/docs\n`);
+    forwardWorkerLogs(worker);
+  } catch (error) {
+    console.error(`[dev] could not start: ${error instanceof Error ? error.message : String(error)}`);
+    await shutdown(1);
+  }
+}
+
+/** Quiet by default: only the Worker's own JSON log lines and errors reach the terminal. */
+function forwardWorkerLogs(worker: WorkerProcess) {
+  let seen = worker.output().length;
+  setInterval(() => {
+    const output = worker.output();
+    const fresh = output.slice(seen);
+    seen = output.length;
+    for (const line of fresh.split("\n")) {
+      if (line.startsWith("{") || /error|✘/i.test(line)) console.log(line);
+    }
+  }, 250);
+}
+
+await main();
