@@ -11,6 +11,8 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
+    // Worker logs (one JSON line per request) are shown for failing tests only.
+    silent: "passed-only",
     projects: [
       {
         test: {

@@ -11,7 +11,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import pg from "pg";
 import { generateLocalSecrets, type LocalSecrets } from "../test/support/local-secrets";
-import { type LocalStack, redactUrl, startLocalStack, type WorkerVars } from "../test/support/local-stack";
+import { type LocalStack, startLocalStack, type WorkerVars } from "../test/support/local-stack";
 import { findOrStartPostgres } from "../test/support/postgres";
 import { startWranglerDev, type WorkerProcess } from "../test/support/wrangler-dev";
 
@@ -96,7 +96,7 @@ async function main() {
     if (Object.keys(overrides).length > 0) say(`from your environment: ${Object.keys(overrides).join(", ")}`);
     const port = Number(process.env.PORT ?? 8787);
     worker = await startWranglerDev({ vars: { ...stack.vars, ...overrides }, port, echo: false });
-    say(`fake Stripe: ${stack.stripe.url}   database: ${redactUrl(stack.databaseUrl)}`);
+    say(`fake Stripe: ${stack.stripe.url}`);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     console.log(`\nReady in ${seconds}s: ${worker.url}   (Ctrl-C stops everything)\n`);
     console.log(`  curl -s ${worker.url}/health/ready\n  open ${worker.url}/docs\n`);
