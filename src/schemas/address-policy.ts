@@ -1,0 +1,115 @@
+/**
+ * Which URLs schema fetching may reach. Refuses private, loopback, link-local, carrier-grade NAT,
+ * multicast, reserved and cloud-metadata addresses, internal host names, plain http and URL
+ * credentials, unless the host (or host:port) is on SCHEMA_FETCH_ALLOWLIST.
+ *
+ * Host names are judged by name: a Worker cannot resolve DNS itself. On Cloudflare's network a
+ * Worker's fetch cannot reach private networks anyway, which covers public names that resolve to
+ * private addresses (DNS rebinding); these checks are what stand in front of metadata endpoints
+ * and loopback everywhere else, `wrangler dev` included.
+ */
+
+export type UrlRefusal =
+  | "invalid_url"
+  | "scheme_not_allowed"
+  | "credentials_in_url"
+  | "private_address"
+  | "internal_host";
+
+const INTERNAL_SUFFIXES = [".localhost", ".local", ".internal", ".lan", ".home.arpa", ".intranet", ".corp"];
+const INTERNAL_NAMES = new Set(["localhost", "metadata", "metadata.google.internal", "instance-data"]);
+
+function ipv4Bytes(host: string): number[] | undefined {
+  const parts = host.split(".");
+  if (parts.length !== 4 || !parts.every((part) => /^\d{1,3}$/.test(part))) return undefined;
+  const bytes = parts.map(Number);
+  return bytes.every((byte) => byte <= 255) ? bytes : undefined;
+}
+
+function isPrivateIpv4([a = 0, b = 0, c = 0]: number[]): boolean {
+  return (
+    a === 0 || // "this network"
+    a === 10 ||
+    (a === 100 && b >= 64 && b <= 127) || // carrier-grade NAT
+    a === 127 ||
+    (a === 169 && b === 254) || // link-local, cloud metadata (169.254.169.254)
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 0 && c === 0) || // IETF protocol assignments
+    (a === 192 && b === 0 && c === 2) || // documentation
+    (a === 192 && b === 168) ||
+    (a === 198 && (b === 18 || b === 19)) || // benchmarking
+    (a === 198 && b === 51 && c === 100) ||
+    (a === 203 && b === 0 && c === 113) ||
+    a >= 224 // multicast, reserved, broadcast
+  );
+}
+
+/** 16 bytes of an IPv6 address as the URL parser prints it (compressed, lower case, no brackets). */
+function ipv6Bytes(host: string): number[] | undefined {
+  let text = host;
+  const tail: number[] = [];
+  const dotted = text.match(/^(.*:)(\d+\.\d+\.\d+\.\d+)$/);
+  if (dotted?.[1] && dotted[2]) {
+    const v4 = ipv4Bytes(dotted[2]);
+    if (!v4) return undefined;
+    text = `${dotted[1]}0:0`;
+    tail.push(...v4);
+  }
+  const halves = text.split("::");
+  if (halves.length > 2) return undefined;
+  const groups = (part: string | undefined) => (part ? part.split(":") : []);
+  const head = groups(halves[0]);
+  const rest = groups(halves[1]);
+  const missing = 8 - head.length - rest.length;
+  if (missing < 0 || (halves.length === 1 && missing !== 0)) return undefined;
+  const all = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill("0"), ...rest];
+  const bytes: number[] = [];
+  for (const group of all) {
+    if (!/^[0-9a-f]{1,4}$/.test(group)) return undefined;
+    const value = Number.parseInt(group, 16);
+    bytes.push(value >> 8, value & 0xff);
+  }
+  if (tail.length) bytes.splice(12, 4, ...tail);
+  return bytes.length === 16 ? bytes : undefined;
+}
+
+function isPrivateIpv6(bytes: number[]): boolean {
+  const [first = 0, second = 0] = bytes;
+  const zeroPrefix = (length: number) => bytes.slice(0, length).every((byte) => byte === 0);
+  if (zeroPrefix(15) && (bytes[15] === 0 || bytes[15] === 1)) return true; // :: and ::1
+  if (zeroPrefix(10) && bytes[10] === 0xff && bytes[11] === 0xff) return isPrivateIpv4(bytes.slice(12)); // v4-mapped
+  if (zeroPrefix(12)) return isPrivateIpv4(bytes.slice(12)); // v4-compatible (deprecated)
+  const nat64 = [0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0];
+  if (nat64.every((byte, i) => bytes[i] === byte)) return isPrivateIpv4(bytes.slice(12));
+  if ((first & 0xfe) === 0xfc) return true; // unique local fc00::/7 (AWS metadata fd00:ec2::254)
+  if (first === 0xfe && (second & 0xc0) === 0x80) return true; // link-local fe80::/10
+  if (first === 0xff) return true; // multicast
+  if (first === 0x20 && second === 0x01 && bytes[2] === 0x0d && bytes[3] === 0xb8) return true; // documentation
+  return false;
+}
+
+/** Whether `host` (as `URL.hostname` gives it) is an address or name that must not be fetched. */
+export function isInternalHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, "");
+  if (host.startsWith("[")) {
+    const bytes = ipv6Bytes(host.slice(1, -1));
+    return bytes === undefined || isPrivateIpv6(bytes);
+  }
+  const v4 = ipv4Bytes(host);
+  if (v4) return isPrivateIpv4(v4);
+  if (!host.includes(".")) return true; // single-label names resolve inside a network
+  return INTERNAL_NAMES.has(host) || INTERNAL_SUFFIXES.some((suffix) => host.endsWith(suffix));
+}
+
+/** Why `url` may not be fetched, or undefined when it may. */
+export function refuseUrl(url: URL, allowlist: readonly string[]): UrlRefusal | undefined {
+  const host = url.hostname.toLowerCase();
+  const allowed = allowlist.includes(host) || allowlist.includes(url.host.toLowerCase());
+  if (url.protocol !== "https:" && !(allowed && url.protocol === "http:")) return "scheme_not_allowed";
+  if (url.username || url.password) return "credentials_in_url";
+  if (allowed) return undefined;
+  if (isInternalHost(host)) {
+    return ipv4Bytes(host) || host.startsWith("[") ? "private_address" : "internal_host";
+  }
+  return undefined;
+}
