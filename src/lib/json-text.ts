@@ -1,0 +1,133 @@
+/** Where a JSON text stopped being valid: 1-based line and column, and the character offset. */
+export interface JsonSyntaxLocation {
+  line: number;
+  column: number;
+  offset: number;
+  message: string;
+}
+
+export type JsonTextResult = { ok: true; value: unknown } | { ok: false; error: JsonSyntaxLocation };
+
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const WHITESPACE = /[ \t\n\r]*/y;
+
+/** Offset just past the string starting at `start`, or the offset of its first invalid character. */
+function scanString(text: string, start: number): { end: number } | { error: number } {
+  for (let i = start + 1; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x22) return { end: i + 1 };
+    if (code < 0x20) return { error: i };
+    if (code === 0x5c) {
+      const next = text[i + 1];
+      if (next === "u") {
+        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) return { error: i };
+        i += 5;
+      } else if (next && '"\\/bfnrt'.includes(next)) i++;
+      else return { error: i };
+    }
+  }
+  return { error: text.length };
+}
+
+/**
+ * Offset of the first syntax error in `text` (JSON.parse only sometimes says, depending on the
+ * runtime). Iterative, so deeply nested input cannot overflow the stack.
+ */
+export function syntaxErrorOffset(text: string): number {
+  const containers: Array<"object" | "array"> = [];
+  let pos = 0;
+  let expecting: "value" | "key" | "after" = "value";
+  const skipWhitespace = () => {
+    WHITESPACE.lastIndex = pos;
+    WHITESPACE.test(text);
+    pos = WHITESPACE.lastIndex;
+  };
+  for (;;) {
+    skipWhitespace();
+    const char = text[pos];
+    if (expecting === "after") {
+      const top = containers.at(-1);
+      if (!top) return pos < text.length ? pos : -1;
+      if (char === ",") {
+        pos++;
+        expecting = top === "object" ? "key" : "value";
+      } else if ((top === "object" && char === "}") || (top === "array" && char === "]")) {
+        pos++;
+        containers.pop();
+      } else return pos;
+      continue;
+    }
+    if (expecting === "key") {
+      if (char !== '"') return pos;
+      const scanned = scanString(text, pos);
+      if ("error" in scanned) return scanned.error;
+      pos = scanned.end;
+      skipWhitespace();
+      if (text[pos] !== ":") return pos;
+      pos++;
+      expecting = "value";
+      continue;
+    }
+    if (char === "{" || char === "[") {
+      pos++;
+      skipWhitespace();
+      if (text[pos] === (char === "{" ? "}" : "]")) {
+        pos++;
+        expecting = "after";
+      } else {
+        containers.push(char === "{" ? "object" : "array");
+        expecting = char === "{" ? "key" : "value";
+      }
+      continue;
+    }
+    if (char === '"') {
+      const scanned = scanString(text, pos);
+      if ("error" in scanned) return scanned.error;
+      pos = scanned.end;
+    } else if (text.startsWith("true", pos) || text.startsWith("null", pos)) pos += 4;
+    else if (text.startsWith("false", pos)) pos += 5;
+    else {
+      NUMBER.lastIndex = pos;
+      if (!NUMBER.test(text)) return pos;
+      pos = NUMBER.lastIndex;
+    }
+    expecting = "after";
+  }
+}
+
+/** Parses JSON text, locating a syntax error by line and column. */
+export function parseJsonText(text: string): JsonTextResult {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    const found = syntaxErrorOffset(text);
+    const offset = found < 0 ? text.length : found;
+    const before = text.slice(0, offset);
+    const line = before.split("\n").length;
+    const column = offset - before.lastIndexOf("\n");
+    const message =
+      offset >= text.length
+        ? "unexpected end of JSON text"
+        : `unexpected character ${JSON.stringify(text[offset])}`;
+    return { ok: false, error: { line, column, offset, message } };
+  }
+}
+
+/**
+ * Nesting depth of a JSON value, counted without recursion (a hostile document cannot overflow
+ * the stack here), stopping as soon as `limit` is exceeded.
+ */
+export function exceedsDepth(value: unknown, limit: number): boolean {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (!item || item.value === null || typeof item.value !== "object") continue;
+    const depth = item.depth + 1;
+    if (depth > limit) return true;
+    const children = Array.isArray(item.value) ? item.value : Object.values(item.value);
+    for (const child of children) {
+      if (child !== null && typeof child === "object") stack.push({ value: child, depth });
+    }
+  }
+  return false;
+}
