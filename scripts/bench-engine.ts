@@ -1,0 +1,123 @@
+// Engine-only throughput on the mid-size document of ../shared/bench (order.schema.json), for our
+// eval-free engine next to @hyperjump/json-schema, @cfworker/json-schema and ajv (compiled, which
+// uses new Function and so cannot run on Workers), all in the same process.
+// Usage: tsx scripts/bench-engine.ts [--ms=2000] [--warmup=500] [--rounds=5]
+// Validators are measured round-robin (each gets ms/rounds per round) and the median round is
+// reported, so a change in machine load during the run skews every validator alike.
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Validator as CfValidator } from "@cfworker/json-schema";
+import { validate as hyperValidate, registerSchema } from "@hyperjump/json-schema/draft-2020-12";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
+import { compileSchema } from "../src/validation/index";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const benchDir = process.env.BENCH_DIR ?? resolve(repoRoot, "../shared/bench");
+const arg = (name: string, def: number): number => {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? Number(a.split("=")[1]) : def;
+};
+const windowMs = arg("ms", 2000);
+const warmupMs = arg("warmup", 500);
+const rounds = Math.max(1, arg("rounds", 5));
+
+const load = (f: string): any => JSON.parse(readFileSync(resolve(benchDir, f), "utf8"));
+const schema = load("order.schema.json");
+const validDoc = load("order.valid.json");
+const invalidDoc = load("order.invalid.json");
+
+type Fn = (doc: unknown) => boolean;
+
+function runFor(fn: Fn, doc: unknown, ms: number): number {
+  const start = performance.now();
+  const end = start + ms;
+  let n = 0;
+  while (performance.now() < end) {
+    for (let i = 0; i < 100; i++) fn(doc);
+    n += 100;
+  }
+  return n / ((performance.now() - start) / 1000);
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+};
+
+const ours = await compileSchema(schema);
+const oursFormats = await compileSchema(schema, { formatAssertion: true });
+
+const addFormats =
+  (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
+const ajv = new Ajv2020({ strict: false });
+(addFormats as unknown as (a: Ajv2020) => void)(ajv);
+const ajvValidate = ajv.compile(schema);
+const ajvNoFormats = new Ajv2020({ strict: false, validateFormats: false }).compile(schema);
+
+registerSchema(schema);
+const hyper = await hyperValidate(schema.$id);
+const cf = new CfValidator(schema, "2020-12", true);
+
+const candidates: Array<{ name: string; fn: Fn; expect: [boolean, boolean] }> = [
+  {
+    name: "schema-meter (flag)",
+    fn: (d) => ours.validate(d, { output: "flag" }).valid,
+    expect: [true, false],
+  },
+  {
+    name: "schema-meter (flag, formats asserted)",
+    fn: (d) => oursFormats.validate(d, { output: "flag" }).valid,
+    expect: [true, false],
+  },
+  {
+    name: "schema-meter (basic, all errors)",
+    fn: (d) => ours.validate(d, { output: "basic" }).valid,
+    expect: [true, false],
+  },
+  { name: "@hyperjump/json-schema (FLAG)", fn: (d) => hyper(d as never).valid, expect: [true, false] },
+  { name: "@cfworker/json-schema", fn: (d) => cf.validate(d).valid, expect: [true, false] },
+  { name: "ajv compiled (formats, needs eval)", fn: (d) => ajvValidate(d) as boolean, expect: [true, false] },
+  {
+    name: "ajv compiled (no formats, needs eval)",
+    fn: (d) => ajvNoFormats(d) as boolean,
+    expect: [true, false],
+  },
+];
+
+for (const c of candidates) {
+  const v = c.fn(validDoc);
+  const i = c.fn(invalidDoc);
+  if (v !== c.expect[0] || i !== c.expect[1]) {
+    console.warn(
+      `warning: ${c.name} says valid=${v} for order.valid.json and valid=${i} for order.invalid.json`,
+    );
+  }
+  runFor(c.fn, validDoc, warmupMs / 2);
+  runFor(c.fn, invalidDoc, warmupMs / 2);
+}
+const samples = candidates.map(() => ({ valid: [] as number[], invalid: [] as number[] }));
+const slice = windowMs / rounds;
+for (let r = 0; r < rounds; r++) {
+  candidates.forEach((c, k) => {
+    const s = samples[k] as { valid: number[]; invalid: number[] };
+    s.valid.push(runFor(c.fn, validDoc, slice));
+    s.invalid.push(runFor(c.fn, invalidDoc, slice));
+  });
+}
+const rows = candidates.map((c, k) => {
+  const s = samples[k] as { valid: number[]; invalid: number[] };
+  return { name: c.name, valid: median(s.valid), invalid: median(s.invalid) };
+});
+
+const base = rows[0] as { valid: number; invalid: number };
+const k = (n: number): string => `${(n / 1000).toFixed(1)}k`;
+console.log(
+  `Engine throughput, validations/s: median of ${rounds} interleaved rounds, ${windowMs} ms per validator and document, Node ${process.version}`,
+);
+console.log("| validator | order.valid.json | order.invalid.json | ours(flag)/this, valid |");
+console.log("|---|---:|---:|---:|");
+for (const r of rows) {
+  console.log(`| ${r.name} | ${k(r.valid)} | ${k(r.invalid)} | ${(base.valid / r.valid).toFixed(2)}x |`);
+}

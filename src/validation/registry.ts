@@ -1,0 +1,343 @@
+import { SchemaError } from "./errors";
+import { isObject, type JsonObject } from "./json";
+import { draft04 } from "./metaschemas/draft-04";
+import { draft06 } from "./metaschemas/draft-06";
+import { draft07 } from "./metaschemas/draft-07";
+import { draft2019_09 } from "./metaschemas/draft-2019-09";
+import { draft2020_12 } from "./metaschemas/draft-2020-12";
+import { escapePointerToken, resolveUri, splitFragment } from "./uri";
+
+/** A JSON Schema dialect version. */
+export type Draft = 4 | 6 | 7 | 2019 | 2020;
+
+/** Which vocabularies are active for a schema resource (2019-09 and later; all on for older drafts). */
+export interface Vocabularies {
+  applicator: boolean;
+  unevaluated: boolean;
+  validation: boolean;
+  format: boolean;
+  formatAssertion: boolean;
+  content: boolean;
+  metaData: boolean;
+}
+
+/** A dialect: the draft plus its vocabularies and the metaschema that describes it. */
+export interface Dialect {
+  draft: Draft;
+  vocab: Vocabularies;
+  metaschema: string;
+}
+
+const ALL_VOCABS: Vocabularies = {
+  applicator: true,
+  unevaluated: true,
+  validation: true,
+  format: true,
+  formatAssertion: false,
+  content: true,
+  metaData: true,
+};
+
+/** Canonical metaschema URIs of the supported drafts. */
+export const DRAFT_URIS: Record<Draft, string> = {
+  4: "http://json-schema.org/draft-04/schema",
+  6: "http://json-schema.org/draft-06/schema",
+  7: "http://json-schema.org/draft-07/schema",
+  2019: "https://json-schema.org/draft/2019-09/schema",
+  2020: "https://json-schema.org/draft/2020-12/schema",
+};
+
+const KNOWN_DIALECTS = new Map<string, Draft>(
+  (Object.entries(DRAFT_URIS) as Array<[string, string]>).map(([d, u]) => [u, Number(d) as Draft]),
+);
+
+/** Every bundled metaschema document, by URI. */
+export const BUNDLED: ReadonlyMap<string, unknown> = new Map<string, unknown>(
+  Object.entries({ ...draft04, ...draft06, ...draft07, ...draft2019_09, ...draft2020_12 }),
+);
+
+/** Strips an empty fragment: `http://x/schema#` and `http://x/schema` name the same resource. */
+export function normalizeId(uri: string): string {
+  return uri.endsWith("#") ? uri.slice(0, -1) : uri;
+}
+
+/** The known draft for a `$schema` URI, or undefined. */
+export function knownDraft(uri: string): Draft | undefined {
+  return KNOWN_DIALECTS.get(normalizeId(uri));
+}
+
+/** The standard dialect of a draft. */
+export function standardDialect(draft: Draft): Dialect {
+  return { draft, vocab: ALL_VOCABS, metaschema: DRAFT_URIS[draft] };
+}
+
+/** A JSON document holding schemas (the root schema, a remote, a bundled metaschema). */
+export interface SchemaDoc {
+  readonly id: number;
+  readonly root: unknown;
+  /** Resource of every scanned subschema, by JSON Pointer from the document root. */
+  readonly resAt: Map<string, Resource>;
+}
+
+/** A schema resource: a subschema with its own base URI (`$id`, or a document root). */
+export interface Resource {
+  readonly uri: string;
+  readonly doc: SchemaDoc;
+  /** JSON Pointer of the resource root within its document. */
+  readonly ptr: string;
+  readonly dialect: Dialect;
+  /** `$dynamicAnchor` names (2020-12) to document pointers. */
+  readonly dynamicAnchors: Map<string, string>;
+  /** `$recursiveAnchor: true` at the resource root (2019-09). */
+  recursiveAnchor: boolean;
+}
+
+/** A located subschema. */
+export interface SchemaTarget {
+  readonly doc: SchemaDoc;
+  readonly ptr: string;
+  readonly schema: unknown;
+  readonly res: Resource;
+}
+
+const OBJECT_OF_SCHEMAS = ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
+const SINGLE_SCHEMA = [
+  "additionalProperties",
+  "additionalItems",
+  "unevaluatedProperties",
+  "unevaluatedItems",
+  "contains",
+  "propertyNames",
+  "not",
+  "if",
+  "then",
+  "else",
+  "contentSchema",
+];
+const ARRAY_OF_SCHEMAS = ["allOf", "anyOf", "oneOf", "prefixItems"];
+
+/** Resolves a JSON Pointer (already percent-decoded) within a value. */
+export function walkPointer(root: unknown, pointer: string): { value: unknown; found: boolean } {
+  if (pointer === "") return { value: root, found: true };
+  if (!pointer.startsWith("/")) return { value: undefined, found: false };
+  let cur: unknown = root;
+  for (const raw of pointer.slice(1).split("/")) {
+    const tok = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (Array.isArray(cur)) {
+      if (!/^(0|[1-9][0-9]*)$/.test(tok)) return { value: undefined, found: false };
+      cur = cur[Number(tok)];
+    } else if (isObject(cur) && Object.hasOwn(cur, tok)) {
+      cur = cur[tok];
+    } else return { value: undefined, found: false };
+    if (cur === undefined) return { value: undefined, found: false };
+  }
+  return { value: cur, found: true };
+}
+
+/**
+ * Every schema resource, anchor and reference of the documents loaded for one compilation.
+ * Loading is async (remote documents, custom metaschemas); everything after is synchronous.
+ */
+export class Registry {
+  readonly resources = new Map<string, Resource>();
+  readonly anchors = new Map<string, SchemaTarget>();
+  /** Absolute reference URIs (no fragment) seen while scanning. */
+  readonly refBases = new Set<string>();
+  /** Dialects of custom metaschemas, by URI. */
+  readonly dialects = new Map<string, Dialect>();
+  /** Why a remote document could not be fetched, by URI. */
+  readonly failures = new Map<string, string>();
+  hasDynamicRefs = false;
+  hasUnevaluated = false;
+  private nextDocId = 0;
+
+  /** Adds a document: registers its resources and anchors. */
+  addDocument(root: unknown, uri: string, dialect: Dialect): SchemaDoc {
+    const doc: SchemaDoc = { id: this.nextDocId++, root, resAt: new Map() };
+    const res: Resource = {
+      uri: normalizeId(splitFragment(uri)[0]),
+      doc,
+      ptr: "",
+      dialect,
+      dynamicAnchors: new Map(),
+      recursiveAnchor: false,
+    };
+    if (!this.resources.has(res.uri)) this.resources.set(res.uri, res);
+    this.scan(doc, root, "", res, true);
+    return doc;
+  }
+
+  private scan(doc: SchemaDoc, schema: unknown, ptr: string, parent: Resource, isDocRoot: boolean): void {
+    if (!isObject(schema)) {
+      doc.resAt.set(ptr, parent);
+      return;
+    }
+    let res = parent;
+    const draft = parent.dialect.draft;
+    const idValue = draft === 4 ? schema.id : schema.$id;
+    const legacyRef = draft <= 7 && typeof schema.$ref === "string";
+    if (typeof idValue === "string" && !legacyRef) {
+      const abs = resolveUri(parent.uri, idValue);
+      const [base, frag] = splitFragment(abs);
+      if (draft <= 7 && idValue.startsWith("#")) {
+        if (frag !== "" && !frag.startsWith("/")) {
+          this.anchors.set(`${parent.uri}#${frag}`, { doc, ptr, schema, res: parent });
+        }
+      } else if (base !== parent.uri || !isDocRoot) {
+        let dialect = parent.dialect;
+        if (typeof schema.$schema === "string") {
+          const d = knownDraft(schema.$schema);
+          dialect = d ? standardDialect(d) : (this.dialects.get(normalizeId(schema.$schema)) ?? dialect);
+        }
+        res = { uri: base, doc, ptr, dialect, dynamicAnchors: new Map(), recursiveAnchor: false };
+        if (!this.resources.has(base)) this.resources.set(base, res);
+        if (draft <= 7 && frag !== "" && !frag.startsWith("/")) {
+          this.anchors.set(`${base}#${frag}`, { doc, ptr, schema, res });
+        }
+      }
+    }
+    if (isDocRoot && res === parent) {
+      // the document root is a resource even without $id
+    }
+    doc.resAt.set(ptr, res);
+    const d = res.dialect.draft;
+    if (d >= 2019 && typeof schema.$anchor === "string") {
+      this.anchors.set(`${res.uri}#${schema.$anchor}`, { doc, ptr, schema, res });
+    }
+    if (d === 2020 && typeof schema.$dynamicAnchor === "string") {
+      const key = `${res.uri}#${schema.$dynamicAnchor}`;
+      if (!this.anchors.has(key)) this.anchors.set(key, { doc, ptr, schema, res });
+      if (!res.dynamicAnchors.has(schema.$dynamicAnchor)) res.dynamicAnchors.set(schema.$dynamicAnchor, ptr);
+    }
+    if (d === 2019 && schema.$recursiveAnchor === true && res.ptr === ptr) res.recursiveAnchor = true;
+    if (typeof schema.$ref === "string")
+      this.refBases.add(splitFragment(resolveUri(res.uri, schema.$ref))[0]);
+    if (d === 2020 && typeof schema.$dynamicRef === "string") {
+      this.hasDynamicRefs = true;
+      this.refBases.add(splitFragment(resolveUri(res.uri, schema.$dynamicRef))[0]);
+    }
+    if (d === 2019 && typeof schema.$recursiveRef === "string") this.hasDynamicRefs = true;
+    if (d >= 2019 && ("unevaluatedProperties" in schema || "unevaluatedItems" in schema))
+      this.hasUnevaluated = true;
+
+    const sub = (value: unknown, p: string): void => this.scan(doc, value, p, res, false);
+    for (const kw of OBJECT_OF_SCHEMAS) {
+      const v = schema[kw];
+      if (isObject(v)) for (const k of Object.keys(v)) sub(v[k], `${ptr}/${kw}/${escapePointerToken(k)}`);
+    }
+    if (isObject(schema.dependencies)) {
+      const deps = schema.dependencies;
+      for (const k of Object.keys(deps)) {
+        if (!Array.isArray(deps[k])) sub(deps[k], `${ptr}/dependencies/${escapePointerToken(k)}`);
+      }
+    }
+    for (const kw of SINGLE_SCHEMA) if (kw in schema) sub(schema[kw], `${ptr}/${kw}`);
+    for (const kw of ARRAY_OF_SCHEMAS) {
+      const v = schema[kw];
+      if (Array.isArray(v)) for (let i = 0; i < v.length; i++) sub(v[i], `${ptr}/${kw}/${i}`);
+    }
+    const items = schema.items;
+    if (Array.isArray(items)) for (let i = 0; i < items.length; i++) sub(items[i], `${ptr}/items/${i}`);
+    else if (items !== undefined) sub(items, `${ptr}/items`);
+  }
+
+  /** The resource that contains the subschema at `ptr` of `doc`. */
+  resourceAt(doc: SchemaDoc, ptr: string): Resource {
+    let p = ptr;
+    for (;;) {
+      const r = doc.resAt.get(p);
+      if (r) return r;
+      if (p === "") break;
+      p = p.slice(0, p.lastIndexOf("/"));
+    }
+    throw new SchemaError("unresolvable_ref", `no resource contains ${ptr}`);
+  }
+
+  /** Resolves an absolute URI (with optional fragment) to a subschema, or undefined. */
+  lookup(abs: string): SchemaTarget | undefined {
+    const [base, fragRaw] = splitFragment(abs);
+    let frag: string;
+    try {
+      frag = decodeURIComponent(fragRaw);
+    } catch {
+      return undefined;
+    }
+    if (frag === "" || frag.startsWith("/")) {
+      const res = this.resources.get(base);
+      if (!res) return undefined;
+      const resSchema = walkPointer(res.doc.root, res.ptr).value;
+      const w = walkPointer(resSchema, frag);
+      if (!w.found) return undefined;
+      const ptr = res.ptr + frag;
+      return { doc: res.doc, ptr, schema: w.value, res: this.resourceAt(res.doc, ptr) };
+    }
+    return this.anchors.get(`${base}#${frag}`);
+  }
+
+  /** The dialect a document's root declares with `$schema` (known or already loaded), or the default. */
+  dialectOf(root: unknown, fallback: Dialect): Dialect {
+    if (!isObject(root) || typeof root.$schema !== "string") return fallback;
+    const d = knownDraft(root.$schema);
+    if (d) return standardDialect(d);
+    return this.dialects.get(normalizeId(root.$schema)) ?? fallback;
+  }
+}
+
+const VOCAB_PREFIXES: Array<[string, Draft]> = [
+  ["https://json-schema.org/draft/2020-12/vocab/", 2020],
+  ["https://json-schema.org/draft/2019-09/vocab/", 2019],
+];
+
+/** Derives the dialect a custom metaschema defines, from its `$vocabulary` and `$schema`. */
+export function dialectFromMetaschema(uri: string, meta: JsonObject): Dialect {
+  let draft: Draft = 2020;
+  if (typeof meta.$schema === "string") draft = knownDraft(meta.$schema) ?? 2020;
+  const vocabDecl = meta.$vocabulary;
+  if (!isObject(vocabDecl) || draft < 2019) return { draft, vocab: ALL_VOCABS, metaschema: uri };
+  const vocab: Vocabularies = {
+    applicator: false,
+    unevaluated: false,
+    validation: false,
+    format: false,
+    formatAssertion: false,
+    content: false,
+    metaData: false,
+  };
+  for (const [v, required] of Object.entries(vocabDecl)) {
+    const prefix = VOCAB_PREFIXES.find(([p]) => v.startsWith(p));
+    const name = prefix ? v.slice(prefix[0].length) : undefined;
+    switch (name) {
+      case "core":
+        break;
+      case "applicator":
+        vocab.applicator = true;
+        if (prefix?.[1] === 2019) vocab.unevaluated = true;
+        break;
+      case "unevaluated":
+        vocab.unevaluated = true;
+        break;
+      case "validation":
+        vocab.validation = true;
+        break;
+      case "format":
+      case "format-annotation":
+        vocab.format = true;
+        break;
+      case "format-assertion":
+        vocab.format = true;
+        vocab.formatAssertion = true;
+        break;
+      case "content":
+        vocab.content = true;
+        break;
+      case "meta-data":
+        vocab.metaData = true;
+        break;
+      default:
+        if (required === true) {
+          throw new SchemaError("unsupported", `metaschema ${uri} requires unknown vocabulary ${v}`);
+        }
+    }
+  }
+  return { draft, vocab, metaschema: uri };
+}
