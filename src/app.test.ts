@@ -1,11 +1,14 @@
 import { Hono } from "hono";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
+import { createUnreachableRedisAdapter } from "./adapters/redis";
 import { newApp, renderError } from "./app";
 import type { AppBindings, Env } from "./env";
 import { jsonBody, requireJson } from "./lib/json-body";
 import { requestId } from "./middleware/request-id";
+import { createSchemaFetcher } from "./schemas/fetcher";
 import type { Services } from "./services";
+import { createValidationService, DEFAULT_VALIDATION_LIMITS } from "./validation/service";
 
 const env: Env = {
   UPSTASH_REDIS_REST_URL: "https://redis.example",
@@ -20,9 +23,14 @@ function fakeServices(
   overrides: { redisPing?: () => Promise<void>; rpc?: () => Promise<unknown> } = {},
 ): Services {
   return {
-    redis: { ping: overrides.redisPing ?? (async () => {}) },
+    redis: { ...createUnreachableRedisAdapter(), ping: overrides.redisPing ?? (async () => {}) },
     db: { rpc: (overrides.rpc ?? (async () => ({ ok: true }))) as Services["db"]["rpc"] },
     stripe: { client: {} as Services["stripe"]["client"], reportMeterEvent: async () => {} },
+    validation: createValidationService({
+      fetchSchema: createSchemaFetcher(),
+      limits: DEFAULT_VALIDATION_LIMITS,
+      cache: { maxEntries: 10, maxBytes: 1_000_000 },
+    }),
   };
 }
 

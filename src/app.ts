@@ -9,8 +9,13 @@ import { allowedMethods } from "./middleware/not-allowed";
 import { requestId } from "./middleware/request-id";
 import { requestLog } from "./middleware/request-log";
 import type { RouteDoc } from "./openapi/registry";
+import { accountDocs, accountRoutes } from "./routes/account";
 import { docsDocs, docsRoutes } from "./routes/docs";
 import { healthDocs, healthRoutes } from "./routes/health";
+import { jwksDocs, jwksRoutes } from "./routes/jwks";
+import { signupDocs, signupRoutes } from "./routes/signup";
+import { tokenDocs, tokenRoutes } from "./routes/token";
+import { validateDocs, validateRoutes } from "./routes/validate";
 import { createServices, type Services, type ServicesFactory } from "./services";
 
 export interface AppOptions {
@@ -63,8 +68,21 @@ export function newApp({ services: buildServices = createServices }: AppOptions 
     })(c, next);
   });
 
-  const routeDocs: RouteDoc[] = [...healthDocs, ...docsDocs];
+  const routeDocs: RouteDoc[] = [
+    ...healthDocs,
+    ...docsDocs,
+    ...signupDocs,
+    ...tokenDocs,
+    ...accountDocs,
+    ...jwksDocs,
+    ...validateDocs,
+  ];
   app.route("/", healthRoutes);
+  app.route("/", signupRoutes);
+  app.route("/", tokenRoutes);
+  app.route("/", accountRoutes);
+  app.route("/", jwksRoutes);
+  app.route("/", validateRoutes);
   app.route("/", docsRoutes(routeDocs));
 
   app.notFound((c) => {

@@ -61,7 +61,40 @@ const configSchema = z.object({
         .map((host) => host.trim().toLowerCase())
         .filter(Boolean),
     ),
+  /** Token algorithm, pinned (never read from a token): EdDSA when JWT_PUBLIC_JWKS is set, else HS256. */
+  JWT_ALGORITHM: z.enum(["EdDSA", "HS256"]).optional(),
+  /** Lifetime of tokens from POST /v1/token. Default 900 (15 min); at most 3600. */
+  TOKEN_TTL_SECONDS: integerSetting(60, 3600).default(900),
+  /** Budget of the one admission round trip to Redis; past it the fail-open/closed rule applies. Default 50. */
+  ADMISSION_TIMEOUT_MS: integerSetting(5, 1000).default(50),
+  /** Tiers refused (503) while Redis is unreachable; every other tier is served and billed later. Default "free". */
+  ADMISSION_FAIL_CLOSED_TIERS: z
+    .string()
+    .default("free")
+    .transform((list) =>
+      list
+        .split(",")
+        .map((tier) => tier.trim())
+        .filter(Boolean),
+    ),
+  /** POST /v1/signup per client IP. Default 5 per hour. */
+  SIGNUP_RATE_LIMIT: jsonSetting(tierSchema).default({ limit: 5, windowSeconds: 3600 }),
   MAX_BODY_BYTES: integerSetting(1024, 10 * 1024 * 1024).default(1024 * 1024),
+  /** Largest `json` document text in /v1/validate. Default 100 kB. */
+  MAX_DOCUMENT_BYTES: integerSetting(1, 10 * 1024 * 1024).default(100_000),
+  /** Largest inline schema (canonical JSON). Default 256 kB. */
+  MAX_SCHEMA_BYTES: integerSetting(1, 10 * 1024 * 1024).default(256_000),
+  /** Deepest document or schema nesting. Default 64. */
+  MAX_DEPTH: integerSetting(1, 1000).default(64),
+  /** Errors reported per document before `truncated`. Default 100. */
+  MAX_ERRORS: integerSetting(1, 10_000).default(100),
+  /** Schema evaluations per request: the CPU budget (Workers' clocks stand still while computing). Default 2,000,000. */
+  MAX_VALIDATION_STEPS: integerSetting(1000, 100_000_000).default(2_000_000),
+  /** Documents per /v1/validate/batch call. Default 100. */
+  MAX_BATCH_DOCUMENTS: integerSetting(1, 1000).default(100),
+  /** Compiled schemas cached per isolate, by count and approximate bytes. Defaults 500 and 32 MiB. */
+  SCHEMA_CACHE_ENTRIES: integerSetting(1, 100_000).default(500),
+  SCHEMA_CACHE_BYTES: integerSetting(1024, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
   DEPENDENCY_TIMEOUT_MS: integerSetting(10, 30_000).default(1500),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });

@@ -1,3 +1,5 @@
+import type { AdmittedRequest } from "./admission/admit";
+import type { AccessClaims } from "./auth/tokens";
 import type { Config } from "./config";
 import type { Services } from "./services";
 
@@ -20,7 +22,20 @@ export interface Env {
   ADMIN_TOKEN?: string;
   RATE_LIMIT_TIERS?: string;
   SCHEMA_FETCH_ALLOWLIST?: string;
+  JWT_ALGORITHM?: string;
+  TOKEN_TTL_SECONDS?: string;
+  ADMISSION_TIMEOUT_MS?: string;
+  ADMISSION_FAIL_CLOSED_TIERS?: string;
+  SIGNUP_RATE_LIMIT?: string;
   MAX_BODY_BYTES?: string;
+  MAX_DOCUMENT_BYTES?: string;
+  MAX_SCHEMA_BYTES?: string;
+  MAX_DEPTH?: string;
+  MAX_ERRORS?: string;
+  MAX_VALIDATION_STEPS?: string;
+  MAX_BATCH_DOCUMENTS?: string;
+  SCHEMA_CACHE_ENTRIES?: string;
+  SCHEMA_CACHE_BYTES?: string;
   DEPENDENCY_TIMEOUT_MS?: string;
   LOG_LEVEL?: string;
 }
@@ -32,6 +47,10 @@ export interface Variables {
   services: Services;
   /** The authenticated subject, once auth has run; logged with the request. */
   subject?: string;
+  /** The verified token's claims, on protected routes (set by `requireToken`). */
+  auth?: AccessClaims;
+  /** The admitted usage of this request (set by `admitUsage`). */
+  admission?: AdmittedRequest;
 }
 
 export interface AppBindings {

@@ -2,12 +2,16 @@ import { createRedisAdapter, type RedisAdapter } from "./adapters/redis";
 import { createStripeAdapter, type StripeAdapter } from "./adapters/stripe";
 import { createSupabaseAdapter, type DatabaseAdapter } from "./adapters/supabase";
 import type { Config } from "./config";
+import { createSchemaFetcher } from "./schemas/fetcher";
+import { createValidationService, type ValidationService } from "./validation/service";
 
 /** Every outside dependency, behind its interface; tests swap any of them through `newApp`. */
 export interface Services {
   redis: RedisAdapter;
   db: DatabaseAdapter;
   stripe: StripeAdapter;
+  /** Schema resolution, the compiled-schema cache and validation limits (per isolate). */
+  validation: ValidationService;
 }
 
 export type ServicesFactory = (config: Config) => Services;
@@ -18,6 +22,7 @@ export const createServices: ServicesFactory = (config) => ({
     url: config.UPSTASH_REDIS_REST_URL,
     token: config.UPSTASH_REDIS_REST_TOKEN,
     timeoutMs: config.DEPENDENCY_TIMEOUT_MS,
+    admissionTimeoutMs: config.ADMISSION_TIMEOUT_MS,
   }),
   db: createSupabaseAdapter({
     url: config.SUPABASE_URL,
@@ -28,5 +33,18 @@ export const createServices: ServicesFactory = (config) => ({
     secretKey: config.STRIPE_SECRET_KEY,
     apiBase: config.STRIPE_API_BASE,
     timeoutMs: Math.max(config.DEPENDENCY_TIMEOUT_MS, 5000),
+  }),
+  validation: createValidationService({
+    fetchSchema: createSchemaFetcher({ allowlist: config.SCHEMA_FETCH_ALLOWLIST }),
+    limits: {
+      maxDocumentBytes: config.MAX_DOCUMENT_BYTES,
+      maxSchemaBytes: config.MAX_SCHEMA_BYTES,
+      maxDepth: config.MAX_DEPTH,
+      maxErrors: config.MAX_ERRORS,
+      maxSteps: config.MAX_VALIDATION_STEPS,
+      maxBatchDocuments: config.MAX_BATCH_DOCUMENTS,
+      maxRemoteDocuments: 20,
+    },
+    cache: { maxEntries: config.SCHEMA_CACHE_ENTRIES, maxBytes: config.SCHEMA_CACHE_BYTES },
   }),
 });

@@ -1,0 +1,130 @@
+/**
+ * Shared plumbing of `npm run keys` and `npm run token`: the same domain code as the Worker
+ * (src/auth), with Postgres reached directly through `pg` (DATABASE_URL, else the dev database of
+ * `npm run dev`) instead of through PostgREST, and Redis through the Upstash client when the
+ * operator needs the deny-list.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import pg from "pg";
+import { createRedisAdapter, type RedisAdapter } from "../../src/adapters/redis";
+import { type DatabaseAdapter, DatabaseError } from "../../src/adapters/supabase";
+import { generateLocalSecrets, type LocalSecrets } from "../../test/support/local-secrets";
+import { applyMigrations } from "../../test/support/migrate";
+import { findOrStartPostgres } from "../../test/support/postgres";
+import { startRedisBridge } from "../../test/support/redis-bridge";
+import { pingRedis } from "../../test/support/redis-server";
+import { parseRedisUrl } from "../../test/support/resp";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+/** The same file and database `npm run dev` uses, so its Worker accepts what these scripts make. */
+export const DEV_SECRETS_FILE = resolve(ROOT, ".local/dev-secrets.json");
+const DEV_DATABASE = "schema_meter_dev";
+
+export const say = (line: string) => process.stderr.write(`${line}\n`);
+
+/** `--name value` and bare words from argv. */
+export function parseArgs(argv: string[]): { words: string[]; flags: Record<string, string> } {
+  const words: string[] = [];
+  const flags: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg.startsWith("--")) {
+      const [name, inline] = arg.slice(2).split("=", 2) as [string, string | undefined];
+      if (inline !== undefined) flags[name] = inline;
+      else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith("--")) flags[name] = argv[++i]!;
+      else flags[name] = "true";
+    } else words.push(arg);
+  }
+  return { words, flags };
+}
+
+/** A DatabaseAdapter over one pg connection: `select public.<fn>(name => $1, ...)`, as PostgREST calls it. */
+export function pgDatabase(client: pg.Client): DatabaseAdapter {
+  return {
+    async rpc<T>(fn: string, args: Record<string, unknown> = {}) {
+      const names = Object.keys(args);
+      for (const name of [fn, ...names]) {
+        if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unsafe identifier ${JSON.stringify(name)}`);
+      }
+      const values = names.map((name) => {
+        const value = args[name];
+        return value !== null && typeof value === "object" ? JSON.stringify(value) : value;
+      });
+      const call = names.map((name, i) => `${name} => $${i + 1}`).join(", ");
+      try {
+        const { rows } = await client.query(`select public.${fn}(${call}) as result`, values);
+        return rows[0]?.result as T;
+      } catch (error) {
+        const code = (error as { code?: string }).code ?? "PG_ERROR";
+        throw new DatabaseError(fn, code, 0, error instanceof Error ? error.message : String(error));
+      }
+    },
+  };
+}
+
+/** DATABASE_URL, else the dev database on the local server (created and migrated when missing). */
+export async function connectDatabase(): Promise<{ db: DatabaseAdapter; close(): Promise<void> }> {
+  let url = process.env.DATABASE_URL;
+  let stopServer = async () => {};
+  if (!url) {
+    const server = await findOrStartPostgres();
+    if (server.owned) {
+      say(
+        "note: no Postgres was running, so a throwaway one was started; start `npm run dev` first to keep data",
+      );
+      stopServer = () => server.stop();
+    }
+    const admin = new pg.Client({ connectionString: server.adminUrl });
+    await admin.connect();
+    try {
+      const { rowCount } = await admin.query("select 1 from pg_database where datname = $1", [DEV_DATABASE]);
+      if (!rowCount) await admin.query(`create database ${DEV_DATABASE}`);
+    } finally {
+      await admin.end();
+    }
+    const parsed = new URL(server.adminUrl);
+    parsed.pathname = `/${DEV_DATABASE}`;
+    url = parsed.toString();
+  }
+  await applyMigrations(url);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return {
+    db: pgDatabase(client),
+    async close() {
+      await client.end();
+      await stopServer();
+    },
+  };
+}
+
+/**
+ * The Redis the Worker uses, for deny-list writes: UPSTASH_REDIS_REST_URL/TOKEN when set, else
+ * REDIS_URL or a Redis on 127.0.0.1:6379 through a short-lived local bridge; undefined if none.
+ */
+export async function connectRedis(): Promise<{ redis: RedisAdapter; close(): Promise<void> } | undefined> {
+  const { UPSTASH_REDIS_REST_URL: url, UPSTASH_REDIS_REST_TOKEN: token } = process.env;
+  if (url && token)
+    return { redis: createRedisAdapter({ url, token, timeoutMs: 5000 }), close: async () => {} };
+  const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+  const { host, port } = parseRedisUrl(redisUrl);
+  if (!(await pingRedis(host, port))) return undefined;
+  const bridgeToken = crypto.randomUUID();
+  const bridge = await startRedisBridge({ redisUrl, token: bridgeToken });
+  return {
+    redis: createRedisAdapter({ url: bridge.url, token: bridgeToken, timeoutMs: 5000 }),
+    close: () => bridge.close(),
+  };
+}
+
+/** The dev secrets of `npm run dev` (created the same way when missing). */
+export async function loadDevSecrets(): Promise<LocalSecrets> {
+  if (existsSync(DEV_SECRETS_FILE))
+    return JSON.parse(await readFile(DEV_SECRETS_FILE, "utf8")) as LocalSecrets;
+  const secrets = await generateLocalSecrets();
+  await mkdir(resolve(ROOT, ".local"), { recursive: true });
+  await writeFile(DEV_SECRETS_FILE, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  return secrets;
+}

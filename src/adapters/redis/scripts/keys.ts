@@ -1,0 +1,26 @@
+/**
+ * Redis key layout of access and admission. One place, so the Worker, the flusher and the operator
+ * scripts agree. Every key here is written with a TTL (see each script's header).
+ */
+const PREFIX = "sm";
+
+/** The usage stream: one entry per usage record (admission, compensation, replay). Read by the flusher. */
+export const USAGE_STREAM_KEY = `${PREFIX}:usage-stream`;
+
+export const redisKeys = {
+  /** Present while every token of this subject (account id) must be refused. */
+  denySubject: (subject: string) => `${PREFIX}:deny:sub:${subject}`,
+  /** Present while tokens minted from this API key must be refused (the key was revoked). */
+  denyApiKey: (apiKeyId: string) => `${PREFIX}:deny:key:${apiKeyId}`,
+  /** A tier name that replaces the token's tier (e.g. set on a downgrade before tokens expire). */
+  tierOverride: (subject: string) => `${PREFIX}:tier:${subject}`,
+  /** Sliding-window log of admitted requests: a sorted set scored by arrival time in ms. */
+  rateWindow: (subject: string) => `${PREFIX}:rl:${subject}`,
+  /** Units admitted for this subject in this UTC calendar month (`YYYY-MM`). */
+  periodUsage: (subject: string, period: string) => `${PREFIX}:usage:${subject}:${period}`,
+  /** Marks a usage record (id and kind) as already in the stream, so appending it again is a no-op. */
+  appended: (usageId: string, kind: string) => `${PREFIX}:appended:${usageId}:${kind}`,
+} as const;
+
+/** Used when a token names no API key: a key that is never set, so the script's key list stays fixed. */
+export const NO_API_KEY = "-";

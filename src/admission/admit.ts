@@ -1,0 +1,247 @@
+/**
+ * Admission: the decision, before any compute, whether a caller may proceed, and the usage record
+ * that bills it. One Redis round trip when Redis answers; a configured fallback when it does not.
+ *
+ * Billing rule (DESIGN.md): a unit is billed iff the caller got a 2xx. The record is admitted
+ * before compute; `settleAdmission` then compensates (same id, negative units) when the response
+ * was not 2xx. While Redis is unreachable, paying tiers are served (fail-open) and their usage is
+ * recorded durably in Postgres, to be replayed into the stream by `replayPendingUsage`.
+ */
+import { describeRedisError, type RedisAdapter, type UsageRecord } from "../adapters/redis";
+import type { DatabaseAdapter } from "../adapters/supabase";
+import type { Config } from "../config";
+import { ApiError } from "../errors";
+import { log } from "../lib/log";
+import { LocalWindowLimiter } from "./local-limiter";
+import { recordPendingUsage } from "./pending-usage";
+import { type RateLimitState, rateLimitHeaders, secondsFromMs } from "./rate-limit-headers";
+
+/** Who is asking, from the verified token, and what the call costs. */
+export interface AdmissionRequest {
+  subject: string;
+  tier: string;
+  stripeCustomerId: string | null;
+  apiKeyId: string | null;
+  /** Units to bill: 1 per validation, 2 with enrichment, 0 for non-billable calls. */
+  units: number;
+  requestId: string;
+}
+
+export type Admission =
+  | {
+      outcome: "admitted";
+      /** "degraded": Redis was unreachable and this tier fails open; usage goes to Postgres. */
+      mode: "live" | "degraded";
+      record: UsageRecord;
+      rateLimit: RateLimitState;
+      /** Units admitted this UTC month; null when Redis could not say. */
+      periodUnits: number | null;
+    }
+  | { outcome: "rate_limited"; rateLimit: RateLimitState; retryAfterSeconds: number }
+  | { outcome: "revoked"; reason: "subject" | "api_key" }
+  | { outcome: "unavailable"; rateLimit: RateLimitState };
+
+export type AdmittedRequest = Extract<Admission, { outcome: "admitted" }>;
+
+export interface AdmissionDeps {
+  redis: RedisAdapter;
+  config: Pick<Config, "RATE_LIMIT_TIERS" | "ADMISSION_FAIL_CLOSED_TIERS">;
+  /** Clock in ms; injectable for tests. Default Date.now. */
+  now?: () => number;
+  /** Fallback limiter while Redis is down. Default: one per isolate. */
+  localLimiter?: LocalWindowLimiter;
+}
+
+const isolateLimiter = new LocalWindowLimiter();
+
+/** A fresh usage record id: generated before compute, carried by the admission and any compensation. */
+export function newUsageId(): string {
+  return `u_${crypto.randomUUID().replaceAll("-", "")}`;
+}
+
+/**
+ * The configured policy for `tier`; a tier missing from RATE_LIMIT_TIERS (renamed or removed since
+ * the token was minted) gets the strictest configured policy rather than no limit.
+ */
+export function policyFor(
+  tiers: Config["RATE_LIMIT_TIERS"],
+  tier: string,
+): { tier: string; limit: number; windowSeconds: number } {
+  const own = tiers[tier];
+  if (own) return { tier, ...own };
+  const strictest = Object.entries(tiers).sort(
+    ([, a], [, b]) => a.limit / a.windowSeconds - b.limit / b.windowSeconds,
+  )[0];
+  if (!strictest) throw new ApiError("SERVICE_MISCONFIGURED", "No rate-limit tiers are configured.");
+  return { tier: strictest[0], ...strictest[1] };
+}
+
+/**
+ * Admits (or refuses) one request: deny-list, tier override, sliding window, period usage and the
+ * usage record, in one Redis request. Never throws for Redis trouble: that becomes a degraded
+ * admission (fail-open tiers) or `unavailable` (fail-closed tiers).
+ */
+export async function admitRequest(deps: AdmissionDeps, request: AdmissionRequest): Promise<Admission> {
+  const nowMs = (deps.now ?? Date.now)();
+  const policy = policyFor(deps.config.RATE_LIMIT_TIERS, request.tier);
+  const record: UsageRecord = {
+    id: newUsageId(),
+    kind: "admit",
+    requestId: request.requestId,
+    subject: request.subject,
+    stripeCustomerId: request.stripeCustomerId,
+    tier: policy.tier,
+    units: request.units,
+    occurredAtMs: nowMs,
+  };
+
+  let reply: Awaited<ReturnType<RedisAdapter["admitUsage"]>>;
+  try {
+    reply = await deps.redis.admitUsage({
+      usageId: record.id,
+      requestId: request.requestId,
+      subject: request.subject,
+      apiKeyId: request.apiKeyId,
+      stripeCustomerId: request.stripeCustomerId,
+      tier: policy.tier,
+      units: request.units,
+      nowMs,
+      tiers: deps.config.RATE_LIMIT_TIERS,
+    });
+  } catch (error) {
+    return admitWithoutRedis(deps, request, record, policy, nowMs, error);
+  }
+
+  if (reply.status === "denied") return { outcome: "revoked", reason: reply.reason };
+  if (reply.status === "unknown_tier") {
+    // Cannot happen (policyFor picked a configured tier), unless the configuration changed mid-call.
+    throw new ApiError("SERVICE_MISCONFIGURED", "Rate-limit tiers are inconsistent.");
+  }
+  const rateLimit: RateLimitState = {
+    policy: reply.tier,
+    limit: reply.limit,
+    windowSeconds: Math.round(reply.windowMs / 1000),
+    remaining: reply.remaining,
+    resetSeconds: secondsFromMs(reply.resetMs),
+  };
+  if (reply.status === "rate_limited") {
+    return { outcome: "rate_limited", rateLimit, retryAfterSeconds: secondsFromMs(reply.resetMs) };
+  }
+  return {
+    outcome: "admitted",
+    mode: "live",
+    record: { ...record, tier: reply.tier },
+    rateLimit,
+    periodUnits: reply.periodUnits,
+  };
+}
+
+function admitWithoutRedis(
+  deps: AdmissionDeps,
+  request: AdmissionRequest,
+  record: UsageRecord,
+  policy: { tier: string; limit: number; windowSeconds: number },
+  nowMs: number,
+  error: unknown,
+): Admission {
+  const failClosed = deps.config.ADMISSION_FAIL_CLOSED_TIERS.includes(policy.tier);
+  log("warn", "admission without redis", {
+    request_id: request.requestId,
+    subject: request.subject,
+    tier: policy.tier,
+    mode: failClosed ? "fail-closed" : "fail-open",
+    error: describeRedisError(error),
+  });
+  const base = { policy: policy.tier, limit: policy.limit, windowSeconds: policy.windowSeconds };
+  if (failClosed) return { outcome: "unavailable", rateLimit: base };
+  const local = (deps.localLimiter ?? isolateLimiter).admit(
+    request.subject,
+    policy.limit,
+    policy.windowSeconds * 1000,
+    nowMs,
+  );
+  const rateLimit = { ...base, remaining: local.remaining, resetSeconds: secondsFromMs(local.resetMs) };
+  if (!local.allowed)
+    return { outcome: "rate_limited", rateLimit, retryAfterSeconds: secondsFromMs(local.resetMs) };
+  return { outcome: "admitted", mode: "degraded", record, rateLimit, periodUnits: null };
+}
+
+/** The RateLimit headers of any admission outcome that has a policy. */
+export function admissionHeaders(admission: Admission): Record<string, string> {
+  return admission.outcome === "revoked" ? {} : rateLimitHeaders(admission.rateLimit);
+}
+
+/** The error for a refused admission: RATE_LIMITED (429), TOKEN_REVOKED (401) or DEPENDENCY_UNAVAILABLE (503). */
+export function admissionRefusal(admission: Exclude<Admission, AdmittedRequest>): ApiError {
+  switch (admission.outcome) {
+    case "rate_limited":
+      return new ApiError(
+        "RATE_LIMITED",
+        `The ${admission.rateLimit.policy} tier allows ${admission.rateLimit.limit} requests per ${admission.rateLimit.windowSeconds} s; retry in ${admission.retryAfterSeconds} s.`,
+        { headers: { ...admissionHeaders(admission), "Retry-After": String(admission.retryAfterSeconds) } },
+      );
+    case "revoked":
+      return new ApiError(
+        "TOKEN_REVOKED",
+        admission.reason === "api_key"
+          ? "The API key this token was minted from has been revoked."
+          : "Access for this account has been revoked.",
+        { headers: { "WWW-Authenticate": 'Bearer realm="schema-meter", error="invalid_token"' } },
+      );
+    case "unavailable":
+      return new ApiError(
+        "DEPENDENCY_UNAVAILABLE",
+        "Admission is temporarily unavailable for this tier; retry shortly.",
+        {
+          headers: { ...admissionHeaders(admission), "Retry-After": "1" },
+        },
+      );
+  }
+}
+
+/**
+ * After the response: a live admission whose response was not 2xx gets a compensating record (same
+ * id, negative units); a degraded admission is recorded in Postgres when it succeeded, and a
+ * compensation is recorded when it did not (the timed-out script may have run after all; the
+ * ledger ignores a compensation whose admission it never saw). Run it in `waitUntil`; never throws.
+ */
+export async function settleAdmission(
+  { redis, db }: { redis: RedisAdapter; db: DatabaseAdapter },
+  admission: AdmittedRequest,
+  status: number,
+): Promise<void> {
+  const { record, mode } = admission;
+  if (record.units === 0) return;
+  const succeeded = status >= 200 && status < 300;
+  const compensation: UsageRecord = { ...record, kind: "compensate", units: -record.units };
+  try {
+    if (mode === "live") {
+      if (succeeded) return;
+      try {
+        await redis.appendUsage(compensation, "live");
+      } catch (error) {
+        log("warn", "compensation via redis failed; recording it in postgres", {
+          request_id: record.requestId,
+          usage_id: record.id,
+          error: describeRedisError(error),
+        });
+        await recordPendingUsage(db, compensation);
+      }
+      return;
+    }
+    await recordPendingUsage(db, succeeded ? record : compensation);
+  } catch (error) {
+    // Last resort: the log line carries the whole record so an operator can re-enter it.
+    log("error", "usage record lost: neither redis nor postgres took it", {
+      request_id: record.requestId,
+      usage_id: record.id,
+      kind: succeeded ? record.kind : "compensate",
+      subject: record.subject,
+      stripe_customer_id: record.stripeCustomerId,
+      tier: record.tier,
+      units: succeeded ? record.units : -record.units,
+      occurred_at: new Date(record.occurredAtMs).toISOString(),
+      error: describeRedisError(error),
+    });
+  }
+}

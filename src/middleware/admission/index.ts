@@ -1,0 +1,59 @@
+import type { Context, Input } from "hono";
+import { createMiddleware } from "hono/factory";
+import { admissionHeaders, admissionRefusal, admitRequest, settleAdmission } from "../../admission/admit";
+import type { AppBindings } from "../../env";
+
+// biome-ignore lint/complexity/noBannedTypes: Hono's own default for "no validated input".
+export interface AdmitUsageOptions<I extends Input = {}> {
+  /**
+   * Units this call costs: a number, or computed from the request after validation, e.g.
+   * `admitUsage<{ out: { json: Body } }>({ units: (c) => (c.req.valid("json").enrich ? 2 : 1) })`.
+   * 0 = rate limited but not billed.
+   */
+  units: number | ((c: Context<AppBindings, string, I>) => number);
+  /** Clock in ms, for tests. Default Date.now. */
+  now?: () => number;
+}
+
+/** Runs `work` after the response when the runtime allows (`waitUntil`), else before returning. */
+async function afterResponse(c: Context<AppBindings>, work: Promise<void>): Promise<void> {
+  let waitUntil: ((promise: Promise<unknown>) => void) | undefined;
+  try {
+    const executionCtx = c.executionCtx;
+    waitUntil = executionCtx.waitUntil.bind(executionCtx);
+  } catch {
+    // No ExecutionContext (e.g. app.request in a test without one): finish the work inline.
+  }
+  if (waitUntil) waitUntil(work);
+  else await work;
+}
+
+/**
+ * Admission for a protected route; put it after `requireToken`. One Redis round trip decides
+ * (deny-list, tier, sliding window) and admits the usage record; refusals are 429 RATE_LIMITED,
+ * 401 TOKEN_REVOKED or 503. Every response gets the RateLimit headers; a response that is not 2xx
+ * gets its usage compensated after it is sent.
+ */
+// biome-ignore lint/complexity/noBannedTypes: Hono's own default for "no validated input".
+export const admitUsage = <I extends Input = {}>({ units, now }: AdmitUsageOptions<I>) =>
+  createMiddleware<AppBindings, string, I>(async (c, next) => {
+    const claims = c.var.auth;
+    if (!claims) throw new Error("admitUsage needs requireToken before it");
+    const { redis, db } = c.var.services;
+    const admission = await admitRequest(
+      { redis, config: c.var.config, now },
+      {
+        subject: claims.sub,
+        tier: claims.tier,
+        stripeCustomerId: claims.cus,
+        apiKeyId: claims.akid,
+        units: typeof units === "function" ? units(c) : units,
+        requestId: c.var.requestId,
+      },
+    );
+    if (admission.outcome !== "admitted") throw admissionRefusal(admission);
+    c.set("admission", admission);
+    await next();
+    for (const [name, value] of Object.entries(admissionHeaders(admission))) c.res.headers.set(name, value);
+    await afterResponse(c, settleAdmission({ redis, db }, admission, c.res.status));
+  });

@@ -1,0 +1,72 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { describeAccount } from "../auth/accounts";
+import type { AppBindings } from "../env";
+import { admitUsage } from "../middleware/admission";
+import { requireToken } from "../middleware/auth";
+import { problemSchema, type RouteDoc } from "../openapi/registry";
+
+const accountResponse = z.object({
+  id: z.string(),
+  email: z.string(),
+  tier: z.string().describe("The tier in force, after any override"),
+  status: z.enum(["active", "past_due", "suspended", "closed"]),
+  grace_until: z.string().nullable(),
+  stripe_customer_id: z.string().nullable(),
+  created_at: z.string(),
+  rate_limit: z.object({ limit: z.number(), window_seconds: z.number(), remaining: z.number().nullable() }),
+  usage: z.object({
+    period: z.string().describe("UTC calendar month, YYYY-MM"),
+    units: z
+      .number()
+      .nullable()
+      .describe("Units admitted this period; null while the counter is unreachable"),
+  }),
+});
+
+const rateLimitHeaderDocs = {
+  "RateLimit-Policy": { description: 'IETF draft syntax, e.g. `"pro";q=100;w=10`' },
+  RateLimit: { description: 'IETF draft syntax, e.g. `"pro";r=57;t=3`' },
+};
+
+export const accountRoutes = new Hono<AppBindings>().get(
+  "/v1/account",
+  requireToken(),
+  // Rate limited like every protected route, but reading the account is not billed.
+  admitUsage({ units: 0 }),
+  async (c) => {
+    const admission = c.var.admission;
+    const claims = c.var.auth;
+    if (!admission || !claims) throw new Error("account route mounted without its middleware");
+    const body: z.infer<typeof accountResponse> = await describeAccount(
+      c.var.services.db,
+      claims.sub,
+      admission,
+    );
+    return c.json(body);
+  },
+);
+
+export const accountDocs: RouteDoc[] = [
+  {
+    method: "get",
+    path: "/v1/account",
+    summary: "The caller's account, limits and usage this period",
+    description: "Rate limited with the caller's tier; not billed.",
+    tags: ["Access"],
+    security: ["bearerToken"],
+    responses: {
+      200: { description: "The account", schema: accountResponse, headers: rateLimitHeaderDocs },
+      401: {
+        description: "AUTH_REQUIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED",
+        schema: problemSchema,
+      },
+      429: {
+        description: "RATE_LIMITED, with Retry-After",
+        schema: problemSchema,
+        headers: rateLimitHeaderDocs,
+      },
+      503: { description: "Redis unreachable and the tier fails closed", schema: problemSchema },
+    },
+  },
+];

@@ -1,0 +1,59 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { apiKeyPrefix } from "../auth/api-keys";
+import { bearerChallenge, exchangeApiKeyForToken } from "../auth/token-service";
+import type { AppBindings } from "../env";
+import { ApiError } from "../errors";
+import { problemSchema, type RouteDoc } from "../openapi/registry";
+
+const tokenResponse = z.object({
+  token: z.string().describe("A JWT; send it as Authorization: Bearer <token>"),
+  token_type: z.literal("Bearer"),
+  expires_at: z.string().describe("UTC, ISO 8601"),
+  expires_in: z.number().int().describe("Seconds"),
+  tier: z.string(),
+});
+
+export const tokenRoutes = new Hono<AppBindings>().post("/v1/token", async (c) => {
+  const apiKey = /^Bearer[ ]+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "")?.[1];
+  if (!apiKey) {
+    throw new ApiError("AUTH_REQUIRED", "Send your API key as Authorization: Bearer <api key>.", {
+      headers: { "WWW-Authenticate": bearerChallenge() },
+    });
+  }
+  if (!apiKeyPrefix(apiKey)) {
+    throw new ApiError("API_KEY_INVALID", "This is not an API key.", {
+      headers: { "WWW-Authenticate": bearerChallenge("invalid_token") },
+    });
+  }
+  const issued = await exchangeApiKeyForToken({ db: c.var.services.db, config: c.var.config }, apiKey);
+  c.set("subject", issued.claims.sub);
+  const body: z.infer<typeof tokenResponse> = {
+    token: issued.token,
+    token_type: "Bearer",
+    expires_at: new Date(issued.expiresAt * 1000).toISOString(),
+    expires_in: issued.expiresAt - issued.claims.iat,
+    tier: issued.claims.tier,
+  };
+  return c.json(body, 200, { "Cache-Control": "no-store" });
+});
+
+export const tokenDocs: RouteDoc[] = [
+  {
+    method: "post",
+    path: "/v1/token",
+    summary: "Exchange an API key for an access token",
+    description:
+      "Send the API key as `Authorization: Bearer <api key>`. The token (EdDSA-signed JWT with `kid`, or HS256 when so configured) carries the account, its Stripe customer and tier, and expires after TOKEN_TTL_SECONDS (default 15 min).",
+    tags: ["Access"],
+    security: ["apiKey"],
+    responses: {
+      200: { description: "A fresh token", schema: tokenResponse },
+      401: {
+        description: "AUTH_REQUIRED or API_KEY_INVALID (unknown or revoked key)",
+        schema: problemSchema,
+      },
+      403: { description: "ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED", schema: problemSchema },
+    },
+  },
+];

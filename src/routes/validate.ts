@@ -1,0 +1,239 @@
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import type { AppBindings } from "../env";
+import { ApiError } from "../errors";
+import { jsonBody, requireJson } from "../lib/json-body";
+import { admitUsage } from "../middleware/admission";
+import { requireToken } from "../middleware/auth";
+import { problemSchema, type RouteDoc } from "../openapi/registry";
+import type { DocumentInput, SchemaInput, ValidationRequest } from "../validation/service";
+import { ValidationRefusal } from "../validation/service";
+
+const enrichSchema = z
+  .union([
+    z.boolean(),
+    z
+      .object({
+        defaults: z.boolean().optional().describe("Fill absent properties that have a `default`"),
+        formats: z
+          .boolean()
+          .optional()
+          .describe("Normalise date-time to UTC `Z`, e-mail domains, URI scheme and host"),
+        annotations: z
+          .boolean()
+          .optional()
+          .describe("Collect title, description, deprecated, readOnly, writeOnly, examples"),
+      })
+      .strict(),
+  ])
+  .default(false)
+  .describe("Enrich valid documents (2 units per document instead of 1); `true` turns on every part");
+
+const schemaFields = {
+  schema: z
+    .union([z.record(z.string(), z.unknown()), z.boolean()])
+    .optional()
+    .describe(
+      "The JSON Schema, inline. Its `$schema` picks the draft (04, 06, 07, 2019-09, 2020-12 by default)",
+    ),
+  schema_url: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe("Where to fetch the schema (https; 3 s; 1 MB)"),
+  output: z
+    .enum(["flag", "basic", "detailed"])
+    .default("basic")
+    .describe("JSON Schema 2020-12 §12 output format"),
+  format_assertion: z
+    .boolean()
+    .default(false)
+    .describe("Assert `format` instead of treating it as an annotation"),
+  enrich: enrichSchema,
+};
+
+function exactlyOne(body: Record<string, unknown>, names: [string, string], ctx: z.RefinementCtx) {
+  const present = names.filter((name) => body[name] !== undefined);
+  if (present.length !== 1) {
+    ctx.addIssue({ code: "custom", path: [names[0]], message: `send exactly one of ${names.join(" or ")}` });
+  }
+}
+
+const validateBody = z
+  .object({
+    data: z.unknown().optional().describe("The document, as any JSON value"),
+    json: z
+      .string()
+      .optional()
+      .describe("The document as JSON text (syntax errors come back with line and column)"),
+    ...schemaFields,
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    exactlyOne(body, ["data", "json"], ctx);
+    exactlyOne(body, ["schema", "schema_url"], ctx);
+  });
+
+/** A hard ceiling for the request shape; the configured MAX_BATCH_DOCUMENTS is checked by the service. */
+const BATCH_CEILING = 1000;
+
+const batchBody = z
+  .object({
+    documents: z.array(z.unknown()).min(1).max(BATCH_CEILING).describe("The documents, as JSON values"),
+    ...schemaFields,
+  })
+  .strict()
+  .superRefine((body, ctx) => exactlyOne(body, ["schema", "schema_url"], ctx));
+
+type ValidateBody = z.infer<typeof validateBody>;
+type BatchBody = z.infer<typeof batchBody>;
+
+const outputUnit = z
+  .object({
+    valid: z.boolean().optional(),
+    keywordLocation: z.string(),
+    absoluteKeywordLocation: z.string().optional(),
+    instanceLocation: z.string(),
+    error: z.string().optional(),
+  })
+  .loose();
+
+const verdictSchema = z.object({
+  valid: z.boolean(),
+  errors: z
+    .array(outputUnit)
+    .optional()
+    .describe("basic: flat list; detailed: a hierarchy (absent in flag mode)"),
+  keywordLocation: z.string().optional(),
+  instanceLocation: z.string().optional(),
+  truncated: z.boolean().optional().describe("More errors existed than MAX_ERRORS"),
+  data: z.unknown().optional().describe("Enrichment: the document with defaults and normalised formats"),
+  annotations: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe("Enrichment: annotations by instance location"),
+});
+
+const unitsPerDocument = (enrich: ValidateBody["enrich"]) => (enrich === false ? 1 : 2);
+
+function schemaInput(body: ValidateBody | BatchBody): SchemaInput {
+  return body.schema_url !== undefined ? { schemaUrl: body.schema_url } : { schema: body.schema };
+}
+
+function requestOf(body: ValidateBody | BatchBody, documents: DocumentInput[]): ValidationRequest {
+  return {
+    schema: schemaInput(body),
+    documents,
+    output: body.output,
+    formatAssertion: body.format_assertion,
+    enrich: body.enrich,
+  };
+}
+
+/** Runs the validation service; a refusal becomes a 422 problem (and, being non-2xx, is not billed). */
+async function runValidation(c: Context<AppBindings>, request: ValidationRequest) {
+  try {
+    return await c.var.services.validation.validate(request);
+  } catch (error) {
+    if (error instanceof ValidationRefusal) {
+      throw new ApiError(error.code, error.detail, { extensions: error.extensions });
+    }
+    throw error;
+  }
+}
+
+export const validateRoutes = new Hono<AppBindings>()
+  .post(
+    "/v1/validate",
+    requireToken(),
+    requireJson,
+    jsonBody(validateBody),
+    admitUsage<{ out: { json: ValidateBody } }>({
+      units: (c) => unitsPerDocument(c.req.valid("json").enrich),
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const document: DocumentInput = body.json !== undefined ? { json: body.json } : { data: body.data };
+      const [verdict] = await runValidation(c, requestOf(body, [document]));
+      return c.json({ ...verdict, units: unitsPerDocument(body.enrich) });
+    },
+  )
+  .post(
+    "/v1/validate/batch",
+    requireToken(),
+    requireJson,
+    jsonBody(batchBody),
+    admitUsage<{ out: { json: BatchBody } }>({
+      units: (c) => {
+        const body = c.req.valid("json");
+        return body.documents.length * unitsPerDocument(body.enrich);
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const results = await runValidation(
+        c,
+        requestOf(
+          body,
+          body.documents.map((data) => ({ data })),
+        ),
+      );
+      return c.json({
+        valid: results.every((result) => result.valid),
+        results,
+        units: body.documents.length * unitsPerDocument(body.enrich),
+      });
+    },
+  );
+
+const refusals = {
+  400: { description: "The request body is malformed", schema: problemSchema },
+  401: { description: "Missing, invalid, expired or revoked token", schema: problemSchema },
+  422: {
+    description:
+      "No verdict, not billed: DOCUMENT_NOT_JSON (with line and column), SCHEMA_INVALID (with the metaschema errors), SCHEMA_UNRESOLVABLE, SCHEMA_UNAVAILABLE, LIMIT_EXCEEDED",
+    schema: problemSchema,
+  },
+  429: { description: "Rate limited (Retry-After says when to retry)", schema: problemSchema },
+};
+
+export const validateDocs: RouteDoc[] = [
+  {
+    method: "post",
+    path: "/v1/validate",
+    summary: "Validate (and optionally enrich) one JSON document",
+    description:
+      "200 for any verdict, valid or not; billed 1 unit, 2 with enrichment. Errors carry instanceLocation, keywordLocation, absoluteKeywordLocation and a message.",
+    tags: ["Validation"],
+    security: ["bearerToken"],
+    requestBody: {
+      schema: validateBody,
+      example: {
+        schema: { type: "object", required: ["id"], properties: { id: { type: "integer" } } },
+        data: { id: "x" },
+      },
+    },
+    responses: {
+      200: { description: "The verdict", schema: verdictSchema.extend({ units: z.number().int() }) },
+      ...refusals,
+    },
+  },
+  {
+    method: "post",
+    path: "/v1/validate/batch",
+    summary: "Validate many documents against one schema",
+    description: "Results in the documents' order; billed one unit per document (two with enrichment).",
+    tags: ["Validation"],
+    security: ["bearerToken"],
+    requestBody: {
+      schema: batchBody,
+      example: { schema: { type: "integer" }, documents: [1, "two", 3] },
+    },
+    responses: {
+      200: {
+        description: "One verdict per document",
+        schema: z.object({ valid: z.boolean(), results: z.array(verdictSchema), units: z.number().int() }),
+      },
+      ...refusals,
+    },
+  },
+];

@@ -1,0 +1,249 @@
+/**
+ * Validation as the API sells it: resolve the schema (inline or by URL) to a compiled validator
+ * through the isolate's bounded cache, parse and bound each document, validate within the
+ * request's limits. Every way a request cannot get a verdict is a `ValidationRefusal` (422,
+ * not billed); a verdict, valid or not, is a result.
+ */
+import { exceedsDepth, parseJsonText } from "../lib/json-text";
+import type { SchemaFetcher } from "../schemas/fetcher";
+import { SchemaFetchError } from "../schemas/fetcher";
+import { BoundedLru } from "../schemas/lru";
+import {
+  type CompiledSchema,
+  canonicalJson,
+  compileSchema,
+  type EnrichOptions,
+  SchemaError,
+  ValidationLimitError,
+  type ValidationResult,
+} from "./index";
+
+/** Limits of one request; each is configurable and each refusal names the limit. */
+export interface ValidationLimits {
+  /** Largest `json` document text, in bytes. Default 100 kB. */
+  maxDocumentBytes: number;
+  /** Largest inline schema (canonical JSON), in bytes. Default 256 kB. */
+  maxSchemaBytes: number;
+  /** Deepest document or schema nesting. Default 64. */
+  maxDepth: number;
+  /** Errors reported per document before `truncated`. Default 100. */
+  maxErrors: number;
+  /** Schema evaluations per request (the CPU budget; Workers' clocks stand still while computing). Default 2,000,000. */
+  maxSteps: number;
+  /** Documents per batch. Default 100. */
+  maxBatchDocuments: number;
+  /** Remote documents one schema may pull in through `$ref`. Default 20. */
+  maxRemoteDocuments: number;
+}
+
+export const DEFAULT_VALIDATION_LIMITS: ValidationLimits = {
+  maxDocumentBytes: 100_000,
+  maxSchemaBytes: 256_000,
+  maxDepth: 64,
+  maxErrors: 100,
+  maxSteps: 2_000_000,
+  maxBatchDocuments: 100,
+  maxRemoteDocuments: 20,
+};
+
+export type RefusalCode =
+  | "DOCUMENT_NOT_JSON"
+  | "SCHEMA_INVALID"
+  | "SCHEMA_UNRESOLVABLE"
+  | "SCHEMA_UNAVAILABLE"
+  | "LIMIT_EXCEEDED";
+
+/** The request cannot get a verdict; `detail` and `extensions` are safe to show the client. */
+export class ValidationRefusal extends Error {
+  constructor(
+    readonly code: RefusalCode,
+    readonly detail: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail);
+    this.name = "ValidationRefusal";
+  }
+}
+
+export type DocumentInput = { data: unknown } | { json: string };
+export type SchemaInput = { schema: unknown } | { schemaUrl: string };
+
+export interface ValidationRequest {
+  schema: SchemaInput;
+  documents: DocumentInput[];
+  output: "flag" | "basic" | "detailed";
+  formatAssertion: boolean;
+  enrich: boolean | EnrichOptions;
+}
+
+export interface SchemaCacheOptions {
+  /** Compiled schemas kept per isolate. Default 500. */
+  maxEntries: number;
+  /** Approximate bytes of compiled schemas kept per isolate. Default 32 MiB. */
+  maxBytes: number;
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/** Compiled validators take several times the schema's JSON size; a rough weight for the cache bound. */
+const COMPILED_BYTES_PER_SCHEMA_BYTE = 8;
+
+export function createValidationService(deps: {
+  fetchSchema: SchemaFetcher;
+  limits: ValidationLimits;
+  cache: SchemaCacheOptions;
+}) {
+  const { fetchSchema, limits } = deps;
+  const compiled = new BoundedLru<CompiledSchema>(deps.cache.maxEntries, deps.cache.maxBytes);
+
+  async function compile(schema: unknown, options: { formatAssertion: boolean; baseUri?: string }) {
+    let remoteDocuments = 0;
+    try {
+      return await compileSchema(schema, {
+        formatAssertion: options.formatAssertion,
+        baseUri: options.baseUri,
+        resolveRemote: async (uri) => {
+          remoteDocuments++;
+          if (remoteDocuments > limits.maxRemoteDocuments) {
+            throw new Error(`more than ${limits.maxRemoteDocuments} remote schemas referenced`);
+          }
+          return (await fetchSchema(uri)).body;
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof SchemaError)) throw error;
+      if (error.kind === "unresolvable_ref") {
+        throw new ValidationRefusal(
+          "SCHEMA_UNRESOLVABLE",
+          error.message,
+          error.ref ? { ref: error.ref } : {},
+        );
+      }
+      throw new ValidationRefusal(
+        "SCHEMA_INVALID",
+        error.message,
+        error.errors.length ? { errors: error.errors } : {},
+      );
+    }
+  }
+
+  /** The compiled validator for the request's schema, from the cache when the same schema was seen. */
+  async function resolveSchema(input: SchemaInput, formatAssertion: boolean): Promise<CompiledSchema> {
+    if ("schemaUrl" in input) {
+      let fetched: Awaited<ReturnType<SchemaFetcher>>;
+      try {
+        fetched = await fetchSchema(input.schemaUrl);
+      } catch (error) {
+        if (error instanceof SchemaFetchError) {
+          throw new ValidationRefusal("SCHEMA_UNAVAILABLE", error.message, { reason: error.reason });
+        }
+        throw error;
+      }
+      const key = `url:${fetched.url}|${fetched.version}|${formatAssertion}`;
+      const hit = compiled.get(key);
+      if (hit) return hit;
+      const validator = await compile(fetched.body, { formatAssertion, baseUri: fetched.url });
+      compiled.set(key, validator, JSON.stringify(fetched.body).length * COMPILED_BYTES_PER_SCHEMA_BYTE);
+      return validator;
+    }
+    if (exceedsDepth(input.schema, limits.maxDepth)) {
+      throw new ValidationRefusal(
+        "LIMIT_EXCEEDED",
+        `The schema is nested deeper than ${limits.maxDepth} levels.`,
+        {
+          limit: "max_depth",
+        },
+      );
+    }
+    const canonical = canonicalJson(input.schema);
+    if (canonical.length > limits.maxSchemaBytes) {
+      throw new ValidationRefusal(
+        "LIMIT_EXCEEDED",
+        `The schema is larger than ${limits.maxSchemaBytes} bytes.`,
+        {
+          limit: "max_schema_bytes",
+        },
+      );
+    }
+    const key = `sha256:${await sha256Hex(canonical)}|${formatAssertion}`;
+    const hit = compiled.get(key);
+    if (hit) return hit;
+    const validator = await compile(input.schema, { formatAssertion });
+    compiled.set(key, validator, canonical.length * COMPILED_BYTES_PER_SCHEMA_BYTE);
+    return validator;
+  }
+
+  function documentValue(input: DocumentInput, index: number, batch: boolean): unknown {
+    const where = batch ? `Document ${index}` : "The document";
+    if ("data" in input) return input.data;
+    if (input.json.length > limits.maxDocumentBytes) {
+      throw new ValidationRefusal(
+        "LIMIT_EXCEEDED",
+        `${where} is larger than ${limits.maxDocumentBytes} bytes.`,
+        {
+          limit: "max_document_bytes",
+          ...(batch && { index }),
+        },
+      );
+    }
+    const parsed = parseJsonText(input.json);
+    if (!parsed.ok) {
+      const { line, column, message } = parsed.error;
+      throw new ValidationRefusal(
+        "DOCUMENT_NOT_JSON",
+        `${where} is not JSON: ${message} at line ${line}, column ${column}.`,
+        {
+          line,
+          column,
+          ...(batch && { index }),
+        },
+      );
+    }
+    return parsed.value;
+  }
+
+  return {
+    /** Validates every document against the schema; results in the documents' order. */
+    async validate(request: ValidationRequest): Promise<ValidationResult[]> {
+      const batch = request.documents.length !== 1;
+      if (request.documents.length > limits.maxBatchDocuments) {
+        throw new ValidationRefusal(
+          "LIMIT_EXCEEDED",
+          `A batch holds at most ${limits.maxBatchDocuments} documents.`,
+          {
+            limit: "max_batch_documents",
+          },
+        );
+      }
+      // Parse every document first: a batch is refused whole, before any CPU goes into validation.
+      const documents = request.documents.map((input, index) => documentValue(input, index, batch));
+      const validator = await resolveSchema(request.schema, request.formatAssertion);
+      // One CPU budget per request, shared by its documents.
+      const maxSteps = Math.max(1, Math.floor(limits.maxSteps / Math.max(1, documents.length)));
+      return documents.map((document, index) => {
+        try {
+          return validator.validate(document, {
+            output: request.output,
+            maxErrors: limits.maxErrors,
+            maxDepth: limits.maxDepth,
+            maxSteps,
+            enrich: request.enrich,
+          });
+        } catch (error) {
+          if (!(error instanceof ValidationLimitError)) throw error;
+          const limit = error.kind === "max_depth" ? "max_depth" : "cpu_budget";
+          const detail =
+            error.kind === "max_depth"
+              ? `${batch ? `Document ${index}` : "The document"} is nested deeper than ${limits.maxDepth} levels.`
+              : "Validation needed more work than one request may use; simplify the schema or send fewer documents.";
+          throw new ValidationRefusal("LIMIT_EXCEEDED", detail, { limit, ...(batch && { index }) });
+        }
+      });
+    },
+  };
+}
+
+export type ValidationService = ReturnType<typeof createValidationService>;
