@@ -88,6 +88,13 @@ async function sha256Hex(text: string): Promise<string> {
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
+/** Whether `text` takes more than `limit` bytes as UTF-8; encodes only when its length cannot decide. */
+function exceedsUtf8Bytes(text: string, limit: number): boolean {
+  if (text.length > limit) return true;
+  if (text.length * 3 <= limit) return false;
+  return new TextEncoder().encode(text).byteLength > limit;
+}
+
 /** Compiled validators take several times the schema's JSON size; a rough weight for the cache bound. */
 const COMPILED_BYTES_PER_SCHEMA_BYTE = 8;
 
@@ -178,8 +185,23 @@ export function createValidationService(deps: {
 
   function documentValue(input: DocumentInput, index: number, batch: boolean): unknown {
     const where = batch ? `Document ${index}` : "The document";
-    if ("data" in input) return input.data;
-    if (input.json.length > limits.maxDocumentBytes) {
+    const value = "data" in input ? input.data : parseDocumentText(input.json, where, index, batch);
+    // Bounded here, whatever the schema descends into: deep nesting costs memory and stack elsewhere too.
+    if (exceedsDepth(value, limits.maxDepth)) {
+      throw new ValidationRefusal(
+        "LIMIT_EXCEEDED",
+        `${where} is nested deeper than ${limits.maxDepth} levels.`,
+        {
+          limit: "max_depth",
+          ...(batch && { index }),
+        },
+      );
+    }
+    return value;
+  }
+
+  function parseDocumentText(json: string, where: string, index: number, batch: boolean): unknown {
+    if (exceedsUtf8Bytes(json, limits.maxDocumentBytes)) {
       throw new ValidationRefusal(
         "LIMIT_EXCEEDED",
         `${where} is larger than ${limits.maxDocumentBytes} bytes.`,
@@ -189,7 +211,7 @@ export function createValidationService(deps: {
         },
       );
     }
-    const parsed = parseJsonText(input.json);
+    const parsed = parseJsonText(json);
     if (!parsed.ok) {
       const { line, column, message } = parsed.error;
       throw new ValidationRefusal(
