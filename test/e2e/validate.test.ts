@@ -1,0 +1,128 @@
+/**
+ * The product end to end in real workerd (`wrangler dev`), where eval and new Function throw as
+ * in production: sign up, mint a token, validate. The engine compiling and validating here is
+ * the proof that it is eval-free; the vitest Workers pool would allow eval and prove nothing.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalStack, startLocalStack } from "../support/local-stack";
+import { startWranglerDev, type WorkerProcess } from "../support/wrangler-dev";
+
+const BENCH_DIR = resolve(import.meta.dirname, "../../../shared/bench");
+
+let stack: LocalStack;
+let worker: WorkerProcess;
+let token: string;
+
+const api = (path: string, init?: RequestInit) => fetch(`${worker.url}${path}`, init);
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  api(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}`, ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+
+beforeAll(async () => {
+  stack = await startLocalStack({ redis: "own" });
+  worker = await startWranglerDev({
+    vars: { ...stack.vars, RATE_LIMIT_TIERS: '{"free":{"limit":100,"windowSeconds":10}}' },
+  });
+  const signup = await post("/v1/signup", { email: "e2e-validate@example.com" });
+  expect(signup.status, await signup.clone().text()).toBe(201);
+  const { api_key: apiKey } = (await signup.json()) as { api_key: string };
+  const minted = await api("/v1/token", { method: "POST", headers: { Authorization: `Bearer ${apiKey}` } });
+  expect(minted.status).toBe(200);
+  token = ((await minted.json()) as { token: string }).token;
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await stack?.stop();
+});
+
+describe("validation in real workerd (no eval)", () => {
+  it("validates the mid-size order document, valid and invalid", async () => {
+    const read = (name: string) => JSON.parse(readFileSync(resolve(BENCH_DIR, name), "utf8")) as unknown;
+    if (!existsSync(BENCH_DIR)) throw new Error(`bench data missing at ${BENCH_DIR}`);
+    const schema = read("order.schema.json");
+    const valid = await post("/v1/validate", { schema, data: read("order.valid.json") });
+    expect(valid.status, await valid.clone().text()).toBe(200);
+    expect(await valid.json()).toMatchObject({ valid: true, units: 1 });
+
+    const invalid = await post("/v1/validate", {
+      schema,
+      data: read("order.invalid.json"),
+      output: "detailed",
+    });
+    const verdict = (await invalid.json()) as { valid: boolean; errors: unknown[] };
+    expect(invalid.status).toBe(200);
+    expect(verdict.valid).toBe(false);
+    expect(verdict.errors.length).toBeGreaterThan(0);
+  });
+
+  it("dynamic references, unevaluated properties, formats and enrichment compile and run", async () => {
+    const schema = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      $id: "https://example.com/tree",
+      $dynamicAnchor: "node",
+      type: "object",
+      properties: {
+        when: { type: "string", format: "date-time" },
+        size: { type: "integer", default: 1 },
+        children: { type: "array", items: { $dynamicRef: "#node" } },
+      },
+      unevaluatedProperties: false,
+    };
+    const response = await post("/v1/validate", {
+      schema,
+      data: { when: "2026-01-01T12:00:00+01:00", children: [{ children: [] }] },
+      format_assertion: true,
+      enrich: true,
+    });
+    const result = (await response.json()) as {
+      valid: boolean;
+      data: Record<string, unknown>;
+      units: number;
+    };
+    expect(response.status, JSON.stringify(result)).toBe(200);
+    expect(result).toMatchObject({ valid: true, units: 2, data: { when: "2026-01-01T11:00:00Z", size: 1 } });
+
+    const extra = await post("/v1/validate", { schema, data: { children: [{ stray: true }] } });
+    expect(((await extra.json()) as { valid: boolean }).valid).toBe(false);
+  });
+
+  it("a catastrophic-backtracking pattern answers promptly", async () => {
+    const started = Date.now();
+    const response = await post("/v1/validate", {
+      schema: { pattern: "^(a|aa)+$" },
+      data: `${"a".repeat(10_000)}b`,
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { valid: boolean }).valid).toBe(false);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it("batch and the 422s in workerd", async () => {
+    const batch = await post("/v1/validate/batch", { schema: { type: "string" }, documents: ["a", 1] });
+    expect(await batch.json()).toMatchObject({ valid: false, units: 2 });
+    const notJson = await post("/v1/validate", { schema: true, json: "{oops" });
+    expect(notJson.status).toBe(422);
+    expect(await notJson.json()).toMatchObject({ code: "DOCUMENT_NOT_JSON", line: 1, column: 2 });
+    const ssrf = await post("/v1/validate", {
+      schema_url: "https://169.254.169.254/latest/meta-data",
+      data: 1,
+    });
+    expect(ssrf.status).toBe(422);
+    expect(await ssrf.json()).toMatchObject({ code: "SCHEMA_UNAVAILABLE", reason: "private_address" });
+  });
+
+  it("a malformed JSON body is 400 problem+json with a request id", async () => {
+    const response = await post("/v1/validate", '{"schema": true, "data": ');
+    expect(response.status).toBe(400);
+    expect(response.headers.get("Content-Type")).toBe("application/problem+json");
+    const problem = (await response.json()) as Record<string, unknown>;
+    expect(problem).toMatchObject({ code: "MALFORMED_JSON" });
+    expect(problem.request_id).toBe(response.headers.get("X-Request-Id"));
+  });
+});
