@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import pg from "pg";
+import { CONFIG_NAMES } from "../src/config";
 import { generateLocalSecrets, type LocalSecrets } from "../test/support/local-secrets";
 import { type LocalStack, startLocalStack, type WorkerVars } from "../test/support/local-stack";
 import { findOrStartPostgres } from "../test/support/postgres";
@@ -18,27 +19,6 @@ import { startWranglerDev, type WorkerProcess } from "../test/support/wrangler-d
 const ROOT = resolve(import.meta.dirname, "..");
 const SECRETS_FILE = resolve(ROOT, ".local/dev-secrets.json");
 const DEV_DATABASE = "schema_meter_dev";
-
-/** Every configuration name the Worker reads (see src/env.ts); set ones override local defaults. */
-const CONFIG_NAMES: (keyof WorkerVars)[] = [
-  "UPSTASH_REDIS_REST_URL",
-  "UPSTASH_REDIS_REST_TOKEN",
-  "SUPABASE_URL",
-  "SUPABASE_SERVICE_ROLE_KEY",
-  "STRIPE_SECRET_KEY",
-  "STRIPE_WEBHOOK_SECRET",
-  "STRIPE_API_BASE",
-  "STRIPE_METER_EVENT_NAME",
-  "JWT_PRIVATE_JWK",
-  "JWT_PUBLIC_JWKS",
-  "JWT_SECRET",
-  "ADMIN_TOKEN",
-  "RATE_LIMIT_TIERS",
-  "SCHEMA_FETCH_ALLOWLIST",
-  "MAX_BODY_BYTES",
-  "DEPENDENCY_TIMEOUT_MS",
-  "LOG_LEVEL",
-];
 
 async function loadOrCreateSecrets(): Promise<LocalSecrets> {
   if (existsSync(SECRETS_FILE)) return JSON.parse(await readFile(SECRETS_FILE, "utf8")) as LocalSecrets;
@@ -67,7 +47,7 @@ async function devDatabaseUrl(): Promise<string> {
 
 function configOverrides(): Partial<WorkerVars> {
   return Object.fromEntries(
-    CONFIG_NAMES.filter((name) => process.env[name]).map((name) => [name, process.env[name]]),
+    CONFIG_NAMES.filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]]),
   );
 }
 
@@ -99,7 +79,16 @@ async function main() {
     say(`fake Stripe: ${stack.stripe.url}`);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     console.log(`\nReady in ${seconds}s: ${worker.url}   (Ctrl-C stops everything)\n`);
-    console.log(`  curl -s ${worker.url}/health/ready\n  open ${worker.url}/docs\n`);
+    console.log(
+      [
+        `  curl -s ${worker.url}/health/ready`,
+        "  TOKEN=$(npm run -s token -- --tier free)",
+        `  curl -s ${worker.url}/v1/validate -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`,
+        `    -d '{"schema": {"type": "object", "required": ["id"]}, "data": {"name": "x"}}'`,
+        `  open ${worker.url}/docs`,
+        "",
+      ].join("\n"),
+    );
     forwardWorkerLogs(worker);
   } catch (error) {
     console.error(`[dev] could not start: ${error instanceof Error ? error.message : String(error)}`);

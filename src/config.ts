@@ -101,6 +101,9 @@ const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
+/** Every setting name the Worker reads; `npm run dev` passes any of them set in its environment through. */
+export const CONFIG_NAMES = Object.keys(configSchema.shape) as (keyof Config)[];
+
 /** Thrown when the environment is missing or has malformed settings; lists every problem at once. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
