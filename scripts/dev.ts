@@ -9,16 +9,14 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import pg from "pg";
 import { CONFIG_NAMES } from "../src/config";
 import { generateLocalSecrets, type LocalSecrets } from "../test/support/local-secrets";
 import { type LocalStack, startLocalStack, type WorkerVars } from "../test/support/local-stack";
-import { findOrStartPostgres } from "../test/support/postgres";
+import { DEV_DATABASE, ensureDatabase, findOrStartPostgres } from "../test/support/postgres";
 import { startWranglerDev, type WorkerProcess } from "../test/support/wrangler-dev";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const SECRETS_FILE = resolve(ROOT, ".local/dev-secrets.json");
-const DEV_DATABASE = "schema_meter_dev";
 
 async function loadOrCreateSecrets(): Promise<LocalSecrets> {
   if (existsSync(SECRETS_FILE)) return JSON.parse(await readFile(SECRETS_FILE, "utf8")) as LocalSecrets;
@@ -30,19 +28,7 @@ async function loadOrCreateSecrets(): Promise<LocalSecrets> {
 
 /** The dev database lives on across runs; created on first use. */
 async function devDatabaseUrl(): Promise<string> {
-  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
-  const server = await findOrStartPostgres();
-  const admin = new pg.Client({ connectionString: server.adminUrl });
-  await admin.connect();
-  try {
-    const { rowCount } = await admin.query("select 1 from pg_database where datname = $1", [DEV_DATABASE]);
-    if (!rowCount) await admin.query(`create database ${DEV_DATABASE}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(server.adminUrl);
-  url.pathname = `/${DEV_DATABASE}`;
-  return url.toString();
+  return process.env.DATABASE_URL ?? ensureDatabase(await findOrStartPostgres(), DEV_DATABASE);
 }
 
 function configOverrides(): Partial<WorkerVars> {

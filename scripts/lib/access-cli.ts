@@ -12,7 +12,7 @@ import { createRedisAdapter, type RedisAdapter } from "../../src/adapters/redis"
 import { type DatabaseAdapter, DatabaseError } from "../../src/adapters/supabase";
 import { generateLocalSecrets, type LocalSecrets } from "../../test/support/local-secrets";
 import { applyMigrations } from "../../test/support/migrate";
-import { findOrStartPostgres } from "../../test/support/postgres";
+import { DEV_DATABASE, ensureDatabase, findOrStartPostgres } from "../../test/support/postgres";
 import { startRedisBridge } from "../../test/support/redis-bridge";
 import { pingRedis } from "../../test/support/redis-server";
 import { parseRedisUrl } from "../../test/support/resp";
@@ -20,7 +20,6 @@ import { parseRedisUrl } from "../../test/support/resp";
 const ROOT = resolve(import.meta.dirname, "../..");
 /** The same file and database `npm run dev` uses, so its Worker accepts what these scripts make. */
 export const DEV_SECRETS_FILE = resolve(ROOT, ".local/dev-secrets.json");
-const DEV_DATABASE = "schema_meter_dev";
 
 export const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -76,17 +75,7 @@ export async function connectDatabase(): Promise<{ db: DatabaseAdapter; close():
       );
       stopServer = () => server.stop();
     }
-    const admin = new pg.Client({ connectionString: server.adminUrl });
-    await admin.connect();
-    try {
-      const { rowCount } = await admin.query("select 1 from pg_database where datname = $1", [DEV_DATABASE]);
-      if (!rowCount) await admin.query(`create database ${DEV_DATABASE}`);
-    } finally {
-      await admin.end();
-    }
-    const parsed = new URL(server.adminUrl);
-    parsed.pathname = `/${DEV_DATABASE}`;
-    url = parsed.toString();
+    url = await ensureDatabase(server, DEV_DATABASE);
   }
   await applyMigrations(url);
   const client = new pg.Client({ connectionString: url });

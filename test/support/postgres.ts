@@ -113,6 +113,27 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
  * Creates a uniquely named database (`<prefix>_<random>`) on the handle's server. The prefix is
  * reduced to lowercase letters, digits and underscores. Default prefix: `schema_meter_test`.
  */
+/** The database `npm run dev` and the operator scripts keep across runs. */
+export const DEV_DATABASE = "schema_meter_dev";
+
+/** URL of database `name` on `server`, created when absent (kept across runs, unlike test databases). */
+export async function ensureDatabase(
+  server: Pick<PostgresHandle, "adminUrl">,
+  name: string,
+): Promise<string> {
+  const admin = new pg.Client({ connectionString: server.adminUrl });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query("select 1 from pg_database where datname = $1", [name]);
+    if (!rowCount) await admin.query(`create database ${pg.escapeIdentifier(name)}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(server.adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
 export async function createTestDatabase(
   handle: Pick<PostgresHandle, "adminUrl">,
   prefix = "schema_meter_test",
