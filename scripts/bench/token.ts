@@ -33,7 +33,11 @@ const brief = (body: Record<string, unknown>): string =>
   String(body.code ?? body.title ?? body.body ?? JSON.stringify(body).slice(0, 200));
 
 /** Signup → tier change in Postgres → token. Returns a reason string when the flow is not available. */
-async function tokenViaHttp(workerUrl: string, stack: LocalStack, tier: string): Promise<BenchToken | string> {
+async function tokenViaHttp(
+  workerUrl: string,
+  stack: LocalStack,
+  tier: string,
+): Promise<BenchToken | string> {
   const email = `bench-${randomUUID().slice(0, 8)}@example.com`;
   const signup = await fetch(`${workerUrl}/v1/signup`, {
     method: "POST",

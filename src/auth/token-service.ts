@@ -3,7 +3,8 @@ import type { Config } from "../config";
 import { ApiError } from "../errors";
 import { authenticateApiKey } from "./accounts";
 import { loadTokenKeys, TokenKeyError, type TokenKeys } from "./token-keys";
-import { type AccessClaims, type IssuedToken, issueAccessToken, verifyAccessToken } from "./tokens";
+import { type AccessClaims, type IssuedToken, issueAccessToken } from "./tokens";
+import { verifyAccessTokenCached } from "./verified-tokens";
 
 /** The token keys, or SERVICE_MISCONFIGURED naming the setting (details go to the log via `cause`). */
 export async function tokenKeysOf(config: Config): Promise<TokenKeys> {
@@ -64,7 +65,7 @@ export async function authenticateBearer(
       },
     );
   }
-  const verdict = await verifyAccessToken(await tokenKeysOf(config), token, { now });
+  const verdict = await verifyAccessTokenCached(await tokenKeysOf(config), token, { now });
   if (verdict.ok) return verdict.claims;
   const expired = verdict.code === "TOKEN_EXPIRED";
   throw new ApiError(

@@ -13,6 +13,7 @@ import { existsSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { extname, join, relative, resolve, sep } from "node:path";
+import { collectOutput, waitForHealth } from "./child-output";
 import { freePort } from "./ports";
 import { OFFLINE_ENV, type WorkerProcess } from "./wrangler-dev";
 
@@ -30,6 +31,8 @@ export interface WorkerdServeOptions {
 }
 
 export interface WorkerdProcess extends WorkerProcess {
+  /** The workerd process id (e.g. to read its CPU time from /proc). */
+  pid: number;
   /** Modules declared in the generated config, main module first. */
   modules: string[];
   compatibilityDate: string;
@@ -39,7 +42,10 @@ export interface WorkerdProcess extends WorkerProcess {
 export function workerdBinary(): string {
   const candidates = [
     join(ROOT, "node_modules/workerd/bin/workerd"),
-    join(ROOT, `node_modules/@cloudflare/workerd-${process.platform}-${process.arch === "x64" ? "64" : process.arch}/bin/workerd`),
+    join(
+      ROOT,
+      `node_modules/@cloudflare/workerd-${process.platform}-${process.arch === "x64" ? "64" : process.arch}/bin/workerd`,
+    ),
   ];
   const found = candidates.find((path) => existsSync(path));
   if (!found) throw new Error(`workerd not found (looked at ${candidates.join(", ")}); run npm install`);
@@ -100,15 +106,11 @@ export async function readWranglerSettings(path = join(ROOT, "wrangler.toml")): 
 /** `wrangler deploy --dry-run --outdir <outdir>`, offline. Resolves once the bundle is written. */
 export async function buildWorkerBundle(outdir: string): Promise<void> {
   const output: string[] = [];
-  const child = spawn(
-    join(ROOT, "node_modules/.bin/wrangler"),
-    ["deploy", "--dry-run", "--outdir", outdir],
-    {
-      cwd: ROOT,
-      env: { ...process.env, ...OFFLINE_ENV, FORCE_COLOR: "0" },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const child = spawn(join(ROOT, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", outdir], {
+    cwd: ROOT,
+    env: { ...process.env, ...OFFLINE_ENV, FORCE_COLOR: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   child.stdout?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   const code = await new Promise<number | null>((done, fail) => {
@@ -288,7 +290,7 @@ async function spawnWorkerd(
   configPath: string,
   port: number,
   options: WorkerdServeOptions,
-): Promise<WorkerProcess> {
+): Promise<WorkerProcess & { pid: number }> {
   installExitHook();
   const child = spawn(workerdBinary(), ["serve", configPath, "config"], {
     cwd: dir,
@@ -297,43 +299,17 @@ async function spawnWorkerd(
   });
   liveChildren.add(child);
   child.once("exit", () => liveChildren.delete(child));
-  // Always drained (a full pipe would stall workerd); the last 1 MB is kept for errors.
-  let output = "";
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString();
-    if (output.length > 2_000_000) output = output.slice(-1_000_000);
-    if (options.echo) process.stdout.write(chunk);
-  };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
+  const output = collectOutput(child, options.echo);
 
   const url = `http://127.0.0.1:${port}`;
   const stop = () => stopChild(child);
   try {
-    await waitForHealth(url, child, options.readyTimeoutMs ?? 30_000, () => output);
+    await waitForHealth("workerd serve", url, child, options.readyTimeoutMs ?? 30_000, output);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url, port, output: () => output, stop };
-}
-
-async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number, output: () => string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`workerd serve exited with ${child.exitCode ?? child.signalCode}:\n${output()}`);
-    }
-    try {
-      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
-      await response.arrayBuffer();
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  throw new Error(`workerd serve was not ready within ${timeoutMs} ms:\n${output()}`);
+  return { url, port, pid: child.pid ?? -1, output, stop };
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

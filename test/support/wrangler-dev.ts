@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { collectOutput, waitForHealth } from "./child-output";
 import { freePort } from "./ports";
 
 export interface WorkerProcess {
@@ -79,14 +80,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wor
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
-  let output = "";
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString();
-    if (output.length > 2_000_000) output = output.slice(-1_000_000);
-    if (options.echo) process.stdout.write(chunk);
-  };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
+  const output = collectOutput(child, options.echo);
 
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
@@ -94,27 +88,12 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wor
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await waitForHealth(url, child, options.readyTimeoutMs ?? 60_000, () => output);
+    await waitForHealth("wrangler dev", url, child, options.readyTimeoutMs ?? 60_000, output);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url, port, output: () => output, stop };
-}
-
-async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number, output: () => string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}:\n${output()}`);
-    try {
-      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((done) => setTimeout(done, 200));
-  }
-  throw new Error(`wrangler dev was not ready within ${timeoutMs} ms:\n${output()}`);
+  return { url, port, output, stop };
 }
 
 /** wrangler starts workerd as a child: stop the whole process group so nothing is left behind. */

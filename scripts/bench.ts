@@ -1,0 +1,399 @@
+/**
+ * `npm run bench`: throughput figures, not a test (nothing here asserts a target; it prints them).
+ *
+ * What is measured, in one run:
+ *  1. HTTP, through the built Worker (the `wrangler deploy --dry-run` bundle, eval forbidden as in
+ *     production) served by `workerd serve` and loaded with autocannon:
+ *     - `GET /health`: the baseline, i.e. what workerd + Hono + our middleware cost with no work;
+ *     - `POST /v1/validate` of the mid-size document (../shared/bench/order.schema.json with
+ *       order.valid.json inline), authenticated with a real bearer token on a tier whose rate limit
+ *       cannot throttle the bench, so every call does the whole hot path: token verification,
+ *       the one Redis admission round trip (real redis-server behind the Upstash-REST bridge), and
+ *       validation. Printed: req/s, p50 and p99 latency, non-2xx count, the validate/health ratio
+ *       (target ≥ 0.5), the Redis requests per validate call counted at the bridge, and CPU time
+ *       per request of workerd and of this process (bridges + load generator), from /proc and
+ *       process.cpuUsage(): on a small shared machine they say where the time goes.
+ *  2. Engine only (scripts/bench-engine.ts, in a separate Node process once the HTTP load is over):
+ *     validations/s of order.valid.json by our engine next to @hyperjump/json-schema and ajv
+ *     (compiled with new Function, which Workers forbid: the ceiling to approach).
+ *
+ * Why `workerd serve` and not `wrangler dev`: wrangler dev puts its own proxy in front of workerd,
+ * which here costs about ten times what the Worker itself spends per request, so it would measure
+ * the proxy. `workerd serve` with a generated config (test/support/workerd-serve.ts) is the same
+ * runtime with nothing in front of it. The local bridges (Redis REST, PostgREST) are slower than
+ * Upstash and Supabase are from Cloudflare's edge, so the route figure is a lower bound.
+ *
+ * Worker configuration: the local stack's, plus a `bench` tier of 100M requests per 10 s in
+ * RATE_LIMIT_TIERS (the token's tier: a throttled bench measures 429s) and ADMISSION_TIMEOUT_MS at
+ * its maximum (1000 ms), so an admission slowed by the loaded machine still takes the Redis path
+ * rather than the fail-open one (timed-out admissions are counted and reported).
+ *
+ * A bench that measures refusals is worthless: any non-2xx or connection error during the load, or a
+ * validate route that does not answer 200, makes the run fail loudly (exit 1) after printing.
+ *
+ * Usage: npm run bench -- [--duration 10] [--connections 32] [--warmup 2] [--workers 1]
+ *                         [--engine-ms 2000] [--no-engine]
+ * Bench data: ../shared/bench relative to the repo root (JSON_SCHEMA_BENCH_DIR overrides).
+ * Everything started here (redis-server, bridges, fake Stripe, workerd, a test database) is stopped
+ * at the end and on Ctrl-C.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { resolve } from "node:path";
+import pg from "pg";
+import { type LocalStack, startLocalStack } from "../test/support/local-stack";
+import { startWorkerdServe, type WorkerdProcess } from "../test/support/workerd-serve";
+import { type EngineFigures, runEngineBench } from "./bench/engine";
+import { type LoadFigures, runLoad } from "./bench/load";
+import { obtainBenchToken } from "./bench/token";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const BENCH_TIER = "bench";
+const RATE_LIMIT_TIERS = {
+  free: { limit: 5, windowSeconds: 10 },
+  pro: { limit: 100, windowSeconds: 10 },
+  [BENCH_TIER]: { limit: 100_000_000, windowSeconds: 10 },
+};
+
+const ADMISSION_TIMEOUT_MS = 1000;
+
+// ---- arguments -------------------------------------------------------------------------------
+function option(name: string, fallback: number): number {
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    let value: string | undefined;
+    if (arg === `--${name}`) value = argv[i + 1];
+    else if (arg.startsWith(`--${name}=`)) value = arg.slice(name.length + 3);
+    else continue;
+    const number = Number(value);
+    if (!Number.isFinite(number) || number < 0) throw new Error(`--${name} needs a number, got ${value}`);
+    return number;
+  }
+  return fallback;
+}
+const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+
+const duration = option("duration", 10);
+const connections = Math.max(1, Math.round(option("connections", 32)));
+const warmup = option("warmup", 2);
+const workers = Math.round(option("workers", 1));
+const engineMs = option("engine-ms", 2000);
+const skipEngine = flag("no-engine");
+
+const benchDir = resolve(process.env.JSON_SCHEMA_BENCH_DIR ?? resolve(ROOT, "../shared/bench"));
+
+// ---- output helpers --------------------------------------------------------------------------
+const say = (line: string) => console.log(`[bench] ${line}`);
+const fixed = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
+const perSecond = (n: number) => (n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : fixed(n));
+const statusList = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .map(([code, count]) => `${code}×${count}`)
+    .join(", ");
+
+interface RouteResult {
+  route: string;
+  load?: LoadFigures;
+  /** Why the route was not loaded. */
+  skipped?: string;
+  redisPerCall?: number;
+  /** CPU time of the workerd process per completed request, µs (Linux /proc only). */
+  workerdCpuUs?: number;
+  /** CPU time of this process (bridges + autocannon thread) per completed request, µs. */
+  harnessCpuUs?: number;
+}
+
+/** utime + stime of a process in ms, from /proc/<pid>/stat; undefined off Linux. */
+function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may contain spaces) start at field 3: utime is 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : undefined; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+const selfCpuMs = () => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+};
+
+// ---- the run ---------------------------------------------------------------------------------
+const abort = new AbortController();
+let stack: LocalStack | undefined;
+let worker: WorkerdProcess | undefined;
+
+let stopping: Promise<void> | undefined;
+function stopServices(): Promise<void> {
+  stopping ??= (async () => {
+    const w = worker;
+    const s = stack;
+    worker = undefined;
+    stack = undefined;
+    await w?.stop().catch((error) => say(`stopping workerd failed: ${String(error)}`));
+    await s?.stop().catch((error) => say(`stopping the local stack failed: ${String(error)}`));
+  })();
+  return stopping;
+}
+
+let interrupted = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    say(`${signal}: stopping everything`);
+    abort.abort();
+    void stopServices().finally(() => process.exit(130));
+  });
+}
+
+function loadBenchData(): { schema: unknown; valid: unknown } {
+  const path = (file: string) => resolve(benchDir, file);
+  for (const file of ["order.schema.json", "order.valid.json"]) {
+    if (!existsSync(path(file))) {
+      throw new Error(`${path(file)} not found: set JSON_SCHEMA_BENCH_DIR to the folder of the bench data`);
+    }
+  }
+  return {
+    schema: JSON.parse(readFileSync(path("order.schema.json"), "utf8")),
+    valid: JSON.parse(readFileSync(path("order.valid.json"), "utf8")),
+  };
+}
+
+async function pendingUsageRows(databaseUrl: string): Promise<number | undefined> {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  try {
+    await db.connect();
+    const { rows } = await db.query<{ n: string }>("select count(*) as n from public.pending_usage");
+    return Number(rows[0]?.n ?? 0);
+  } catch {
+    return undefined;
+  } finally {
+    await db.end().catch(() => {});
+  }
+}
+
+const settle = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+async function main(): Promise<number> {
+  const started = performance.now();
+  const problems: string[] = [];
+  const data = loadBenchData();
+  const validateBody = JSON.stringify({ schema: data.schema, data: data.valid });
+
+  say(
+    `machine: ${cpus().length} cores, load average ${loadavg()
+      .map((n) => n.toFixed(2))
+      .join(" ")}, Node ${process.version}`,
+  );
+  say(
+    `load: ${connections} connections, ${duration} s per route (+${warmup} s warm-up), autocannon workers ${workers}`,
+  );
+  say("starting the local stack (redis-server + REST bridge, Postgres + PostgREST bridge, fake Stripe)");
+  stack = await startLocalStack({ redis: "own", log: (line) => say(line) });
+  const vars: Record<string, string> = {};
+  for (const [name, value] of Object.entries(stack.vars)) if (value !== undefined) vars[name] = value;
+  vars.RATE_LIMIT_TIERS = JSON.stringify(RATE_LIMIT_TIERS);
+  // The local bridge on a loaded 2-core machine can exceed the production 50 ms admission budget;
+  // a timed-out admission is served fail-open and billed through Postgres, a different (slower)
+  // path. The longest allowed budget keeps every measured call on the real one-round-trip path.
+  vars.ADMISSION_TIMEOUT_MS = String(ADMISSION_TIMEOUT_MS);
+
+  say("building the Worker (wrangler deploy --dry-run) and serving it with workerd serve");
+  worker = await startWorkerdServe({ vars });
+  say(
+    `workerd: ${worker.url} (compatibility date ${worker.compatibilityDate}; modules ${worker.modules.join(", ")})`,
+  );
+  if (abort.signal.aborted) return 130;
+
+  const bench = await obtainBenchToken(worker.url, stack, BENCH_TIER, say);
+  say(`token: tier ${bench.tier}, subject ${bench.subject}, via ${bench.via}`);
+
+  const validateRequest = {
+    url: `${worker.url}/v1/validate`,
+    method: "POST" as const,
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${bench.token}` },
+    body: validateBody,
+  };
+
+  // One call first: a route that answers anything but 200 is reported, not loaded.
+  const probe = await fetch(validateRequest.url, {
+    method: "POST",
+    headers: validateRequest.headers,
+    body: validateRequest.body,
+  });
+  const probeText = await probe.text();
+  let validateSkip: string | undefined;
+  if (probe.status !== 200) {
+    validateSkip = `POST /v1/validate answered ${probe.status}: ${probeText.slice(0, 300)}`;
+    problems.push(validateSkip);
+    say(`!! ${validateSkip}`);
+  } else {
+    let verdict: unknown;
+    try {
+      verdict = (JSON.parse(probeText) as { valid?: unknown }).valid;
+    } catch {
+      verdict = "(body is not JSON)";
+    }
+    if (verdict !== true)
+      say(`warning: POST /v1/validate says valid=${String(verdict)} for order.valid.json`);
+    say(`probe: POST /v1/validate → 200, valid=${String(verdict)}, ${probeText.length} bytes`);
+  }
+
+  const results: RouteResult[] = [];
+  const measure = async (
+    route: string,
+    request: { url: string; method: "GET" | "POST"; headers?: Record<string, string>; body?: string },
+  ): Promise<RouteResult> => {
+    const [s, w] = [stack!, worker!];
+    const base = { ...request, connections, workers, signal: abort.signal };
+    if (warmup > 0) await runLoad({ ...base, duration: warmup });
+    await settle(300);
+    const redisBefore = s.redisBridge.requestCount();
+    const workerdBefore = processCpuMs(w.pid);
+    const selfBefore = selfCpuMs();
+    const load = await runLoad({ ...base, duration });
+    const workerdAfter = processCpuMs(w.pid);
+    const selfAfter = selfCpuMs();
+    await settle(500); // waitUntil work (usage settlement) lands at the bridge after the responses
+    const redisCalls = s.redisBridge.requestCount() - redisBefore;
+    const perRequestUs = (ms: number) => (load.requests > 0 ? (ms * 1000) / load.requests : Number.NaN);
+    const result: RouteResult = {
+      route,
+      load,
+      redisPerCall: load.requests > 0 ? redisCalls / load.requests : 0,
+      workerdCpuUs:
+        workerdBefore !== undefined && workerdAfter !== undefined
+          ? perRequestUs(workerdAfter - workerdBefore)
+          : undefined,
+      harnessCpuUs: perRequestUs(selfAfter - selfBefore),
+    };
+    say(
+      `${route}: ${fixed(load.requestsPerSecond)} req/s, p50 ${load.p50Ms} ms, p99 ${load.p99Ms} ms, ` +
+        `status ${statusList(load.statusCounts) || "none"}, errors ${load.errors}`,
+    );
+    if (load.non2xx > 0 || load.errors > 0 || load.requests === 0) {
+      problems.push(
+        `${route}: ${load.non2xx} non-2xx (${statusList(load.statusCounts)}) and ${load.errors} errors/timeouts ` +
+          `out of ${load.requests}: these figures measure refusals, not the route`,
+      );
+    }
+    return result;
+  };
+
+  say(`loading GET /health for ${duration} s`);
+  results.push(await measure("GET /health", { url: `${worker.url}/health`, method: "GET" }));
+  if (abort.signal.aborted) return 130;
+  if (validateSkip) {
+    results.push({ route: "POST /v1/validate", skipped: `answered ${probe.status}` });
+  } else {
+    say(`loading POST /v1/validate for ${duration} s`);
+    results.push(await measure("POST /v1/validate", validateRequest));
+  }
+  if (abort.signal.aborted) return 130;
+
+  // Admissions that timed out (ADMISSION_TIMEOUT_MS) were served fail-open and their usage written
+  // to Postgres: still 200s, but not the path being measured. A few are a symptom of an overloaded
+  // machine; many would make the figure meaningless.
+  const pending = await pendingUsageRows(stack.databaseUrl);
+  const degraded = (worker.output().match(/admission without redis/g) ?? []).length;
+  const validateRequests = results.find((r) => r.route === "POST /v1/validate")?.load?.requests ?? 0;
+  if (degraded > 0 || (pending ?? 0) > 0) {
+    const line =
+      `${degraded} admissions timed out waiting for Redis (ADMISSION_TIMEOUT_MS) and were served fail-open; ` +
+      `${pending ?? "?"} usage records went to Postgres`;
+    if (degraded > Math.max(10, validateRequests * 0.01)) problems.push(`${line}: more than 1% of the calls`);
+    else say(`note: ${line}`);
+  }
+  await stopServices();
+  say("local stack and workerd stopped");
+
+  // ---- HTTP table ----
+  const health = results.find((r) => r.route === "GET /health")?.load;
+  const validate = results.find((r) => r.route === "POST /v1/validate")?.load;
+  console.log("");
+  console.log(
+    `HTTP through workerd serve: ${connections} connections, ${duration} s each, ${cpus().length} cores, load average ${loadavg()
+      .map((n) => n.toFixed(2))
+      .join(" ")}`,
+  );
+  console.log(
+    "| route | req/s | p50 ms | p99 ms | non-2xx | errors | Redis req/call | workerd CPU µs/req | harness CPU µs/req |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const r of results) {
+    if (!r.load) {
+      console.log(`| ${r.route} | not measured: ${r.skipped} | | | | | | | |`);
+      continue;
+    }
+    const l = r.load;
+    console.log(
+      `| ${r.route} | ${fixed(l.requestsPerSecond)} | ${l.p50Ms} | ${l.p99Ms} | ${l.non2xx}` +
+        `${l.non2xx ? ` (${statusList(l.statusCounts)})` : ""} | ${l.errors} | ${fixed(r.redisPerCall ?? 0, 2)} ` +
+        `| ${r.workerdCpuUs === undefined ? "n/a" : fixed(r.workerdCpuUs)} | ${fixed(r.harnessCpuUs ?? Number.NaN)} |`,
+    );
+  }
+  console.log(
+    "(workerd CPU: the Worker's runtime process; harness CPU: this process, i.e. the Redis/PostgREST bridges and autocannon's thread)",
+  );
+  if (health && validate) {
+    const ratio = validate.requestsPerSecond / health.requestsPerSecond;
+    console.log(
+      `validate/health throughput ratio: ${ratio.toFixed(2)} (target ≥ 0.5: ${ratio >= 0.5 ? "met" : "NOT met"})`,
+    );
+  } else {
+    console.log("validate/health throughput ratio: n/a (POST /v1/validate was not measured)");
+  }
+  console.log(`Postgres fallback records during the run: ${pending ?? "unknown"}`);
+
+  // ---- engine ----
+  let engine: EngineFigures | undefined;
+  if (!skipEngine && !abort.signal.aborted) {
+    console.log("");
+    say(`engine-only bench (scripts/bench-engine.ts --ms=${engineMs}) in a separate process`);
+    try {
+      engine = await runEngineBench({ benchDir, ms: engineMs, signal: abort.signal });
+      console.log(engine.output.trimEnd());
+      const { ours, hyperjump, ajv } = engine;
+      if (ours && hyperjump && ajv) {
+        console.log(
+          `order.valid.json, validations/s: ${ours.name} ${perSecond(ours.valid)}; ` +
+            `${hyperjump.name} ${perSecond(hyperjump.valid)} (ours/hyperjump ${(ours.valid / hyperjump.valid).toFixed(2)}, target > 1); ` +
+            `${ajv.name} ${perSecond(ajv.valid)} (ours/ajv ${(ours.valid / ajv.valid).toFixed(2)})`,
+        );
+      } else {
+        say("warning: could not find our engine, @hyperjump and ajv rows in bench-engine's table");
+      }
+    } catch (error) {
+      if (!abort.signal.aborted) problems.push(`engine bench failed: ${(error as Error).message}`);
+    }
+  }
+  if (abort.signal.aborted) return 130;
+
+  console.log("");
+  say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  if (problems.length > 0) {
+    console.error("");
+    console.error("BENCH FAILED: these figures cannot be trusted as they stand:");
+    for (const problem of problems) console.error(`  - ${problem}`);
+    return 1;
+  }
+  return 0;
+}
+
+main()
+  .then(async (code) => {
+    await stopServices();
+    if (!interrupted) process.exit(code);
+  })
+  .catch(async (error) => {
+    if (interrupted) return; // the signal handler stops everything and exits
+    console.error(
+      `[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    await stopServices();
+    if (!interrupted) process.exit(1);
+  });

@@ -1,0 +1,61 @@
+import { exportJWK, generateKeyPair } from "jose";
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../config";
+import { loadTokenKeys } from "./token-keys";
+import { issueAccessToken } from "./tokens";
+import { verifyAccessTokenCached } from "./verified-tokens";
+
+async function keySet(kid: string) {
+  const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+  const config = parseConfig({
+    UPSTASH_REDIS_REST_URL: "https://redis.example",
+    UPSTASH_REDIS_REST_TOKEN: "t",
+    SUPABASE_URL: "https://db.example",
+    SUPABASE_SERVICE_ROLE_KEY: "k",
+    STRIPE_SECRET_KEY: "sk_test_x",
+    JWT_PRIVATE_JWK: JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: "EdDSA" }),
+    JWT_PUBLIC_JWKS: JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: "EdDSA" }] }),
+  });
+  return loadTokenKeys(config);
+}
+
+const subject = { accountId: "acc-1", tier: "pro", stripeCustomerId: "cus_1", apiKeyId: "key-1" };
+const now = new Date("2026-01-01T12:00:00Z");
+const at = (seconds: number) => new Date(now.getTime() + seconds * 1000);
+
+describe("verifyAccessTokenCached", async () => {
+  const keys = await keySet("a");
+  const { token } = await issueAccessToken(keys, subject, { ttlSeconds: 60, now });
+
+  it("accepts a valid token, again from the cache, with the same claims", async () => {
+    const first = await verifyAccessTokenCached(keys, token, { now });
+    const second = await verifyAccessTokenCached(keys, token, { now: at(10) });
+    expect(first).toMatchObject({ ok: true, claims: { sub: "acc-1", tier: "pro" } });
+    expect(second).toEqual(first);
+  });
+
+  it("a cached token still expires, with the verifier's 30 s tolerance", async () => {
+    await verifyAccessTokenCached(keys, token, { now });
+    expect((await verifyAccessTokenCached(keys, token, { now: at(60 + 29) })).ok).toBe(true);
+    expect(await verifyAccessTokenCached(keys, token, { now: at(60 + 31) })).toMatchObject({
+      ok: false,
+      code: "TOKEN_EXPIRED",
+    });
+  });
+
+  it("a token cached under one key set is not trusted under another", async () => {
+    await verifyAccessTokenCached(keys, token, { now });
+    const otherKeys = await keySet("b");
+    expect(await verifyAccessTokenCached(otherKeys, token, { now })).toMatchObject({
+      ok: false,
+      code: "TOKEN_INVALID",
+    });
+  });
+
+  it("failures are never cached: a tampered token stays invalid", async () => {
+    const [header, payload, signature] = token.split(".");
+    const tampered = `${header}.${payload}.${signature?.slice(0, -2)}AA`;
+    expect((await verifyAccessTokenCached(keys, tampered, { now })).ok).toBe(false);
+    expect((await verifyAccessTokenCached(keys, tampered, { now })).ok).toBe(false);
+  });
+});
