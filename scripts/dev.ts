@@ -61,7 +61,12 @@ async function main() {
     const overrides = configOverrides();
     if (Object.keys(overrides).length > 0) say(`from your environment: ${Object.keys(overrides).join(", ")}`);
     const port = Number(process.env.PORT ?? 8787);
-    worker = await startWranglerDev({ vars: { ...stack.vars, ...overrides }, port, echo: false });
+    worker = await startWranglerDev({
+      vars: { ...stack.vars, ...overrides },
+      port,
+      echo: false,
+      testScheduled: true,
+    });
     say(`fake Stripe: ${stack.stripe.url}`);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     console.log(`\nReady in ${seconds}s: ${worker.url}   (Ctrl-C stops everything)\n`);

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { createUnreachableRedisAdapter } from "./adapters/redis";
+import { createUnreachableStripeAdapter } from "./adapters/stripe";
 import { newApp, renderError } from "./app";
 import type { AppBindings, Env } from "./env";
 import { jsonBody, requireJson } from "./lib/json-body";
@@ -25,7 +26,7 @@ function fakeServices(
   return {
     redis: { ...createUnreachableRedisAdapter(), ping: overrides.redisPing ?? (async () => {}) },
     db: { rpc: (overrides.rpc ?? (async () => ({ ok: true }))) as Services["db"]["rpc"] },
-    stripe: { client: {} as Services["stripe"]["client"], reportMeterEvent: async () => {} },
+    stripe: { ...createUnreachableStripeAdapter(), reportMeterEvent: async () => {} },
     validation: createValidationService({
       fetchSchema: createSchemaFetcher(),
       limits: DEFAULT_VALIDATION_LIMITS,

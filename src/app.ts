@@ -10,12 +10,16 @@ import { requestId } from "./middleware/request-id";
 import { requestLog } from "./middleware/request-log";
 import type { RouteDoc } from "./openapi/registry";
 import { accountDocs, accountRoutes } from "./routes/account";
+import { adminBillingDocs, adminBillingRoutes } from "./routes/admin-billing";
+import { adminEventDocs, adminEventRoutes } from "./routes/admin-events";
+import { billingDocs, billingRoutes } from "./routes/billing";
 import { docsDocs, docsRoutes } from "./routes/docs";
 import { healthDocs, healthRoutes } from "./routes/health";
 import { jwksDocs, jwksRoutes } from "./routes/jwks";
 import { signupDocs, signupRoutes } from "./routes/signup";
 import { tokenDocs, tokenRoutes } from "./routes/token";
 import { validateDocs, validateRoutes } from "./routes/validate";
+import { webhookDocs, webhookRoutes } from "./routes/webhooks";
 import { createServices, type Services, type ServicesFactory } from "./services";
 
 export interface AppOptions {
@@ -76,6 +80,10 @@ export function newApp({ services: buildServices = createServices }: AppOptions 
     ...accountDocs,
     ...jwksDocs,
     ...validateDocs,
+    ...adminBillingDocs,
+    ...billingDocs,
+    ...webhookDocs,
+    ...adminEventDocs,
   ];
   app.route("/", healthRoutes);
   app.route("/", signupRoutes);
@@ -83,6 +91,10 @@ export function newApp({ services: buildServices = createServices }: AppOptions 
   app.route("/", accountRoutes);
   app.route("/", jwksRoutes);
   app.route("/", validateRoutes);
+  app.route("/", adminBillingRoutes);
+  app.route("/", billingRoutes);
+  app.route("/", webhookRoutes);
+  app.route("/", adminEventRoutes);
   app.route("/", docsRoutes(routeDocs));
 
   app.notFound((c) => {

@@ -96,7 +96,42 @@ const configSchema = z.object({
   SCHEMA_CACHE_ENTRIES: integerSetting(1, 100_000).default(500),
   SCHEMA_CACHE_BYTES: integerSetting(1024, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
   DEPENDENCY_TIMEOUT_MS: integerSetting(10, 30_000).default(1500),
+  /** Usage flusher: wall-clock budget of one run (cron or POST /admin/flush). Default 20000 ms. */
+  FLUSH_TIME_BUDGET_MS: integerSetting(1000, 600_000).default(20_000),
+  /** Usage flusher: usage records taken from the stream per run. Default 5000. */
+  FLUSH_MAX_RECORDS: integerSetting(1, 100_000).default(5000),
+  /** Usage flusher: meter events sent per run. Default 500. */
+  FLUSH_MAX_EVENTS: integerSetting(1, 10_000).default(500),
+  /** Usage flusher: meter events in flight at once (a Worker may hold 6 connections). Default 6. */
+  FLUSH_CONCURRENCY: integerSetting(1, 50).default(6),
+  /** Usage flusher: records are batched once this old, so a refunded request's compensation nets out first. Default 30. */
+  FLUSH_SETTLE_SECONDS: integerSetting(0, 3600).default(30),
+  /** Usage flusher: stream entries left pending this long by a run are reclaimed (the run died). Default 60000 ms. */
+  FLUSH_RECLAIM_IDLE_MS: integerSetting(0, 86_400_000).default(60_000),
+  /** Usage flusher: wait before resending after a 5xx or timeout (a 429's Retry-After wins if longer). Default 30 s. */
+  FLUSH_RETRY_DELAY_SECONDS: integerSetting(0, 3600).default(30),
+  /** Stripe circuit breaker: consecutive failed calls that open it. Default 5. */
+  STRIPE_BREAKER_FAILURE_THRESHOLD: integerSetting(1, 1000).default(5),
+  /** Stripe circuit breaker: seconds it stays open before letting one probe through. Default 60. */
+  STRIPE_BREAKER_OPEN_SECONDS: integerSetting(1, 3600).default(60),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** Tier to Stripe price lookup key, for POST /v1/billing/checkout and to map webhooks' prices back to tiers. Default {"pro":"schema_meter_pro"}. */
+  BILLING_PRICE_LOOKUP_KEYS: jsonSetting(
+    z.record(
+      z.string().regex(/^[a-z0-9_-]{1,32}$/, "tier names are a-z, 0-9, _ and -"),
+      z.string().min(1).max(200),
+    ),
+  ).default({ pro: "schema_meter_pro" }),
+  /** Where Stripe Checkout sends the customer after paying; default the API's own /docs page. */
+  BILLING_SUCCESS_URL: httpUrl.optional(),
+  /** Where Stripe Checkout sends the customer who gives up; default the API's own /docs page. */
+  BILLING_CANCEL_URL: httpUrl.optional(),
+  /** Where the Customer Portal's "return" link goes; default BILLING_SUCCESS_URL. */
+  BILLING_PORTAL_RETURN_URL: httpUrl.optional(),
+  /** Days a past-due account keeps access after a failed payment (invoice.payment_failed). Default 3. */
+  BILLING_GRACE_DAYS: integerSetting(0, 60).default(3),
+  /** What customer.subscription.deleted does: "downgrade" to free (default) or "revoke" access (account suspended). */
+  BILLING_ON_SUBSCRIPTION_DELETED: z.enum(["downgrade", "revoke"]).default("downgrade"),
 });
 
 export type Config = z.infer<typeof configSchema>;

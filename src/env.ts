@@ -37,7 +37,22 @@ export interface Env {
   SCHEMA_CACHE_ENTRIES?: string;
   SCHEMA_CACHE_BYTES?: string;
   DEPENDENCY_TIMEOUT_MS?: string;
+  FLUSH_TIME_BUDGET_MS?: string;
+  FLUSH_MAX_RECORDS?: string;
+  FLUSH_MAX_EVENTS?: string;
+  FLUSH_CONCURRENCY?: string;
+  FLUSH_SETTLE_SECONDS?: string;
+  FLUSH_RECLAIM_IDLE_MS?: string;
+  FLUSH_RETRY_DELAY_SECONDS?: string;
+  STRIPE_BREAKER_FAILURE_THRESHOLD?: string;
+  STRIPE_BREAKER_OPEN_SECONDS?: string;
   LOG_LEVEL?: string;
+  BILLING_PRICE_LOOKUP_KEYS?: string;
+  BILLING_SUCCESS_URL?: string;
+  BILLING_CANCEL_URL?: string;
+  BILLING_PORTAL_RETURN_URL?: string;
+  BILLING_GRACE_DAYS?: string;
+  BILLING_ON_SUBSCRIPTION_DELETED?: string;
 }
 
 /** What middleware puts on `c.var` for handlers. */

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import { StripeBreaker } from "../billing/breaker";
 import type { AppBindings } from "../env";
 import { ApiError } from "../errors";
 import { describeError, log } from "../lib/log";
@@ -8,7 +9,21 @@ import { problemSchema, type RouteDoc } from "../openapi/registry";
 
 const liveSchema = z.object({ status: z.literal("ok") });
 const checkSchema = z.object({ ok: z.boolean(), latency_ms: z.number(), error: z.string().optional() });
-const readySchema = z.object({ status: z.literal("ready"), checks: z.record(z.string(), checkSchema) });
+const breakerSchema = z
+  .object({
+    state: z.enum(["closed", "open", "half_open"]),
+    consecutive_failures: z.number(),
+    open_until: z.string().nullable(),
+  })
+  .nullable()
+  .describe(
+    "The shared Stripe circuit breaker (information only: it never fails readiness); null if unknown",
+  );
+const readySchema = z.object({
+  status: z.literal("ready"),
+  checks: z.record(z.string(), checkSchema),
+  stripe_breaker: breakerSchema,
+});
 
 /** Readiness checks get a short budget of their own: a probe must answer fast even when a dependency hangs. */
 const READINESS_TIMEOUT_MS = 1000;
@@ -29,13 +44,34 @@ async function timedCheck(name: string, probe: (signal: AbortSignal) => Promise<
   }
 }
 
+/** The breaker's shared state for operators; null when Redis cannot say within the readiness budget. */
+async function stripeBreakerState(
+  redis: AppBindings["Variables"]["services"]["redis"],
+  config: AppBindings["Variables"]["config"],
+): Promise<z.infer<typeof breakerSchema>> {
+  const breaker = new StripeBreaker(redis, {
+    failureThreshold: config.STRIPE_BREAKER_FAILURE_THRESHOLD,
+    openSeconds: config.STRIPE_BREAKER_OPEN_SECONDS,
+  });
+  const reply = await withTimeout("stripe breaker", READINESS_TIMEOUT_MS, () => breaker.read()).catch(
+    () => null,
+  );
+  if (!reply) return null;
+  return {
+    state: reply.state,
+    consecutive_failures: reply.consecutiveFailures,
+    open_until: reply.openUntilMs > 0 ? new Date(reply.openUntilMs).toISOString() : null,
+  };
+}
+
 export const healthRoutes = new Hono<AppBindings>()
   .get("/health", (c) => c.json({ status: "ok" as const }))
   .get("/health/ready", async (c) => {
     const { redis, db } = c.var.services;
-    const [redisCheck, postgresCheck] = await Promise.all([
+    const [redisCheck, postgresCheck, breaker] = await Promise.all([
       timedCheck("redis", () => redis.ping()),
       timedCheck("postgres", () => db.rpc("health_check")),
+      stripeBreakerState(c.var.services.redis, c.var.config),
     ]);
     const checks = { redis: redisCheck, postgres: postgresCheck };
     const failing = Object.entries(checks)
@@ -43,11 +79,11 @@ export const healthRoutes = new Hono<AppBindings>()
       .map(([name]) => name);
     if (failing.length > 0) {
       throw new ApiError("DEPENDENCY_UNAVAILABLE", `Not ready: ${failing.join(", ")} unavailable`, {
-        extensions: { failing, checks },
+        extensions: { failing, checks, stripe_breaker: breaker },
         headers: { "Retry-After": "5" },
       });
     }
-    return c.json({ status: "ready" as const, checks });
+    return c.json({ status: "ready" as const, checks, stripe_breaker: breaker });
   });
 
 export const healthDocs: RouteDoc[] = [
@@ -63,7 +99,7 @@ export const healthDocs: RouteDoc[] = [
     method: "get",
     path: "/health/ready",
     summary: "Readiness",
-    description: `Checks Redis and Postgres, each within ${READINESS_TIMEOUT_MS} ms. 503 names the failing dependency.`,
+    description: `Checks Redis and Postgres, each within ${READINESS_TIMEOUT_MS} ms. 503 names the failing dependency. Also shows the Stripe circuit breaker's state, which never makes the service unready.`,
     tags: ["Operations"],
     responses: {
       200: { description: "Every dependency answered", schema: readySchema },

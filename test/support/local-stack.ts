@@ -22,6 +22,8 @@ export interface LocalStackOptions {
    * free to stop Redis mid-run). "shared": REDIS_URL, else 127.0.0.1:6379, else start one (dev).
    */
   redis?: "own" | "shared";
+  /** With `redis: "own"`: "aof" keeps data across `redis.stop()`/`start()` like durable Upstash. Default "none". */
+  redisPersistence?: "none" | "aof";
   /** Use this database URL (dev); otherwise a fresh uniquely named test database, dropped on stop. */
   databaseUrl?: string;
   secrets?: LocalSecrets;
@@ -49,7 +51,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   };
   try {
-    const redis = options.redis === "shared" ? await findOrStartRedis() : await startRedisServer();
+    const redis =
+      options.redis === "shared"
+        ? await findOrStartRedis()
+        : await startRedisServer({ persistence: options.redisPersistence });
     cleanups.push(() => redis.stop());
     log(`redis: ${redis.url}${redis.owned ? " (started)" : " (existing)"}`);
     const redisBridge = await startRedisBridge({

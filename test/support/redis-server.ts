@@ -19,7 +19,7 @@ export interface RedisServerHandle {
   owned: boolean;
   /** Stops the process and waits until it has exited. */
   stop(): Promise<void>;
-  /** Starts it again on the same port (an empty Redis: nothing is persisted). */
+  /** Starts it again on the same port (empty, unless started with `persistence: "aof"`). */
   start(): Promise<void>;
 }
 
@@ -82,6 +82,11 @@ export async function findOrStartRedis(): Promise<RedisServerHandle> {
 export interface StartRedisOptions {
   /** Folders to look for redis-server in. Default: PATH, then /usr/bin, /usr/sbin, /usr/local/bin. */
   searchDirs?: readonly string[];
+  /**
+   * "none" (default): nothing survives a stop. "aof": append-only file fsynced on every write,
+   * kept across stop/start, the faithful local model of a durable Redis such as Upstash.
+   */
+  persistence?: "none" | "aof";
 }
 
 /**
@@ -103,7 +108,7 @@ export async function startRedisServer(options: StartRedisOptions = {}): Promise
   // The free port can be taken between our probe and redis binding it; try a few.
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const server = new OwnedRedisServer(binary, await freePort());
+    const server = new OwnedRedisServer(binary, await freePort(), options.persistence ?? "none");
     try {
       await server.start();
       return server;
@@ -134,6 +139,7 @@ class OwnedRedisServer implements RedisServerHandle {
   constructor(
     private readonly binary: string,
     readonly port: number,
+    private readonly persistence: "none" | "aof" = "none",
   ) {
     trackForExitCleanup(this);
   }
@@ -148,7 +154,8 @@ class OwnedRedisServer implements RedisServerHandle {
 
   async start(): Promise<void> {
     if (this.child) return;
-    this.dir = mkdtempSync(join(tmpdir(), "redis-test-"));
+    // With AOF the folder (and its append-only file) is kept across stop/start.
+    this.dir ??= mkdtempSync(join(tmpdir(), "redis-test-"));
     const child = spawn(
       this.binary,
       [
@@ -158,8 +165,9 @@ class OwnedRedisServer implements RedisServerHandle {
         this.host,
         "--save",
         "",
-        "--appendonly",
-        "no",
+        ...(this.persistence === "aof"
+          ? ["--appendonly", "yes", "--appendfsync", "always"]
+          : ["--appendonly", "no"]),
         "--dir",
         this.dir,
       ],
@@ -201,7 +209,7 @@ class OwnedRedisServer implements RedisServerHandle {
       await this.exited;
       clearTimeout(force);
     }
-    this.removeWorkingDir();
+    if (this.persistence === "none") this.removeWorkingDir();
   }
 
   removeWorkingDir(): void {

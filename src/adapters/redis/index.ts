@@ -1,7 +1,19 @@
 import { Redis } from "@upstash/redis/cloudflare";
+import { ACK_USAGE_LUA } from "./scripts/ack-usage";
 import { ADMIT_USAGE_LUA } from "./scripts/admit-usage";
 import { APPEND_USAGE_LUA } from "./scripts/append-usage";
-import { NO_API_KEY, redisKeys, USAGE_STREAM_KEY } from "./scripts/keys";
+import { APPLY_EDGE_STATE_LUA } from "./scripts/apply-edge-state";
+import {
+  NO_API_KEY,
+  redisKeys,
+  STRIPE_BREAKER_KEY,
+  USAGE_DEAD_LETTER_KEY,
+  USAGE_FLUSH_GROUP,
+  USAGE_STREAM_KEY,
+} from "./scripts/keys";
+import { READ_USAGE_LUA } from "./scripts/read-usage";
+import { RELEASE_CONSUMER_LUA } from "./scripts/release-consumer";
+import { STRIPE_BREAKER_LUA } from "./scripts/stripe-breaker";
 
 /** One usage record as the usage stream carries it; the flusher bills by (`id`, `kind`). */
 export interface UsageRecord {
@@ -52,6 +64,52 @@ export type AdmitUsageReply =
   | { status: "denied"; reason: "subject" | "api_key" }
   | { status: "unknown_tier"; tier: string };
 
+/** One usage stream entry as read by the flusher: its Redis id and its raw fields. */
+export interface UsageStreamEntry {
+  entryId: string;
+  fields: Record<string, string>;
+}
+
+/** The flusher's share of the usage stream: entries reclaimed from dead runs first, then new ones. */
+export interface UsageStreamRead {
+  /** How many of `entries` were reclaimed from a consumer that went idle. */
+  reclaimed: number;
+  entries: UsageStreamEntry[];
+}
+
+export type BreakerState = "closed" | "open" | "half_open";
+
+/** A breaker operation; `token` identifies the caller so only the probe can close or re-open. */
+export interface BreakerCommand {
+  op: "acquire" | "success" | "failure" | "state";
+  nowMs: number;
+  token: string;
+  failureThreshold: number;
+  openMs: number;
+  probeLeaseMs: number;
+  /** Failures to add (op "failure"). Default 1. */
+  failures?: number;
+}
+
+export interface BreakerReply {
+  /** "probe": allowed as the single half-open probe. */
+  verdict: "allowed" | "probe" | "refused";
+  state: BreakerState;
+  consecutiveFailures: number;
+  /** When an open breaker lets a probe through, ms since the epoch; 0 when not open. */
+  openUntilMs: number;
+}
+
+/** What billing decided about one account, as the hot path must see it (from Postgres, versioned). */
+export interface EdgeState {
+  subject: string;
+  tier: string;
+  /** Refuse every token of the subject (access revoked, or past due beyond the grace period). */
+  deny: boolean;
+  /** The account's billing version; grows with every change, so Redis keeps the newest state. */
+  version: number;
+}
+
 /** What the Worker needs from Redis. Later features add their scripts here, one method each. */
 export interface RedisAdapter {
   /** Round trip to Redis; throws on error or timeout. */
@@ -70,6 +128,30 @@ export interface RedisAdapter {
   denyApiKey(apiKeyId: string, ttlSeconds: number): Promise<void>;
   /** Sets (or with `tier` null, clears) the tier that replaces the token's tier. */
   setTierOverride(subject: string, tier: string | null, ttlSeconds: number): Promise<void>;
+  /**
+   * Billing's view of a subject for the hot path: tier override and deny entry in one script,
+   * written only if `version` is not older than the last written one. True if written.
+   */
+  applyEdgeState(state: EdgeState, ttlSeconds: number): Promise<boolean>;
+  /** Flusher: creates the consumer group if needed, reclaims idle pending entries, reads new ones. */
+  readUsageForFlush(input: { consumer: string; count: number; minIdleMs: number }): Promise<UsageStreamRead>;
+  /**
+   * Flusher: XACK and XDEL of entries recorded in the ledger (or skipped), atomically; `poison`
+   * entries are copied to the dead-letter stream with their reason first.
+   */
+  acknowledgeUsage(
+    entryIds: string[],
+    poison?: { entry: UsageStreamEntry; reason: string }[],
+  ): Promise<{ acknowledged: number; deleted: number; deadLettered: number }>;
+  /** Flusher: removes this run's consumer (and stale ones) when they hold no pending entries. */
+  releaseUsageConsumer(consumer: string, staleIdleMs: number): Promise<number>;
+  /**
+   * Entries in the usage stream: the flusher deletes what it recorded in the ledger, so these are
+   * the records not yet in the ledger (unread, or read by a run that has not acknowledged them).
+   */
+  usageStreamBacklog(): Promise<{ entries: number }>;
+  /** The shared Stripe circuit breaker (one atomic script). */
+  stripeBreaker(command: BreakerCommand): Promise<BreakerReply>;
 }
 
 export interface UpstashRedisOptions {
@@ -129,6 +211,22 @@ export function usagePeriodOf(nowMs: number): { period: string; counterExpiresAt
 
 type ScriptReply = [number, ...(string | number)[]];
 
+type RawEntry = [string, string[] | null];
+
+function toStreamEntries(raw: RawEntry[]): UsageStreamEntry[] {
+  return raw
+    .filter((entry): entry is [string, string[]] => Array.isArray(entry[1]))
+    .map(([entryId, list]) => {
+      const fields: Record<string, string> = {};
+      for (let i = 0; i + 1 < list.length; i += 2) fields[String(list[i])] = String(list[i + 1]);
+      return { entryId: String(entryId), fields };
+    });
+}
+
+const BREAKER_VERDICTS = { 0: "refused", 1: "allowed", 2: "probe" } as const;
+/** The breaker hash outlives its last change by a day; an abandoned breaker resets to closed. */
+const BREAKER_KEY_TTL_SECONDS = 24 * 3600;
+
 function toAdmitReply(reply: ScriptReply): AdmitUsageReply {
   const [status, tier, limit, remaining, resetMs, windowMs, periodUnits] = reply;
   if (status === -1) return { status: "denied", reason: "subject" };
@@ -158,6 +256,11 @@ export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdap
   // createScript: EVALSHA first; on NOSCRIPT, EVAL (which also caches the script in Redis).
   const admitScript = admissionClient.createScript<ScriptReply>(ADMIT_USAGE_LUA);
   const appendScript = client.createScript<number>(APPEND_USAGE_LUA);
+  const edgeStateScript = client.createScript<number>(APPLY_EDGE_STATE_LUA);
+  const readUsageScript = client.createScript<[number, RawEntry[]]>(READ_USAGE_LUA);
+  const ackUsageScript = client.createScript<[number, number, number]>(ACK_USAGE_LUA);
+  const releaseConsumerScript = client.createScript<number>(RELEASE_CONSUMER_LUA);
+  const breakerScript = client.createScript<[number, string, number, number]>(STRIPE_BREAKER_LUA);
 
   return {
     async ping() {
@@ -233,6 +336,77 @@ export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdap
       if (tier === null) await client.del(redisKeys.tierOverride(subject));
       else await client.set(redisKeys.tierOverride(subject), tier, { ex: ttlSeconds });
     },
+
+    async applyEdgeState({ subject, tier, deny, version }, ttlSeconds) {
+      const reply = await edgeStateScript.exec(
+        [redisKeys.edgeVersion(subject), redisKeys.tierOverride(subject), redisKeys.denySubject(subject)],
+        [String(version), tier, deny ? "1" : "0", String(ttlSeconds)],
+      );
+      return Number(reply) === 1;
+    },
+
+    async readUsageForFlush({ consumer, count, minIdleMs }) {
+      const [reclaimed, raw] = await readUsageScript.exec(
+        [USAGE_STREAM_KEY],
+        [USAGE_FLUSH_GROUP, consumer, String(count), String(minIdleMs), String(USAGE_STREAM_TTL_SECONDS)],
+      );
+      return { reclaimed: Number(reclaimed), entries: toStreamEntries(raw ?? []) };
+    },
+
+    async acknowledgeUsage(entryIds, poison = []) {
+      if (entryIds.length === 0 && poison.length === 0)
+        return { acknowledged: 0, deleted: 0, deadLettered: 0 };
+      const [acknowledged, deleted, deadLettered] = await ackUsageScript.exec(
+        [USAGE_STREAM_KEY, USAGE_DEAD_LETTER_KEY],
+        [
+          USAGE_FLUSH_GROUP,
+          String(USAGE_STREAM_TTL_SECONDS),
+          String(poison.length),
+          ...poison.flatMap(({ entry, reason }) => [entry.entryId, reason, JSON.stringify(entry.fields)]),
+          ...entryIds,
+        ],
+      );
+      return {
+        acknowledged: Number(acknowledged),
+        deleted: Number(deleted),
+        deadLettered: Number(deadLettered),
+      };
+    },
+
+    async releaseUsageConsumer(consumer, staleIdleMs) {
+      return Number(
+        await releaseConsumerScript.exec(
+          [USAGE_STREAM_KEY],
+          [USAGE_FLUSH_GROUP, consumer, String(staleIdleMs)],
+        ),
+      );
+    },
+
+    async usageStreamBacklog() {
+      return { entries: Number(await client.xlen(USAGE_STREAM_KEY)) };
+    },
+
+    async stripeBreaker(command) {
+      const [verdict, state, failures, openUntil] = await breakerScript.exec(
+        [STRIPE_BREAKER_KEY],
+        [
+          command.op,
+          String(command.nowMs),
+          String(command.failureThreshold),
+          String(command.openMs),
+          String(command.probeLeaseMs),
+          String(BREAKER_KEY_TTL_SECONDS),
+          command.token,
+          String(command.failures ?? 1),
+        ],
+      );
+      return {
+        verdict: BREAKER_VERDICTS[Number(verdict) as 0 | 1 | 2] ?? "refused",
+        state: state as BreakerState,
+        consecutiveFailures: Number(failures),
+        openUntilMs: Number(openUntil),
+      };
+    },
   };
 }
 
@@ -248,5 +422,11 @@ export function createUnreachableRedisAdapter(): RedisAdapter {
     denySubject: unreachable,
     denyApiKey: unreachable,
     setTierOverride: unreachable,
+    applyEdgeState: unreachable,
+    readUsageForFlush: unreachable,
+    acknowledgeUsage: unreachable,
+    releaseUsageConsumer: unreachable,
+    usageStreamBacklog: unreachable,
+    stripeBreaker: unreachable,
   };
 }

@@ -19,10 +19,45 @@ export interface MeterEvent {
   timestamp: number;
 }
 
+/** A price as self-serve checkout needs it. */
+export interface BillingPrice {
+  id: string;
+  /** Metered prices take no quantity in Checkout; licensed ones take 1. */
+  metered: boolean;
+}
+
+export interface CheckoutSessionInput {
+  price: BillingPrice;
+  /** Our account id: Checkout's `client_reference_id`, and metadata on the session and subscription. */
+  accountId: string;
+  tier: string;
+  /** The account's Stripe customer, when it has one; else Checkout creates one for `email`. */
+  customer: string | null;
+  email: string;
+  successUrl: string;
+  cancelUrl: string;
+}
+
+/** Webhook signatures are HMAC-SHA256; Workers have no Node crypto, so SubtleCrypto does it. */
+const webhookCrypto = Stripe.createSubtleCryptoProvider();
+/** Stripe's default: a signature older than 5 minutes is refused (replay protection). */
+const WEBHOOK_TOLERANCE_SECONDS = 300;
+
 /** What the Worker needs from Stripe. */
 export interface StripeAdapter {
   readonly client: Stripe;
   reportMeterEvent(event: MeterEvent): Promise<void>;
+  /**
+   * Verifies a webhook's `Stripe-Signature` over the raw body (HMAC-SHA256 through SubtleCrypto,
+   * 300 s tolerance) and returns the event. Throws on a bad, missing or too old signature.
+   */
+  constructWebhookEvent(rawBody: string, signature: string, secret: string): Promise<Stripe.Event>;
+  /** The active price with this lookup key, or undefined. */
+  findPriceByLookupKey(lookupKey: string): Promise<BillingPrice | undefined>;
+  /** A hosted Checkout session in subscription mode; returns its id and URL. */
+  createCheckoutSession(input: CheckoutSessionInput): Promise<{ id: string; url: string }>;
+  /** A Customer Portal session; returns its URL. */
+  createPortalSession(input: { customer: string; returnUrl: string }): Promise<{ url: string }>;
 }
 
 /** The Stripe SDK on the fetch client (Workers have no Node http), with a timeout and no hidden retries. */
@@ -46,6 +81,39 @@ export function createStripeAdapter(options: StripeOptions): StripeAdapter {
   const client = createStripeClient(options);
   return {
     client,
+    constructWebhookEvent(rawBody, signature, secret) {
+      return client.webhooks.constructEventAsync(
+        rawBody,
+        signature,
+        secret,
+        WEBHOOK_TOLERANCE_SECONDS,
+        webhookCrypto,
+      );
+    },
+    async findPriceByLookupKey(lookupKey) {
+      const prices = await client.prices.list({ lookup_keys: [lookupKey], active: true, limit: 1 });
+      const price = prices.data[0];
+      return price && { id: price.id, metered: price.recurring?.usage_type === "metered" };
+    },
+    async createCheckoutSession({ price, accountId, tier, customer, email, successUrl, cancelUrl }) {
+      const metadata = { account_id: accountId, tier };
+      const session = await client.checkout.sessions.create({
+        mode: "subscription",
+        line_items: [price.metered ? { price: price.id } : { price: price.id, quantity: 1 }],
+        client_reference_id: accountId,
+        ...(customer ? { customer } : { customer_email: email }),
+        metadata,
+        subscription_data: { metadata },
+        success_url: successUrl,
+        cancel_url: cancelUrl,
+      });
+      if (!session.url) throw new Error(`checkout session ${session.id} has no url`);
+      return { id: session.id, url: session.url };
+    },
+    async createPortalSession({ customer, returnUrl }) {
+      const session = await client.billingPortal.sessions.create({ customer, return_url: returnUrl });
+      return { url: session.url };
+    },
     async reportMeterEvent({ eventName, stripeCustomerId, value, identifier, timestamp }) {
       await client.billing.meterEvents.create({
         event_name: eventName,
@@ -54,5 +122,20 @@ export function createStripeAdapter(options: StripeOptions): StripeAdapter {
         timestamp,
       });
     },
+  };
+}
+
+/** A Stripe that is never reachable: every call rejects. For tests that need no Stripe. */
+export function createUnreachableStripeAdapter(): StripeAdapter {
+  const unreachable = async (): Promise<never> => {
+    throw new Error("stripe unreachable");
+  };
+  return {
+    client: {} as Stripe,
+    reportMeterEvent: unreachable,
+    constructWebhookEvent: unreachable,
+    findPriceByLookupKey: unreachable,
+    createCheckoutSession: unreachable,
+    createPortalSession: unreachable,
   };
 }

@@ -20,7 +20,18 @@ export const redisKeys = {
   periodUsage: (subject: string, period: string) => `${PREFIX}:usage:${subject}:${period}`,
   /** Marks a usage record (id and kind) as already in the stream, so appending it again is a no-op. */
   appended: (usageId: string, kind: string) => `${PREFIX}:appended:${usageId}:${kind}`,
+  /** Version of the billing state last written to this subject's tier override and deny entry. */
+  edgeVersion: (subject: string) => `${PREFIX}:edge-version:${subject}`,
 } as const;
 
 /** Used when a token names no API key: a key that is never set, so the script's key list stays fixed. */
 export const NO_API_KEY = "-";
+
+/** The consumer group the usage flusher reads the usage stream through. */
+export const USAGE_FLUSH_GROUP = "flusher";
+
+/** The Stripe circuit breaker's state, shared by every isolate (see stripe-breaker.ts). */
+export const STRIPE_BREAKER_KEY = `${PREFIX}:breaker:stripe`;
+
+/** Usage stream entries the flusher could not read (malformed), with the reason: never dropped silently. */
+export const USAGE_DEAD_LETTER_KEY = `${PREFIX}:usage-dead-letter`;

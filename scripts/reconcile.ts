@@ -1,0 +1,103 @@
+/**
+ * `npm run reconcile`: the billing reconciliation for operators, per Stripe customer and UTC month:
+ * units admitted, compensated, reported, pending and dead-lettered, and whether
+ * admitted - compensated = reported + pending + dead-lettered. Exits 1 when anything is off.
+ *
+ *   npm run reconcile -- [--from 2026-05-01] [--to 2026-06-01] [--customer cus_...] [--json]
+ *
+ * Default period: the current UTC month. Postgres: DATABASE_URL (e.g. Supabase's connection
+ * string), else the dev database of `npm run dev`. Redis (for entries not yet in the ledger):
+ * UPSTASH_REDIS_REST_URL/TOKEN, else REDIS_URL or 127.0.0.1:6379; skipped when unreachable.
+ */
+import { createUnreachableRedisAdapter } from "../src/adapters/redis";
+import { reconcileUsage } from "../src/billing/reconciliation";
+import { connectDatabase, connectRedis, parseArgs, say } from "./lib/access-cli";
+
+function instant(text: string | undefined, fallback: Date): Date {
+  if (!text) return fallback;
+  const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
+  if (Number.isNaN(date.getTime())) throw new Error(`not a date: ${text}`);
+  return date;
+}
+
+async function main(): Promise<number> {
+  const { flags } = parseArgs(process.argv.slice(2));
+  const now = new Date();
+  const from = instant(flags.from, new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)));
+  const to = instant(flags.to, new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)));
+  const { db, close } = await connectDatabase();
+  const redisConnection = await connectRedis().catch(() => undefined);
+  try {
+    const report = await reconcileUsage(
+      { db, redis: redisConnection?.redis ?? createUnreachableRedisAdapter() },
+      { from, to, customer: flags.customer },
+    );
+    if (flags.json) {
+      console.log(JSON.stringify(report, null, 2));
+      return report.balanced ? 0 : 1;
+    }
+    const columns = [
+      "customer",
+      "period",
+      "admitted",
+      "compensated",
+      "reported",
+      "pending",
+      "dead",
+      "balanced",
+    ];
+    const lines = report.rows.map((row) => [
+      row.stripe_customer_id,
+      row.period,
+      row.admitted,
+      row.compensated,
+      row.reported,
+      row.pending,
+      row.dead_lettered,
+      row.balanced && row.batches_consistent ? "yes" : "NO",
+    ]);
+    const t = report.totals;
+    lines.push([
+      "TOTAL",
+      "",
+      t.admitted,
+      t.compensated,
+      t.reported,
+      t.pending,
+      t.dead_lettered,
+      report.balanced ? "yes" : "NO",
+    ]);
+    const widths = columns.map((c, i) => Math.max(c.length, ...lines.map((l) => String(l[i]).length)));
+    const format = (cells: unknown[]) =>
+      cells.map((cell, i) => String(cell).padEnd(widths[i] ?? 0)).join("  ");
+    console.log(
+      `usage from ${report.from} to ${report.to}${report.customer ? ` for ${report.customer}` : ""}`,
+    );
+    console.log(format(columns));
+    for (const line of lines) console.log(format(line));
+    for (const dead of report.dead_letters) {
+      console.log(`dead-lettered ${dead.id} ${dead.stripe_customer_id} ${dead.units} units: ${dead.reason}`);
+    }
+    const backlog = report.not_yet_in_ledger;
+    console.log(
+      `not yet in the ledger: ${backlog.stream_entries ?? "unknown"} stream entries, ${backlog.pending_replay_records ?? "unknown"} records awaiting replay`,
+    );
+    console.log(
+      report.balanced
+        ? "balanced: admitted - compensated = reported + pending + dead-lettered"
+        : "NOT BALANCED",
+    );
+    return report.balanced ? 0 : 1;
+  } finally {
+    await redisConnection?.close();
+    await close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    say(`reconcile failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

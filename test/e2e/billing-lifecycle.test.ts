@@ -1,0 +1,161 @@
+/**
+ * End to end: a customer's billing lifecycle against the real Worker under `wrangler dev` (workerd,
+ * eval forbidden), real Redis and Postgres behind the bridges, and the fake Stripe delivering its
+ * webhooks (signed, with retries) to the running Worker. The client keeps one token throughout:
+ * the limits it sees change at each step because the webhook writes the tier to Redis.
+ */
+import Stripe from "stripe";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalStack, startLocalStack } from "../support/local-stack";
+import { startWranglerDev, type WorkerProcess } from "../support/wrangler-dev";
+
+let stack: LocalStack;
+let worker: WorkerProcess;
+let stripe: Stripe;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ redis: "own" });
+  // A generous admission budget, as in the access harness: a cold workerd's first EVAL can take
+  // longer than the 50 ms production default, and free fails closed.
+  worker = await startWranglerDev({
+    vars: { ...(stack.vars as Record<string, string>), ADMISSION_TIMEOUT_MS: "1000" },
+  });
+  stack.stripe.setAutoDeliverTo(`${worker.url}/webhooks/stripe`);
+  const base = new URL(stack.stripe.url);
+  stripe = new Stripe(stack.stripe.apiKey, {
+    host: base.hostname,
+    port: base.port,
+    protocol: "http",
+    maxNetworkRetries: 0,
+  });
+  // What an operator sets up once in Stripe: the pro price, found by its lookup key (the default).
+  const product = await stripe.products.create({ name: "Schema Meter Pro" });
+  await stripe.prices.create({
+    product: product.id,
+    currency: "usd",
+    unit_amount: 2000,
+    recurring: { interval: "month" },
+    lookup_key: "schema_meter_pro",
+  });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await stack?.stop();
+});
+
+const api = (path: string, init: RequestInit = {}) => fetch(`${worker.url}${path}`, init);
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+/**
+ * The tier named by the RateLimit-Policy header of GET /v1/account with this token (a 429 carries
+ * the header too: back on free, the sixth request in 10 s is refused under the free policy).
+ */
+async function policyOf(token: string): Promise<string> {
+  const response = await api("/v1/account", { headers: bearer(token) });
+  expect([200, 429], await response.clone().text()).toContain(response.status);
+  return /^"([^"]+)"/.exec(response.headers.get("RateLimit-Policy") ?? "")?.[1] ?? "none";
+}
+
+describe("billing lifecycle, end to end", () => {
+  it("signup → checkout → webhook → pro limits → cancellation → free limits", async () => {
+    const signup = await api("/v1/signup", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "CF-Connecting-IP": "10.9.0.1" },
+      body: JSON.stringify({ email: `e2e-billing-${Date.now()}@example.com` }),
+    });
+    expect(signup.status, await signup.clone().text()).toBe(201);
+    const { api_key: apiKey, account_id: accountId } = (await signup.json()) as {
+      api_key: string;
+      account_id: string;
+    };
+    const minted = await api("/v1/token", { method: "POST", headers: bearer(apiKey) });
+    const { token } = (await minted.json()) as { token: string };
+    expect(await policyOf(token)).toBe("free");
+
+    const checkout = await api("/v1/billing/checkout", {
+      method: "POST",
+      headers: { ...bearer(token), "Content-Type": "application/json" },
+      body: JSON.stringify({ tier: "pro" }),
+    });
+    expect(checkout.status, await checkout.clone().text()).toBe(200);
+    const { session_id: sessionId, url } = (await checkout.json()) as { session_id: string; url: string };
+    expect(url).toContain(sessionId);
+
+    // The customer pays on the hosted page; Stripe raises the events and delivers them.
+    const { subscription } = stack.stripe.completeCheckout(sessionId);
+    await stack.stripe.waitForWebhooks();
+    const deliveries = stack.stripe.webhookDeliveries();
+    expect(deliveries.map((d) => d.eventType)).toEqual(
+      expect.arrayContaining(["customer.subscription.created", "invoice.paid", "checkout.session.completed"]),
+    );
+    expect(deliveries.every((d) => d.delivered)).toBe(true);
+    expect(await policyOf(token)).toBe("pro");
+
+    // Stripe redelivers an event it already delivered: acknowledged, nothing changes.
+    const completed = stack.stripe.events().find((e) => e.type === "checkout.session.completed");
+    const again = await stack.stripe.deliverWebhook(completed!, { url: `${worker.url}/webhooks/stripe` });
+    expect(again.attempts.map((a) => a.status)).toEqual([200]);
+    expect(await policyOf(token)).toBe("pro");
+
+    const portal = await api("/v1/billing/portal", { method: "POST", headers: bearer(token) });
+    expect(portal.status).toBe(200);
+
+    // The customer cancels (portal or API): customer.subscription.deleted → back to free.
+    await stripe.subscriptions.cancel(subscription.id);
+    await stack.stripe.waitForWebhooks();
+    expect(await policyOf(token)).toBe("free");
+
+    // The operator sees every event and what it did.
+    const events = await api("/admin/events?limit=50", { headers: bearer(stack.secrets.adminToken) });
+    const { events: listed } = (await events.json()) as {
+      events: Array<{ type: string; account_id: string | null }>;
+    };
+    expect(listed.filter((e) => e.account_id === accountId).map((e) => e.type)).toEqual(
+      expect.arrayContaining(["checkout.session.completed", "customer.subscription.deleted"]),
+    );
+  });
+
+  it("a delivery that fails (Redis down after the commit) is retried by Stripe until it lands", async () => {
+    const signup = await api("/v1/signup", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "CF-Connecting-IP": "10.9.0.2" },
+      body: JSON.stringify({ email: `e2e-retry-${Date.now()}@example.com` }),
+    });
+    const { api_key: apiKey } = (await signup.json()) as { api_key: string };
+    const { token } = (await (
+      await api("/v1/token", { method: "POST", headers: bearer(apiKey) })
+    ).json()) as {
+      token: string;
+    };
+    const checkout = await api("/v1/billing/checkout", {
+      method: "POST",
+      headers: { ...bearer(token), "Content-Type": "application/json" },
+      body: JSON.stringify({ tier: "pro" }),
+    });
+    const { session_id: sessionId } = (await checkout.json()) as { session_id: string };
+
+    // This time the test delivers, with a slower backoff, while Redis is down for the first attempt.
+    stack.stripe.setAutoDeliverTo(undefined);
+    const before = new Set(stack.stripe.events().map((e) => e.id));
+    stack.stripe.completeCheckout(sessionId);
+    const raised = stack.stripe.events().filter((e) => !before.has(e.id));
+    await stack.redis.stop();
+    const restart = new Promise<void>((resolve, reject) => {
+      setTimeout(() => stack.redis.start().then(resolve, reject), 500);
+    });
+    const target = `${worker.url}/webhooks/stripe`;
+    const results = await Promise.all(
+      raised.map((event) =>
+        stack.stripe.deliverWebhook(event, { url: target, maxAttempts: 6, backoffMs: () => 700 }),
+      ),
+    );
+    await restart;
+    stack.stripe.setAutoDeliverTo(target);
+    const first = results.find((r) => r.attempts.length > 1);
+    expect(first, JSON.stringify(results.map((r) => r.attempts))).toBeDefined();
+    expect(first?.attempts[0]?.status).toBe(503);
+    expect(results.every((r) => r.delivered)).toBe(true);
+    expect(await policyOf(token)).toBe("pro");
+  });
+});
