@@ -72,30 +72,21 @@ export function newApp({ services: buildServices = createServices }: AppOptions 
     })(c, next);
   });
 
-  const routeDocs: RouteDoc[] = [
-    ...healthDocs,
-    ...docsDocs,
-    ...signupDocs,
-    ...tokenDocs,
-    ...accountDocs,
-    ...jwksDocs,
-    ...validateDocs,
-    ...adminBillingDocs,
-    ...billingDocs,
-    ...webhookDocs,
-    ...adminEventDocs,
+  // Each resource brings its routes and their OpenAPI description; /openapi.json lists them all.
+  const resources: Array<{ routes: Hono<AppBindings>; docs: RouteDoc[] }> = [
+    { routes: healthRoutes, docs: healthDocs },
+    { routes: signupRoutes, docs: signupDocs },
+    { routes: tokenRoutes, docs: tokenDocs },
+    { routes: jwksRoutes, docs: jwksDocs },
+    { routes: accountRoutes, docs: accountDocs },
+    { routes: validateRoutes, docs: validateDocs },
+    { routes: billingRoutes, docs: billingDocs },
+    { routes: webhookRoutes, docs: webhookDocs },
+    { routes: adminBillingRoutes, docs: adminBillingDocs },
+    { routes: adminEventRoutes, docs: adminEventDocs },
   ];
-  app.route("/", healthRoutes);
-  app.route("/", signupRoutes);
-  app.route("/", tokenRoutes);
-  app.route("/", accountRoutes);
-  app.route("/", jwksRoutes);
-  app.route("/", validateRoutes);
-  app.route("/", adminBillingRoutes);
-  app.route("/", billingRoutes);
-  app.route("/", webhookRoutes);
-  app.route("/", adminEventRoutes);
-  app.route("/", docsRoutes(routeDocs));
+  for (const { routes } of resources) app.route("/", routes);
+  app.route("/", docsRoutes([...resources.flatMap(({ docs }) => docs), ...docsDocs]));
 
   app.notFound((c) => {
     const allow = allowedMethods(app, c.req.path);
