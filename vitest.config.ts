@@ -1,11 +1,11 @@
-import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 /**
  * Test projects, all run by `npm test`:
  * - unit: Node; pure logic beside the code, plus the local bridges and fakes against real servers.
  * - integration: Node; the app factory against real Redis, Postgres and the Stripe fake.
- * - worker: the Worker inside workerd (vitest pool); note this pool allows eval, production does not.
+ * - worker: the Worker inside workerd (@cloudflare/vitest-plugin); it allows eval, production does not.
  * - e2e: the built Worker under `wrangler dev` (real workerd, eval forbidden) against the local stack.
  * Every suite starts and stops its own servers on free ports.
  */
