@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   WEBHOOK_SIGNATURE_INVALID: { status: 400, title: "Webhook signature invalid" },
   BILLING_TIER_UNAVAILABLE: { status: 422, title: "Tier not available for purchase" },
   BILLING_NO_CUSTOMER: { status: 409, title: "No billing account yet" },
+  USAGE_BATCH_NOT_DEAD: { status: 409, title: "Usage batch is not dead-lettered" },
   DEPENDENCY_UNAVAILABLE: { status: 503, title: "A dependency is unavailable" },
   SERVICE_MISCONFIGURED: { status: 503, title: "Service misconfigured" },
   INTERNAL: { status: 500, title: "Internal error" },

@@ -1,13 +1,14 @@
 /**
- * The cron trigger's work: one flush run with services built from the Worker's env, once per
- * configuration (as `newApp` does for requests). A broken configuration is logged, not thrown:
- * the run is simply skipped and the next minute tries again.
+ * The cron trigger's work: one flush run and one grace-expiry run, with services built from the
+ * Worker's env, once per configuration (as `newApp` does for requests). A broken configuration is
+ * logged, not thrown: the run is simply skipped and the next minute tries again.
  */
 import { type Config, ConfigError, loadConfig } from "../config";
 import type { Env } from "../env";
 import { log } from "../lib/log";
 import { createServices, type Services, type ServicesFactory } from "../services";
 import { type FlushReport, flushUsage } from "./flusher";
+import { enforceGraceExpiry, type GraceExpiryReport } from "./grace-expiry";
 
 const servicesByConfig = new WeakMap<Config, Services>();
 
@@ -16,12 +17,37 @@ export async function runScheduledFlush(
   env: Env,
   buildServices: ServicesFactory = createServices,
 ): Promise<FlushReport | null> {
+  const context = scheduledContext(env, buildServices, "usage flush");
+  if (!context) return null;
+  const { redis, db, stripe } = context.services;
+  return flushUsage({ redis, db, stripe, settings: context.config });
+}
+
+/**
+ * Denies at the edge the past-due accounts whose grace period has ended (see grace-expiry.ts).
+ * Null when the configuration is invalid.
+ */
+export async function runScheduledGraceExpiry(
+  env: Env,
+  buildServices: ServicesFactory = createServices,
+): Promise<GraceExpiryReport | null> {
+  const context = scheduledContext(env, buildServices, "grace expiry");
+  if (!context) return null;
+  const { redis, db } = context.services;
+  return enforceGraceExpiry({ redis, db });
+}
+
+function scheduledContext(
+  env: Env,
+  buildServices: ServicesFactory,
+  task: string,
+): { config: Config; services: Services } | null {
   let config: Config;
   try {
     config = loadConfig(env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    log("error", "usage flush skipped: configuration invalid", { problems: error.problems.join("; ") });
+    log("error", `${task} skipped: configuration invalid`, { problems: error.problems.join("; ") });
     return null;
   }
   let services = servicesByConfig.get(config);
@@ -29,6 +55,5 @@ export async function runScheduledFlush(
     services = buildServices(config);
     servicesByConfig.set(config, services);
   }
-  const { redis, db, stripe } = services;
-  return flushUsage({ redis, db, stripe, settings: config });
+  return { config, services };
 }

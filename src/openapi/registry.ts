@@ -32,6 +32,8 @@ export interface RouteDoc {
   tags: string[];
   /** Security scheme names from the document's components, e.g. `bearerToken`. */
   security?: string[];
+  /** Path parameters (each `{name}` in `path`), name to description; all strings, all required. */
+  pathParameters?: Record<string, string>;
   requestBody?: { schema: z.ZodType; description?: string; example?: unknown };
   responses: Record<number, ResponseDoc>;
 }
@@ -61,6 +63,15 @@ export function buildOpenApiDocument(
       tags: route.tags,
       operationId: `${route.method}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, next?: string) => (next ?? "").toUpperCase())}`,
       ...(route.security && { security: route.security.map((name) => ({ [name]: [] })) }),
+      ...(route.pathParameters && {
+        parameters: Object.entries(route.pathParameters).map(([name, description]) => ({
+          name,
+          in: "path",
+          required: true,
+          description,
+          schema: { type: "string" },
+        })),
+      }),
       ...(route.requestBody && {
         requestBody: {
           required: true,

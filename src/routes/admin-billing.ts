@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { flushUsage } from "../billing/flusher";
 import { reconcileUsage } from "../billing/reconciliation";
+import { requeueUsageBatch, usageBatchSchema } from "../billing/usage-batches";
 import type { AppBindings } from "../env";
 import { ApiError } from "../errors";
 import { requireAdmin } from "../middleware/admin";
@@ -63,6 +64,19 @@ export const adminBillingRoutes = new Hono<AppBindings>()
     }
     const { redis, db } = c.var.services;
     return c.json(await reconcileUsage({ redis, db }, parsed.data));
+  })
+  .post("/admin/usage-batches/:id/requeue", requireAdmin(), async (c) => {
+    const id = c.req.param("id");
+    const result = await requeueUsageBatch(c.var.services.db, id);
+    if (result.outcome === "not_found") throw new ApiError("NOT_FOUND", `No usage batch ${id}.`);
+    if (result.outcome === "not_dead") {
+      throw new ApiError(
+        "USAGE_BATCH_NOT_DEAD",
+        `Usage batch ${id} is ${result.batch.status}; only dead-lettered batches can be requeued.`,
+        { extensions: { batch_status: result.batch.status } },
+      );
+    }
+    return c.json({ requeued: true, batch: result.batch });
   });
 
 const adminErrors = {
@@ -93,6 +107,31 @@ export const adminBillingDocs: RouteDoc[] = [
       200: { description: "The reconciliation", schema: reconciliationSchema },
       400: { description: "Malformed query", schema: problemSchema },
       ...adminErrors,
+    },
+  },
+  {
+    method: "post",
+    path: "/admin/usage-batches/{id}/requeue",
+    summary: "Requeue a dead-lettered usage batch",
+    pathParameters: { id: "The batch id (`smu_…`), as listed by the reconciliation's dead letters" },
+    description:
+      "After fixing what dead-lettered it (e.g. the customer now exists in Stripe), puts the batch back in the queue with the same meter event identifier; the next flush sends it. Batches dead-lettered as 'outcome unknown past the identifier dedupe window' may already be in Stripe: check there first.",
+    tags: ["Operations"],
+    security: ["adminToken"],
+    responses: {
+      200: {
+        description: "Requeued",
+        schema: z.object({ requeued: z.literal(true), batch: usageBatchSchema }),
+      },
+      401: adminErrors[401],
+      404: {
+        description: "NOT_FOUND: no such batch (or ADMIN_TOKEN is not configured)",
+        schema: problemSchema,
+      },
+      409: {
+        description: "USAGE_BATCH_NOT_DEAD: the batch is pending, sent or netted",
+        schema: problemSchema,
+      },
     },
   },
 ];
