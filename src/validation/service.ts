@@ -90,6 +90,9 @@ function exceedsUtf8Bytes(text: string, limit: number): boolean {
   return new TextEncoder().encode(text).byteLength > limit;
 }
 
+/** Bound of the canonical-text memo (UTF-16 bytes of its keys and values). */
+const CANONICAL_MEMO_MAX_BYTES = 8 * 1024 * 1024;
+
 /** Compiled validators take several times the schema's JSON size; a rough weight for the cache bound. */
 const COMPILED_BYTES_PER_SCHEMA_BYTE = 8;
 
@@ -100,6 +103,23 @@ export function createValidationService(deps: {
 }) {
   const { fetchSchema, limits } = deps;
   const compiled = new BoundedLru<CompiledSchema>(deps.cache.maxEntries, deps.cache.maxBytes);
+  // Canonical text by plain JSON.stringify text: the same schema sent again (the common case) costs
+  // one native stringify instead of a key-sorting walk. For a JSON value (a parsed body: no
+  // undefined, functions or toJSON) equal stringify text means an equal value, so an equal
+  // canonical text. Schemas over the size limit are refused anyway and are not remembered.
+  const canonicalByText = new BoundedLru<string>(deps.cache.maxEntries, CANONICAL_MEMO_MAX_BYTES);
+
+  function canonicalOf(schema: unknown): string {
+    const text = JSON.stringify(schema);
+    if (text === undefined) return canonicalJson(schema);
+    const known = canonicalByText.get(text);
+    if (known !== undefined) return known;
+    const canonical = canonicalJson(schema);
+    if (canonical.length <= limits.maxSchemaBytes) {
+      canonicalByText.set(text, canonical, 2 * (text.length + canonical.length));
+    }
+    return canonical;
+  }
 
   async function compile(schema: unknown, options: { formatAssertion: boolean; baseUri?: string }) {
     let remoteDocuments = 0;
@@ -160,7 +180,7 @@ export function createValidationService(deps: {
         },
       );
     }
-    const canonical = canonicalJson(input.schema);
+    const canonical = canonicalOf(input.schema);
     if (canonical.length > limits.maxSchemaBytes) {
       throw new ValidationRefusal(
         "LIMIT_EXCEEDED",

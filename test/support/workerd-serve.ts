@@ -9,7 +9,7 @@
  * times the Worker's own time per request here, so it would measure the proxy, not the Worker.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { extname, join, relative, resolve, sep } from "node:path";
@@ -292,14 +292,19 @@ async function spawnWorkerd(
   options: WorkerdServeOptions,
 ): Promise<WorkerProcess & { pid: number }> {
   installExitHook();
+  // Unless echoed live, the output goes to a file rather than a pipe read by this process: under
+  // load (one log line per request) a pipe makes workerd wait for this process's busy event loop.
+  const logPath = join(dir, "workerd.log");
+  const logFd = options.echo ? undefined : openSync(logPath, "a", 0o600);
   const child = spawn(workerdBinary(), ["serve", configPath, "config"], {
     cwd: dir,
     env: { ...process.env, FORCE_COLOR: "0" },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", logFd ?? "pipe", logFd ?? "pipe"],
   });
+  if (logFd !== undefined) closeSync(logFd);
   liveChildren.add(child);
   child.once("exit", () => liveChildren.delete(child));
-  const output = collectOutput(child, options.echo);
+  const output = logFd !== undefined ? fileOutput(logPath) : collectOutput(child, options.echo);
 
   const url = `http://127.0.0.1:${port}`;
   const stop = () => stopChild(child);
@@ -310,6 +315,28 @@ async function spawnWorkerd(
     throw error;
   }
   return { url, port, pid: child.pid ?? -1, output, stop };
+}
+
+/** The last 2 MB of a log file, read on demand; once the file is gone, what was read last. */
+function fileOutput(path: string): () => string {
+  let last = "";
+  return () => {
+    try {
+      const size = statSync(path).size;
+      const start = Math.max(0, size - 2_000_000);
+      const bytes = Buffer.alloc(size - start);
+      const fd = openSync(path, "r");
+      try {
+        readSync(fd, bytes, 0, bytes.length, start);
+      } finally {
+        closeSync(fd);
+      }
+      last = bytes.toString("utf8");
+    } catch {
+      // Removed with the temp dir after stop(): keep the last output read.
+    }
+    return last;
+  };
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
