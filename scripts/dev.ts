@@ -76,7 +76,7 @@ async function main() {
         "  TOKEN=$(npm run -s token -- --tier free)",
         `  curl -s ${worker.url}/v1/validate -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`,
         `    -d '{"schema": {"type": "object", "required": ["id"]}, "data": {"name": "x"}}'`,
-        `  open ${worker.url}/docs`,
+        `  docs: ${worker.url}/docs`,
         "",
       ].join("\n"),
     );
