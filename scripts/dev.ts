@@ -12,7 +12,12 @@ import { resolve } from "node:path";
 import { CONFIG_NAMES } from "../src/config";
 import { generateLocalSecrets, type LocalSecrets } from "../test/support/local-secrets";
 import { type LocalStack, startLocalStack, type WorkerVars } from "../test/support/local-stack";
-import { DEV_DATABASE, ensureDatabase, findOrStartPostgres } from "../test/support/postgres";
+import {
+  DEV_DATABASE,
+  ensureDatabase,
+  findOrStartPostgres,
+  type PostgresHandle,
+} from "../test/support/postgres";
 import { startWranglerDev, type WorkerProcess } from "../test/support/wrangler-dev";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -26,9 +31,11 @@ async function loadOrCreateSecrets(): Promise<LocalSecrets> {
   return secrets;
 }
 
-/** The dev database lives on across runs; created on first use. */
-async function devDatabaseUrl(): Promise<string> {
-  return process.env.DATABASE_URL ?? ensureDatabase(await findOrStartPostgres(), DEV_DATABASE);
+/** The dev database lives on across runs; created on first use. Returns the server to stop, if started here. */
+async function devDatabase(): Promise<{ url: string; server?: PostgresHandle }> {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL };
+  const server = await findOrStartPostgres();
+  return { url: await ensureDatabase(server, DEV_DATABASE), server };
 }
 
 function configOverrides(): Partial<WorkerVars> {
@@ -40,11 +47,13 @@ function configOverrides(): Partial<WorkerVars> {
 async function main() {
   const started = performance.now();
   const say = (line: string) => console.log(`[dev] ${line}`);
+  let database: { url: string; server?: PostgresHandle } | undefined;
   let stack: LocalStack | undefined;
   let worker: WorkerProcess | undefined;
   const shutdown = async (code: number) => {
     await worker?.stop();
     await stack?.stop();
+    await database?.server?.stop();
     process.exit(code);
   };
   process.on("SIGINT", () => void shutdown(0));
@@ -52,9 +61,10 @@ async function main() {
 
   try {
     const secrets = await loadOrCreateSecrets();
+    database = await devDatabase();
     stack = await startLocalStack({
       redis: "shared",
-      databaseUrl: await devDatabaseUrl(),
+      databaseUrl: database.url,
       secrets,
       log: say,
     });

@@ -6,7 +6,7 @@
 import type { Env } from "../../src/env";
 import { generateLocalSecrets, type LocalSecrets } from "./local-secrets";
 import { applyMigrations } from "./migrate";
-import { createTestDatabase, findOrStartPostgres, type PostgresHandle } from "./postgres";
+import { createTestDatabase, findOrStartPostgres } from "./postgres";
 import { type PostgrestBridge, startPostgrestBridge } from "./postgrest-bridge";
 import { type RedisBridge, startRedisBridge } from "./redis-bridge";
 import { findOrStartRedis, type RedisServerHandle, startRedisServer } from "./redis-server";
@@ -24,7 +24,7 @@ export interface LocalStackOptions {
   redis?: "own" | "shared";
   /** With `redis: "own"`: "aof" keeps data across `redis.stop()`/`start()` like durable Upstash. Default "none". */
   redisPersistence?: "none" | "aof";
-  /** Use this database URL (dev); otherwise a fresh uniquely named test database, dropped on stop. */
+  /** Use this database URL (dev, which owns its server); otherwise a fresh uniquely named test database on a found or started server, dropped on stop. */
   databaseUrl?: string;
   secrets?: LocalSecrets;
   ports?: { redisBridge?: number; postgrestBridge?: number; stripe?: number };
@@ -36,7 +36,6 @@ export interface LocalStack {
   secrets: LocalSecrets;
   redis: RedisServerHandle;
   redisBridge: RedisBridge;
-  postgres: PostgresHandle;
   databaseUrl: string;
   postgrest: PostgrestBridge;
   stripe: StripeFake;
@@ -64,10 +63,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     cleanups.push(() => redisBridge.close());
 
-    const postgres = await findOrStartPostgres();
-    cleanups.push(() => postgres.stop());
     let databaseUrl = options.databaseUrl;
     if (!databaseUrl) {
+      const postgres = await findOrStartPostgres();
+      cleanups.push(() => postgres.stop());
       const database = await createTestDatabase(postgres, "schema_meter_test");
       cleanups.push(() => database.drop());
       databaseUrl = database.url;
@@ -102,7 +101,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       JWT_PUBLIC_JWKS: JSON.stringify(secrets.jwtPublicJwks),
       ADMIN_TOKEN: secrets.adminToken,
     };
-    return { vars, secrets, redis, redisBridge, postgres, databaseUrl, postgrest, stripe, stop };
+    return { vars, secrets, redis, redisBridge, databaseUrl, postgrest, stripe, stop };
   } catch (error) {
     await stop();
     throw error;
