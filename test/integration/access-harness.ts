@@ -33,18 +33,6 @@ export interface AccessHarness {
 
 let emails = 0;
 
-// Node 20 has no global WebSocket and supabase-js builds its (unused) realtime client eagerly;
-// workerd has one. A stand-in that refuses to connect is enough: nothing here subscribes.
-if (!("WebSocket" in globalThis)) {
-  Object.assign(globalThis, {
-    WebSocket: class NoRealtimeWebSocket {
-      constructor() {
-        throw new Error("realtime is not used by the access tests");
-      }
-    },
-  });
-}
-
 export interface AccessHarnessOptions {
   /** Settings over the local stack's. */
   env?: Partial<Env>;

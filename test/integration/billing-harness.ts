@@ -21,16 +21,6 @@ import { type ReconciliationReport, reconcileUsage } from "../../src/billing/rec
 import { type LocalStack, startLocalStack } from "../support/local-stack";
 import { parseRedisUrl, RespClient, type RespReply } from "../support/resp";
 
-if (!("WebSocket" in globalThis)) {
-  Object.assign(globalThis, {
-    WebSocket: class NoRealtimeWebSocket {
-      constructor() {
-        throw new Error("realtime is not used by the billing tests");
-      }
-    },
-  });
-}
-
 /** Fast settings for tests: no settle delay, immediate retries, a breaker that opens and recovers quickly. */
 export const TEST_SETTINGS: FlushSettings = {
   STRIPE_METER_EVENT_NAME: "api_validation",
