@@ -3,6 +3,7 @@
  * prefix). Only the SHA-256 of the whole key is stored; the `sm_<10>` prefix is kept in clear so
  * operators and customers can tell keys apart in listings.
  */
+import { sha256Hex } from "../lib/sha256";
 
 const PREFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
 const PREFIX_LENGTH = 10;
@@ -39,9 +40,8 @@ export async function generateApiKey(): Promise<NewApiKey> {
 }
 
 /** SHA-256 of a key, lowercase hex. */
-export async function hashApiKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+export function hashApiKey(key: string): Promise<string> {
+  return sha256Hex(key);
 }
 
 /** The visible prefix of a well-formed key, or undefined when `value` is not shaped like one. */

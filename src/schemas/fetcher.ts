@@ -1,3 +1,4 @@
+import { sha256Hex } from "../lib/sha256";
 import { refuseUrl, type UrlRefusal } from "./address-policy";
 
 export type SchemaFetchFailure =
@@ -58,11 +59,6 @@ const REFUSAL_MESSAGES: Record<UrlRefusal, string> = {
   private_address: "points to a private, loopback, link-local or metadata address",
   internal_host: "names an internal host",
 };
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-}
 
 function freshnessSeconds(cacheControl: string | null, cap: number): number {
   if (!cacheControl || /no-store|no-cache|private/i.test(cacheControl)) return 0;
