@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ConfigError, DEFAULT_RATE_LIMIT_TIERS, loadConfig, parseConfig } from "./config";
 import type { Env } from "./env";
 
@@ -79,5 +79,25 @@ describe("loadConfig", () => {
     expect(() => loadConfig(broken)).toThrow(ConfigError);
     broken.UPSTASH_REDIS_REST_URL = "https://late.example";
     expect(() => loadConfig(broken)).toThrow(/UPSTASH_REDIS_REST_TOKEN is missing/);
+  });
+});
+
+describe("LOG_LEVEL", () => {
+  it("drops lines below the configured level once the configuration is loaded", async () => {
+    const { log } = await import("./lib/log");
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: string) => lines.push(line));
+    const warn = vi.spyOn(console, "warn").mockImplementation((line: string) => lines.push(line));
+    try {
+      loadConfig({ ...complete, LOG_LEVEL: "warn" });
+      log("info", "dropped");
+      log("warn", "kept");
+      loadConfig({ ...complete, LOG_LEVEL: "info" });
+      log("info", "kept too");
+    } finally {
+      spy.mockRestore();
+      warn.mockRestore();
+    }
+    expect(lines.map((line) => JSON.parse(line).msg)).toEqual(["kept", "kept too"]);
   });
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Env } from "./env";
+import { setLogLevel } from "./lib/log";
 
 /** One rate-limit tier: `limit` requests per sliding window of `windowSeconds`. */
 const tierSchema = z.object({
@@ -167,12 +168,13 @@ export function parseConfig(env: Env): Config {
 
 const cache = new WeakMap<object, Config | ConfigError>();
 
-/** `parseConfig`, once per isolate: Workers hand every request the same `env` object. */
+/** `parseConfig`, once per isolate (Workers hand every request the same `env` object); applies LOG_LEVEL. */
 export function loadConfig(env: Env): Config {
   let entry = cache.get(env);
   if (!entry) {
     try {
       entry = parseConfig(env);
+      setLogLevel(entry.LOG_LEVEL);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       entry = error;
