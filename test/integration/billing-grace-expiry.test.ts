@@ -10,12 +10,14 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { enforceGraceExpiry, type GraceExpiryReport } from "../../src/billing/grace-expiry";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
-import type { StripeEvent } from "../support/stripe-fake";
-import { type AccessHarness, problemOf, startAccessHarness } from "./access-harness";
+import { type AccessHarness, startAccessHarness } from "./access-harness";
 import {
   billingSnapshot,
   checkoutSessionObject,
   invoiceObject,
+  mintToken,
+  nowSeconds,
+  policySeenWith,
   uniqueId,
   type WebhookClient,
   webhookClient,
@@ -33,29 +35,7 @@ afterAll(async () => {
   await h?.stop();
 });
 
-const nowSeconds = () => Math.floor(Date.now() / 1000);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function deliverOk(event: StripeEvent) {
-  const response = await client.deliver(event);
-  expect(response.status, await response.clone().text()).toBe(200);
-}
-
-/** The rate-limit policy a client sees with `token`, or the error code it gets. */
-async function policySeenWith(token: string): Promise<string> {
-  const response = await h.request("/v1/account", { headers: { Authorization: `Bearer ${token}` } });
-  await h.settle();
-  if (response.status !== 200) return String((await problemOf(response)).code);
-  return /^"([^"]+)"/.exec(response.headers.get("RateLimit-Policy") ?? "")?.[1] ?? "none";
-}
-
-async function mintToken(apiKey: string) {
-  const response = await h.request("/v1/token", {
-    method: "POST",
-    headers: { Authorization: `Bearer ${apiKey}` },
-  });
-  return response.status === 200 ? "ok" : String((await problemOf(response)).code);
-}
 
 async function billingVersion(accountId: string): Promise<number> {
   const { rows } = await h.sql.query("select billing_version from public.accounts where id = $1", [
@@ -70,14 +50,14 @@ async function pastDueCustomer(failedAt: number) {
   const customer = uniqueId("cus_");
   const subscription = uniqueId("sub_");
   const t0 = nowSeconds() - 10 * DAY;
-  await deliverOk(
+  await client.deliverOk(
     client.event(
       "checkout.session.completed",
       checkoutSessionObject({ customer, subscription, accountId: account.id }),
       t0,
     ),
   );
-  await deliverOk(
+  await client.deliverOk(
     client.event(
       "invoice.payment_failed",
       invoiceObject({
@@ -126,7 +106,7 @@ describe("the cron run denies accounts whose grace period has ended", () => {
         status: "past_due",
         edge_denied: false,
       });
-      expect(await policySeenWith(account.token)).toBe("pro");
+      expect(await policySeenWith(h, account.token)).toBe("pro");
     }
     expect(await cronRun()).toMatchObject({ level: "info", expired: 0, denied: 0, failed: 0 });
     expect(await billingSnapshot(h, ending.id)).toMatchObject({ edge_denied: false });
@@ -135,8 +115,8 @@ describe("the cron run denies accounts whose grace period has ended", () => {
     const graceEnds = Date.parse((await billingSnapshot(h, ending.id)).grace_until as string);
     await sleep(Math.max(0, graceEnds - Date.now()) + 200);
     // The gap: Postgres refuses new tokens, but until the cron run the edge still serves live ones.
-    expect(await mintToken(ending.apiKey)).toBe("ACCOUNT_PAST_DUE");
-    expect(await policySeenWith(ending.token)).toBe("pro");
+    expect(await mintToken(h, ending.apiKey)).toBe("ACCOUNT_PAST_DUE");
+    expect(await policySeenWith(h, ending.token)).toBe("pro");
     const versionBefore = await billingVersion(ending.id);
 
     expect(await cronRun()).toMatchObject({ level: "info", expired: 1, denied: 1, superseded: 0, failed: 0 });
@@ -145,13 +125,13 @@ describe("the cron run denies accounts whose grace period has ended", () => {
       status: "past_due",
       edge_denied: true,
     });
-    expect(await policySeenWith(ending.token)).toBe("TOKEN_REVOKED");
+    expect(await policySeenWith(h, ending.token)).toBe("TOKEN_REVOKED");
     expect(await billingVersion(ending.id)).toBe(versionBefore + 1);
 
     // The one still in grace is untouched: not denied, same version, its token still works.
     expect(await billingSnapshot(h, inGrace.id)).toMatchObject({ status: "past_due", edge_denied: false });
     expect(await billingVersion(inGrace.id)).toBe(inGraceVersion);
-    expect(await policySeenWith(inGrace.token)).toBe("pro");
+    expect(await policySeenWith(h, inGrace.token)).toBe("pro");
 
     // Idempotent: the next run finds nothing to do and changes nothing.
     expect(await cronRun()).toMatchObject({ expired: 0, denied: 0 });
@@ -160,10 +140,10 @@ describe("the cron run denies accounts whose grace period has ended", () => {
     // A state read before the denial (e.g. a webhook's Redis write still in flight) cannot undo it.
     const stale = { subject: ending.id, tier: "pro", deny: false, version: versionBefore };
     expect(await h.redis.applyEdgeState(stale, 3660)).toBe(false);
-    expect(await policySeenWith(ending.token)).toBe("TOKEN_REVOKED");
+    expect(await policySeenWith(h, ending.token)).toBe("TOKEN_REVOKED");
 
     const paidAt = nowSeconds();
-    await deliverOk(
+    await client.deliverOk(
       client.event(
         "invoice.paid",
         invoiceObject({
@@ -181,13 +161,13 @@ describe("the cron run denies accounts whose grace period has ended", () => {
       grace_until: null,
       edge_denied: false,
     });
-    expect(await policySeenWith(ending.token)).toBe("pro");
-    expect(await mintToken(ending.apiKey)).toBe("ok");
+    expect(await policySeenWith(h, ending.token)).toBe("pro");
+    expect(await mintToken(h, ending.apiKey)).toBe("ok");
     // The cron's own (older) state cannot overwrite the payment's either, and the next run leaves it be.
     const denial = { subject: ending.id, tier: "pro", deny: true, version: versionBefore + 1 };
     expect(await h.redis.applyEdgeState(denial, 3660)).toBe(false);
     expect(await cronRun()).toMatchObject({ expired: 0 });
-    expect(await policySeenWith(ending.token)).toBe("pro");
+    expect(await policySeenWith(h, ending.token)).toBe("pro");
   });
 
   it("retries a failed Redis write on the next run, and handles at most the run's limit", async () => {
@@ -216,7 +196,7 @@ describe("the cron run denies accounts whose grace period has ended", () => {
     ]);
     for (const account of accounts) {
       expect(await billingSnapshot(h, account.id)).toMatchObject({ status: "past_due", edge_denied: true });
-      expect(await policySeenWith(account.token)).toBe("TOKEN_REVOKED");
+      expect(await policySeenWith(h, account.token)).toBe("TOKEN_REVOKED");
     }
   });
 

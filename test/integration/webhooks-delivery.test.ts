@@ -10,6 +10,7 @@ import { type AccessHarness, problemOf, startAccessHarness } from "./access-harn
 import {
   billingSnapshot,
   lifecycleEvents,
+  nowSeconds,
   uniqueId,
   type WebhookClient,
   webhookClient,
@@ -25,8 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.stop();
 });
-
-const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 async function deliverAll(events: StripeEvent[]) {
   for (const event of events) {

@@ -6,13 +6,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStripeClient } from "../../src/adapters/stripe";
-import type { StripeEvent } from "../support/stripe-fake";
 import { type AccessHarness, problemOf, startAccessHarness } from "./access-harness";
 import {
   billingSnapshot,
   checkoutSessionObject,
   invoiceObject,
+  mintToken,
+  nowSeconds,
   PRO_LOOKUP_KEY,
+  policySeenWith,
   subscriptionObject,
   uniqueId,
   type WebhookClient,
@@ -42,35 +44,11 @@ afterAll(async () => {
   await h?.stop();
 });
 
-const nowSeconds = () => Math.floor(Date.now() / 1000);
-
-async function deliverOk(event: StripeEvent, env = h.env) {
-  const response = await client.deliver(event, { env });
-  expect(response.status, await response.clone().text()).toBe(200);
-  return (await response.json()) as { outcome: string; duplicate: boolean };
-}
-
-/** The rate-limit policy a client sees with `token`, or the error code it gets. */
-async function policySeenWith(token: string): Promise<string> {
-  const response = await h.request("/v1/account", { headers: { Authorization: `Bearer ${token}` } });
-  await h.settle();
-  if (response.status !== 200) return String((await problemOf(response)).code);
-  return /^"([^"]+)"/.exec(response.headers.get("RateLimit-Policy") ?? "")?.[1] ?? "none";
-}
-
-async function mintToken(apiKey: string) {
-  const response = await h.request("/v1/token", {
-    method: "POST",
-    headers: { Authorization: `Bearer ${apiKey}` },
-  });
-  return response.status === 200 ? "ok" : String((await problemOf(response)).code);
-}
-
 /** A paying customer: checkout completed (linked, pro) at `t0`. */
 async function payingCustomer(t0 = nowSeconds() - 10 * DAY) {
   const account = await h.account();
   const ids = { accountId: account.id, customer: uniqueId("cus_"), subscription: uniqueId("sub_") };
-  await deliverOk(
+  await client.deliverOk(
     client.event(
       "checkout.session.completed",
       checkoutSessionObject({
@@ -87,9 +65,9 @@ async function payingCustomer(t0 = nowSeconds() - 10 * DAY) {
 describe("checkout.session.completed", () => {
   it("links the customer, upgrades the tier, and a token minted before sees pro limits", async () => {
     const account = await h.account();
-    expect(await policySeenWith(account.token)).toBe("free");
+    expect(await policySeenWith(h, account.token)).toBe("free");
     const customer = uniqueId("cus_");
-    const receipt = await deliverOk(
+    const receipt = await client.deliverOk(
       client.event(
         "checkout.session.completed",
         checkoutSessionObject({ customer, subscription: uniqueId("sub_"), accountId: account.id }),
@@ -104,7 +82,7 @@ describe("checkout.session.completed", () => {
       edge_tier: "pro",
       edge_denied: false,
     });
-    expect(await policySeenWith(account.token)).toBe("pro");
+    expect(await policySeenWith(h, account.token)).toBe("pro");
   });
 
   it("a payment-mode session is recorded as ignored", async () => {
@@ -115,7 +93,9 @@ describe("checkout.session.completed", () => {
       accountId: account.id,
       mode: "payment",
     });
-    expect(await deliverOk(client.event("checkout.session.completed", session, nowSeconds()))).toMatchObject({
+    expect(
+      await client.deliverOk(client.event("checkout.session.completed", session, nowSeconds())),
+    ).toMatchObject({
       outcome: "ignored",
     });
     expect(await billingSnapshot(h, account.id)).toMatchObject({ tier: "free", stripe_customer_id: null });
@@ -137,7 +117,7 @@ describe("checkout.session.completed", () => {
       }),
       t0,
     );
-    expect(await deliverOk(early)).toMatchObject({ outcome: "unmatched" });
+    expect(await client.deliverOk(early)).toMatchObject({ outcome: "unmatched" });
     // Paid asynchronously: the session links but does not itself decide the status.
     const session = checkoutSessionObject({
       customer,
@@ -145,7 +125,7 @@ describe("checkout.session.completed", () => {
       accountId: account.id,
       paymentStatus: "unpaid",
     });
-    await deliverOk(client.event("checkout.session.completed", session, t0));
+    await client.deliverOk(client.event("checkout.session.completed", session, t0));
     expect(await billingSnapshot(h, account.id)).toMatchObject({ tier: "team", edge_tier: "team" });
   });
 });
@@ -154,7 +134,7 @@ describe("customer.subscription.created / updated", () => {
   it("take status and tier from the price's lookup key", async () => {
     const paying = await payingCustomer();
     const base = { id: paying.subscription, customer: paying.customer, created: paying.t0 };
-    await deliverOk(
+    await client.deliverOk(
       client.event(
         "customer.subscription.updated",
         subscriptionObject({ ...base, status: "active", lookupKey: TEAM_LOOKUP_KEY }),
@@ -162,9 +142,9 @@ describe("customer.subscription.created / updated", () => {
       ),
     );
     expect(await billingSnapshot(h, paying.id)).toMatchObject({ tier: "team", edge_tier: "team" });
-    expect(await policySeenWith(paying.token)).toBe("team");
+    expect(await policySeenWith(h, paying.token)).toBe("team");
 
-    await deliverOk(
+    await client.deliverOk(
       client.event(
         "customer.subscription.updated",
         subscriptionObject({ ...base, status: "past_due" }),
@@ -185,7 +165,7 @@ describe("customer.subscription.created / updated", () => {
     });
     subscription.items.data[0].price.lookup_key = null;
     subscription.items.data[0].price.metadata = { tier: "team" };
-    await deliverOk(client.event("customer.subscription.updated", subscription, paying.t0 + 60));
+    await client.deliverOk(client.event("customer.subscription.updated", subscription, paying.t0 + 60));
     expect(await billingSnapshot(h, paying.id)).toMatchObject({ tier: "team" });
   });
 });
@@ -206,17 +186,17 @@ describe("invoice.payment_failed and invoice.paid", () => {
         }),
         created,
       );
-    await deliverOk(failed(failedAt));
+    await client.deliverOk(failed(failedAt));
     const inGrace = await billingSnapshot(h, paying.id);
     expect(inGrace).toMatchObject({ tier: "pro", status: "past_due", edge_denied: false });
     expect(Date.parse(inGrace.grace_until as string) / 1000).toBe(failedAt + 3 * DAY);
-    expect(await mintToken(paying.apiKey)).toBe("ok");
-    expect(await policySeenWith(paying.token)).toBe("pro");
+    expect(await mintToken(h, paying.apiKey)).toBe("ok");
+    expect(await policySeenWith(h, paying.token)).toBe("pro");
 
     // A later failure whose grace is already over (the clock moved on): access is restricted.
     const longAgo = nowSeconds() - 4 * DAY;
     const pastGrace = await payingCustomer(longAgo - DAY);
-    await deliverOk(
+    await client.deliverOk(
       client.event(
         "invoice.payment_failed",
         invoiceObject({
@@ -230,11 +210,11 @@ describe("invoice.payment_failed and invoice.paid", () => {
       ),
     );
     expect(await billingSnapshot(h, pastGrace.id)).toMatchObject({ status: "past_due", edge_denied: true });
-    expect(await mintToken(pastGrace.apiKey)).toBe("ACCOUNT_PAST_DUE");
-    expect(await policySeenWith(pastGrace.token)).toBe("TOKEN_REVOKED");
+    expect(await mintToken(h, pastGrace.apiKey)).toBe("ACCOUNT_PAST_DUE");
+    expect(await policySeenWith(h, pastGrace.token)).toBe("TOKEN_REVOKED");
 
     const paidAt = nowSeconds();
-    await deliverOk(
+    await client.deliverOk(
       client.event(
         "invoice.paid",
         invoiceObject({
@@ -253,8 +233,8 @@ describe("invoice.payment_failed and invoice.paid", () => {
       grace_until: null,
       edge_denied: false,
     });
-    expect(await mintToken(pastGrace.apiKey)).toBe("ok");
-    expect(await policySeenWith(pastGrace.token)).toBe("pro");
+    expect(await mintToken(h, pastGrace.apiKey)).toBe("ok");
+    expect(await policySeenWith(h, pastGrace.token)).toBe("pro");
     const { rows } = await h.sql.query(
       "select paid_through from public.billing_subscriptions where id = $1",
       [pastGrace.subscription],
@@ -265,7 +245,7 @@ describe("invoice.payment_failed and invoice.paid", () => {
   it("the grace period is configurable (BILLING_GRACE_DAYS)", async () => {
     const paying = await payingCustomer();
     const failedAt = nowSeconds();
-    await deliverOk(
+    await client.deliverOk(
       client.event(
         "invoice.payment_failed",
         invoiceObject({
@@ -292,7 +272,7 @@ describe("invoice.payment_failed and invoice.paid", () => {
       periodEnd: 1,
     });
     Object.assign(invoice, { parent: null });
-    expect(await deliverOk(client.event("invoice.paid", invoice, nowSeconds()))).toMatchObject({
+    expect(await client.deliverOk(client.event("invoice.paid", invoice, nowSeconds()))).toMatchObject({
       outcome: "ignored",
     });
   });
@@ -301,8 +281,8 @@ describe("invoice.payment_failed and invoice.paid", () => {
 describe("customer.subscription.deleted", () => {
   it("downgrades to free by default; the old token sees free limits at once", async () => {
     const paying = await payingCustomer();
-    expect(await policySeenWith(paying.token)).toBe("pro");
-    await deliverOk(
+    expect(await policySeenWith(h, paying.token)).toBe("pro");
+    await client.deliverOk(
       client.event(
         "customer.subscription.deleted",
         subscriptionObject({
@@ -319,14 +299,14 @@ describe("customer.subscription.deleted", () => {
       status: "active",
       edge_tier: "free",
     });
-    expect(await policySeenWith(paying.token)).toBe("free");
-    expect(await mintToken(paying.apiKey)).toBe("ok");
+    expect(await policySeenWith(h, paying.token)).toBe("free");
+    expect(await mintToken(h, paying.apiKey)).toBe("ok");
   });
 
   it("revokes access when BILLING_ON_SUBSCRIPTION_DELETED=revoke", async () => {
     const paying = await payingCustomer();
     const env = { ...h.env, BILLING_ON_SUBSCRIPTION_DELETED: "revoke" };
-    await deliverOk(
+    await client.deliverOk(
       client.event(
         "customer.subscription.deleted",
         subscriptionObject({
@@ -345,14 +325,14 @@ describe("customer.subscription.deleted", () => {
       billing_suspended: true,
       edge_denied: true,
     });
-    expect(await policySeenWith(paying.token)).toBe("TOKEN_REVOKED");
-    expect(await mintToken(paying.apiKey)).toBe("ACCOUNT_SUSPENDED");
+    expect(await policySeenWith(h, paying.token)).toBe("TOKEN_REVOKED");
+    expect(await mintToken(h, paying.apiKey)).toBe("ACCOUNT_SUSPENDED");
   });
 
   it("never touches an account an operator closed", async () => {
     const paying = await payingCustomer();
     await h.sql.query("update public.accounts set status = 'closed' where id = $1", [paying.id]);
-    await deliverOk(
+    await client.deliverOk(
       client.event(
         "customer.subscription.deleted",
         subscriptionObject({
@@ -372,7 +352,7 @@ describe("other event types", () => {
   it("answer 200 and are recorded as ignored", async () => {
     for (const type of ["customer.created", "price.created", "invoice.finalized", "charge.succeeded"]) {
       const event = client.event(type, { id: uniqueId("obj_"), object: type.split(".")[0] }, nowSeconds());
-      expect(await deliverOk(event)).toMatchObject({ outcome: "ignored", duplicate: false });
+      expect(await client.deliverOk(event)).toMatchObject({ outcome: "ignored", duplicate: false });
     }
   });
 });
@@ -426,13 +406,14 @@ describe("self-serve billing", () => {
       client_reference_id: account.id,
       metadata: { account_id: account.id, tier: "pro" },
     });
-    for (const event of h.stack.stripe.events().filter((e) => !before.has(e.id))) await deliverOk(event);
+    for (const event of h.stack.stripe.events().filter((e) => !before.has(e.id)))
+      await client.deliverOk(event);
     expect(await billingSnapshot(h, account.id)).toMatchObject({
       tier: "pro",
       status: "active",
       edge_tier: "pro",
     });
-    expect(await policySeenWith(account.token)).toBe("pro");
+    expect(await policySeenWith(h, account.token)).toBe("pro");
 
     const portal = await post("/v1/billing/portal", account.token);
     expect(portal.status).toBe(200);

@@ -6,8 +6,9 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { expect } from "vitest";
 import type { StripeEvent } from "../support/stripe-fake";
-import { type AccessHarness, plain } from "./access-harness";
+import { type AccessHarness, plain, problemOf } from "./access-harness";
 
 const FIXTURES = JSON.parse(
   readFileSync(resolve(import.meta.dirname, "../../../shared/stripe-fixtures/fixtures3.json"), "utf8"),
@@ -21,6 +22,26 @@ export const uniqueId = (prefix: string) =>
   `${prefix}${Date.now().toString(36)}${(++sequence).toString(36).padStart(4, "0")}`;
 
 export const PRO_LOOKUP_KEY = "schema_meter_pro";
+
+/** Unix seconds now, as Stripe's `created` fields count. */
+export const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** The rate-limit policy a client sees with `token`, or the error code it gets. */
+export async function policySeenWith(h: AccessHarness, token: string): Promise<string> {
+  const response = await h.request("/v1/account", { headers: { Authorization: `Bearer ${token}` } });
+  await h.settle();
+  if (response.status !== 200) return String((await problemOf(response)).code);
+  return /^"([^"]+)"/.exec(response.headers.get("RateLimit-Policy") ?? "")?.[1] ?? "none";
+}
+
+/** "ok" when `apiKey` can mint a token now, else the error code. */
+export async function mintToken(h: AccessHarness, apiKey: string): Promise<string> {
+  const response = await h.request("/v1/token", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${apiKey}` },
+  });
+  return response.status === 200 ? "ok" : String((await problemOf(response)).code);
+}
 
 export function subscriptionObject(init: {
   id: string;
@@ -111,11 +132,18 @@ export interface WebhookClient {
     event: StripeEvent | string,
     init?: { signature?: string; env?: AccessHarness["env"] },
   ): Promise<Response>;
+  /** `deliver`, expecting 200; returns the receipt. */
+  deliverOk(event: StripeEvent, env?: AccessHarness["env"]): Promise<{ outcome: string; duplicate: boolean }>;
   event(type: string, object: object, created: number): StripeEvent;
 }
 
 export function webhookClient(h: AccessHarness): WebhookClient {
-  return {
+  const client: WebhookClient = {
+    async deliverOk(event, env) {
+      const response = await client.deliver(event, { env });
+      expect(response.status, await response.clone().text()).toBe(200);
+      return (await response.json()) as { outcome: string; duplicate: boolean };
+    },
     deliver(event, init = {}) {
       const payload = typeof event === "string" ? event : JSON.stringify(event, null, 2);
       return h.request(
@@ -135,6 +163,7 @@ export function webhookClient(h: AccessHarness): WebhookClient {
     event: (type, object, created) =>
       h.stack.stripe.buildEvent(type, object, { id: uniqueId("evt_"), created }),
   };
+  return client;
 }
 
 /** Billing's decision for an account, as the token service (Postgres) and the hot path (Redis) see it. */

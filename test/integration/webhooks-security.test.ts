@@ -5,7 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stripeSignatureHeader } from "../support/stripe-fake/webhooks/signature";
 import { type AccessHarness, problemOf, startAccessHarness } from "./access-harness";
-import { checkoutSessionObject, uniqueId, type WebhookClient, webhookClient } from "./webhooks-harness";
+import {
+  checkoutSessionObject,
+  nowSeconds,
+  uniqueId,
+  type WebhookClient,
+  webhookClient,
+} from "./webhooks-harness";
 
 let h: AccessHarness;
 let client: WebhookClient;
@@ -17,8 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.stop();
 });
-
-const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 async function signedCheckout() {
   const account = await h.account();
