@@ -210,6 +210,12 @@ describe("refusals: 422, not billed", () => {
     expect(JSON.stringify(problem.errors)).toContain("/type");
   });
 
+  it("a pattern the linear-time engine cannot run (lookaround, backreference)", async () => {
+    const lookahead = await refusal({ schema: { pattern: "^(?=a)" }, data: "a" }, "SCHEMA_INVALID");
+    expect(lookahead.detail).toContain("pattern");
+    await refusal({ schema: { pattern: "^(a)\\1$" }, data: "aa" }, "SCHEMA_INVALID");
+  });
+
   it("an unresolvable $ref", async () => {
     await refusal({ schema: { $ref: "#/$defs/missing" }, data: 1 }, "SCHEMA_UNRESOLVABLE");
   });
