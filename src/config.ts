@@ -2,6 +2,9 @@ import { z } from "zod";
 import type { Env } from "./env";
 import { setLogLevel } from "./lib/log";
 
+/** Event name of the billing meter when STRIPE_METER_EVENT_NAME is not set. */
+export const DEFAULT_METER_EVENT_NAME = "api_validation";
+
 /** One rate-limit tier: `limit` requests per sliding window of `windowSeconds`. */
 const tierSchema = z.object({
   limit: z.number().int().positive(),
@@ -45,7 +48,7 @@ const configSchema = z.object({
   STRIPE_METER_EVENT_NAME: z
     .string()
     .regex(/^[a-z0-9_]{1,100}$/, "must be 1-100 characters of a-z, 0-9 and _")
-    .default("api_validation"),
+    .default(DEFAULT_METER_EVENT_NAME),
   JWT_PRIVATE_JWK: jsonSetting(z.record(z.string(), z.unknown())).optional(),
   JWT_PUBLIC_JWKS: jsonSetting(
     z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }),

@@ -3,7 +3,11 @@ import { createStripeAdapter, type StripeAdapter } from "./adapters/stripe";
 import { createSupabaseAdapter, type DatabaseAdapter } from "./adapters/supabase";
 import type { Config } from "./config";
 import { createSchemaFetcher } from "./schemas/fetcher";
-import { createValidationService, type ValidationService } from "./validation/service";
+import {
+  createValidationService,
+  DEFAULT_VALIDATION_LIMITS,
+  type ValidationService,
+} from "./validation/service";
 
 /** Every outside dependency, behind its interface; tests swap any of them through `newApp`. */
 export interface Services {
@@ -43,7 +47,7 @@ export const createServices: ServicesFactory = (config) => ({
       maxErrors: config.MAX_ERRORS,
       maxSteps: config.MAX_VALIDATION_STEPS,
       maxBatchDocuments: config.MAX_BATCH_DOCUMENTS,
-      maxRemoteDocuments: 20,
+      maxRemoteDocuments: DEFAULT_VALIDATION_LIMITS.maxRemoteDocuments,
     },
     cache: { maxEntries: config.SCHEMA_CACHE_ENTRIES, maxBytes: config.SCHEMA_CACHE_BYTES },
   }),

@@ -3,6 +3,7 @@
  * unchanged production clients speak to, plus the fake Stripe. Returns the Worker configuration
  * that points at them. Shared by `npm run dev` and every test suite that needs real services.
  */
+import { DEFAULT_METER_EVENT_NAME } from "../../src/config";
 import type { Env } from "../../src/env";
 import { generateLocalSecrets, type LocalSecrets } from "./local-secrets";
 import { applyMigrations } from "./migrate";
@@ -11,8 +12,6 @@ import { type PostgrestBridge, startPostgrestBridge } from "./postgrest-bridge";
 import { type RedisBridge, startRedisBridge } from "./redis-bridge";
 import { findOrStartRedis, type RedisServerHandle, startRedisServer } from "./redis-server";
 import { type StripeFake, startStripeFake } from "./stripe-fake";
-
-const DEFAULT_METER_EVENT_NAME = "api_validation";
 
 export type WorkerVars = { [K in keyof Env]-?: string };
 
