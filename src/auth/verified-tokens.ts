@@ -1,4 +1,4 @@
-import { BoundedLru } from "../schemas/lru";
+import { BoundedLru } from "../lib/bounded-lru";
 import type { TokenKeys } from "./token-keys";
 import { type AccessClaims, CLOCK_TOLERANCE_SECONDS, type TokenVerdict, verifyAccessToken } from "./tokens";
 

@@ -4,10 +4,11 @@
  * request's limits. Every way a request cannot get a verdict is a `ValidationRefusal` (422,
  * not billed); a verdict, valid or not, is a result.
  */
+
+import { BoundedLru } from "../lib/bounded-lru";
 import { exceedsDepth, parseJsonText } from "../lib/json-text";
 import type { SchemaFetcher } from "../schemas/fetcher";
 import { SchemaFetchError } from "../schemas/fetcher";
-import { BoundedLru } from "../schemas/lru";
 import {
   type CompiledSchema,
   canonicalJson,

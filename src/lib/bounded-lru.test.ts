@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BoundedLru } from "./lru";
+import { BoundedLru } from "./bounded-lru";
 
 describe("BoundedLru", () => {
   it("evicts the least recently used entry beyond the count bound", () => {
