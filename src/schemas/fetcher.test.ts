@@ -135,6 +135,29 @@ describe("schema fetcher", () => {
   });
 });
 
+describe("schema fetcher cache bound", () => {
+  it("keeps response bodies within cacheBytes, evicting the least recently used", async () => {
+    let served = 0;
+    const body = { description: "x".repeat(600) };
+    const routes = Object.fromEntries(
+      ["a", "b"].map((name) => [
+        `https://c.example.com/${name}.json`,
+        () => {
+          served++;
+          return json(body, { "Cache-Control": "max-age=600" });
+        },
+      ]),
+    );
+    const fetchSchema = createSchemaFetcher({ fetch: fakeNetwork(routes).fetch, cacheBytes: 1000 });
+    await fetchSchema("https://c.example.com/a.json");
+    await fetchSchema("https://c.example.com/a.json");
+    expect(served).toBe(1);
+    await fetchSchema("https://c.example.com/b.json"); // 2 x ~620 bytes > 1000: a is evicted
+    await fetchSchema("https://c.example.com/a.json");
+    expect(served).toBe(3);
+  });
+});
+
 describe("schema fetcher against a real server", () => {
   let server: Server;
   let host: string;

@@ -1,3 +1,4 @@
+import { BoundedLru } from "../lib/bounded-lru";
 import { sha256Hex } from "../lib/sha256";
 import { refuseUrl, type UrlRefusal } from "./address-policy";
 
@@ -41,6 +42,8 @@ export interface SchemaFetcherOptions {
   maxRedirects?: number;
   /** Entries kept per isolate. Default 200. */
   cacheEntries?: number;
+  /** Bytes of response bodies kept per isolate (each is up to `maxBytes`). Default 16 MiB. */
+  cacheBytes?: number;
   /** Longest time a response is reused without revalidation, whatever Cache-Control says. Default 1 h. */
   maxCacheSeconds?: number;
   fetch?: typeof fetch;
@@ -49,6 +52,8 @@ export interface SchemaFetcherOptions {
 
 interface CacheEntry extends FetchedSchema {
   etag?: string;
+  /** Size of the body text, counted against the cache's byte bound. */
+  bytes: number;
   freshUntil: number;
 }
 
@@ -105,11 +110,12 @@ export function createSchemaFetcher(options: SchemaFetcherOptions = {}) {
     maxBytes = 1024 * 1024,
     maxRedirects = 3,
     cacheEntries = 200,
+    cacheBytes = 16 * 1024 * 1024,
     maxCacheSeconds = 3600,
     fetch: fetchImpl = (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init),
     now = Date.now,
   } = options;
-  const cache = new Map<string, CacheEntry>();
+  const cache = new BoundedLru<CacheEntry>(cacheEntries, cacheBytes);
 
   function checked(raw: string, original: string): URL {
     let url: URL;
@@ -123,15 +129,7 @@ export function createSchemaFetcher(options: SchemaFetcherOptions = {}) {
     return url;
   }
 
-  function remember(entry: CacheEntry) {
-    cache.delete(entry.url);
-    cache.set(entry.url, entry);
-    while (cache.size > cacheEntries) {
-      const oldest = cache.keys().next().value;
-      if (oldest === undefined) break;
-      cache.delete(oldest);
-    }
-  }
+  const remember = (entry: CacheEntry) => cache.set(entry.url, entry, entry.bytes);
 
   return async function fetchSchema(rawUrl: string): Promise<FetchedSchema> {
     const original = rawUrl.split("#")[0] ?? rawUrl;
@@ -192,6 +190,7 @@ export function createSchemaFetcher(options: SchemaFetcherOptions = {}) {
           etag,
           version: etag ? `etag:${etag}` : `sha256:${await sha256Hex(text)}`,
           freshUntil,
+          bytes: text.length,
         };
         if (etag || freshUntil > now()) remember(entry);
         return entry;
