@@ -6,11 +6,8 @@
  * configuration name set in this environment through to the Worker over the local defaults;
  * runs the real Worker under `wrangler dev`, offline.
  */
-import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { resolve } from "node:path";
 import { CONFIG_NAMES } from "../src/config";
-import { generateLocalSecrets, type LocalSecrets } from "../test/support/local-secrets";
+import { loadDevSecrets } from "../test/support/local-secrets";
 import { type LocalStack, startLocalStack, type WorkerVars } from "../test/support/local-stack";
 import {
   DEV_DATABASE,
@@ -19,17 +16,6 @@ import {
   type PostgresHandle,
 } from "../test/support/postgres";
 import { startWranglerDev, type WorkerProcess } from "../test/support/wrangler-dev";
-
-const ROOT = resolve(import.meta.dirname, "..");
-const SECRETS_FILE = resolve(ROOT, ".local/dev-secrets.json");
-
-async function loadOrCreateSecrets(): Promise<LocalSecrets> {
-  if (existsSync(SECRETS_FILE)) return JSON.parse(await readFile(SECRETS_FILE, "utf8")) as LocalSecrets;
-  const secrets = await generateLocalSecrets();
-  await mkdir(resolve(ROOT, ".local"), { recursive: true });
-  await writeFile(SECRETS_FILE, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
-  return secrets;
-}
 
 /** The dev database lives on across runs; created on first use. Returns the server to stop, if started here. */
 async function devDatabase(): Promise<{ url: string; server?: PostgresHandle }> {
@@ -60,7 +46,7 @@ async function main() {
   process.on("SIGTERM", () => void shutdown(0));
 
   try {
-    const secrets = await loadOrCreateSecrets();
+    const secrets = await loadDevSecrets();
     database = await devDatabase();
     stack = await startLocalStack({
       redis: "shared",

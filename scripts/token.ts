@@ -8,7 +8,8 @@
 import { listApiKeys, signUp } from "../src/auth/accounts";
 import { loadTokenKeys, type TokenConfig } from "../src/auth/token-keys";
 import { issueAccessToken } from "../src/auth/tokens";
-import { connectDatabase, loadDevSecrets, parseArgs, say } from "./lib/access-cli";
+import { loadDevSecrets } from "../test/support/local-secrets";
+import { connectDatabase, parseArgs, say } from "./lib/access-cli";
 
 async function tokenConfig(): Promise<TokenConfig> {
   const env = process.env;

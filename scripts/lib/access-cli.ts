@@ -2,24 +2,16 @@
  * Shared plumbing of `npm run keys` and `npm run token`: the same domain code as the Worker
  * (src/auth), with Postgres reached directly through `pg` (DATABASE_URL, else the dev database of
  * `npm run dev`) instead of through PostgREST, and Redis through the Upstash client when the
- * operator needs the deny-list.
+ * operator needs the deny-list. Secrets come from `loadDevSecrets` (test/support/local-secrets).
  */
-import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { resolve } from "node:path";
 import pg from "pg";
 import { createRedisAdapter, type RedisAdapter } from "../../src/adapters/redis";
 import { type DatabaseAdapter, DatabaseError } from "../../src/adapters/supabase";
-import { generateLocalSecrets, type LocalSecrets } from "../../test/support/local-secrets";
 import { applyMigrations } from "../../test/support/migrate";
 import { DEV_DATABASE, ensureDatabase, findOrStartPostgres } from "../../test/support/postgres";
 import { startRedisBridge } from "../../test/support/redis-bridge";
 import { pingRedis } from "../../test/support/redis-server";
 import { parseRedisUrl } from "../../test/support/resp";
-
-const ROOT = resolve(import.meta.dirname, "../..");
-/** The same file and database `npm run dev` uses, so its Worker accepts what these scripts make. */
-export const DEV_SECRETS_FILE = resolve(ROOT, ".local/dev-secrets.json");
 
 export const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -106,14 +98,4 @@ export async function connectRedis(): Promise<{ redis: RedisAdapter; close(): Pr
     redis: createRedisAdapter({ url: bridge.url, token: bridgeToken, timeoutMs: 5000 }),
     close: () => bridge.close(),
   };
-}
-
-/** The dev secrets of `npm run dev` (created the same way when missing). */
-export async function loadDevSecrets(): Promise<LocalSecrets> {
-  if (existsSync(DEV_SECRETS_FILE))
-    return JSON.parse(await readFile(DEV_SECRETS_FILE, "utf8")) as LocalSecrets;
-  const secrets = await generateLocalSecrets();
-  await mkdir(resolve(ROOT, ".local"), { recursive: true });
-  await writeFile(DEV_SECRETS_FILE, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
-  return secrets;
 }

@@ -3,6 +3,9 @@
  * `.local/dev-secrets.json` (git-ignored) so tokens survive restarts; tests generate fresh ones.
  */
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 
 export interface LocalSecrets {
@@ -43,4 +46,17 @@ export async function generateLocalSecrets(): Promise<LocalSecrets> {
     jwtPrivateJwk,
     jwtPublicJwks,
   };
+}
+
+/** Where `npm run dev` and the operator scripts keep the local secrets (git-ignored). */
+export const DEV_SECRETS_FILE = resolve(import.meta.dirname, "../../.local/dev-secrets.json");
+
+/** The dev secrets, created (owner-readable only) on first use. */
+export async function loadDevSecrets(): Promise<LocalSecrets> {
+  if (existsSync(DEV_SECRETS_FILE))
+    return JSON.parse(await readFile(DEV_SECRETS_FILE, "utf8")) as LocalSecrets;
+  const secrets = await generateLocalSecrets();
+  await mkdir(dirname(DEV_SECRETS_FILE), { recursive: true });
+  await writeFile(DEV_SECRETS_FILE, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  return secrets;
 }
