@@ -46,7 +46,7 @@ export function newApp({ services: buildServices = createServices }: AppOptions 
       if (!(error instanceof ConfigError)) throw error;
       if (CONFIG_FREE_PATHS.has(c.req.path)) return next();
       log("error", "configuration invalid", {
-        request_id: c.var.requestId,
+        request_id: c.get("requestId"),
         problems: error.problems.join("; "),
       });
       // Setting names (never values) are shown on the operator's readiness probe only.
@@ -112,12 +112,12 @@ export const renderError: ErrorHandler<AppBindings> = (error, c) => {
   const apiError = toApiError(error);
   if (apiError.status >= 500) {
     log("error", "request failed", {
-      request_id: c.var.requestId,
+      request_id: c.get("requestId"),
       code: apiError.code,
       error: describeError(apiError.cause ?? error),
     });
   }
-  return new Response(JSON.stringify(problemBody(apiError, c.var.requestId ?? "unknown", c.req.path)), {
+  return new Response(JSON.stringify(problemBody(apiError, c.get("requestId") ?? "unknown", c.req.path)), {
     status: apiError.status,
     headers: { "Content-Type": PROBLEM_CONTENT_TYPE, ...apiError.headers },
   });

@@ -35,11 +35,11 @@ export const accountRoutes = new Hono<AppBindings>().get(
   // Rate limited like every protected route, but reading the account is not billed.
   admitUsage({ units: 0 }),
   async (c) => {
-    const admission = c.var.admission;
-    const claims = c.var.auth;
+    const admission = c.get("admission");
+    const claims = c.get("auth");
     if (!admission || !claims) throw new Error("account route mounted without its middleware");
     const body: z.infer<typeof accountResponse> = await describeAccount(
-      c.var.services.db,
+      c.get("services").db,
       claims.sub,
       admission,
     );

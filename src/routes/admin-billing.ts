@@ -51,8 +51,8 @@ const reconciliationSchema = z
 
 export const adminBillingRoutes = new Hono<AppBindings>()
   .post("/admin/flush", requireAdmin(), async (c) => {
-    const { redis, db, stripe } = c.var.services;
-    return c.json(await flushUsage({ redis, db, stripe, settings: c.var.config }));
+    const { redis, db, stripe } = c.get("services");
+    return c.json(await flushUsage({ redis, db, stripe, settings: c.get("config") }));
   })
   .get("/admin/reconciliation", requireAdmin(), async (c) => {
     const parsed = reconciliationQuery.safeParse(c.req.query());
@@ -62,12 +62,12 @@ export const adminBillingRoutes = new Hono<AppBindings>()
         parsed.error.issues.map((issue) => `${issue.path.join(".") || "query"} ${issue.message}`).join("; "),
       );
     }
-    const { redis, db } = c.var.services;
+    const { redis, db } = c.get("services");
     return c.json(await reconcileUsage({ redis, db }, parsed.data));
   })
   .post("/admin/usage-batches/:id/requeue", requireAdmin(), async (c) => {
     const id = c.req.param("id");
-    const result = await requeueUsageBatch(c.var.services.db, id);
+    const result = await requeueUsageBatch(c.get("services").db, id);
     if (result.outcome === "not_found") throw new ApiError("NOT_FOUND", `No usage batch ${id}.`);
     if (result.outcome === "not_dead") {
       throw new ApiError(

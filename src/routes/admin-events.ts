@@ -31,7 +31,7 @@ export const adminEventRoutes = new Hono<AppBindings>().get("/admin/events", req
   if (!query.success) {
     throw new ApiError("BAD_REQUEST", `status must be one of ${EVENT_OUTCOMES.join(", ")}; limit 1 to 500.`);
   }
-  const events = await listStripeEvents(c.var.services.db, {
+  const events = await listStripeEvents(c.get("services").db, {
     outcome: query.data.status,
     limit: query.data.limit,
   });

@@ -30,9 +30,9 @@ export const billingRoutes = new Hono<AppBindings>()
     admitUsage({ units: 0 }),
     async (c) => {
       const body: z.infer<typeof checkoutResponse> = await createCheckoutLink(
-        { ...c.var.services, config: c.var.config },
+        { ...c.get("services"), config: c.get("config") },
         {
-          accountId: claimsOf(c.var.auth).sub,
+          accountId: claimsOf(c.get("auth")).sub,
           tier: c.req.valid("json").tier,
           origin: new URL(c.req.url).origin,
         },
@@ -42,8 +42,8 @@ export const billingRoutes = new Hono<AppBindings>()
   )
   .post("/v1/billing/portal", requireToken(), admitUsage({ units: 0 }), async (c) => {
     const body: z.infer<typeof portalResponse> = await createPortalLink(
-      { ...c.var.services, config: c.var.config },
-      { accountId: claimsOf(c.var.auth).sub, origin: new URL(c.req.url).origin },
+      { ...c.get("services"), config: c.get("config") },
+      { accountId: claimsOf(c.get("auth")).sub, origin: new URL(c.req.url).origin },
     );
     return c.json(body, 200, { "Cache-Control": "no-store" });
   });

@@ -67,11 +67,11 @@ async function stripeBreakerState(
 export const healthRoutes = new Hono<AppBindings>()
   .get("/health", (c) => c.json({ status: "ok" as const }))
   .get("/health/ready", async (c) => {
-    const { redis, db } = c.var.services;
+    const { redis, db } = c.get("services");
     const [redisCheck, postgresCheck, breaker] = await Promise.all([
       timedCheck("redis", () => redis.ping()),
       timedCheck("postgres", () => db.rpc("health_check")),
-      stripeBreakerState(c.var.services.redis, c.var.config),
+      stripeBreakerState(c.get("services").redis, c.get("config")),
     ]);
     const checks = { redis: redisCheck, postgres: postgresCheck };
     const failing = Object.entries(checks)

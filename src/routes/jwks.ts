@@ -18,7 +18,7 @@ const jwksSchema = z.object({
 });
 
 export const jwksRoutes = new Hono<AppBindings>().get("/.well-known/jwks.json", async (c) => {
-  const { jwks } = await tokenKeysOf(c.var.config);
+  const { jwks } = await tokenKeysOf(c.get("config"));
   return c.json(jwks, 200, { "Cache-Control": "public, max-age=300" });
 });
 

@@ -21,11 +21,11 @@ export const signupRoutes = new Hono<AppBindings>().post(
   jsonBody(signupBody),
   async (c) => {
     const { account, apiKey, headers } = await registerAccount(
-      { services: c.var.services, config: c.var.config },
+      { services: c.get("services"), config: c.get("config") },
       {
         email: c.req.valid("json").email,
         clientIp: c.req.header("CF-Connecting-IP") ?? "unknown",
-        requestId: c.var.requestId,
+        requestId: c.get("requestId"),
       },
     );
     const body: z.infer<typeof signupResponse> = {

@@ -26,7 +26,7 @@ export const tokenRoutes = new Hono<AppBindings>().post("/v1/token", async (c) =
       headers: { "WWW-Authenticate": bearerChallenge("invalid_token") },
     });
   }
-  const issued = await exchangeApiKeyForToken({ db: c.var.services.db, config: c.var.config }, apiKey);
+  const issued = await exchangeApiKeyForToken({ db: c.get("services").db, config: c.get("config") }, apiKey);
   c.set("subject", issued.claims.sub);
   const body: z.infer<typeof tokenResponse> = {
     token: issued.token,

@@ -132,7 +132,7 @@ function requestOf(body: ValidateBody | BatchBody, documents: DocumentInput[]): 
 /** Runs the validation service; a refusal becomes a 422 problem (and, being non-2xx, is not billed). */
 async function runValidation(c: Context<AppBindings>, request: ValidationRequest) {
   try {
-    return await c.var.services.validation.validate(request);
+    return await c.get("services").validation.validate(request);
   } catch (error) {
     if (error instanceof ValidationRefusal) {
       throw new ApiError(error.code, error.detail, { extensions: error.extensions });

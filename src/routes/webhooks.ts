@@ -16,7 +16,7 @@ const receiptSchema = z.object({
 export const webhookRoutes = new Hono<AppBindings>().post("/webhooks/stripe", async (c) => {
   // The signature covers the exact bytes Stripe sent: read them as text, never re-serialised JSON.
   const receipt = await applyStripeWebhook(
-    { ...c.var.services, config: c.var.config, requestId: c.var.requestId },
+    { ...c.get("services"), config: c.get("config"), requestId: c.get("requestId") },
     await c.req.text(),
     c.req.header("Stripe-Signature"),
   );

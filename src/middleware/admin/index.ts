@@ -22,7 +22,7 @@ async function sameSecret(given: string, expected: string): Promise<boolean> {
  */
 export const requireAdmin = () =>
   createMiddleware<AppBindings>(async (c, next) => {
-    const expected = c.var.config.ADMIN_TOKEN;
+    const expected = c.get("config").ADMIN_TOKEN;
     if (!expected) throw new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
     const header = c.req.header("Authorization") ?? "";
     const given = header.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();

@@ -9,12 +9,12 @@ export const requestLog = () =>
     await next();
     const status = c.res.status;
     log(status >= 500 ? "error" : status >= 400 ? "warn" : "info", "request", {
-      request_id: c.var.requestId,
+      request_id: c.get("requestId"),
       method: c.req.method,
       route: c.req.routePath,
       path: c.req.path,
       status,
       latency_ms: Math.round((performance.now() - started) * 10) / 10,
-      subject: c.var.subject,
+      subject: c.get("subject"),
     });
   });
