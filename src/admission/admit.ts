@@ -199,6 +199,17 @@ export function admissionRefusal(admission: Exclude<Admission, AdmittedRequest>)
   }
 }
 
+const isSuccess = (status: number) => status >= 200 && status < 300;
+
+/**
+ * Whether `settleAdmission` has anything to do: the common case (a live admission answered 2xx)
+ * is already billed by the script, so the hot path skips scheduling work after the response.
+ */
+export function needsSettlement(admission: AdmittedRequest, status: number): boolean {
+  if (admission.record.units === 0) return false;
+  return admission.mode === "degraded" || !isSuccess(status);
+}
+
 /**
  * After the response: a live admission whose response was not 2xx gets a compensating record (same
  * id, negative units); a degraded admission is recorded in Postgres when it succeeded, and a
@@ -210,13 +221,12 @@ export async function settleAdmission(
   admission: AdmittedRequest,
   status: number,
 ): Promise<void> {
+  if (!needsSettlement(admission, status)) return;
   const { record, mode } = admission;
-  if (record.units === 0) return;
-  const succeeded = status >= 200 && status < 300;
+  const succeeded = isSuccess(status);
   const compensation: UsageRecord = { ...record, kind: "compensate", units: -record.units };
   try {
     if (mode === "live") {
-      if (succeeded) return;
       try {
         await redis.appendUsage(compensation, "live");
       } catch (error) {

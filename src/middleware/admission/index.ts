@@ -1,6 +1,12 @@
 import type { Context, Input } from "hono";
 import { createMiddleware } from "hono/factory";
-import { admissionHeaders, admissionRefusal, admitRequest, settleAdmission } from "../../admission/admit";
+import {
+  admissionHeaders,
+  admissionRefusal,
+  admitRequest,
+  needsSettlement,
+  settleAdmission,
+} from "../../admission/admit";
 import type { AppBindings } from "../../env";
 
 // biome-ignore lint/complexity/noBannedTypes: Hono's own default for "no validated input".
@@ -37,23 +43,25 @@ async function afterResponse(c: Context<AppBindings>, work: Promise<void>): Prom
 // biome-ignore lint/complexity/noBannedTypes: Hono's own default for "no validated input".
 export const admitUsage = <I extends Input = {}>({ units, now }: AdmitUsageOptions<I>) =>
   createMiddleware<AppBindings, string, I>(async (c, next) => {
-    const claims = c.var.auth;
+    const claims = c.get("auth");
     if (!claims) throw new Error("admitUsage needs requireToken before it");
-    const { redis, db } = c.var.services;
+    const { redis, db } = c.get("services");
     const admission = await admitRequest(
-      { redis, config: c.var.config, now },
+      { redis, config: c.get("config"), now },
       {
         subject: claims.sub,
         tier: claims.tier,
         stripeCustomerId: claims.cus,
         apiKeyId: claims.akid,
         units: typeof units === "function" ? units(c) : units,
-        requestId: c.var.requestId,
+        requestId: c.get("requestId"),
       },
     );
     if (admission.outcome !== "admitted") throw admissionRefusal(admission);
     c.set("admission", admission);
     await next();
     for (const [name, value] of Object.entries(admissionHeaders(admission))) c.res.headers.set(name, value);
-    await afterResponse(c, settleAdmission({ redis, db }, admission, c.res.status));
+    if (needsSettlement(admission, c.res.status)) {
+      await afterResponse(c, settleAdmission({ redis, db }, admission, c.res.status));
+    }
   });
