@@ -34,6 +34,11 @@ describe("exceedsDepth", () => {
     expect(exceedsDepth("scalar", 0)).toBe(false);
   });
 
+  it("walks into an own __proto__ key (JSON.parse makes one) instead of the prototype", () => {
+    expect(exceedsDepth(JSON.parse('{"__proto__": [[[1]]]}'), 3)).toBe(true);
+    expect(exceedsDepth(JSON.parse('{"__proto__": [[1]]}'), 3)).toBe(false);
+  });
+
   it("handles nesting far deeper than the call stack allows", () => {
     expect(exceedsDepth(nested(200_000), 64)).toBe(true);
   });

@@ -118,15 +118,21 @@ export function parseJsonText(text: string): JsonTextResult {
  * the stack here), stopping as soon as `limit` is exceeded.
  */
 export function exceedsDepth(value: unknown, limit: number): boolean {
-  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
-  while (stack.length > 0) {
-    const item = stack.pop();
-    if (!item || item.value === null || typeof item.value !== "object") continue;
-    const depth = item.depth + 1;
+  // Two parallel stacks instead of one object per container: this runs on every request body.
+  const containers: unknown[] = [value];
+  const depths: number[] = [0];
+  while (containers.length > 0) {
+    const container = containers.pop();
+    const depth = (depths.pop() as number) + 1;
+    if (container === null || typeof container !== "object") continue;
     if (depth > limit) return true;
-    const children = Array.isArray(item.value) ? item.value : Object.values(item.value);
-    for (const child of children) {
-      if (child !== null && typeof child === "object") stack.push({ value: child, depth });
+    // Object.values, not for-in with indexing: an own "__proto__" key (JSON.parse makes one) is read
+    // as the property, not as the prototype.
+    for (const child of Array.isArray(container) ? container : Object.values(container)) {
+      if (child !== null && typeof child === "object") {
+        containers.push(child);
+        depths.push(depth);
+      }
     }
   }
   return false;

@@ -91,8 +91,15 @@ function exceedsUtf8Bytes(text: string, limit: number): boolean {
   return new TextEncoder().encode(text).byteLength > limit;
 }
 
-/** Bound of the canonical-text memo (UTF-16 bytes of its keys and values). */
-const CANONICAL_MEMO_MAX_BYTES = 8 * 1024 * 1024;
+/** Bound of the inline-schema key memo (UTF-16 bytes of its texts and keys). */
+const INLINE_KEYS_MEMO_MAX_BYTES = 16 * 1024 * 1024;
+
+/** The compiled-cache keys of one inline schema, one per `format_assertion` value. */
+interface InlineSchemaKeys {
+  canonicalBytes: number;
+  annotate: string;
+  assert: string;
+}
 
 /** Compiled validators take several times the schema's JSON size; a rough weight for the cache bound. */
 const COMPILED_BYTES_PER_SCHEMA_BYTE = 8;
@@ -104,22 +111,54 @@ export function createValidationService(deps: {
 }) {
   const { fetchSchema, limits } = deps;
   const compiled = new BoundedLru<CompiledSchema>(deps.cache.maxEntries, deps.cache.maxBytes);
-  // Canonical text by plain JSON.stringify text: the same schema sent again (the common case) costs
-  // one native stringify instead of a key-sorting walk. For a JSON value (a parsed body: no
-  // undefined, functions or toJSON) equal stringify text means an equal value, so an equal
-  // canonical text. Schemas over the size limit are refused anyway and are not remembered.
-  const canonicalByText = new BoundedLru<string>(deps.cache.maxEntries, CANONICAL_MEMO_MAX_BYTES);
+  // An inline schema's cache keys by its plain JSON.stringify text: the same schema sent again (the
+  // common case) costs one native stringify and one lookup instead of a depth walk, a key-sorting
+  // walk and hashing a freshly built key. For a JSON value (a parsed body: no undefined, functions
+  // or toJSON) equal stringify text means an equal value, so an equal canonical text; the keys are
+  // the same string objects every time, so the map does not hash them again.
+  const inlineKeysByText = new BoundedLru<InlineSchemaKeys>(
+    deps.cache.maxEntries,
+    INLINE_KEYS_MEMO_MAX_BYTES,
+  );
 
-  function canonicalOf(schema: unknown): string {
-    const text = JSON.stringify(schema);
-    if (text === undefined) return canonicalJson(schema);
-    const known = canonicalByText.get(text);
-    if (known !== undefined) return known;
-    const canonical = canonicalJson(schema);
-    if (canonical.length <= limits.maxSchemaBytes) {
-      canonicalByText.set(text, canonical, 2 * (text.length + canonical.length));
+  /** The compiled-cache keys of an inline schema, checking its depth and size the first time it is seen. */
+  function inlineKeysOf(schema: unknown): InlineSchemaKeys {
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(schema);
+    } catch {
+      // A RangeError for nesting too deep to stringify: refused by the depth check below.
     }
-    return canonical;
+    const known = text === undefined ? undefined : inlineKeysByText.get(text);
+    if (known) return known;
+    if (exceedsDepth(schema, limits.maxDepth)) {
+      throw new ValidationRefusal(
+        "LIMIT_EXCEEDED",
+        `The schema is nested deeper than ${limits.maxDepth} levels.`,
+        {
+          limit: "max_depth",
+        },
+      );
+    }
+    const canonical = canonicalJson(schema);
+    if (canonical.length > limits.maxSchemaBytes) {
+      throw new ValidationRefusal(
+        "LIMIT_EXCEEDED",
+        `The schema is larger than ${limits.maxSchemaBytes} bytes.`,
+        {
+          limit: "max_schema_bytes",
+        },
+      );
+    }
+    // Keyed by the canonical text itself: the Map hashes it natively, several times faster than a
+    // SHA-256 digest per request, and the key's size is counted against the byte bound.
+    const keys: InlineSchemaKeys = {
+      canonicalBytes: canonical.length,
+      annotate: `inline|false|${canonical}`,
+      assert: `inline|true|${canonical}`,
+    };
+    if (text !== undefined) inlineKeysByText.set(text, keys, 2 * (text.length + 2 * canonical.length));
+    return keys;
   }
 
   async function compile(schema: unknown, options: { formatAssertion: boolean; baseUri?: string }) {
@@ -172,32 +211,12 @@ export function createValidationService(deps: {
       compiled.set(key, validator, JSON.stringify(fetched.body).length * COMPILED_BYTES_PER_SCHEMA_BYTE);
       return validator;
     }
-    if (exceedsDepth(input.schema, limits.maxDepth)) {
-      throw new ValidationRefusal(
-        "LIMIT_EXCEEDED",
-        `The schema is nested deeper than ${limits.maxDepth} levels.`,
-        {
-          limit: "max_depth",
-        },
-      );
-    }
-    const canonical = canonicalOf(input.schema);
-    if (canonical.length > limits.maxSchemaBytes) {
-      throw new ValidationRefusal(
-        "LIMIT_EXCEEDED",
-        `The schema is larger than ${limits.maxSchemaBytes} bytes.`,
-        {
-          limit: "max_schema_bytes",
-        },
-      );
-    }
-    // Keyed by the canonical text itself: the Map hashes it natively, several times faster than a
-    // SHA-256 digest per request, and the key's size is already counted against the byte bound.
-    const key = `inline|${formatAssertion}|${canonical}`;
+    const keys = inlineKeysOf(input.schema);
+    const key = formatAssertion ? keys.assert : keys.annotate;
     const hit = compiled.get(key);
     if (hit) return hit;
     const validator = await compile(input.schema, { formatAssertion });
-    compiled.set(key, validator, canonical.length * (COMPILED_BYTES_PER_SCHEMA_BYTE + 1));
+    compiled.set(key, validator, keys.canonicalBytes * (COMPILED_BYTES_PER_SCHEMA_BYTE + 1));
     return validator;
   }
 

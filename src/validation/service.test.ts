@@ -1,0 +1,103 @@
+import { describe, expect, it } from "vitest";
+import type { FetchedSchema } from "../schemas/fetcher";
+import {
+  createValidationService,
+  DEFAULT_VALIDATION_LIMITS,
+  ValidationRefusal,
+  type ValidationRequest,
+} from "./service";
+
+const REMOTE = "https://schemas.example/id.json";
+
+/**
+ * A service whose only remote schema counts its fetches: a schema that `$ref`s it is fetched once
+ * per compilation, so the count says how many times the service compiled.
+ */
+function countingService(limits = DEFAULT_VALIDATION_LIMITS) {
+  const fetched: string[] = [];
+  const service = createValidationService({
+    fetchSchema: async (url: string): Promise<FetchedSchema> => {
+      fetched.push(url);
+      return { url, version: "v1", body: { type: "string", minLength: 2 } };
+    },
+    limits,
+    cache: { maxEntries: 10, maxBytes: 10_000_000 },
+  });
+  return { service, compilations: () => fetched.length };
+}
+
+const request = (schema: unknown, data: unknown, formatAssertion = false): ValidationRequest => ({
+  schema: { schema },
+  documents: [{ data }],
+  output: "flag",
+  formatAssertion,
+  enrich: false,
+});
+
+async function refusal(promise: Promise<unknown>): Promise<ValidationRefusal> {
+  const error = await promise.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(error).toBeInstanceOf(ValidationRefusal);
+  return error as ValidationRefusal;
+}
+
+describe("the compiled-schema cache", () => {
+  it("compiles an inline schema once, whatever the order of its keys", async () => {
+    const { service, compilations } = countingService();
+    const schema = { type: "object", properties: { id: { $ref: REMOTE } }, required: ["id"] };
+    const reordered = { required: ["id"], properties: { id: { $ref: REMOTE } }, type: "object" };
+
+    expect((await service.validate(request(schema, { id: "ab" })))[0]?.valid).toBe(true);
+    expect((await service.validate(request(schema, { id: "a" })))[0]?.valid).toBe(false);
+    expect((await service.validate(request(reordered, { id: "ab" })))[0]?.valid).toBe(true);
+    expect(compilations()).toBe(1);
+  });
+
+  it("keeps format assertion apart: the same schema asserting formats is another validator", async () => {
+    const { service, compilations } = countingService();
+    const schema = { properties: { id: { $ref: REMOTE } }, format: "email" };
+
+    expect((await service.validate(request(schema, "not-an-email")))[0]?.valid).toBe(true);
+    expect((await service.validate(request(schema, "not-an-email", true)))[0]?.valid).toBe(false);
+    expect((await service.validate(request(schema, "not-an-email")))[0]?.valid).toBe(true);
+    expect(compilations()).toBe(2);
+  });
+
+  it("does not confuse schemas that differ only in a value", async () => {
+    const { service } = countingService();
+    expect((await service.validate(request({ maxLength: 3 }, "abcd")))[0]?.valid).toBe(false);
+    expect((await service.validate(request({ maxLength: 4 }, "abcd")))[0]?.valid).toBe(true);
+  });
+});
+
+describe("inline schema limits", () => {
+  it("refuses a schema deeper than the limit, every time it is sent", async () => {
+    const { service } = countingService({ ...DEFAULT_VALIDATION_LIMITS, maxDepth: 5 });
+    let schema: Record<string, unknown> = { type: "string" };
+    for (let i = 0; i < 6; i++) schema = { items: schema };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const refused = await refusal(service.validate(request(schema, [])));
+      expect(refused).toMatchObject({ code: "LIMIT_EXCEEDED", extensions: { limit: "max_depth" } });
+    }
+  });
+
+  it("refuses, rather than failing, a schema too deep for JSON.stringify", async () => {
+    const { service } = countingService();
+    let schema: Record<string, unknown> = { type: "string" };
+    for (let i = 0; i < 200_000; i++) schema = { items: schema };
+    expect(() => JSON.stringify(schema)).toThrow(RangeError);
+    const refused = await refusal(service.validate(request(schema, [])));
+    expect(refused).toMatchObject({ code: "LIMIT_EXCEEDED", extensions: { limit: "max_depth" } });
+  });
+
+  it("refuses a schema larger than the limit, every time it is sent", async () => {
+    const { service } = countingService({ ...DEFAULT_VALIDATION_LIMITS, maxSchemaBytes: 100 });
+    const schema = { description: "x".repeat(200) };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const refused = await refusal(service.validate(request(schema, 1)));
+      expect(refused).toMatchObject({ code: "LIMIT_EXCEEDED", extensions: { limit: "max_schema_bytes" } });
+    }
+  });
+});
