@@ -161,6 +161,11 @@ export interface UpstashRedisOptions {
   timeoutMs: number;
   /** Batch concurrent commands into one /pipeline request. Default true (the client's default). */
   autoPipelining?: boolean;
+  /**
+   * Ask for replies base64-encoded (the client's default), which keeps binary values intact. Off
+   * only where every reply is known to be text (the admission script: numbers and tier names).
+   */
+  base64Replies?: boolean;
 }
 
 export interface RedisAdapterOptions extends UpstashRedisOptions {
@@ -169,7 +174,13 @@ export interface RedisAdapterOptions extends UpstashRedisOptions {
 }
 
 /** The Upstash REST client with a timeout on every call and no hidden retries. */
-export function createUpstashClient({ url, token, timeoutMs, autoPipelining }: UpstashRedisOptions): Redis {
+export function createUpstashClient({
+  url,
+  token,
+  timeoutMs,
+  autoPipelining,
+  base64Replies,
+}: UpstashRedisOptions): Redis {
   return new Redis({
     url,
     token,
@@ -180,6 +191,7 @@ export function createUpstashClient({ url, token, timeoutMs, autoPipelining }: U
     latencyLogging: false,
     automaticDeserialization: false,
     ...(autoPipelining === false && { enableAutoPipelining: false }),
+    ...(base64Replies === false && { responseEncoding: false }),
   });
 }
 
@@ -247,11 +259,13 @@ function toAdmitReply(reply: ScriptReply): AdmitUsageReply {
 export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdapterOptions): RedisAdapter {
   const client = createUpstashClient(options);
   // Admission gets its own client: a short timeout, and no batching with unrelated commands, so one
-  // admission is exactly one HTTP request that fails (or not) on its own.
+  // admission is exactly one HTTP request that fails (or not) on its own. Its replies are numbers
+  // and tier names, so they skip base64 (decoding it was 1-2% of the hot path's CPU).
   const admissionClient = createUpstashClient({
     ...options,
     timeoutMs: admissionTimeoutMs ?? options.timeoutMs,
     autoPipelining: false,
+    base64Replies: false,
   });
   // createScript: EVALSHA first; on NOSCRIPT, EVAL (which also caches the script in Redis).
   const admitScript = admissionClient.createScript<ScriptReply>(ADMIT_USAGE_LUA);
