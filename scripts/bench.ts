@@ -13,7 +13,11 @@
  *       (target ≥ 0.5), the Redis requests per validate call counted at the bridge, and CPU time
  *       per request of workerd and of this process (bridges + load generator), from /proc and
  *       process.cpuUsage(): on a small shared machine they say where the time goes.
- *  2. Engine only (scripts/bench-engine.ts, in a separate Node process once the HTTP load is over):
+ *  2. The floor (unless --no-floor): a bare Worker (scripts/bench/floor-worker: no framework, no
+ *     product code) in the same workerd build, loaded the same way: an empty response, reading and
+ *     parsing the validate body, one Upstash REST call through the same bridge, and the last two
+ *     together. What a validate call cannot avoid costing on this runtime, next to what ours costs.
+ *  3. Engine only (scripts/bench-engine.ts, in a separate Node process once the HTTP load is over):
  *     validations/s of order.valid.json by our engine next to @hyperjump/json-schema and ajv
  *     (compiled with new Function, which Workers forbid: the ceiling to approach).
  *
@@ -32,7 +36,7 @@
  * validate route that does not answer 200, makes the run fail loudly (exit 1) after printing.
  *
  * Usage: npm run bench -- [--duration 10] [--connections 32] [--warmup 2] [--workers 1]
- *                         [--engine-ms 2000] [--no-engine]
+ *                         [--engine-ms 2000] [--no-engine] [--no-floor]
  * Bench data: ../shared/bench relative to the repo root (JSON_SCHEMA_BENCH_DIR overrides).
  * Everything started here (redis-server, bridges, fake Stripe, workerd, a test database) is stopped
  * at the end and on Ctrl-C.
@@ -44,6 +48,7 @@ import pg from "pg";
 import { type LocalStack, startLocalStack } from "../test/support/local-stack";
 import { startWorkerdServe, type WorkerdProcess } from "../test/support/workerd-serve";
 import { type EngineFigures, runEngineBench } from "./bench/engine";
+import { FLOOR_ROUTES, FLOOR_WORKER_DIR, floorVars } from "./bench/floor";
 import { type LoadFigures, runLoad } from "./bench/load";
 import { obtainBenchToken } from "./bench/token";
 
@@ -80,6 +85,7 @@ const warmup = option("warmup", 2);
 const workers = Math.round(option("workers", 1));
 const engineMs = option("engine-ms", 2000);
 const skipEngine = flag("no-engine");
+const skipFloor = flag("no-floor");
 
 const benchDir = resolve(process.env.JSON_SCHEMA_BENCH_DIR ?? resolve(ROOT, "../shared/bench"));
 
@@ -125,15 +131,22 @@ const selfCpuMs = () => {
 const abort = new AbortController();
 let stack: LocalStack | undefined;
 let worker: WorkerdProcess | undefined;
+let floorWorker: WorkerdProcess | undefined;
+
+async function stopWorker(which: "worker" | "floor"): Promise<void> {
+  const running = which === "worker" ? worker : floorWorker;
+  if (which === "worker") worker = undefined;
+  else floorWorker = undefined;
+  await running?.stop().catch((error) => say(`stopping workerd failed: ${String(error)}`));
+}
 
 let stopping: Promise<void> | undefined;
 function stopServices(): Promise<void> {
   stopping ??= (async () => {
-    const w = worker;
+    await stopWorker("worker");
+    await stopWorker("floor");
     const s = stack;
-    worker = undefined;
     stack = undefined;
-    await w?.stop().catch((error) => say(`stopping workerd failed: ${String(error)}`));
     await s?.stop().catch((error) => say(`stopping the local stack failed: ${String(error)}`));
   })();
   return stopping;
@@ -174,6 +187,29 @@ async function pendingUsageRows(databaseUrl: string): Promise<number | undefined
   } finally {
     await db.end().catch(() => {});
   }
+}
+
+/**
+ * What the floor rows say about the product rows: the best ratio any Worker doing one body parse
+ * and one Redis REST call reaches against an empty response here, and the CPU our code adds on top
+ * of the runtime's part of each route.
+ */
+function printFloorSummary(results: RouteResult[]): void {
+  const row = (route: string) => results.find((r) => r.route === route);
+  const [empty, parseRedis] = [row("floor: GET /empty"), row("floor: POST /parse-redis")];
+  if (!empty?.load || !parseRedis?.load) return;
+  console.log(
+    `floor parse-redis/empty throughput ratio: ${(parseRedis.load.requestsPerSecond / empty.load.requestsPerSecond).toFixed(2)} ` +
+      "(a bare Worker that only parses the body and makes one Redis REST call, against one that answers at once)",
+  );
+  const over = (ours: RouteResult | undefined, floor: RouteResult) =>
+    ours?.workerdCpuUs !== undefined && floor.workerdCpuUs !== undefined
+      ? `${fixed(ours.workerdCpuUs - floor.workerdCpuUs)} µs`
+      : "n/a";
+  console.log(
+    `workerd CPU our code adds per request: GET /health ${over(row("GET /health"), empty)} over floor /empty; ` +
+      `POST /v1/validate ${over(row("POST /v1/validate"), parseRedis)} over floor /parse-redis`,
+  );
 }
 
 const settle = (ms: number) => new Promise((done) => setTimeout(done, ms));
@@ -247,8 +283,9 @@ async function main(): Promise<number> {
   const measure = async (
     route: string,
     request: { url: string; method: "GET" | "POST"; headers?: Record<string, string>; body?: string },
+    target: WorkerdProcess = worker!,
   ): Promise<RouteResult> => {
-    const [s, w] = [stack!, worker!];
+    const [s, w] = [stack!, target];
     const base = { ...request, connections, workers, signal: abort.signal };
     if (warmup > 0) await runLoad({ ...base, duration: warmup });
     await settle(300);
@@ -308,6 +345,22 @@ async function main(): Promise<number> {
     if (degraded > Math.max(10, validateRequests * 0.01)) problems.push(`${line}: more than 1% of the calls`);
     else say(`note: ${line}`);
   }
+
+  if (!skipFloor) {
+    // One workerd at a time: the product's stops before the floor's starts, so neither competes.
+    await stopWorker("worker");
+    say(`serving the floor Worker (${FLOOR_WORKER_DIR}) with the same workerd`);
+    floorWorker = await startWorkerdServe({ vars: floorVars(stack), bundleDir: FLOOR_WORKER_DIR });
+    for (const { route, method, path, body } of FLOOR_ROUTES) {
+      if (abort.signal.aborted) return 130;
+      say(`loading ${route} for ${duration} s`);
+      const url = `${floorWorker.url}${path}`;
+      const request = body
+        ? { url, method, headers: validateRequest.headers, body: validateBody }
+        : { url, method };
+      results.push(await measure(route, request, floorWorker));
+    }
+  }
   await stopServices();
   say("local stack and workerd stopped");
 
@@ -347,6 +400,7 @@ async function main(): Promise<number> {
   } else {
     console.log("validate/health throughput ratio: n/a (POST /v1/validate was not measured)");
   }
+  printFloorSummary(results);
   console.log(`Postgres fallback records during the run: ${pending ?? "unknown"}`);
 
   // ---- engine ----

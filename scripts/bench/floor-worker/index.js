@@ -1,0 +1,50 @@
+/**
+ * The floor of `npm run bench`: a Worker with no framework and no product code, served by the same
+ * workerd in the same run, doing only the unavoidable parts of a validate call:
+ *
+ *  - GET  /empty       answers "ok": what workerd itself costs per request;
+ *  - POST /parse       reads and JSON-parses the request body (the bench sends the validate body);
+ *  - POST /redis       one Upstash REST call (PING) through the same Redis bridge as the real route;
+ *  - POST /parse-redis both: the least any validate call with one Redis round trip can cost.
+ *
+ * Comparing the real routes with these rows says how much of their cost is the runtime's and how
+ * much is ours. Plain JavaScript, served as is (no bundling).
+ */
+const ok = () => new Response("ok");
+
+async function redisPing(env) {
+  const response = await fetch(env.UPSTASH_REDIS_REST_URL, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${env.UPSTASH_REDIS_REST_TOKEN}`, "Content-Type": "application/json" },
+    body: '["PING"]',
+    signal: AbortSignal.timeout(1000),
+  });
+  const { result } = await response.json();
+  if (result !== "PONG") return new Response(`unexpected reply: ${JSON.stringify(result)}`, { status: 502 });
+  return undefined;
+}
+
+async function parseBody(request) {
+  const body = await request.json();
+  if (body === null || typeof body !== "object") return new Response("not an object", { status: 400 });
+  return undefined;
+}
+
+export default {
+  async fetch(request, env) {
+    const { pathname } = new URL(request.url);
+    switch (pathname) {
+      case "/health": // startWorkerdServe waits for this
+      case "/empty":
+        return ok();
+      case "/parse":
+        return (await parseBody(request)) ?? ok();
+      case "/redis":
+        return (await redisPing(env)) ?? ok();
+      case "/parse-redis":
+        return (await parseBody(request)) ?? (await redisPing(env)) ?? ok();
+      default:
+        return new Response("not found", { status: 404 });
+    }
+  },
+};
