@@ -83,6 +83,8 @@ const configSchema = z.object({
     ),
   /** POST /v1/signup per client IP. Default 5 per hour. */
   SIGNUP_RATE_LIMIT: jsonSetting(tierSchema).default({ limit: 5, windowSeconds: 3600 }),
+  /** POST /v1/token per client IP (each call is a Postgres lookup). Default 60 per minute. */
+  TOKEN_RATE_LIMIT: jsonSetting(tierSchema).default({ limit: 60, windowSeconds: 60 }),
   MAX_BODY_BYTES: integerSetting(1024, 10 * 1024 * 1024).default(1024 * 1024),
   /** Largest `json` document text in /v1/validate. Default 100 kB. */
   MAX_DOCUMENT_BYTES: integerSetting(1, 10 * 1024 * 1024).default(100_000),

@@ -27,6 +27,7 @@ export interface Env {
   ADMISSION_TIMEOUT_MS?: string;
   ADMISSION_FAIL_CLOSED_TIERS?: string;
   SIGNUP_RATE_LIMIT?: string;
+  TOKEN_RATE_LIMIT?: string;
   MAX_BODY_BYTES?: string;
   MAX_DOCUMENT_BYTES?: string;
   MAX_SCHEMA_BYTES?: string;

@@ -1,4 +1,4 @@
-import { limitSignups } from "../admission/signup-limit";
+import { limitByClientIp, signupLimit } from "../admission/client-ip-limit";
 import type { Config } from "../config";
 import type { Services } from "../services";
 import { type CreatedAccount, signUp } from "./accounts";
@@ -8,6 +8,9 @@ export async function registerAccount(
   { services, config }: { services: Pick<Services, "redis" | "db">; config: Config },
   { email, clientIp, requestId }: { email: string; clientIp: string; requestId: string },
 ): Promise<CreatedAccount & { headers: Record<string, string> }> {
-  const headers = await limitSignups({ redis: services.redis, config }, { clientIp, requestId });
+  const headers = await limitByClientIp({ redis: services.redis }, signupLimit(config), {
+    clientIp,
+    requestId,
+  });
   return { ...(await signUp(services.db, { email })), headers };
 }

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import { clientIpOf } from "../admission/client-ip-limit";
 import { registerAccount } from "../auth/signup";
 import type { AppBindings } from "../env";
 import { jsonBody, requireJson } from "../lib/json-body";
@@ -24,7 +25,7 @@ export const signupRoutes = new Hono<AppBindings>().post(
       { services: c.get("services"), config: c.get("config") },
       {
         email: c.req.valid("json").email,
-        clientIp: c.req.header("CF-Connecting-IP") ?? "unknown",
+        clientIp: clientIpOf(c.req.header("CF-Connecting-IP")),
         requestId: c.get("requestId"),
       },
     );

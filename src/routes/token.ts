@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import { clientIpOf, limitByClientIp, tokenLimit } from "../admission/client-ip-limit";
 import { apiKeyPrefix } from "../auth/api-keys";
 import { bearerChallenge, exchangeApiKeyForToken } from "../auth/token-service";
 import type { AppBindings } from "../env";
@@ -26,7 +27,14 @@ export const tokenRoutes = new Hono<AppBindings>().post("/v1/token", async (c) =
       headers: { "WWW-Authenticate": bearerChallenge("invalid_token") },
     });
   }
-  const issued = await exchangeApiKeyForToken({ db: c.get("services").db, config: c.get("config") }, apiKey);
+  const { db, redis } = c.get("services");
+  const config = c.get("config");
+  // Counted only once the key is well formed: malformed ones never reach Postgres.
+  const headers = await limitByClientIp({ redis }, tokenLimit(config), {
+    clientIp: clientIpOf(c.req.header("CF-Connecting-IP")),
+    requestId: c.get("requestId"),
+  });
+  const issued = await exchangeApiKeyForToken({ db, config }, apiKey);
   c.set("subject", issued.claims.sub);
   const body: z.infer<typeof tokenResponse> = {
     token: issued.token,
@@ -35,7 +43,7 @@ export const tokenRoutes = new Hono<AppBindings>().post("/v1/token", async (c) =
     expires_in: issued.expiresAt - issued.claims.iat,
     tier: issued.claims.tier,
   };
-  return c.json(body, 200, { "Cache-Control": "no-store" });
+  return c.json(body, 200, { ...headers, "Cache-Control": "no-store" });
 });
 
 export const tokenDocs: RouteDoc[] = [
@@ -44,7 +52,7 @@ export const tokenDocs: RouteDoc[] = [
     path: "/v1/token",
     summary: "Exchange an API key for an access token",
     description:
-      "Send the API key as `Authorization: Bearer <api key>`. The token (EdDSA-signed JWT with `kid`, or HS256 when so configured) carries the account, its Stripe customer and tier, and expires after TOKEN_TTL_SECONDS (default 15 min).",
+      "Send the API key as `Authorization: Bearer <api key>`. Rate limited per client IP (TOKEN_RATE_LIMIT). The token (EdDSA-signed JWT with `kid`, or HS256 when so configured) carries the account, its Stripe customer and tier, and expires after TOKEN_TTL_SECONDS (default 15 min).",
     tags: ["Access"],
     security: ["apiKey"],
     responses: {
@@ -54,6 +62,7 @@ export const tokenDocs: RouteDoc[] = [
         schema: problemSchema,
       },
       403: { description: "ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED", schema: problemSchema },
+      429: { description: "RATE_LIMITED: too many token requests from this address", schema: problemSchema },
     },
   },
 ];

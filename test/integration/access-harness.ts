@@ -99,12 +99,11 @@ export async function startAccessHarness({
     sql,
     async account(tier = "free") {
       const email = `user${++emails}-${Date.now()}@example.com`;
+      // Each account comes from its own address: sign-ups and token requests are limited per IP.
+      const clientIp = `10.0.${emails >> 8}.${emails & 255}`;
       const signup = await request("/v1/signup", {
         method: "POST",
-        headers: {
-          "Content-Type": "application/json",
-          "CF-Connecting-IP": `10.0.${emails >> 8}.${emails & 255}`,
-        },
+        headers: { "Content-Type": "application/json", "CF-Connecting-IP": clientIp },
         body: JSON.stringify({ email }),
       });
       if (signup.status !== 201) throw new Error(`signup: ${signup.status} ${await signup.text()}`);
@@ -115,7 +114,7 @@ export async function startAccessHarness({
       if (tier !== "free") await sql.query("update public.accounts set tier = $1 where id = $2", [tier, id]);
       const minted = await request("/v1/token", {
         method: "POST",
-        headers: { Authorization: `Bearer ${apiKey}` },
+        headers: { Authorization: `Bearer ${apiKey}`, "CF-Connecting-IP": clientIp },
       });
       if (minted.status !== 200) throw new Error(`token: ${minted.status} ${await minted.text()}`);
       const { token } = (await minted.json()) as { token: string };

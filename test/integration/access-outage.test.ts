@@ -106,6 +106,31 @@ describe("Redis down", () => {
     );
   });
 
+  it("token exchange keeps working (its per-IP limit fails open); sign-ups wait with 503", async () => {
+    const pro = await h.account("pro");
+    const from = { "CF-Connecting-IP": "192.0.2.50" };
+    await h.stack.redis.stop();
+    try {
+      const minted = await h.request("/v1/token", {
+        method: "POST",
+        headers: { Authorization: `Bearer ${pro.apiKey}`, ...from },
+      });
+      expect(minted.status).toBe(200);
+      expect(minted.headers.get("RateLimit-Policy")).toBeNull();
+
+      const signup = await h.request("/v1/signup", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...from },
+        body: JSON.stringify({ email: `outage-${Date.now()}@example.com` }),
+      });
+      expect(signup.status).toBe(503);
+      expect(signup.headers.get("Retry-After")).toBe("5");
+      expect(await problemOf(signup)).toMatchObject({ code: "DEPENDENCY_UNAVAILABLE" });
+    } finally {
+      await h.stack.redis.start();
+    }
+  });
+
   it("a replay that crashed after appending (rows not marked) appends nothing twice", async () => {
     const pro = await h.account("pro");
     await h.stack.redis.stop();

@@ -123,6 +123,34 @@ describe("POST /v1/token and GET /.well-known/jwks.json", () => {
     expect(await problemOf(unknown)).toMatchObject({ code: "API_KEY_INVALID" });
   });
 
+  it("limits token requests per client IP (TOKEN_RATE_LIMIT), counting only well-formed keys", async () => {
+    const { apiKey } = await h.account();
+    const env = { ...h.env, TOKEN_RATE_LIMIT: JSON.stringify({ limit: 2, windowSeconds: 60 }) };
+    const mint = (ip: string, key = apiKey) =>
+      h.request(
+        "/v1/token",
+        { method: "POST", headers: { ...bearer(key).headers, "CF-Connecting-IP": ip } },
+        env,
+      );
+
+    const first = await mint("203.0.113.9");
+    expect(first.status).toBe(200);
+    expect(first.headers.get("RateLimit-Policy")).toBe('"token";q=2;w=60');
+    expect(first.headers.get("RateLimit")).toMatch(/^"token";r=1;t=\d+$/);
+    // Malformed keys are refused before they are counted (they never reach Postgres).
+    expect((await mint("203.0.113.9", "not-a-key")).status).toBe(401);
+    expect((await mint("203.0.113.9")).status).toBe(200);
+
+    const limited = await mint("203.0.113.9");
+    expect(limited.status).toBe(429);
+    const retryAfter = Number(limited.headers.get("Retry-After"));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(await problemOf(limited)).toMatchObject({ code: "RATE_LIMITED" });
+    // Another address is counted on its own.
+    expect((await mint("203.0.113.10")).status).toBe(200);
+  });
+
   it("403 with the reason for inactive accounts; past_due works until its grace ends", async () => {
     const { id, apiKey } = await h.account();
     const mint = () => h.request("/v1/token", { method: "POST", ...bearer(apiKey) });

@@ -1,0 +1,104 @@
+import { describeRedisError, type RedisAdapter } from "../adapters/redis";
+import type { Config } from "../config";
+import { ApiError } from "../errors";
+import { log } from "../lib/log";
+import { type RateLimitState, rateLimitHeaders, secondsFromMs } from "./rate-limit-headers";
+
+/** An anonymous route limited per client IP (`CF-Connecting-IP`) rather than per account. */
+export interface ClientIpLimit {
+  /** The policy name in the RateLimit headers and the Redis key, e.g. "signup". */
+  policy: string;
+  /** The route, for the 503 message: "POST /v1/signup". */
+  route: string;
+  /** What is counted, for the 429 message: "sign-ups", "token requests". */
+  counted: string;
+  limit: number;
+  windowSeconds: number;
+  /**
+   * While Redis is unreachable: "refuse" (503; nothing is lost by waiting, e.g. sign-ups) or
+   * "allow" (unlimited; e.g. token exchange, so paying clients keep working through an outage).
+   */
+  whenUnavailable: "refuse" | "allow";
+}
+
+/**
+ * Counts one call of `clientIp` against `rule`, through the same admission script as metered calls
+ * (no units, nothing billed). Returns the RateLimit headers for the response; throws RATE_LIMITED
+ * (429) when over the limit, or DEPENDENCY_UNAVAILABLE (503) when Redis is down and the rule refuses.
+ */
+export async function limitByClientIp(
+  { redis, now = Date.now }: { redis: RedisAdapter; now?: () => number },
+  rule: ClientIpLimit,
+  { clientIp, requestId }: { clientIp: string; requestId: string },
+): Promise<Record<string, string>> {
+  const { policy, limit, windowSeconds } = rule;
+  let reply: Awaited<ReturnType<RedisAdapter["admitUsage"]>>;
+  try {
+    reply = await redis.admitUsage({
+      usageId: `s_${crypto.randomUUID().replaceAll("-", "")}`,
+      requestId,
+      subject: `${policy}-ip:${clientIp}`,
+      apiKeyId: null,
+      stripeCustomerId: null,
+      tier: policy,
+      units: 0,
+      nowMs: now(),
+      tiers: { [policy]: { limit, windowSeconds } },
+    });
+  } catch (error) {
+    log("warn", "client ip limit unavailable", {
+      request_id: requestId,
+      policy,
+      outcome: rule.whenUnavailable === "refuse" ? "refused" : "allowed",
+      error: describeRedisError(error),
+    });
+    if (rule.whenUnavailable === "allow") return {};
+    throw new ApiError("DEPENDENCY_UNAVAILABLE", `${rule.route} is temporarily unavailable; retry shortly.`, {
+      headers: { "Retry-After": "5" },
+    });
+  }
+  if (reply.status !== "admitted" && reply.status !== "rate_limited") {
+    throw new Error(`${policy} limit: unexpected reply ${reply.status}`);
+  }
+  const state: RateLimitState = {
+    policy,
+    limit,
+    windowSeconds,
+    remaining: reply.remaining,
+    resetSeconds: secondsFromMs(reply.resetMs),
+  };
+  const headers = rateLimitHeaders(state);
+  if (reply.status === "rate_limited") {
+    const retryAfter = secondsFromMs(reply.resetMs);
+    throw new ApiError(
+      "RATE_LIMITED",
+      `Too many ${rule.counted} from this address; retry in ${retryAfter} s.`,
+      { headers: { ...headers, "Retry-After": String(retryAfter) } },
+    );
+  }
+  return headers;
+}
+
+/** Sign-ups: waiting costs nothing, so they wait while Redis is unreachable. */
+export const signupLimit = (config: Pick<Config, "SIGNUP_RATE_LIMIT">): ClientIpLimit => ({
+  policy: "signup",
+  route: "POST /v1/signup",
+  counted: "sign-ups",
+  ...config.SIGNUP_RATE_LIMIT,
+  whenUnavailable: "refuse",
+});
+
+/**
+ * Token exchange: each call looks the key up in Postgres, so floods are limited; allowed while Redis
+ * is unreachable, as paying clients must keep renewing tokens through an outage.
+ */
+export const tokenLimit = (config: Pick<Config, "TOKEN_RATE_LIMIT">): ClientIpLimit => ({
+  policy: "token",
+  route: "POST /v1/token",
+  counted: "token requests",
+  ...config.TOKEN_RATE_LIMIT,
+  whenUnavailable: "allow",
+});
+
+/** The caller's address as Cloudflare reports it; "unknown" off Cloudflare (local runs, tests without it). */
+export const clientIpOf = (header: string | undefined): string => header ?? "unknown";
