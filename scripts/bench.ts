@@ -36,20 +36,25 @@
  * validate route that does not answer 200, makes the run fail loudly (exit 1) after printing.
  *
  * Usage: npm run bench -- [--duration 10] [--connections 32] [--warmup 2] [--workers 1]
- *                         [--engine-ms 2000] [--no-engine] [--no-floor]
+ *                         [--engine-ms 2000] [--no-engine] [--no-floor] [--profile FILE]
+ * --profile FILE: a workerd CPU profile (.cpuprofile) of the POST /v1/validate load, and its top
+ *                 self-time functions (the profiler slows workerd: such figures compare only with
+ *                 other profiled runs).
  * Bench data: ../shared/bench relative to the repo root (JSON_SCHEMA_BENCH_DIR overrides).
  * Everything started here (redis-server, bridges, fake Stripe, workerd, a test database) is stopped
  * at the end and on Ctrl-C.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { resolve } from "node:path";
 import pg from "pg";
 import { type LocalStack, startLocalStack } from "../test/support/local-stack";
+import { freePort } from "../test/support/ports";
 import { startWorkerdServe, type WorkerdProcess } from "../test/support/workerd-serve";
 import { type EngineFigures, runEngineBench } from "./bench/engine";
 import { FLOOR_ROUTES, FLOOR_WORKER_DIR, floorVars } from "./bench/floor";
 import { type LoadFigures, runLoad } from "./bench/load";
+import { startCpuProfile, topSelfTime } from "./bench/profile";
 import { obtainBenchToken } from "./bench/token";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -78,6 +83,16 @@ function option(name: string, fallback: number): number {
   return fallback;
 }
 const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+/** The value after `--name` (or in `--name=value`), if given. */
+function stringOption(name: string): string | undefined {
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === `--${name}`) return argv[i + 1];
+    if (arg.startsWith(`--${name}=`)) return arg.slice(name.length + 3);
+  }
+  return undefined;
+}
 
 const duration = option("duration", 10);
 const connections = Math.max(1, Math.round(option("connections", 32)));
@@ -86,6 +101,7 @@ const workers = Math.round(option("workers", 1));
 const engineMs = option("engine-ms", 2000);
 const skipEngine = flag("no-engine");
 const skipFloor = flag("no-floor");
+const profilePath = stringOption("profile");
 
 const benchDir = resolve(process.env.JSON_SCHEMA_BENCH_DIR ?? resolve(ROOT, "../shared/bench"));
 
@@ -239,7 +255,8 @@ async function main(): Promise<number> {
   vars.ADMISSION_TIMEOUT_MS = String(ADMISSION_TIMEOUT_MS);
 
   say("building the Worker (wrangler deploy --dry-run) and serving it with workerd serve");
-  worker = await startWorkerdServe({ vars });
+  const inspectorPort = profilePath ? await freePort() : undefined;
+  worker = await startWorkerdServe({ vars, inspectorPort });
   say(
     `workerd: ${worker.url} (compatibility date ${worker.compatibilityDate}; modules ${worker.modules.join(", ")})`,
   );
@@ -328,7 +345,16 @@ async function main(): Promise<number> {
     results.push({ route: "POST /v1/validate", skipped: `answered ${probe.status}` });
   } else {
     say(`loading POST /v1/validate for ${duration} s`);
-    results.push(await measure("POST /v1/validate", validateRequest));
+    if (profilePath && inspectorPort !== undefined) {
+      const profiler = await startCpuProfile(inspectorPort);
+      results.push(await measure("POST /v1/validate", validateRequest));
+      const profile = await profiler.stop();
+      writeFileSync(profilePath, JSON.stringify(profile));
+      say(`CPU profile of workerd during POST /v1/validate written to ${profilePath}; most self time:`);
+      for (const { share, name } of topSelfTime(profile, 15)) say(`  ${(share * 100).toFixed(1)}%  ${name}`);
+    } else {
+      results.push(await measure("POST /v1/validate", validateRequest));
+    }
   }
   if (abort.signal.aborted) return 130;
 
@@ -401,6 +427,11 @@ async function main(): Promise<number> {
     console.log("validate/health throughput ratio: n/a (POST /v1/validate was not measured)");
   }
   printFloorSummary(results);
+  if (profilePath) {
+    console.log(
+      "(profiled run: the profiler slows workerd; compare these figures only with other profiled runs)",
+    );
+  }
   console.log(`Postgres fallback records during the run: ${pending ?? "unknown"}`);
 
   // ---- engine ----

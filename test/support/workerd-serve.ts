@@ -28,6 +28,8 @@ export interface WorkerdServeOptions {
   /** Forward workerd's output to this process's stdout as it comes. */
   echo?: boolean;
   readyTimeoutMs?: number;
+  /** Open workerd's inspector (Chrome DevTools protocol) on this 127.0.0.1 port, e.g. to profile. */
+  inspectorPort?: number;
 }
 
 export interface WorkerdProcess extends WorkerProcess {
@@ -296,7 +298,9 @@ async function spawnWorkerd(
   // load (one log line per request) a pipe makes workerd wait for this process's busy event loop.
   const logPath = join(dir, "workerd.log");
   const logFd = options.echo ? undefined : openSync(logPath, "a", 0o600);
-  const child = spawn(workerdBinary(), ["serve", configPath, "config"], {
+  const inspector =
+    options.inspectorPort === undefined ? [] : [`--inspector-addr=127.0.0.1:${options.inspectorPort}`];
+  const child = spawn(workerdBinary(), ["serve", configPath, "config", ...inspector], {
     cwd: dir,
     env: { ...process.env, FORCE_COLOR: "0" },
     stdio: ["ignore", logFd ?? "pipe", logFd ?? "pipe"],
