@@ -13,12 +13,11 @@ import worker from "../../src/index";
 import { type AccessHarness, startAccessHarness } from "./access-harness";
 import {
   billingSnapshot,
-  checkoutSessionObject,
-  invoiceObject,
+  invoiceEvent,
   mintToken,
   nowSeconds,
+  payingCustomer,
   policySeenWith,
-  uniqueId,
   type WebhookClient,
   webhookClient,
 } from "./webhooks-harness";
@@ -46,31 +45,9 @@ async function billingVersion(accountId: string): Promise<number> {
 
 /** A pro customer (checkout 10 days ago) whose renewal failed at `failedAt`: past due until failedAt + 3 days. */
 async function pastDueCustomer(failedAt: number) {
-  const account = await h.account();
-  const customer = uniqueId("cus_");
-  const subscription = uniqueId("sub_");
-  const t0 = nowSeconds() - 10 * DAY;
-  await client.deliverOk(
-    client.event(
-      "checkout.session.completed",
-      checkoutSessionObject({ customer, subscription, accountId: account.id }),
-      t0,
-    ),
-  );
-  await client.deliverOk(
-    client.event(
-      "invoice.payment_failed",
-      invoiceObject({
-        customer,
-        subscription,
-        paid: false,
-        created: failedAt,
-        periodEnd: failedAt + 30 * DAY,
-      }),
-      failedAt,
-    ),
-  );
-  return { ...account, customer, subscription };
+  const paying = await payingCustomer(h, client, nowSeconds() - 10 * DAY);
+  await client.deliverOk(invoiceEvent(client, "invoice.payment_failed", paying, failedAt));
+  return paying;
 }
 
 /** Runs the Worker's cron handler, as the every-minute trigger does, and returns its grace-expiry log line. */
@@ -143,19 +120,7 @@ describe("the cron run denies accounts whose grace period has ended", () => {
     expect(await policySeenWith(h, ending.token)).toBe("TOKEN_REVOKED");
 
     const paidAt = nowSeconds();
-    await client.deliverOk(
-      client.event(
-        "invoice.paid",
-        invoiceObject({
-          customer: ending.customer,
-          subscription: ending.subscription,
-          paid: true,
-          created: paidAt,
-          periodEnd: paidAt + 30 * DAY,
-        }),
-        paidAt,
-      ),
-    );
+    await client.deliverOk(invoiceEvent(client, "invoice.paid", ending, paidAt));
     expect(await billingSnapshot(h, ending.id)).toMatchObject({
       status: "active",
       grace_until: null,

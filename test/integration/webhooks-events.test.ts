@@ -10,8 +10,10 @@ import { type AccessHarness, problemOf, startAccessHarness } from "./access-harn
 import {
   billingSnapshot,
   checkoutSessionObject,
+  invoiceEvent,
   invoiceObject,
   mintToken,
+  payingCustomer as newPayingCustomer,
   nowSeconds,
   PRO_LOOKUP_KEY,
   policySeenWith,
@@ -45,22 +47,20 @@ afterAll(async () => {
 });
 
 /** A paying customer: checkout completed (linked, pro) at `t0`. */
-async function payingCustomer(t0 = nowSeconds() - 10 * DAY) {
-  const account = await h.account();
-  const ids = { accountId: account.id, customer: uniqueId("cus_"), subscription: uniqueId("sub_") };
-  await client.deliverOk(
-    client.event(
-      "checkout.session.completed",
-      checkoutSessionObject({
-        customer: ids.customer,
-        subscription: ids.subscription,
-        accountId: account.id,
-      }),
-      t0,
-    ),
+const payingCustomer = (t0 = nowSeconds() - 10 * DAY) => newPayingCustomer(h, client, t0);
+
+/** Stripe's cancellation of the paying customer's subscription, now. */
+const subscriptionDeleted = (paying: Awaited<ReturnType<typeof payingCustomer>>) =>
+  client.event(
+    "customer.subscription.deleted",
+    subscriptionObject({
+      id: paying.subscription,
+      customer: paying.customer,
+      status: "canceled",
+      created: paying.t0,
+    }),
+    nowSeconds(),
   );
-  return { ...account, ...ids, t0 };
-}
 
 describe("checkout.session.completed", () => {
   it("links the customer, upgrades the tier, and a token minted before sees pro limits", async () => {
@@ -174,18 +174,7 @@ describe("invoice.payment_failed and invoice.paid", () => {
   it("past due with a 3-day grace from the failure; restricted after it; cleared when paid", async () => {
     const paying = await payingCustomer(nowSeconds() - 10 * DAY);
     const failedAt = nowSeconds() - 60;
-    const failed = (created: number) =>
-      client.event(
-        "invoice.payment_failed",
-        invoiceObject({
-          customer: paying.customer,
-          subscription: paying.subscription,
-          paid: false,
-          created,
-          periodEnd: created + 30 * DAY,
-        }),
-        created,
-      );
+    const failed = (created: number) => invoiceEvent(client, "invoice.payment_failed", paying, created);
     await client.deliverOk(failed(failedAt));
     const inGrace = await billingSnapshot(h, paying.id);
     expect(inGrace).toMatchObject({ tier: "pro", status: "past_due", edge_denied: false });
@@ -196,37 +185,13 @@ describe("invoice.payment_failed and invoice.paid", () => {
     // A later failure whose grace is already over (the clock moved on): access is restricted.
     const longAgo = nowSeconds() - 4 * DAY;
     const pastGrace = await payingCustomer(longAgo - DAY);
-    await client.deliverOk(
-      client.event(
-        "invoice.payment_failed",
-        invoiceObject({
-          customer: pastGrace.customer,
-          subscription: pastGrace.subscription,
-          paid: false,
-          created: longAgo,
-          periodEnd: longAgo + 30 * DAY,
-        }),
-        longAgo,
-      ),
-    );
+    await client.deliverOk(invoiceEvent(client, "invoice.payment_failed", pastGrace, longAgo));
     expect(await billingSnapshot(h, pastGrace.id)).toMatchObject({ status: "past_due", edge_denied: true });
     expect(await mintToken(h, pastGrace.apiKey)).toBe("ACCOUNT_PAST_DUE");
     expect(await policySeenWith(h, pastGrace.token)).toBe("TOKEN_REVOKED");
 
     const paidAt = nowSeconds();
-    await client.deliverOk(
-      client.event(
-        "invoice.paid",
-        invoiceObject({
-          customer: pastGrace.customer,
-          subscription: pastGrace.subscription,
-          paid: true,
-          created: paidAt,
-          periodEnd: paidAt + 30 * DAY,
-        }),
-        paidAt,
-      ),
-    );
+    await client.deliverOk(invoiceEvent(client, "invoice.paid", pastGrace, paidAt));
     expect(await billingSnapshot(h, pastGrace.id)).toMatchObject({
       tier: "pro",
       status: "active",
@@ -245,20 +210,10 @@ describe("invoice.payment_failed and invoice.paid", () => {
   it("the grace period is configurable (BILLING_GRACE_DAYS)", async () => {
     const paying = await payingCustomer();
     const failedAt = nowSeconds();
-    await client.deliverOk(
-      client.event(
-        "invoice.payment_failed",
-        invoiceObject({
-          customer: paying.customer,
-          subscription: paying.subscription,
-          paid: false,
-          created: failedAt,
-          periodEnd: failedAt,
-        }),
-        failedAt,
-      ),
-      { ...h.env, BILLING_GRACE_DAYS: "1" },
-    );
+    await client.deliverOk(invoiceEvent(client, "invoice.payment_failed", paying, failedAt, failedAt), {
+      ...h.env,
+      BILLING_GRACE_DAYS: "1",
+    });
     const snapshot = await billingSnapshot(h, paying.id);
     expect(Date.parse(snapshot.grace_until as string) / 1000).toBe(failedAt + DAY);
   });
@@ -282,18 +237,7 @@ describe("customer.subscription.deleted", () => {
   it("downgrades to free by default; the old token sees free limits at once", async () => {
     const paying = await payingCustomer();
     expect(await policySeenWith(h, paying.token)).toBe("pro");
-    await client.deliverOk(
-      client.event(
-        "customer.subscription.deleted",
-        subscriptionObject({
-          id: paying.subscription,
-          customer: paying.customer,
-          status: "canceled",
-          created: paying.t0,
-        }),
-        nowSeconds(),
-      ),
-    );
+    await client.deliverOk(subscriptionDeleted(paying));
     expect(await billingSnapshot(h, paying.id)).toMatchObject({
       tier: "free",
       status: "active",
@@ -306,19 +250,7 @@ describe("customer.subscription.deleted", () => {
   it("revokes access when BILLING_ON_SUBSCRIPTION_DELETED=revoke", async () => {
     const paying = await payingCustomer();
     const env = { ...h.env, BILLING_ON_SUBSCRIPTION_DELETED: "revoke" };
-    await client.deliverOk(
-      client.event(
-        "customer.subscription.deleted",
-        subscriptionObject({
-          id: paying.subscription,
-          customer: paying.customer,
-          status: "canceled",
-          created: paying.t0,
-        }),
-        nowSeconds(),
-      ),
-      env,
-    );
+    await client.deliverOk(subscriptionDeleted(paying), env);
     expect(await billingSnapshot(h, paying.id)).toMatchObject({
       tier: "free",
       status: "suspended",
@@ -332,18 +264,7 @@ describe("customer.subscription.deleted", () => {
   it("never touches an account an operator closed", async () => {
     const paying = await payingCustomer();
     await h.sql.query("update public.accounts set status = 'closed' where id = $1", [paying.id]);
-    await client.deliverOk(
-      client.event(
-        "customer.subscription.deleted",
-        subscriptionObject({
-          id: paying.subscription,
-          customer: paying.customer,
-          status: "canceled",
-          created: paying.t0,
-        }),
-        nowSeconds(),
-      ),
-    );
+    await client.deliverOk(subscriptionDeleted(paying));
     expect(await billingSnapshot(h, paying.id)).toMatchObject({ tier: "pro", status: "closed" });
   });
 });

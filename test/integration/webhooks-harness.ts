@@ -166,6 +166,28 @@ export function webhookClient(h: AccessHarness): WebhookClient {
   return client;
 }
 
+/** An `invoice.paid` or `invoice.payment_failed` event of a subscription, raised when it was created. */
+export function invoiceEvent(
+  client: WebhookClient,
+  type: "invoice.paid" | "invoice.payment_failed",
+  { customer, subscription }: { customer: string; subscription: string },
+  created: number,
+  periodEnd = created + 30 * 86_400,
+): StripeEvent {
+  const paid = type === "invoice.paid";
+  return client.event(type, invoiceObject({ customer, subscription, paid, created, periodEnd }), created);
+}
+
+/** A new account that completed checkout at `t0`: linked to a fresh customer and subscription, on pro. */
+export async function payingCustomer(h: AccessHarness, client: WebhookClient, t0: number) {
+  const account = await h.account();
+  const ids = { customer: uniqueId("cus_"), subscription: uniqueId("sub_") };
+  await client.deliverOk(
+    client.event("checkout.session.completed", checkoutSessionObject({ ...ids, accountId: account.id }), t0),
+  );
+  return { ...account, ...ids, t0 };
+}
+
 /** Billing's decision for an account, as the token service (Postgres) and the hot path (Redis) see it. */
 export async function billingSnapshot(h: AccessHarness, accountId: string) {
   const { rows } = await h.sql.query(
@@ -212,27 +234,15 @@ export function lifecycleEvents(
     });
   const events = [
     client.event("customer.subscription.created", sub("active", t0), t0),
-    client.event(
-      "invoice.paid",
-      invoiceObject({ customer, subscription, paid: true, created: t0, periodEnd: period(1) }),
-      t0,
-    ),
+    invoiceEvent(client, "invoice.paid", ids, t0, period(1)),
     client.event(
       "checkout.session.completed",
       checkoutSessionObject({ customer, subscription, accountId }),
       t0,
     ),
-    client.event(
-      "invoice.payment_failed",
-      invoiceObject({ customer, subscription, paid: false, created: t0 + 100, periodEnd: period(2) }),
-      t0 + 100,
-    ),
+    invoiceEvent(client, "invoice.payment_failed", ids, t0 + 100, period(2)),
     client.event("customer.subscription.updated", sub("past_due", t0 + 100), t0 + 100),
-    client.event(
-      "invoice.paid",
-      invoiceObject({ customer, subscription, paid: true, created: t0 + 200, periodEnd: period(2) }),
-      t0 + 200,
-    ),
+    invoiceEvent(client, "invoice.paid", ids, t0 + 200, period(2)),
     client.event("customer.subscription.updated", sub("active", t0 + 200), t0 + 200),
     client.event("customer.subscription.deleted", sub("canceled", t0 + 300), t0 + 300),
   ];
