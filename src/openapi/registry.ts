@@ -14,6 +14,23 @@ export const problemSchema = z
   .loose()
   .meta({ id: "Problem" });
 
+/** The RateLimit headers every rate-limited response carries. */
+export const rateLimitHeaderDocs = {
+  "RateLimit-Policy": { description: 'IETF draft syntax, e.g. `"pro";q=100;w=10`' },
+  RateLimit: { description: 'IETF draft syntax, e.g. `"pro";r=57;t=3`' },
+};
+
+/** The refusals every route behind a bearer token and admission (`requireToken`, `admitUsage`) can give. */
+export const bearerRefusals = {
+  401: { description: "AUTH_REQUIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED", schema: problemSchema },
+  429: { description: "RATE_LIMITED, with Retry-After", schema: problemSchema, headers: rateLimitHeaderDocs },
+} satisfies Record<number, ResponseDoc>;
+
+/** The refusal every operator route (ADMIN_TOKEN) can give. */
+export const adminRefusals = {
+  401: { description: "AUTH_REQUIRED: the admin token is missing or wrong", schema: problemSchema },
+} satisfies Record<number, ResponseDoc>;
+
 interface ResponseDoc {
   description: string;
   /** Omitted for responses without a body. */

@@ -4,7 +4,7 @@ import { describeAccount } from "../auth/accounts";
 import type { AppBindings } from "../env";
 import { admitUsage } from "../middleware/admission";
 import { requireToken } from "../middleware/auth";
-import { problemSchema, type RouteDoc } from "../openapi/registry";
+import { bearerRefusals, problemSchema, type RouteDoc, rateLimitHeaderDocs } from "../openapi/registry";
 
 const accountResponse = z.object({
   id: z.string(),
@@ -23,11 +23,6 @@ const accountResponse = z.object({
       .describe("Units admitted this period; null while the counter is unreachable"),
   }),
 });
-
-const rateLimitHeaderDocs = {
-  "RateLimit-Policy": { description: 'IETF draft syntax, e.g. `"pro";q=100;w=10`' },
-  RateLimit: { description: 'IETF draft syntax, e.g. `"pro";r=57;t=3`' },
-};
 
 export const accountRoutes = new Hono<AppBindings>().get(
   "/v1/account",
@@ -57,15 +52,7 @@ export const accountDocs: RouteDoc[] = [
     security: ["bearerToken"],
     responses: {
       200: { description: "The account", schema: accountResponse, headers: rateLimitHeaderDocs },
-      401: {
-        description: "AUTH_REQUIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED",
-        schema: problemSchema,
-      },
-      429: {
-        description: "RATE_LIMITED, with Retry-After",
-        schema: problemSchema,
-        headers: rateLimitHeaderDocs,
-      },
+      ...bearerRefusals,
       503: { description: "Redis unreachable and the tier fails closed", schema: problemSchema },
     },
   },

@@ -6,7 +6,7 @@ import { requeueUsageBatch, usageBatchSchema } from "../billing/usage-batches";
 import type { AppBindings } from "../env";
 import { ApiError } from "../errors";
 import { requireAdmin } from "../middleware/admin";
-import { problemSchema, type RouteDoc } from "../openapi/registry";
+import { adminRefusals, problemSchema, type RouteDoc } from "../openapi/registry";
 
 /** A UTC date (`2026-05-01`) or date-time (`2026-05-01T00:00:00Z`). */
 const instant = z
@@ -80,7 +80,7 @@ export const adminBillingRoutes = new Hono<AppBindings>()
   });
 
 const adminErrors = {
-  401: { description: "Missing or wrong admin token", schema: problemSchema },
+  ...adminRefusals,
   404: { description: "ADMIN_TOKEN is not configured", schema: problemSchema },
 };
 
@@ -123,7 +123,7 @@ export const adminBillingDocs: RouteDoc[] = [
         description: "Requeued",
         schema: z.object({ requeued: z.literal(true), batch: usageBatchSchema }),
       },
-      401: adminErrors[401],
+      ...adminRefusals,
       404: {
         description: "NOT_FOUND: no such batch (or ADMIN_TOKEN is not configured)",
         schema: problemSchema,

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AppBindings } from "../env";
 import { ApiError } from "../errors";
 import { requireAdmin } from "../middleware/admin";
-import { problemSchema, type RouteDoc } from "../openapi/registry";
+import { adminRefusals, problemSchema, type RouteDoc } from "../openapi/registry";
 import { EVENT_OUTCOMES, listStripeEvents } from "../webhooks";
 
 const eventsQuery = z.object({
@@ -49,7 +49,7 @@ export const adminEventDocs: RouteDoc[] = [
     responses: {
       200: { description: "Events, newest first", schema: eventsResponse },
       400: { description: "BAD_REQUEST: unknown status or limit", schema: problemSchema },
-      401: { description: "AUTH_REQUIRED: the admin token is missing or wrong", schema: problemSchema },
+      ...adminRefusals,
     },
   },
 ];

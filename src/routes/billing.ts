@@ -5,7 +5,7 @@ import type { AppBindings } from "../env";
 import { jsonBody, requireJson } from "../lib/json-body";
 import { admitUsage } from "../middleware/admission";
 import { requireToken } from "../middleware/auth";
-import { problemSchema, type RouteDoc } from "../openapi/registry";
+import { bearerRefusals, problemSchema, type RouteDoc } from "../openapi/registry";
 
 const checkoutBody = z.object({ tier: z.string().min(1).max(32) });
 const checkoutResponse = z.object({
@@ -49,8 +49,7 @@ export const billingRoutes = new Hono<AppBindings>()
   });
 
 const authErrors = {
-  401: { description: "AUTH_REQUIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED", schema: problemSchema },
-  429: { description: "RATE_LIMITED, with Retry-After", schema: problemSchema },
+  ...bearerRefusals,
   503: { description: "DEPENDENCY_UNAVAILABLE (Stripe) or SERVICE_MISCONFIGURED", schema: problemSchema },
 };
 

@@ -5,7 +5,7 @@ import { ApiError } from "../errors";
 import { jsonBody, requireJson } from "../lib/json-body";
 import { admitUsage } from "../middleware/admission";
 import { requireToken } from "../middleware/auth";
-import { problemSchema, type RouteDoc } from "../openapi/registry";
+import { bearerRefusals, problemSchema, type RouteDoc } from "../openapi/registry";
 import type { DocumentInput, SchemaInput, ValidationRequest } from "../validation/service";
 import { ValidationRefusal } from "../validation/service";
 
@@ -187,13 +187,12 @@ export const validateRoutes = new Hono<AppBindings>()
 
 const refusals = {
   400: { description: "The request body is malformed", schema: problemSchema },
-  401: { description: "Missing, invalid, expired or revoked token", schema: problemSchema },
+  ...bearerRefusals,
   422: {
     description:
       "No verdict, not billed: DOCUMENT_NOT_JSON (with line and column), SCHEMA_INVALID (with the metaschema errors), SCHEMA_UNRESOLVABLE, SCHEMA_UNAVAILABLE, LIMIT_EXCEEDED",
     schema: problemSchema,
   },
-  429: { description: "Rate limited (Retry-After says when to retry)", schema: problemSchema },
 };
 
 export const validateDocs: RouteDoc[] = [
