@@ -160,6 +160,14 @@ function closeGroup(
   return unit;
 }
 
+/** Full mode: applies `n` to `x` in place and wraps the errors it records in one unit for `loc`. */
+function applyGrouped(n: Node, x: unknown, ctx: Ctx, loc: Loc, error: string): boolean {
+  const mark = ctx.errors.length;
+  const ok = n.v(x, ctx);
+  closeGroup(ctx, mark, ok, loc, error, true);
+  return ok;
+}
+
 /** Validates a child instance (property value, array item). Counts a step for the budget. */
 function applyChild(n: Node, v: unknown, key: string | number, ctx: Ctx): boolean {
   if (++ctx.steps > ctx.nextCheck) tick(ctx);
@@ -618,38 +626,11 @@ export class Compiler {
     const isDynamic =
       frag !== "" && !frag.startsWith("/") && target.res.dynamicAnchors.get(frag) === target.ptr;
     if (!isDynamic) return this.refCheck(t, ref, l, "$dynamicRef");
-    // Every resource that declares this dynamic anchor, compiled up front.
-    const byRes = new Map<Resource, { node: Node; base: number }>();
-    for (const res of new Set(this.reg.resources.values())) {
-      const p = res.dynamicAnchors.get(frag);
-      if (p === undefined) continue;
-      const tt = this.reg.lookup(`${res.uri}#${frag}`);
-      if (tt) byRes.set(res, { node: this.node(tt), base: tt.ptr.length });
-    }
-    const fallback = { node: this.node(target), base: target.ptr.length };
-    return (x, ctx) => {
-      if (++ctx.steps > ctx.nextCheck) tick(ctx);
-      let chosen = fallback;
-      let chosenRes = target.res;
-      for (const r of ctx.dyn) {
-        const hit = byRes.get(r);
-        if (hit) {
-          chosen = hit;
-          chosenRes = r;
-          break;
-        }
-      }
-      let saved: Frame | undefined;
-      if (ctx.track) {
-        saved = ctx.frame;
-        ctx.frame = { prefix: saved.prefix + l.ptr.slice(saved.base), base: chosen.base };
-      }
-      ctx.dyn.push(chosenRes);
-      const ok = chosen.node.v(x, ctx);
-      ctx.dyn.pop();
-      if (saved) ctx.frame = saved;
-      return ok;
-    };
+    const byRes = this.anchorTargets((res) =>
+      res.dynamicAnchors.get(frag) === undefined ? undefined : frag,
+    );
+    const fallback = { node: this.node(target), base: target.ptr.length, res: target.res };
+    return dynamicScopeCheck(byRes, fallback, l);
   }
 
   private recursiveRefCheck(t: SchemaTarget, ref: string, l: Loc): Check {
@@ -657,33 +638,23 @@ export class Compiler {
     const fallback = { node: this.node(target), base: target.ptr.length, res: target.res };
     const anchored = isObject(target.schema) && target.schema.$recursiveAnchor === true;
     if (!anchored) return this.refCheck(t, ref, l, "$recursiveRef");
-    const byRes = new Map<Resource, { node: Node; base: number; res: Resource }>();
+    const byRes = this.anchorTargets((res) => (res.recursiveAnchor ? "" : undefined));
+    return dynamicScopeCheck(byRes, fallback, l);
+  }
+
+  /**
+   * Every resource that declares a dynamic (or recursive) anchor, with the anchor's subschema compiled
+   * up front. `fragmentOf` gives the anchor's fragment in a resource, or undefined where it has none.
+   */
+  private anchorTargets(fragmentOf: (res: Resource) => string | undefined): Map<Resource, RefTarget> {
+    const byRes = new Map<Resource, RefTarget>();
     for (const res of new Set(this.reg.resources.values())) {
-      if (!res.recursiveAnchor) continue;
-      const tt = this.reg.lookup(`${res.uri}#`);
+      const frag = fragmentOf(res);
+      if (frag === undefined) continue;
+      const tt = this.reg.lookup(`${res.uri}#${frag}`);
       if (tt) byRes.set(res, { node: this.node(tt), base: tt.ptr.length, res });
     }
-    return (x, ctx) => {
-      if (++ctx.steps > ctx.nextCheck) tick(ctx);
-      let chosen = fallback;
-      for (const r of ctx.dyn) {
-        const hit = byRes.get(r);
-        if (hit) {
-          chosen = hit;
-          break;
-        }
-      }
-      let saved: Frame | undefined;
-      if (ctx.track) {
-        saved = ctx.frame;
-        ctx.frame = { prefix: saved.prefix + l.ptr.slice(saved.base), base: chosen.base };
-      }
-      ctx.dyn.push(chosen.res);
-      const ok = chosen.node.v(x, ctx);
-      ctx.dyn.pop();
-      if (saved) ctx.frame = saved;
-      return ok;
-    };
+    return byRes;
   }
 
   private validationKeywords(
@@ -1064,17 +1035,13 @@ export class Compiler {
           const branch = cond ? thenN : elseN;
           if (!branch) return true;
           if (!ctx.full) return branch.v(x, ctx);
-          const mark = ctx.errors.length;
-          const ok = branch.v(x, ctx);
-          closeGroup(
+          return applyGrouped(
+            branch,
+            x,
             ctx,
-            mark,
-            ok,
             cond ? lt : le,
             cond ? "must match the 'then' schema" : "must match the 'else' schema",
-            true,
           );
-          return ok;
         },
       });
     }
@@ -1097,10 +1064,7 @@ export class Compiler {
         check: (x, ctx) => {
           if (!hasOwn.call(x, k)) return true;
           if (!ctx.full) return n.v(x, ctx);
-          const mark = ctx.errors.length;
-          const ok = n.v(x, ctx);
-          closeGroup(ctx, mark, ok, l, msg, true);
-          return ok;
+          return applyGrouped(n, x, ctx, l, msg);
         },
       });
     }
@@ -1427,6 +1391,41 @@ export class Compiler {
     }
     void draft;
   }
+}
+
+/** A compiled reference target: its node, its pointer length (for error frames) and its resource. */
+interface RefTarget {
+  node: Node;
+  base: number;
+  res: Resource;
+}
+
+/**
+ * $dynamicRef/$recursiveRef: validates against the target of the outermost resource in the dynamic
+ * scope that declares the anchor (`byRes`), else against the static `fallback`.
+ */
+function dynamicScopeCheck(byRes: Map<Resource, RefTarget>, fallback: RefTarget, l: Loc): Check {
+  return (x, ctx) => {
+    if (++ctx.steps > ctx.nextCheck) tick(ctx);
+    let chosen = fallback;
+    for (const r of ctx.dyn) {
+      const hit = byRes.get(r);
+      if (hit) {
+        chosen = hit;
+        break;
+      }
+    }
+    let saved: Frame | undefined;
+    if (ctx.track) {
+      saved = ctx.frame;
+      ctx.frame = { prefix: saved.prefix + l.ptr.slice(saved.base), base: chosen.base };
+    }
+    ctx.dyn.push(chosen.res);
+    const ok = chosen.node.v(x, ctx);
+    ctx.dyn.pop();
+    if (saved) ctx.frame = saved;
+    return ok;
+  };
 }
 
 function decodeBase64(s: string): string | null {
