@@ -305,7 +305,10 @@ describe("PostgREST bridge", () => {
     });
 
     it("rolls back the function's writes when it raises", async () => {
-      await service.rpc("add_item_then_fail", { id: 60 });
+      const failed = await service.rpc("add_item_then_fail", { id: 60 });
+      // The function ran (it raised), so its insert happened and was rolled back.
+      expect(failed.status).toBe(400);
+      expect(failed.error).toMatchObject({ code: "P0001", message: "changed my mind" });
       const { data } = await service.rpc("get_item", { item_id: 60 });
       expect(data).toEqual({ id: null, name: null }); // PostgREST's shape for a composite NULL
     });

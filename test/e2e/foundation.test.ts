@@ -70,11 +70,12 @@ describe("foundation, end to end", () => {
     const response = await api("/health", { headers: { "X-Request-Id": "e2e-log-probe" } });
     expect(response.headers.get("X-Request-Id")).toBe("e2e-log-probe");
     await expect.poll(() => worker.output(), { timeout: 5000 }).toContain('"request_id":"e2e-log-probe"');
-    const line = worker
+    const lines = worker
       .output()
       .split("\n")
-      .find((entry) => entry.includes('"request_id":"e2e-log-probe"'));
-    expect(JSON.parse(line ?? "{}")).toMatchObject({
+      .filter((entry) => entry.includes('"request_id":"e2e-log-probe"'));
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] ?? "{}")).toMatchObject({
       msg: "request",
       method: "GET",
       route: "/health",

@@ -166,18 +166,22 @@ describe("Redis down", () => {
     const pro = await h.account("pro");
     await h.stack.redis.stop();
     try {
-      await h.request("/test/billable", bearer(pro.token));
+      expect((await h.request("/test/billable", bearer(pro.token))).status).toBe(200);
       await h.settle();
       const result = await replayPendingUsage({ db: h.db, redis: h.redis }, { leaseSeconds: 1 });
       expect(result.appended).toBe(0);
       expect(result.failed).toBeGreaterThanOrEqual(1);
+      expect((await pendingRows(pro.id)).map((r) => [r.kind, r.replayed_at])).toEqual([["admit", null]]);
     } finally {
       await h.stack.redis.start();
     }
     await new Promise((resolve) => setTimeout(resolve, 1100)); // the lease runs out
     const result = await replayPendingUsage({ db: h.db, redis: h.redis });
     expect(result.appended).toBeGreaterThanOrEqual(1);
-    expect((await pendingRows(pro.id)).every((r) => r.replayed_at !== null)).toBe(true);
+    const [row, ...others] = await pendingRows(pro.id);
+    expect(others).toEqual([]);
+    expect(row?.replayed_at).not.toBeNull();
+    expect((await usageStream(h)).filter((r) => r.id === row?.id && r.source === "replay")).toHaveLength(1);
   });
 });
 

@@ -235,13 +235,18 @@ describe("GET /v1/account (a protected route)", () => {
     });
   });
 
-  it("a deny-listed subject is refused on the next request, whatever key minted its token", async () => {
-    const { token, id } = await h.account("pro");
-    expect((await h.request("/v1/account", bearer(token))).status).toBe(200);
+  it("a deny-listed subject is refused on the next request, with every token it holds", async () => {
+    const { token, id, apiKey } = await h.account("pro");
+    const minted = await h.request("/v1/token", { method: "POST", ...bearer(apiKey) });
+    const { token: another } = (await minted.json()) as { token: string };
+    expect(another).not.toBe(token);
+    for (const t of [token, another]) expect((await h.request("/v1/account", bearer(t))).status).toBe(200);
     await h.redis.denySubject(id, 60);
-    expect(await problemOf(await h.request("/v1/account", bearer(token)))).toMatchObject({
-      code: "TOKEN_REVOKED",
-    });
+    for (const t of [token, another]) {
+      expect(await problemOf(await h.request("/v1/account", bearer(t)))).toMatchObject({
+        code: "TOKEN_REVOKED",
+      });
+    }
   });
 });
 

@@ -56,7 +56,8 @@ describe("Redis adapter", () => {
     await expect(wrongToken.ping()).rejects.toThrow();
     const hung = createRedisAdapter({ url: blackHoleUrl, token: "t", timeoutMs: 200 });
     const { ms, error } = await elapsed(() => hung.ping());
-    expect(error).toBeDefined();
+    expect((error as Error | undefined)?.name).toBe("TimeoutError");
+    expect(ms).toBeGreaterThanOrEqual(180);
     expect(ms).toBeLessThan(1500);
   });
 });
@@ -86,6 +87,8 @@ describe("Postgres adapter", () => {
     const db = createSupabaseAdapter({ url: blackHoleUrl, serviceRoleKey: "k", timeoutMs: 200 });
     const { ms, error } = await elapsed(() => db.rpc("health_check"));
     expect(error).toBeInstanceOf(DatabaseError);
+    expect(String(error)).toMatch(/TimeoutError/);
+    expect(ms).toBeGreaterThanOrEqual(180);
     expect(ms).toBeLessThan(1500);
   });
 });
@@ -142,7 +145,8 @@ describe("Stripe adapter", () => {
         timestamp: Math.floor(Date.now() / 1000),
       }),
     );
-    expect(error).toBeDefined();
+    expect(String(error)).toMatch(/timeout/i);
+    expect(ms).toBeGreaterThanOrEqual(270);
     expect(ms).toBeLessThan(2000);
   });
 });
