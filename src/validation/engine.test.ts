@@ -128,6 +128,31 @@ describe("schema errors", () => {
   });
 });
 
+describe("the draft comes from $schema; 2020-12 by default", () => {
+  const DRAFT_06 = "http://json-schema.org/draft-06/schema#";
+  const DRAFT_07 = "http://json-schema.org/draft-07/schema#";
+  const DRAFT_2019 = "https://json-schema.org/draft/2019-09/schema";
+  const DRAFT_2020 = "https://json-schema.org/draft/2020-12/schema";
+  const verdict = async (schema: Record<string, unknown>, data: unknown) =>
+    (await compileSchema(schema)).validate(data, { output: "flag" }).valid;
+
+  it("draft-06 knows no if/then (draft-07 added them)", async () => {
+    const ifThen = { if: { const: 1 }, then: false };
+    expect((await compileSchema({ $schema: DRAFT_06, ...ifThen })).draft).toBe(6);
+    expect(await verdict({ $schema: DRAFT_06, ...ifThen }, 1)).toBe(true);
+    expect(await verdict({ $schema: DRAFT_07, ...ifThen }, 1)).toBe(false);
+  });
+
+  it("2019-09 reads array-form items as a tuple and knows no prefixItems; 2020-12 the reverse", async () => {
+    expect(await verdict({ $schema: DRAFT_2019, items: [{ type: "integer" }] }, ["x"])).toBe(false);
+    expect(await verdict({ $schema: DRAFT_2019, prefixItems: [{ type: "integer" }] }, ["x"])).toBe(true);
+    expect(await verdict({ $schema: DRAFT_2020, prefixItems: [{ type: "integer" }] }, ["x"])).toBe(false);
+    // No $schema: 2020-12.
+    expect((await compileSchema({ prefixItems: [{ type: "integer" }] })).draft).toBe(2020);
+    expect(await verdict({ prefixItems: [{ type: "integer" }] }, ["x"])).toBe(false);
+  });
+});
+
 describe("regular expressions cannot hang the isolate", () => {
   it("runs a catastrophic-backtracking pattern in linear time", async () => {
     const c = await compileSchema({ type: "string", pattern: "^(a+)+$" });
@@ -234,6 +259,7 @@ describe("enrichment", () => {
       createdAt: { type: "string", format: "date-time" },
       email: { type: "string", format: "email", deprecated: true },
       site: { type: "string", format: "uri", readOnly: true, examples: ["https://a.example"] },
+      password: { type: "string", description: "Set only", writeOnly: true },
     },
   };
 
@@ -243,6 +269,7 @@ describe("enrichment", () => {
       createdAt: "2024-05-02T08:00:00+02:00",
       email: "Jane@Example.COM",
       site: "HTTPS://Shop.Example.com/P?q=A",
+      password: "s3cret",
     };
     const r = c.validate(doc, { enrich: true });
     expect(r.valid).toBe(true);
@@ -251,11 +278,13 @@ describe("enrichment", () => {
       createdAt: "2024-05-02T06:00:00Z",
       email: "Jane@example.com",
       site: "https://shop.example.com/P?q=A",
+      password: "s3cret",
     });
     expect(doc).not.toHaveProperty("status"); // the input is not modified
     expect(r.annotations?.[""]).toEqual({ title: "Order" });
     expect(r.annotations?.["/email"]).toEqual({ deprecated: true });
     expect(r.annotations?.["/site"]).toEqual({ readOnly: true, examples: ["https://a.example"] });
+    expect(r.annotations?.["/password"]).toEqual({ description: "Set only", writeOnly: true });
   });
 
   it("chooses parts and never changes the verdict", async () => {

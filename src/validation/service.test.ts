@@ -72,6 +72,37 @@ describe("the compiled-schema cache", () => {
   });
 });
 
+describe("the compiled-schema cache for schema_url", () => {
+  it("compiles once per URL and version (ETag), and again when the version changes", async () => {
+    const SCHEMA_URL = "https://schemas.example/order.json";
+    let version = "etag-1";
+    const fetched: string[] = [];
+    const service = createValidationService({
+      fetchSchema: async (url: string): Promise<FetchedSchema> => {
+        fetched.push(url);
+        return url === SCHEMA_URL
+          ? { url, version, body: { properties: { id: { $ref: REMOTE } } } }
+          : { url, version: "v1", body: { type: "string", minLength: 2 } };
+      },
+      limits: DEFAULT_VALIDATION_LIMITS,
+      cache: { maxEntries: 10, maxBytes: 10_000_000 },
+    });
+    const byUrl = (data: unknown): ValidationRequest => ({
+      ...request(true, data),
+      schema: { schemaUrl: SCHEMA_URL },
+    });
+    // The remote $ref is fetched once per compilation.
+    const compilations = () => fetched.filter((url) => url === REMOTE).length;
+
+    expect((await service.validate(byUrl({ id: "ab" })))[0]?.valid).toBe(true);
+    expect((await service.validate(byUrl({ id: "a" })))[0]?.valid).toBe(false);
+    expect(compilations()).toBe(1);
+    version = "etag-2";
+    expect((await service.validate(byUrl({ id: "ab" })))[0]?.valid).toBe(true);
+    expect(compilations()).toBe(2);
+  });
+});
+
 describe("inline schema limits", () => {
   it("refuses a schema deeper than the limit, every time it is sent", async () => {
     const { service } = countingService({ ...DEFAULT_VALIDATION_LIMITS, maxDepth: 5 });
