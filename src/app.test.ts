@@ -116,6 +116,7 @@ describe("errors are problem+json", () => {
     expect(api.status).toBe(503);
     expect(JSON.stringify(await problem(api))).not.toContain("UPSTASH");
     const ready = await app.request("/health/ready", {}, broken);
+    expect(ready.status).toBe(503);
     const body = await problem(ready);
     expect(body.code).toBe("SERVICE_MISCONFIGURED");
     expect(body.problems).toContain("UPSTASH_REDIS_REST_URL is missing");

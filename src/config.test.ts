@@ -76,9 +76,21 @@ describe("loadConfig", () => {
     const env = { ...complete };
     expect(loadConfig(env)).toBe(loadConfig(env));
     const broken: Env = {};
-    expect(() => loadConfig(broken)).toThrow(ConfigError);
+    const thrown = () => {
+      try {
+        loadConfig(broken);
+      } catch (error) {
+        return error;
+      }
+      throw new Error("expected loadConfig to throw");
+    };
+    const first = thrown();
+    expect(first).toBeInstanceOf(ConfigError);
     broken.UPSTASH_REDIS_REST_URL = "https://late.example";
     expect(() => loadConfig(broken)).toThrow(/UPSTASH_REDIS_REST_TOKEN is missing/);
+    // Only the remembered error still names the URL, now set, as missing; a fresh parse would not.
+    expect(() => loadConfig(broken)).toThrow(/UPSTASH_REDIS_REST_URL is missing/);
+    expect(thrown()).toBe(first);
   });
 });
 

@@ -1,9 +1,16 @@
 import { exportJWK, generateKeyPair } from "jose";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../config";
 import { loadTokenKeys } from "./token-keys";
-import { issueAccessToken } from "./tokens";
+import { issueAccessToken, verifyAccessToken } from "./tokens";
 import { verifyAccessTokenCached } from "./verified-tokens";
+
+// The real verifier, wrapped so a test can count the signature checks the cache saves.
+vi.mock("./tokens", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("./tokens")>();
+  return { ...actual, verifyAccessToken: vi.fn(actual.verifyAccessToken) };
+});
+const verifier = vi.mocked(verifyAccessToken);
 
 async function keySet(kid: string) {
   const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
@@ -26,12 +33,18 @@ const at = (seconds: number) => new Date(now.getTime() + seconds * 1000);
 describe("verifyAccessTokenCached", async () => {
   const keys = await keySet("a");
   const { token } = await issueAccessToken(keys, subject, { ttlSeconds: 60, now });
+  beforeEach(() => {
+    verifier.mockClear();
+  });
 
   it("accepts a valid token, again from the cache, with the same claims", async () => {
-    const first = await verifyAccessTokenCached(keys, token, { now });
-    const second = await verifyAccessTokenCached(keys, token, { now: at(10) });
+    const { token: fresh } = await issueAccessToken(keys, subject, { ttlSeconds: 60, now });
+    const first = await verifyAccessTokenCached(keys, fresh, { now });
+    const second = await verifyAccessTokenCached(keys, fresh, { now: at(10) });
     expect(first).toMatchObject({ ok: true, claims: { sub: "acc-1", tier: "pro" } });
     expect(second).toEqual(first);
+    // The signature was checked once: the second answer came from the cache.
+    expect(verifier).toHaveBeenCalledTimes(1);
   });
 
   it("a cached token still expires, with the verifier's 30 s tolerance", async () => {
@@ -52,7 +65,21 @@ describe("verifyAccessTokenCached", async () => {
     });
   });
 
-  it("failures are never cached: a tampered token stays invalid", async () => {
+  it("failures are never cached: a token refused at the wrong time verifies at the right one", async () => {
+    const { token: fresh } = await issueAccessToken(keys, subject, { ttlSeconds: 60, now });
+    expect(await verifyAccessTokenCached(keys, fresh, { now: at(3600) })).toMatchObject({
+      ok: false,
+      code: "TOKEN_EXPIRED",
+    });
+    // A remembered failure would refuse it again; the verifier is asked afresh instead.
+    expect(await verifyAccessTokenCached(keys, fresh, { now })).toMatchObject({
+      ok: true,
+      claims: { jti: expect.any(String), sub: "acc-1" },
+    });
+    expect(verifier).toHaveBeenCalledTimes(2);
+  });
+
+  it("a tampered token stays invalid", async () => {
     const [header, payload, signature] = token.split(".");
     const tampered = `${header}.${payload}.${signature?.slice(0, -2)}AA`;
     expect((await verifyAccessTokenCached(keys, tampered, { now })).ok).toBe(false);

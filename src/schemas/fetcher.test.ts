@@ -81,8 +81,9 @@ describe("schema fetcher", () => {
   it("caps the size, from Content-Length or while streaming", async () => {
     const big = "x".repeat(2000);
     const net = fakeNetwork({
+      // A small, valid body declared as large: only the Content-Length check can refuse it.
       "https://s.example.com/declared": () =>
-        new Response(JSON.stringify(big), { headers: { "Content-Length": String(big.length + 2) } }),
+        new Response("{}", { headers: { "Content-Type": "application/json", "Content-Length": "5000" } }),
       "https://s.example.com/streamed": () =>
         new Response(
           new ReadableStream({
@@ -113,11 +114,13 @@ describe("schema fetcher", () => {
   it("reuses fresh responses, and revalidates stale ones with the ETag", async () => {
     let clock = 0;
     let served = 0;
+    let notModified = 0;
     const net = fakeNetwork({
       "https://c.example.com/s.json": (init) => {
         served++;
         const etag = '"v1"';
         if (new Headers(init?.headers).get("If-None-Match") === etag) {
+          notModified++;
           return new Response(null, { status: 304, headers: { "Cache-Control": "max-age=60", ETag: etag } });
         }
         return json({ type: "integer" }, { "Cache-Control": "max-age=60", ETag: etag });
@@ -127,9 +130,12 @@ describe("schema fetcher", () => {
     const first = await fetchSchema("https://c.example.com/s.json");
     await fetchSchema("https://c.example.com/s.json");
     expect(served).toBe(1);
+    expect(notModified).toBe(0);
     clock += 61_000;
     const revalidated = await fetchSchema("https://c.example.com/s.json");
     expect(served).toBe(2);
+    // The re-request carried If-None-Match and was answered 304, not re-downloaded.
+    expect(notModified).toBe(1);
     expect(revalidated.body).toEqual(first.body);
     expect(revalidated.version).toBe('etag:"v1"');
   });
