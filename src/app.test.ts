@@ -17,6 +17,7 @@ const env: Env = {
   SUPABASE_URL: "https://db.example",
   SUPABASE_SERVICE_ROLE_KEY: "service-role-secret-value",
   STRIPE_SECRET_KEY: "sk_test_secret_value",
+  JWT_SECRET: "a-test-secret-of-at-least-32-characters",
   MAX_BODY_BYTES: "2048",
 };
 
@@ -182,6 +183,21 @@ describe("health", () => {
     const body = await problem(response);
     expect(body).toMatchObject({ code: "DEPENDENCY_UNAVAILABLE", failing: ["redis"] });
     expect(body.detail).toBe("Not ready: redis unavailable");
+  });
+
+  it("readiness is 503 SERVICE_MISCONFIGURED naming the setting when the token keys do not load", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    // Valid JSON, so the configuration schema accepts it; not an Ed25519 key, so it cannot be used.
+    const badKeys: Env = {
+      ...env,
+      JWT_SECRET: undefined,
+      JWT_PRIVATE_JWK: JSON.stringify({ kty: "RSA", kid: "k" }),
+    };
+    const response = await appWith().request("/health/ready", {}, badKeys);
+    expect(response.status).toBe(503);
+    const body = await problem(response);
+    expect(body).toMatchObject({ code: "SERVICE_MISCONFIGURED" });
+    expect(body.problems).toEqual(["JWT_PRIVATE_JWK must hold Ed25519 keys (kty OKP, crv Ed25519)"]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import { loadTokenKeys, TokenKeyError } from "../auth/token-keys";
 import { StripeBreaker } from "../billing/breaker";
 import type { AppBindings } from "../env";
 import { ApiError } from "../errors";
@@ -67,6 +68,17 @@ async function stripeBreakerState(
 export const healthRoutes = new Hono<AppBindings>()
   .get("/health", (c) => c.json({ status: "ok" as const }))
   .get("/health/ready", async (c) => {
+    // Token keys are configuration the schema cannot fully check (they must import as keys): a
+    // deployment whose keys do not load is misconfigured, not ready.
+    const keyProblem = await loadTokenKeys(c.get("config")).then(
+      () => undefined,
+      (error: unknown) => (error instanceof TokenKeyError ? error.message : "token keys could not be loaded"),
+    );
+    if (keyProblem) {
+      throw new ApiError("SERVICE_MISCONFIGURED", "The service is not configured correctly.", {
+        extensions: { problems: [keyProblem] },
+      });
+    }
     const { redis, db } = c.get("services");
     const [redisCheck, postgresCheck, breaker] = await Promise.all([
       timedCheck("redis", () => redis.ping()),
@@ -99,7 +111,7 @@ export const healthDocs: RouteDoc[] = [
     method: "get",
     path: "/health/ready",
     summary: "Readiness",
-    description: `Checks Redis and Postgres, each within ${READINESS_TIMEOUT_MS} ms. 503 names the failing dependency. Also shows the Stripe circuit breaker's state, which never makes the service unready.`,
+    description: `Checks the configuration (token keys included), then Redis and Postgres, each within ${READINESS_TIMEOUT_MS} ms. 503 names the failing setting or dependency. Also shows the Stripe circuit breaker's state, which never makes the service unready.`,
     tags: ["Operations"],
     responses: {
       200: { description: "Every dependency answered", schema: readySchema },
