@@ -65,9 +65,20 @@ it("bills exactly the validations served, through the cron-triggered flusher", a
   }
   const served = 5 * 1 + 2 * 2;
 
+  const meterEventPosts = () =>
+    stack.stripe
+      .requests()
+      .filter((request) => request.method === "POST" && request.path === "/v1/billing/meter_events");
   const fired = await api("/__scheduled?cron=*+*+*+*+*");
   expect(fired.status).toBe(200);
   expect(stack.stripe.unitsByCustomer()).toEqual({ [customer.id]: served });
+  // One batch, sent as one request that Stripe accepted.
+  const posted = meterEventPosts();
+  expect(posted.map((request) => request.status)).toEqual([200]);
+  expect(posted[0]?.body).toMatchObject({
+    identifier: stack.stripe.meterEvents()[0]?.identifier,
+    payload: { stripe_customer_id: customer.id, value: String(served) },
+  });
 
   const admin = { Authorization: `Bearer ${stack.secrets.adminToken}` };
   const from = new Date(Date.now() - 3_600_000).toISOString();
@@ -83,5 +94,7 @@ it("bills exactly the validations served, through the cron-triggered flusher", a
   // A second cron run has nothing to send.
   expect((await api("/__scheduled?cron=*+*+*+*+*")).status).toBe(200);
   expect(stack.stripe.meterEvents()).toHaveLength(1);
+  // Not even a resend that Stripe would have refused as a duplicate: no new request at all.
+  expect(meterEventPosts()).toEqual(posted);
   expect(worker.output()).toMatch(/usage flush finished/);
 });

@@ -4,7 +4,13 @@
  * admitted minus compensated, exactly (`expectExactlyBilled`).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type BillingHarness, batchStatuses, startBillingHarness } from "./billing-harness";
+import {
+  type BillingHarness,
+  batchStatuses,
+  METER_EVENTS_PATH,
+  meterEventPosts,
+  startBillingHarness,
+} from "./billing-harness";
 
 let h: BillingHarness;
 
@@ -18,7 +24,7 @@ beforeEach(async () => {
   await h.reset();
 });
 
-const METER_EVENTS = "/v1/billing/meter_events";
+const METER_EVENTS = METER_EVENTS_PATH;
 
 describe("a normal run", () => {
   it("reports one netted meter event per customer, skips free usage, and empties the stream", async () => {
@@ -54,13 +60,21 @@ describe("a normal run", () => {
 
   it("holds records younger than the settle time, then nets a late compensation into the same batch", async () => {
     const a = h.customer();
-    const [first, second] = await h.admit(a, 2);
+    const [first] = await h.admit(a, 2);
     const early = await h.flush({ FLUSH_SETTLE_SECONDS: 60 });
     expect(early).toMatchObject({ ingested: 2, batches_formed: 0, sent: 0 });
     await h.compensate(first!);
     await h.expectExactlyBilled();
     expect(h.stack.stripe.unitsByCustomer()).toEqual({ [a]: 1 });
-    expect(second).toBeDefined();
+    // One batch of all three records (two admissions, one compensation), sent as one event of 1.
+    const { rows: batches } = await h.sql.query(
+      "select id, status, units, record_count from public.usage_batches",
+    );
+    expect(batches).toEqual([{ id: expect.any(String), status: "sent", units: 1, record_count: 3 }]);
+    expect(h.stack.stripe.meterEvents()).toEqual([
+      expect.objectContaining({ identifier: batches[0].id, customer: a, value: 1 }),
+    ]);
+    expect(meterEventPosts(h)).toHaveLength(1);
   });
 
   it("dead-letters malformed stream entries instead of dropping them", async () => {
@@ -168,7 +182,7 @@ describe("a run that dies", () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const next = await h.flush();
     expect(next).toMatchObject({ sent: 0, already_accepted: 2, units_sent: 14 });
-    await h.expectExactlyBilled();
+    await h.expectExactlyBilled({ resent: 2 });
   });
 
   it("when Stripe processed the event but the answer was lost (timeout after processing)", async () => {
@@ -180,7 +194,7 @@ describe("a run that dies", () => {
     expect(h.stack.stripe.unitsByCustomer()).toEqual({ [a]: 9 });
     const retried = await h.flush();
     expect(retried).toMatchObject({ already_accepted: 1 });
-    await h.expectExactlyBilled();
+    await h.expectExactlyBilled({ resent: 1 });
   });
 
   it("after recording entries in the ledger but before acknowledging them in Redis", async () => {
@@ -232,18 +246,32 @@ describe("Redis restarting", () => {
   it("keeps sending from the ledger while Redis is down, and resumes the stream when it is back", async () => {
     const a = h.customer();
     await h.admit(a, 8);
-    await h.flush({}, undefined, {}); // all in the ledger and sent
-    await h.admit(a, 5);
+    // In the ledger but not sent yet: too young for a 60 s settle time, so no batch is formed.
+    const held = await h.flush({ FLUSH_SETTLE_SECONDS: 60 });
+    expect(held).toMatchObject({ ingested: 8, batches_formed: 0, events_attempted: 0 });
+    expect(await h.xlen("sm:usage-stream")).toBe(0);
+    expect(meterEventPosts(h)).toHaveLength(0);
+    await h.admit(a, 5); // stays in the stream while Redis is down
     await h.stack.redis.stop();
     try {
       const down = await h.flush();
-      expect(down.stream_backlog).toBe(true);
+      expect(down).toMatchObject({
+        read: 0,
+        ingested: 0,
+        batches_formed: 1,
+        sent: 1,
+        units_sent: 8,
+        stream_backlog: true,
+      });
       expect(down.errors.join(" ")).toMatch(/stream read/);
+      expect(h.stack.stripe.unitsByCustomer()).toEqual({ [a]: 8 });
+      expect(meterEventPosts(h)).toHaveLength(1);
     } finally {
       await h.stack.redis.start();
     }
     await h.expectExactlyBilled();
     expect(h.stack.stripe.unitsByCustomer()).toEqual({ [a]: 13 });
+    expect(await batchStatuses(h)).toEqual({ sent: 2 });
   });
 
   it("recreates the consumer group after Redis lost everything", async () => {
@@ -262,7 +290,10 @@ describe("two flushers at once", () => {
     const customers = Array.from({ length: 12 }, () => h.customer());
     const all = [];
     for (const [i, customer] of customers.entries()) all.push(...(await h.admit(customer, 20 + i)));
-    for (const record of all.filter((_, i) => i % 17 === 0)) await h.compensate(record);
+    const compensated = all.filter((_, i) => i % 17 === 0);
+    for (const record of compensated) await h.compensate(record);
+    const ledgerRows = async () =>
+      Number((await h.sql.query("select count(*) as n from public.usage_ledger")).rows[0].n);
 
     // Reclaim idle 0: each flusher XAUTOCLAIMs whatever the other holds, the worst case.
     const runs = await Promise.all([
@@ -270,9 +301,16 @@ describe("two flushers at once", () => {
       h.flush({ FLUSH_MAX_RECORDS: 120 }),
       h.flush({ FLUSH_MAX_RECORDS: 120 }),
     ]);
-    expect(runs.reduce((sum, run) => sum + run.ingested, 0)).toBeLessThanOrEqual(all.length + 20);
+    // Each ledger row was counted as ingested by exactly one run; the rest went in as duplicates.
+    const ingested = runs.reduce((sum, run) => sum + run.ingested, 0);
+    expect(ingested).toBe(await ledgerRows());
+    expect(runs.reduce((sum, run) => sum + run.ingested + run.duplicates, 0)).toBe(
+      runs.reduce((sum, run) => sum + run.read, 0),
+    );
+    expect(ingested).toBeLessThanOrEqual(all.length + compensated.length);
     expect(runs.reduce((sum, run) => sum + run.already_accepted, 0)).toBe(0);
     await h.expectExactlyBilled();
+    expect(await ledgerRows()).toBe(all.length + compensated.length);
     const sentIds = h.stack.stripe.meterEvents().map((event) => event.identifier);
     // Every meter-event request named a distinct batch: the lease kept flushers off each other's batches.
     const posted = h.stack.stripe.requests().filter((request) => request.path === METER_EVENTS);

@@ -20,6 +20,7 @@ import {
 import { type ReconciliationReport, reconcileUsage } from "../../src/billing/reconciliation";
 import { type LocalStack, startLocalStack } from "../support/local-stack";
 import { parseRedisUrl, RespClient, type RespReply } from "../support/resp";
+import type { RecordedRequest } from "../support/stripe-fake";
 
 /** Fast settings for tests: no settle delay, immediate retries, a breaker that opens and recovers quickly. */
 export const TEST_SETTINGS: FlushSettings = {
@@ -62,8 +63,16 @@ export interface BillingHarness {
   reconcile(customer?: string): Promise<ReconciliationReport>;
   /** What the test admitted minus compensated, per customer (the ground truth). */
   expected(): Record<string, number>;
-  /** Flushes until nothing is left to send (bounded), then checks the identity and Stripe exactly. */
-  expectExactlyBilled(options?: { dead?: Record<string, number> }): Promise<ReconciliationReport>;
+  /**
+   * Flushes until nothing is left to send (bounded), then checks the identity and Stripe exactly,
+   * down to the meter-event requests Stripe received (see {@link expectMeterEventsMatchBatches}).
+   * `resent`: meter-event POSTs repeating an identifier Stripe already had (a resend after a lost
+   * answer or a run that died after Stripe accepted); 0 unless the scenario causes them.
+   */
+  expectExactlyBilled(options?: {
+    dead?: Record<string, number>;
+    resent?: number;
+  }): Promise<ReconciliationReport>;
   /** Back to empty: Redis flushed, ledger and pending usage truncated, Stripe reset. */
   reset(): Promise<void>;
   stop(): Promise<void>;
@@ -147,7 +156,7 @@ export async function startBillingHarness(): Promise<BillingHarness> {
       flushUsage({ redis, db, stripe, settings: { ...TEST_SETTINGS, ...overrides }, hooks, ...extra }),
     reconcile: (customer) => reconcileUsage({ db, redis }, { from: FAR_PAST, to: FAR_FUTURE, customer }),
     expected: () => ({ ...truth }),
-    async expectExactlyBilled({ dead = {} } = {}) {
+    async expectExactlyBilled({ dead = {}, resent = 0 } = {}) {
       for (let i = 0; i < 10; i++) {
         const report = await harness.flush();
         if (report.events_attempted === 0 && !report.stream_backlog) break;
@@ -169,9 +178,7 @@ export async function startBillingHarness(): Promise<BillingHarness> {
         expect(row.reported).toBe(wanted === undefined ? truth[row.stripe_customer_id] : 0);
         expect(row.reported_by_batches).toBe(row.reported);
       }
-      // No identifier was accepted twice.
-      const identifiers = stack.stripe.meterEvents().map((event) => event.identifier);
-      expect(new Set(identifiers).size).toBe(identifiers.length);
+      await expectMeterEventsMatchBatches(harness, { resent });
       return reconciliation;
     },
     async reset() {
@@ -195,4 +202,114 @@ export async function batchStatuses(h: BillingHarness): Promise<Record<string, n
     "select status, count(*) as n from public.usage_batches group by status",
   );
   return Object.fromEntries(rows.map((row) => [row.status, Number(row.n)]));
+}
+
+export const METER_EVENTS_PATH = "/v1/billing/meter_events";
+
+/** The meter-event POSTs the fake Stripe received (answered or not), oldest first. */
+export function meterEventPosts(h: BillingHarness): RecordedRequest[] {
+  return h.stack.stripe
+    .requests()
+    .filter((request) => request.method === "POST" && request.path === METER_EVENTS_PATH);
+}
+
+/** True when the fake Stripe processed (accepted) the meter event of this request. */
+function acceptedBy(request: RecordedRequest): boolean {
+  return (
+    request.status === 200 ||
+    (request.status === "timeout" && request.injected === "timeout-after-processing")
+  );
+}
+
+const field = (value: unknown, key: string): unknown =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)[key]
+    : undefined;
+
+/**
+ * The billing design's promise, checked against what Stripe received and the ledger: the meter
+ * event identifier is the batch id, written before sending; a retry resends the same row (same
+ * identifier, customer, value, timestamp), never a new grouping of the same records. So:
+ * - every meter-event POST names a batch of the ledger and carries exactly that batch's event;
+ * - the POSTs Stripe accepted are, as a multiset, exactly the sent batches (each accepted once,
+ *   each acceptance one sent batch), and so are Stripe's billable meter events;
+ * - every batch's units are the net of the ledger records that point to it (a second batch sent
+ *   for records already batched has no records, so it fails here);
+ * - resends that Stripe refused as duplicates number exactly `resent`.
+ */
+export async function expectMeterEventsMatchBatches(
+  h: BillingHarness,
+  { resent = 0 }: { resent?: number } = {},
+): Promise<void> {
+  const { rows } = await h.sql.query<{
+    id: string;
+    status: string;
+    stripe_customer_id: string;
+    units: number;
+    record_count: number;
+    ts: string;
+    record_units: number;
+    records: number;
+  }>(
+    `select b.id, b.status, b.stripe_customer_id, b.units, b.record_count,
+       extract(epoch from b.event_timestamp)::bigint::text as ts,
+       coalesce(sum(l.units), 0)::integer as record_units, count(l.id)::integer as records
+     from public.usage_batches b left join public.usage_ledger l on l.batch_id = b.id
+     group by b.id`,
+  );
+  const batches = new Map(rows.map((row) => [row.id, row]));
+  for (const batch of rows) {
+    expect({ id: batch.id, units: batch.record_units, records: batch.records }).toEqual({
+      id: batch.id,
+      units: batch.units,
+      records: batch.record_count,
+    });
+  }
+
+  const posts = meterEventPosts(h);
+  const acceptedIdentifiers: string[] = [];
+  let duplicates = 0;
+  for (const post of posts) {
+    const identifier = String(post.body.identifier);
+    const batch = batches.get(identifier);
+    expect(batch, `meter event ${identifier} names no batch of the ledger`).toBeDefined();
+    // A resend is the same event as the first attempt: the batch's own row.
+    expect({
+      identifier,
+      event_name: post.body.event_name,
+      customer: field(post.body.payload, "stripe_customer_id"),
+      value: field(post.body.payload, "value"),
+      timestamp: post.body.timestamp,
+      batch_status: batch?.status,
+    }).toEqual({
+      identifier,
+      event_name: TEST_SETTINGS.STRIPE_METER_EVENT_NAME,
+      customer: batch?.stripe_customer_id,
+      value: String(batch?.units),
+      timestamp: batch?.ts,
+      batch_status: expect.stringMatching(/^(sent|dead)$/),
+    });
+    if (acceptedIdentifiers.includes(identifier)) {
+      duplicates += 1;
+      expect(acceptedBy(post), `identifier ${identifier} accepted twice`).toBe(false);
+    } else if (acceptedBy(post)) {
+      acceptedIdentifiers.push(identifier);
+    }
+  }
+  const sentBatches = rows
+    .filter((row) => row.status === "sent")
+    .map((row) => row.id)
+    .sort();
+  expect(acceptedIdentifiers.sort()).toEqual(sentBatches);
+  const billed = h.stack.stripe.meterEvents();
+  expect(billed.map((event) => event.identifier).sort()).toEqual(sentBatches);
+  for (const event of billed) {
+    const batch = batches.get(event.identifier);
+    expect({ customer: event.customer, value: event.value, timestamp: String(event.timestamp) }).toEqual({
+      customer: batch?.stripe_customer_id,
+      value: batch?.units,
+      timestamp: batch?.ts,
+    });
+  }
+  expect(duplicates, "meter-event resends Stripe refused as duplicates").toBe(resent);
 }

@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type BillingHarness, startBillingHarness } from "./billing-harness";
+import { type BillingHarness, meterEventPosts, startBillingHarness } from "./billing-harness";
 
 let h: BillingHarness;
 
@@ -25,6 +25,11 @@ it("sends hundreds of meter events per run, each batch once", { timeout: 120_000
   const report = await h.flush({ FLUSH_MAX_EVENTS: customers, FLUSH_TIME_BUDGET_MS: 60_000 });
   const seconds = (performance.now() - started) / 1000;
   expect(report.sent).toBe(customers);
+  // Each batch once: one meter-event POST per sent batch, every one accepted, no identifier twice.
+  const posts = meterEventPosts(h);
+  expect(posts).toHaveLength(report.sent);
+  expect(posts.filter((post) => post.status === 200)).toHaveLength(report.sent);
+  expect(new Set(posts.map((post) => post.body.identifier)).size).toBe(report.sent);
   const perMinute = Math.round((report.sent / seconds) * 60);
   const figure = {
     events: report.sent,
@@ -37,4 +42,6 @@ it("sends hundreds of meter events per run, each batch once", { timeout: 120_000
   console.info(`flush throughput: ${JSON.stringify(figure)}`);
   expect(perMinute).toBeGreaterThan(1000);
   await h.expectExactlyBilled();
+  // Nothing was left to send: the later runs made no request.
+  expect(meterEventPosts(h)).toHaveLength(report.sent);
 });
