@@ -24,8 +24,6 @@ beforeEach(async () => {
   await h.reset();
 });
 
-const METER_EVENTS = METER_EVENTS_PATH;
-
 describe("a normal run", () => {
   it("reports one netted meter event per customer, skips free usage, and empties the stream", async () => {
     const [a, b, c] = [h.customer(), h.customer(), h.customer()];
@@ -92,7 +90,7 @@ describe("Stripe failing", () => {
   it("retries over several runs, opens the shared breaker, lets one probe through, and recovers", async () => {
     const customers = [h.customer(), h.customer(), h.customer(), h.customer()];
     for (const customer of customers) await h.admit(customer, 5);
-    h.stack.stripe.failNext(4, { status: 500 }, METER_EVENTS);
+    h.stack.stripe.failNext(4, { status: 500 }, METER_EVENTS_PATH);
 
     // Run 1: all four batches fail (one concurrent round); threshold 3 -> the breaker opens.
     const first = await h.flush();
@@ -103,7 +101,7 @@ describe("Stripe failing", () => {
     expect(second).toMatchObject({ events_attempted: 0, stopped: "breaker_open" });
 
     // After the open period, exactly one probe goes through; it fails (Stripe still down).
-    h.stack.stripe.failNext(1, "timeout", METER_EVENTS);
+    h.stack.stripe.failNext(1, "timeout", METER_EVENTS_PATH);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const [probeRun, concurrentRun] = await Promise.all([h.flush(), h.flush()]);
     expect(probeRun.events_attempted + concurrentRun.events_attempted).toBe(1);
@@ -154,7 +152,7 @@ describe("Stripe failing", () => {
   it("honours Retry-After on 429 and stops the run", async () => {
     const a = h.customer();
     await h.admit(a, 7);
-    h.stack.stripe.failNext(1, { status: 429, retryAfterSeconds: 2 }, METER_EVENTS);
+    h.stack.stripe.failNext(1, { status: 429, retryAfterSeconds: 2 }, METER_EVENTS_PATH);
     const limited = await h.flush();
     expect(limited).toMatchObject({ retried: 1, stopped: "rate_limited" });
     // Not due yet: the next run does not resend.
@@ -188,7 +186,7 @@ describe("a run that dies", () => {
   it("when Stripe processed the event but the answer was lost (timeout after processing)", async () => {
     const a = h.customer();
     await h.admit(a, 9);
-    h.stack.stripe.failNext(1, "timeout-after-processing", METER_EVENTS);
+    h.stack.stripe.failNext(1, "timeout-after-processing", METER_EVENTS_PATH);
     const lost = await h.flush();
     expect(lost).toMatchObject({ retried: 1, sent: 0 });
     expect(h.stack.stripe.unitsByCustomer()).toEqual({ [a]: 9 });
@@ -313,8 +311,7 @@ describe("two flushers at once", () => {
     expect(await ledgerRows()).toBe(all.length + compensated.length);
     const sentIds = h.stack.stripe.meterEvents().map((event) => event.identifier);
     // Every meter-event request named a distinct batch: the lease kept flushers off each other's batches.
-    const posted = h.stack.stripe.requests().filter((request) => request.path === METER_EVENTS);
-    expect(posted.length).toBe(sentIds.length);
+    expect(meterEventPosts(h)).toHaveLength(sentIds.length);
   });
 });
 
