@@ -65,7 +65,7 @@ const configSchema = z.object({
         .map((host) => host.trim().toLowerCase())
         .filter(Boolean),
     ),
-  /** Token algorithm, pinned (never read from a token): EdDSA when JWT_PUBLIC_JWKS is set, else HS256. */
+  /** Token algorithm, pinned (never read from a token): EdDSA when either Ed25519 setting is set, else HS256 with JWT_SECRET. */
   JWT_ALGORITHM: z.enum(["EdDSA", "HS256"]).optional(),
   /** Lifetime of tokens from POST /v1/token. Default 900 (15 min); at most 3600. */
   TOKEN_TTL_SECONDS: integerSetting(60, 3600).default(900),
