@@ -20,7 +20,7 @@ import { signupDocs, signupRoutes } from "./routes/signup";
 import { tokenDocs, tokenRoutes } from "./routes/token";
 import { validateDocs, validateRoutes } from "./routes/validate";
 import { webhookDocs, webhookRoutes } from "./routes/webhooks";
-import { createServices, type Services, type ServicesFactory } from "./services";
+import { createServices, type ServicesFactory, servicesFor } from "./services";
 
 export interface AppOptions {
   /** Builds the outside-world adapters; tests pass fakes or adapters pointed at local servers. */
@@ -33,8 +33,6 @@ const CONFIG_FREE_PATHS = new Set(["/health", "/openapi.json", "/docs"]);
 /** Builds the whole API. Production (`src/index.ts`) and every test use this same factory. */
 export function newApp({ services: buildServices = createServices }: AppOptions = {}) {
   const app = new Hono<AppBindings>();
-  // Services are built once per configuration, i.e. once per isolate.
-  const servicesByConfig = new WeakMap<Config, Services>();
 
   app.use(requestId());
   app.use(requestLog());
@@ -54,13 +52,9 @@ export function newApp({ services: buildServices = createServices }: AppOptions 
         extensions: c.req.path === "/health/ready" ? { problems: error.problems } : {},
       });
     }
-    let services = servicesByConfig.get(config);
-    if (!services) {
-      services = buildServices(config);
-      servicesByConfig.set(config, services);
-    }
     c.set("config", config);
-    c.set("services", services);
+    // Built once per configuration, i.e. once per isolate.
+    c.set("services", servicesFor(config, buildServices));
     return bodyLimit({
       maxSize: config.MAX_BODY_BYTES,
       onError: () => {

@@ -20,6 +20,26 @@ export interface Services {
 
 export type ServicesFactory = (config: Config) => Services;
 
+const remembered = new WeakMap<ServicesFactory, WeakMap<Config, Services>>();
+
+/**
+ * The services `build` makes for `config`, built once per factory and configuration (so once per
+ * isolate): the request path and the cron handler share the same clients.
+ */
+export function servicesFor(config: Config, build: ServicesFactory = createServices): Services {
+  let byConfig = remembered.get(build);
+  if (!byConfig) {
+    byConfig = new WeakMap();
+    remembered.set(build, byConfig);
+  }
+  let services = byConfig.get(config);
+  if (!services) {
+    services = build(config);
+    byConfig.set(config, services);
+  }
+  return services;
+}
+
 /** The real adapters, built from configuration. */
 export const createServices: ServicesFactory = (config) => ({
   redis: createRedisAdapter({

@@ -6,11 +6,9 @@
 import { type Config, ConfigError, loadConfig } from "../config";
 import type { Env } from "../env";
 import { log } from "../lib/log";
-import { createServices, type Services, type ServicesFactory } from "../services";
+import { createServices, type Services, type ServicesFactory, servicesFor } from "../services";
 import { type FlushReport, flushUsage } from "./flusher";
 import { enforceGraceExpiry, type GraceExpiryReport } from "./grace-expiry";
-
-const servicesByConfig = new WeakMap<Config, Services>();
 
 /** Runs the usage flusher for a `scheduled` event. Null when the configuration is invalid. */
 export async function runScheduledFlush(
@@ -50,10 +48,5 @@ function scheduledContext(
     log("error", `${task} skipped: configuration invalid`, { problems: error.problems.join("; ") });
     return null;
   }
-  let services = servicesByConfig.get(config);
-  if (!services) {
-    services = buildServices(config);
-    servicesByConfig.set(config, services);
-  }
-  return { config, services };
+  return { config, services: servicesFor(config, buildServices) };
 }
