@@ -256,6 +256,22 @@ function toAdmitReply(reply: ScriptReply): AdmitUsageReply {
   };
 }
 
+const tierArgsByTiers = new WeakMap<AdmitUsageInput["tiers"], string[]>();
+
+/** The admission script's tier arguments (name, limit, window ms, ...), derived once per tiers object. */
+function tierArgs(tiers: AdmitUsageInput["tiers"]): string[] {
+  let args = tierArgsByTiers.get(tiers);
+  if (!args) {
+    args = Object.entries(tiers).flatMap(([name, { limit, windowSeconds }]) => [
+      name,
+      String(limit),
+      String(windowSeconds * 1000),
+    ]);
+    tierArgsByTiers.set(tiers, args);
+  }
+  return args;
+}
+
 export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdapterOptions): RedisAdapter {
   const client = createUpstashClient(options);
   // Admission gets its own client: a short timeout, and no batching with unrelated commands, so one
@@ -303,11 +319,7 @@ export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdap
         new Date(input.nowMs).toISOString(),
         String(counterExpiresAt),
         String(USAGE_STREAM_TTL_SECONDS),
-        ...Object.entries(input.tiers).flatMap(([name, { limit, windowSeconds }]) => [
-          name,
-          String(limit),
-          String(windowSeconds * 1000),
-        ]),
+        ...tierArgs(input.tiers),
       ];
       return toAdmitReply(await admitScript.exec(keys, args));
     },
