@@ -4,8 +4,10 @@
  * webhooks (signed, with retries) to the running Worker. The client keeps one token throughout:
  * the limits it sees change at each step because the webhook writes the tier to Redis.
  */
-import Stripe from "stripe";
+import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setupStripe } from "../../scripts/stripe-setup";
+import { createStripeClient } from "../../src/adapters/stripe";
 import { type LocalStack, startLocalStack } from "../support/local-stack";
 import { startWranglerDev, type WorkerProcess } from "../support/wrangler-dev";
 
@@ -21,21 +23,17 @@ beforeAll(async () => {
     vars: { ...(stack.vars as Record<string, string>), ADMISSION_TIMEOUT_MS: "1000" },
   });
   stack.stripe.setAutoDeliverTo(`${worker.url}/webhooks/stripe`);
-  const base = new URL(stack.stripe.url);
-  stripe = new Stripe(stack.stripe.apiKey, {
-    host: base.hostname,
-    port: base.port,
-    protocol: "http",
-    maxNetworkRetries: 0,
+  // What an operator does once: `npm run stripe:setup` (meter, product, metered price per paid tier).
+  stripe = createStripeClient({
+    secretKey: stack.stripe.apiKey,
+    apiBase: stack.stripe.url,
+    timeoutMs: 5000,
   });
-  // What an operator sets up once in Stripe: the pro price, found by its lookup key (the default).
-  const product = await stripe.products.create({ name: "Schema Meter Pro" });
-  await stripe.prices.create({
-    product: product.id,
+  await setupStripe(stripe, {
+    eventName: "api_validation",
+    lookupKeys: { pro: "schema_meter_pro" },
     currency: "usd",
-    unit_amount: 2000,
-    recurring: { interval: "month" },
-    lookup_key: "schema_meter_pro",
+    unitAmountDecimal: "0.1",
   });
 });
 

@@ -5,6 +5,7 @@
  * checkout and portal against the fake Stripe.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setupStripe } from "../../scripts/stripe-setup";
 import { createStripeClient } from "../../src/adapters/stripe";
 import { type AccessHarness, problemOf, startAccessHarness } from "./access-harness";
 import {
@@ -282,18 +283,17 @@ describe("self-serve billing", () => {
   let priceCreated = false;
   async function ensurePrice() {
     if (priceCreated) return;
+    // As an operator sets billing up: `npm run stripe:setup`.
     const stripe = createStripeClient({
       secretKey: h.stack.stripe.apiKey,
       apiBase: h.stack.stripe.url,
       timeoutMs: 5000,
     });
-    const product = await stripe.products.create({ name: "Schema Meter Pro" });
-    await stripe.prices.create({
-      product: product.id,
+    await setupStripe(stripe, {
+      eventName: "api_validation",
+      lookupKeys: { pro: PRO_LOOKUP_KEY },
       currency: "usd",
-      unit_amount: 2000,
-      recurring: { interval: "month" },
-      lookup_key: PRO_LOOKUP_KEY,
+      unitAmountDecimal: "0.1",
     });
     priceCreated = true;
   }
