@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { FetchedSchema } from "../schemas/fetcher";
+import { type FetchedSchema, SchemaFetchError } from "../schemas/fetcher";
 import {
   createValidationService,
   DEFAULT_VALIDATION_LIMITS,
@@ -100,6 +100,36 @@ describe("the compiled-schema cache for schema_url", () => {
     version = "etag-2";
     expect((await service.validate(byUrl({ id: "ab" })))[0]?.valid).toBe(true);
     expect(compilations()).toBe(2);
+  });
+});
+
+describe("remote $refs that cannot be loaded", () => {
+  it("a refused fetch is SCHEMA_UNAVAILABLE with the fetcher's reason, as for schema_url", async () => {
+    const service = createValidationService({
+      fetchSchema: async (url: string): Promise<FetchedSchema> => {
+        throw new SchemaFetchError("private_address", url, `${url} resolves to a private address`);
+      },
+      limits: DEFAULT_VALIDATION_LIMITS,
+      cache: { maxEntries: 10, maxBytes: 10_000_000 },
+    });
+    const refused = await refusal(service.validate(request({ $ref: `${REMOTE}#/$defs/x` }, 1)));
+    expect(refused).toMatchObject({
+      code: "SCHEMA_UNAVAILABLE",
+      extensions: { reason: "private_address", url: REMOTE },
+    });
+  });
+
+  it("more remote documents than the limit is LIMIT_EXCEEDED (max_remote_documents)", async () => {
+    const { service } = countingService({ ...DEFAULT_VALIDATION_LIMITS, maxRemoteDocuments: 1 });
+    const schema = { properties: { a: { $ref: REMOTE }, b: { $ref: "https://schemas.example/other.json" } } };
+    const refused = await refusal(service.validate(request(schema, {})));
+    expect(refused).toMatchObject({ code: "LIMIT_EXCEEDED", extensions: { limit: "max_remote_documents" } });
+  });
+
+  it("a $ref to a document that loaded but lacks the target stays SCHEMA_UNRESOLVABLE", async () => {
+    const { service } = countingService();
+    const refused = await refusal(service.validate(request({ $ref: `${REMOTE}#/$defs/missing` }, 1)));
+    expect(refused).toMatchObject({ code: "SCHEMA_UNRESOLVABLE" });
   });
 });
 

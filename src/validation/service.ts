@@ -161,8 +161,15 @@ export function createValidationService(deps: {
     return keys;
   }
 
+  /** A schema_url (or remote $ref) that could not be fetched: SCHEMA_UNAVAILABLE with the reason. */
+  function unavailable(url: string, error: SchemaFetchError): ValidationRefusal {
+    return new ValidationRefusal("SCHEMA_UNAVAILABLE", error.message, { reason: error.reason, url });
+  }
+
   async function compile(schema: unknown, options: { formatAssertion: boolean; baseUri?: string }) {
     let remoteDocuments = 0;
+    // Why a remote document was not loaded, by URI: the engine only sees "unresolvable".
+    const refusedRemotes = new Map<string, ValidationRefusal>();
     try {
       return await compileSchema(schema, {
         formatAssertion: options.formatAssertion,
@@ -170,14 +177,27 @@ export function createValidationService(deps: {
         resolveRemote: async (uri) => {
           remoteDocuments++;
           if (remoteDocuments > limits.maxRemoteDocuments) {
-            throw new Error(`more than ${limits.maxRemoteDocuments} remote schemas referenced`);
+            const refusal = new ValidationRefusal(
+              "LIMIT_EXCEEDED",
+              `The schema references more than ${limits.maxRemoteDocuments} remote schemas.`,
+              { limit: "max_remote_documents" },
+            );
+            refusedRemotes.set(uri, refusal);
+            throw refusal;
           }
-          return (await fetchSchema(uri)).body;
+          try {
+            return (await fetchSchema(uri)).body;
+          } catch (error) {
+            if (error instanceof SchemaFetchError) refusedRemotes.set(uri, unavailable(uri, error));
+            throw error;
+          }
         },
       });
     } catch (error) {
       if (!(error instanceof SchemaError)) throw error;
       if (error.kind === "unresolvable_ref") {
+        const refused = error.ref ? refusedRemotes.get(error.ref.split("#")[0] as string) : undefined;
+        if (refused) throw refused;
         throw new ValidationRefusal(
           "SCHEMA_UNRESOLVABLE",
           error.message,
@@ -199,9 +219,7 @@ export function createValidationService(deps: {
       try {
         fetched = await fetchSchema(input.schemaUrl);
       } catch (error) {
-        if (error instanceof SchemaFetchError) {
-          throw new ValidationRefusal("SCHEMA_UNAVAILABLE", error.message, { reason: error.reason });
-        }
+        if (error instanceof SchemaFetchError) throw unavailable(input.schemaUrl, error);
         throw error;
       }
       const key = `url:${fetched.url}|${fetched.version}|${formatAssertion}`;
