@@ -1,4 +1,4 @@
-// Engine-only throughput on the mid-size document of ../shared/bench (order.schema.json), for our
+// Engine-only throughput on the mid-size document of test/fixtures/bench (order.schema.json), for our
 // eval-free engine next to @hyperjump/json-schema, @cfworker/json-schema and ajv (compiled, which
 // uses new Function and so cannot run on Workers), all in the same process.
 // Usage: tsx scripts/bench-engine.ts [--ms=2000] [--warmup=500] [--rounds=5]
@@ -12,9 +12,10 @@ import { validate as hyperValidate, registerSchema } from "@hyperjump/json-schem
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import { compileSchema } from "../src/validation/index";
+import { BENCH_DIR } from "../test/support/fixtures";
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const benchDir = process.env.BENCH_DIR ?? resolve(repoRoot, "../shared/bench");
+const _repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const benchDir = process.env.BENCH_DIR ?? BENCH_DIR;
 const arg = (name: string, def: number): number => {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));
   return a ? Number(a.split("=")[1]) : def;

@@ -5,7 +5,7 @@
  *  1. HTTP, through the built Worker (the `wrangler deploy --dry-run` bundle, eval forbidden as in
  *     production) served by `workerd serve` and loaded with autocannon:
  *     - `GET /health`: the baseline, i.e. what workerd + Hono + our middleware cost with no work;
- *     - `POST /v1/validate` of the mid-size document (../shared/bench/order.schema.json with
+ *     - `POST /v1/validate` of the mid-size document (test/fixtures/bench/order.schema.json with
  *       order.valid.json inline), authenticated with a real bearer token on a tier whose rate limit
  *       cannot throttle the bench, so every call does the whole hot path: token verification,
  *       the one Redis admission round trip (real redis-server behind the Upstash-REST bridge), and
@@ -40,7 +40,7 @@
  * --profile FILE: a workerd CPU profile (.cpuprofile) of the POST /v1/validate load, and its top
  *                 self-time functions (the profiler slows workerd: such figures compare only with
  *                 other profiled runs).
- * Bench data: ../shared/bench relative to the repo root (JSON_SCHEMA_BENCH_DIR overrides).
+ * Bench data: test/fixtures/bench (JSON_SCHEMA_BENCH_DIR overrides).
  * Everything started here (redis-server, bridges, fake Stripe, workerd, a test database) is stopped
  * at the end and on Ctrl-C.
  */
@@ -48,6 +48,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { resolve } from "node:path";
 import pg from "pg";
+import { BENCH_DIR } from "../test/support/fixtures";
 import { type LocalStack, startLocalStack } from "../test/support/local-stack";
 import { freePort } from "../test/support/ports";
 import { startWorkerdServe, type WorkerdProcess } from "../test/support/workerd-serve";
@@ -57,7 +58,7 @@ import { type LoadFigures, runLoad } from "./bench/load";
 import { startCpuProfile, topSelfTime } from "./bench/profile";
 import { obtainBenchToken } from "./bench/token";
 
-const ROOT = resolve(import.meta.dirname, "..");
+const _ROOT = resolve(import.meta.dirname, "..");
 const BENCH_TIER = "bench";
 const RATE_LIMIT_TIERS = {
   free: { limit: 5, windowSeconds: 10 },
@@ -103,7 +104,7 @@ const skipEngine = flag("no-engine");
 const skipFloor = flag("no-floor");
 const profilePath = stringOption("profile");
 
-const benchDir = resolve(process.env.JSON_SCHEMA_BENCH_DIR ?? resolve(ROOT, "../shared/bench"));
+const benchDir = BENCH_DIR;
 
 // ---- output helpers --------------------------------------------------------------------------
 const say = (line: string) => console.log(`[bench] ${line}`);

@@ -6,10 +6,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BENCH_DIR } from "../support/fixtures";
 import { type LocalStack, startLocalStack } from "../support/local-stack";
 import { startWranglerDev, type WorkerProcess } from "../support/wrangler-dev";
-
-const BENCH_DIR = resolve(import.meta.dirname, "../../../shared/bench");
 
 let stack: LocalStack;
 let worker: WorkerProcess;

@@ -6,9 +6,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { resolve } from "node:path";
 import Stripe from "stripe";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { STRIPE_FIXTURES_FILE } from "../support/fixtures";
 import { type StripeEvent, type StripeFake, startStripeFake } from "../support/stripe-fake";
 
 const DAY_MS = 86_400_000;
@@ -889,8 +889,7 @@ describe("webhook signatures and delivery", () => {
 });
 
 describe("object shapes", () => {
-  // Beside the repository (/work/shared next to /work/main), whatever directory vitest runs from.
-  const fixturesPath = resolve(import.meta.dirname, "../../../shared/stripe-fixtures/fixtures3.json");
+  const fixturesPath = STRIPE_FIXTURES_FILE;
 
   it("carry every top-level field of the fixture objects", async () => {
     expect(existsSync(fixturesPath), `Stripe fixtures not found at ${fixturesPath}`).toBe(true);

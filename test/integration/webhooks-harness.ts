@@ -1,18 +1,18 @@
 /**
  * Helpers of the webhook suites: Stripe objects built from Stripe's own fixtures
- * (shared/stripe-fixtures/fixtures3.json) with our ids filled in, wrapped in events by the fake
+ * (test/fixtures/stripe/fixtures3.json) with our ids filled in, wrapped in events by the fake
  * Stripe, signed as Stripe signs them and POSTed to the app; and a snapshot of what billing decided
  * for an account, in Postgres and in Redis, to compare delivery orders.
  */
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { expect } from "vitest";
+import { STRIPE_FIXTURES_FILE } from "../support/fixtures";
 import type { StripeEvent } from "../support/stripe-fake";
 import { type AccessHarness, plain, problemOf } from "./access-harness";
 
-const FIXTURES = JSON.parse(
-  readFileSync(resolve(import.meta.dirname, "../../../shared/stripe-fixtures/fixtures3.json"), "utf8"),
-) as { resources: Record<string, Record<string, unknown>> };
+const FIXTURES = JSON.parse(readFileSync(STRIPE_FIXTURES_FILE, "utf8")) as {
+  resources: Record<string, Record<string, unknown>>;
+};
 
 const fixture = (name: string) => structuredClone(FIXTURES.resources[name]) as Record<string, any>;
 

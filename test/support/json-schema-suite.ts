@@ -1,17 +1,16 @@
 /**
- * The official JSON-Schema-Test-Suite (../shared/json-schema-test-suite, or JSON_SCHEMA_TEST_SUITE)
+ * The official JSON-Schema-Test-Suite (vendored in test/fixtures, or JSON_SCHEMA_TEST_SUITE)
  * run through the engine the Worker uses (src/validation): required tests with format as an
  * annotation, `optional/format` with format asserted, optionally the other optional tests. Each
  * test passes when flag and basic output agree with the expected verdict (and an invalid verdict
  * carries errors). Used by `npm run conformance` and by test/unit/conformance.test.ts.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { join, relative } from "node:path";
 import { compileSchema, type DialectName } from "../../src/validation/index";
+import { JSON_SCHEMA_SUITE_DIR } from "./fixtures";
 
-export const DEFAULT_SUITE_DIR =
-  process.env.JSON_SCHEMA_TEST_SUITE ??
-  resolve(import.meta.dirname, "../../../shared/json-schema-test-suite");
+export const DEFAULT_SUITE_DIR = JSON_SCHEMA_SUITE_DIR;
 
 export const DRAFTS: Array<[string, DialectName]> = [
   ["draft4", "draft-04"],

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_SUITE_DIR, DRAFTS, runJsonSchemaSuite } from "../support/json-schema-suite";
 
 describe("JSON-Schema-Test-Suite", () => {
-  it("finds the suite (../shared/json-schema-test-suite or JSON_SCHEMA_TEST_SUITE)", () => {
+  it("finds the suite (test/fixtures/json-schema-test-suite or JSON_SCHEMA_TEST_SUITE)", () => {
     expect(existsSync(DEFAULT_SUITE_DIR), DEFAULT_SUITE_DIR).toBe(true);
   });
 

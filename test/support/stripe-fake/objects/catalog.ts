@@ -1,6 +1,6 @@
 /**
  * Customer, product, price and meter objects, field for field as in Stripe's fixtures
- * (`shared/stripe-fixtures/fixtures3.json`), with the values Stripe gives a fresh test-mode object.
+ * (`test/fixtures/stripe/fixtures3.json`), with the values Stripe gives a fresh test-mode object.
  */
 import { randomBytes } from "node:crypto";
 
