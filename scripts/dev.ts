@@ -4,9 +4,16 @@
  * Uses REDIS_URL / DATABASE_URL when set, else finds or starts local servers; applies the
  * migrations; keeps generated secrets in .local/dev-secrets.json (git-ignored); passes any
  * configuration name set in this environment through to the Worker over the local defaults;
- * runs the real Worker under `wrangler dev`, offline.
+ * runs the real Worker under `wrangler dev`, offline. Billing works end to end with the fake Stripe:
+ * the meter, products and metered prices are set up as `npm run stripe:setup` would, and a webhook
+ * endpoint for the Worker's `/webhooks/stripe` is registered with it, so paying on the fake's
+ * checkout page upgrades the account. Where everything runs is written to .local/dev-stack.json
+ * for the operator scripts (keys, token, reconcile, stripe:setup, usage-batches).
  */
-import { CONFIG_NAMES } from "../src/config";
+import type Stripe from "stripe";
+import { createStripeClient } from "../src/adapters/stripe";
+import { CONFIG_NAMES, ConfigError, parseConfig } from "../src/config";
+import { HANDLED_EVENT_TYPES } from "../src/webhooks/stripe-event";
 import { loadDevSecrets } from "../test/support/local-secrets";
 import { type LocalStack, startLocalStack, type WorkerVars } from "../test/support/local-stack";
 import {
@@ -16,6 +23,8 @@ import {
   type PostgresHandle,
 } from "../test/support/postgres";
 import { startWranglerDev, type WorkerProcess } from "../test/support/wrangler-dev";
+import { removeDevStack, writeDevStack } from "./lib/dev-stack";
+import { setupStripe } from "./stripe-setup";
 
 /** The dev database lives on across runs; created on first use. Returns the server to stop, if started here. */
 async function devDatabase(): Promise<{ url: string; server?: PostgresHandle }> {
@@ -30,6 +39,47 @@ function configOverrides(): Partial<WorkerVars> {
   );
 }
 
+/**
+ * Sets the fake Stripe up for the Worker at `workerUrl`: what `npm run stripe:setup` creates (meter,
+ * product and metered price per paid tier) and a webhook endpoint for its `/webhooks/stripe`, whose
+ * signing secret (Stripe makes one per endpoint) the Worker is given as STRIPE_WEBHOOK_SECRET.
+ */
+async function connectFakeStripe(
+  stack: LocalStack,
+  vars: Partial<WorkerVars>,
+  workerUrl: string,
+  say: (line: string) => void,
+): Promise<Partial<WorkerVars>> {
+  let config: ReturnType<typeof parseConfig>;
+  try {
+    config = parseConfig(vars);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    say(`fake Stripe not set up: the configuration is invalid (${error.problems.join("; ")})`);
+    return {};
+  }
+  const stripe = createStripeClient({
+    secretKey: stack.stripe.apiKey,
+    apiBase: stack.stripe.url,
+    timeoutMs: 5000,
+  });
+  const setup = await setupStripe(stripe, {
+    eventName: config.STRIPE_METER_EVENT_NAME,
+    lookupKeys: config.BILLING_PRICE_LOOKUP_KEYS,
+    currency: "usd",
+    unitAmountDecimal: "0.1",
+  });
+  const endpoint = await stripe.webhookEndpoints.create({
+    url: `${workerUrl}/webhooks/stripe`,
+    enabled_events: HANDLED_EVENT_TYPES as Stripe.WebhookEndpointCreateParams.EnabledEvent[],
+    description: "npm run dev",
+  });
+  if (!endpoint.secret) throw new Error("the fake Stripe returned a webhook endpoint without a secret");
+  const prices = Object.entries(setup.tiers).map(([tier, ids]) => `${tier} ${ids.price}`);
+  say(`fake Stripe: meter ${setup.meter.id}, prices ${prices.join(", ")}, webhooks to ${endpoint.url}`);
+  return { STRIPE_WEBHOOK_SECRET: endpoint.secret };
+}
+
 async function main() {
   const started = performance.now();
   const say = (line: string) => console.log(`[dev] ${line}`);
@@ -37,6 +87,7 @@ async function main() {
   let stack: LocalStack | undefined;
   let worker: WorkerProcess | undefined;
   const shutdown = async (code: number) => {
+    removeDevStack();
     await worker?.stop();
     await stack?.stop();
     await database?.server?.stop();
@@ -57,13 +108,32 @@ async function main() {
     const overrides = configOverrides();
     if (Object.keys(overrides).length > 0) say(`from your environment: ${Object.keys(overrides).join(", ")}`);
     const port = Number(process.env.PORT ?? 8787);
+    // With a real Stripe in the environment (STRIPE_SECRET_KEY or STRIPE_API_BASE), nothing is set up.
+    const fakeStripe = overrides.STRIPE_SECRET_KEY === undefined && overrides.STRIPE_API_BASE === undefined;
+    const billing = fakeStripe
+      ? await connectFakeStripe(stack, { ...stack.vars, ...overrides }, `http://127.0.0.1:${port}`, say)
+      : {};
     worker = await startWranglerDev({
-      vars: { ...stack.vars, ...overrides },
+      vars: { ...stack.vars, ...billing, ...overrides },
       port,
       echo: false,
       testScheduled: true,
     });
-    say(`fake Stripe: ${stack.stripe.url}`);
+    await writeDevStack({
+      pid: process.pid,
+      worker_url: worker.url,
+      database_url: database.url,
+      upstash_redis_rest_url: stack.redisBridge.url,
+      upstash_redis_rest_token: stack.secrets.redisToken,
+      stripe_api_base: stack.stripe.url,
+      stripe_secret_key: stack.stripe.apiKey,
+    });
+    if (fakeStripe) {
+      say(`fake Stripe: STRIPE_API_BASE=${stack.stripe.url} STRIPE_SECRET_KEY=${stack.stripe.apiKey}`);
+      say(
+        "operator scripts (keys, token, reconcile, stripe:setup, usage-batches) use this stack while it runs",
+      );
+    }
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     console.log(`\nReady in ${seconds}s: ${worker.url}   (Ctrl-C stops everything)\n`);
     console.log(

@@ -10,6 +10,9 @@
  *   STRIPE_SECRET_KEY=sk_test_... npm run stripe:setup [-- --unit-amount-decimal 0.1 --currency usd]
  *   STRIPE_API_BASE=http://127.0.0.1:12111 ...   (a Stripe-compatible server, e.g. the local fake)
  *
+ * With neither STRIPE_SECRET_KEY nor STRIPE_API_BASE set, it runs against the fake Stripe of a
+ * running `npm run dev` (which already ran this setup when it started).
+ *
  * `--unit-amount-decimal` is the price of one unit in the currency's minor unit (default 0.1, i.e.
  * $0.001 per validation). Real Stripe: use a test-mode key first.
  */
@@ -17,6 +20,7 @@ import { pathToFileURL } from "node:url";
 import Stripe from "stripe";
 import { createStripeClient } from "../src/adapters/stripe";
 import { parseArgs, say } from "./lib/access-cli";
+import { useDevStackDefaults } from "./lib/dev-stack";
 
 export interface StripeSetupOptions {
   eventName: string;
@@ -100,6 +104,9 @@ export async function setupStripe(stripe: Stripe, options: StripeSetupOptions): 
 
 async function main(): Promise<number> {
   const { flags } = parseArgs(process.argv.slice(2));
+  if (!process.env.STRIPE_SECRET_KEY && process.env.STRIPE_API_BASE === undefined && useDevStackDefaults()) {
+    say(`using the fake Stripe of the running npm run dev (${process.env.STRIPE_API_BASE})`);
+  }
   const secretKey = process.env.STRIPE_SECRET_KEY;
   if (!secretKey) {
     say("STRIPE_SECRET_KEY is missing (use a test-mode key, or the local fake's key with STRIPE_API_BASE)");

@@ -3,6 +3,7 @@
  * (src/auth), with Postgres reached directly through `pg` (DATABASE_URL, else the dev database of
  * `npm run dev`) instead of through PostgREST, and Redis through the Upstash client when the
  * operator needs the deny-list. Secrets come from `loadDevSecrets` (test/support/local-secrets).
+ * While `npm run dev` runs, unset connection settings come from its stack (scripts/lib/dev-stack).
  */
 import pg from "pg";
 import { createRedisAdapter, type RedisAdapter } from "../../src/adapters/redis";
@@ -12,6 +13,7 @@ import { DEV_DATABASE, ensureDatabase, findOrStartPostgres } from "../../test/su
 import { startRedisBridge } from "../../test/support/redis-bridge";
 import { pingRedis } from "../../test/support/redis-server";
 import { parseRedisUrl } from "../../test/support/resp";
+import { useDevStackDefaults } from "./dev-stack";
 
 export const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -57,6 +59,7 @@ export function pgDatabase(client: pg.Client): DatabaseAdapter {
 
 /** DATABASE_URL, else the dev database on the local server (created and migrated when missing). */
 export async function connectDatabase(): Promise<{ db: DatabaseAdapter; close(): Promise<void> }> {
+  useDevStackDefaults();
   let url = process.env.DATABASE_URL;
   let stopServer = async () => {};
   if (!url) {
@@ -82,10 +85,11 @@ export async function connectDatabase(): Promise<{ db: DatabaseAdapter; close():
 }
 
 /**
- * The Redis the Worker uses, for deny-list writes: UPSTASH_REDIS_REST_URL/TOKEN when set, else
- * REDIS_URL or a Redis on 127.0.0.1:6379 through a short-lived local bridge; undefined if none.
+ * The Redis the Worker uses, for deny-list writes: UPSTASH_REDIS_REST_URL/TOKEN when set (or the
+ * running `npm run dev` stack's bridge), else REDIS_URL or a Redis on 127.0.0.1:6379 through a short-lived local bridge; undefined if none.
  */
 export async function connectRedis(): Promise<{ redis: RedisAdapter; close(): Promise<void> } | undefined> {
+  useDevStackDefaults();
   const { UPSTASH_REDIS_REST_URL: url, UPSTASH_REDIS_REST_TOKEN: token } = process.env;
   if (url && token)
     return { redis: createRedisAdapter({ url, token, timeoutMs: 5000 }), close: async () => {} };
