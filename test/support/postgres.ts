@@ -52,7 +52,13 @@ export const POSTGRES_INSTALL_COMMAND = "sudo apt-get install -y postgresql";
 
 const HOST = "127.0.0.1";
 const DEFAULT_PORT = 5432;
-const PROBE_TIMEOUT_MS = 500;
+/**
+ * How long a probe of a running server may take. Generous on purpose: with nothing listening the
+ * connection is refused at once, so this only matters for a server that is slow to answer (two
+ * cores under a whole test run), and a probe that gave up too early would start a throwaway
+ * cluster instead (initdb alone takes a minute under such load).
+ */
+const PROBE_TIMEOUT_MS = 5000;
 const PG_CTL_TIMEOUT_S = 30;
 /** The OS user that owns the cluster when we run as root (initdb and postgres refuse to run as root). */
 const CLUSTER_OS_USER = "postgres";
