@@ -38,6 +38,16 @@ describe("schema URL policy", () => {
     "https://[64:ff9b::a00:1]/", // NAT64 of 10.0.0.1
     "https://[fd00:ec2::254]/", // AWS metadata over IPv6
     "https://[fe80::1]/",
+    "https://[::ffff:0:7f00:1]/", // v4-translated 127.0.0.1
+    "https://[::ffff:0:a9fe:a9fe]/", // v4-translated 169.254.169.254
+    "https://[64:ff9b:1::a00:1]/", // local-use NAT64
+    "https://[64:ff9b:1:ffff::1]/",
+    "https://[2002:7f00:1::]/", // 6to4 of 127.0.0.1
+    "https://[2002:5db8:d822::1]/", // 6to4 of a public address: refused as well
+    "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/", // Teredo
+    "https://[fec0::1]/", // site-local
+    "https://[feff::1]/",
+    "https://[100::1]/", // discard-only
   ])("refuses the private or special address %s", (url) => {
     expect(refusal(url)).toBe("private_address");
   });
@@ -49,6 +59,10 @@ describe("schema URL policy", () => {
     "https://printer.local/",
     "https://intranet/",
     "https://localhost./",
+    "https://localhost../",
+    "https://localhost.../",
+    "https://metadata.google.internal../",
+    "https://api.localhost../",
   ])("refuses the internal host name %s", (url) => {
     expect(refusal(url)).toBe("internal_host");
   });
@@ -62,6 +76,10 @@ describe("schema URL policy", () => {
 
   it("judges bare hosts", () => {
     expect(isInternalHost("example.com")).toBe(false);
+    expect(isInternalHost("example.com.")).toBe(false);
+    expect(isInternalHost("example..com")).toBe(true);
+    expect(isInternalHost("[2001:db9::1]")).toBe(false);
+    expect(isInternalHost("[2606:4700::1]")).toBe(false);
     expect(isInternalHost("172.32.0.1")).toBe(false);
     expect(isInternalHost("[2001:db8::1]")).toBe(true);
   });

@@ -79,10 +79,21 @@ function isPrivateIpv6(bytes: number[]): boolean {
   if (zeroPrefix(15) && (bytes[15] === 0 || bytes[15] === 1)) return true; // :: and ::1
   if (zeroPrefix(10) && bytes[10] === 0xff && bytes[11] === 0xff) return isPrivateIpv4(bytes.slice(12)); // v4-mapped
   if (zeroPrefix(12)) return isPrivateIpv4(bytes.slice(12)); // v4-compatible (deprecated)
-  const nat64 = [0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0];
-  if (nat64.every((byte, i) => bytes[i] === byte)) return isPrivateIpv4(bytes.slice(12));
+  // v4-translated ::ffff:0:0:0/96 (SIIT): the last four bytes are an IPv4 address.
+  if (zeroPrefix(8) && bytes[8] === 0xff && bytes[9] === 0xff && bytes[10] === 0 && bytes[11] === 0) {
+    return isPrivateIpv4(bytes.slice(12));
+  }
+  const startsWith = (prefix: number[]) => prefix.every((byte, i) => bytes[i] === byte);
+  if (startsWith([0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0])) return isPrivateIpv4(bytes.slice(12)); // NAT64
+  if (startsWith([0x00, 0x64, 0xff, 0x9b, 0x00, 0x01])) return true; // local-use NAT64 64:ff9b:1::/48
+  if (startsWith([0x01, 0x00, 0, 0, 0, 0, 0, 0])) return true; // discard-only 100::/64
+  // 6to4 2002::/16 and Teredo 2001::/32 carry an IPv4 address a relay turns into traffic to it;
+  // both are deprecated and no schema host needs them.
+  if (first === 0x20 && second === 0x02) return true;
+  if (startsWith([0x20, 0x01, 0x00, 0x00])) return true;
   if ((first & 0xfe) === 0xfc) return true; // unique local fc00::/7 (AWS metadata fd00:ec2::254)
   if (first === 0xfe && (second & 0xc0) === 0x80) return true; // link-local fe80::/10
+  if (first === 0xfe && (second & 0xc0) === 0xc0) return true; // site-local fec0::/10 (deprecated)
   if (first === 0xff) return true; // multicast
   if (first === 0x20 && second === 0x01 && bytes[2] === 0x0d && bytes[3] === 0xb8) return true; // documentation
   return false;
@@ -90,7 +101,9 @@ function isPrivateIpv6(bytes: number[]): boolean {
 
 /** Whether `host` (as `URL.hostname` gives it) is an address or name that must not be fetched. */
 export function isInternalHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/\.$/, "");
+  // Any number of trailing dots name the same host (`localhost..`); an empty label names none.
+  const host = hostname.toLowerCase().replace(/\.+$/, "");
+  if (host === "" || (!host.startsWith("[") && host.split(".").includes(""))) return true;
   if (host.startsWith("[")) {
     const bytes = ipv6Bytes(host.slice(1, -1));
     return bytes === undefined || isPrivateIpv6(bytes);
