@@ -18,7 +18,12 @@ import { TOKEN_DENY_TTL_SECONDS } from "../auth/accounts";
 import type { Config } from "../config";
 import { ApiError } from "../errors";
 import { describeError, log } from "../lib/log";
-import { type StripeEventFact, stripeEventFact, type TierCatalog } from "./stripe-event";
+import {
+  type StripeEventFact,
+  stripeEventFact,
+  type TierCatalog,
+  verifiedStripeEventSchema,
+} from "./stripe-event";
 
 export const EVENT_OUTCOMES = ["applied", "stale", "unmatched", "ignored", "conflict"] as const;
 export type EventOutcome = (typeof EVENT_OUTCOMES)[number];
@@ -83,15 +88,25 @@ export async function applyStripeWebhook(
     });
   }
   if (!signature) throw signatureRefused();
-  let fact: StripeEventFact;
+  let verified: unknown;
   try {
-    const event = await deps.stripe.constructWebhookEvent(rawBody, signature, secret);
-    fact = stripeEventFact(event, tierCatalogOf(deps.config));
+    verified = await deps.stripe.constructWebhookEvent(rawBody, signature, secret);
   } catch (error) {
-    // The reason (bad HMAC, old timestamp, not JSON) is for the operator's log only.
+    // The reason (bad HMAC, old or future timestamp, not JSON) is for the operator's log only.
     log("warn", "stripe webhook refused", { request_id: deps.requestId, reason: describeError(error) });
     throw signatureRefused();
   }
+  const event = verifiedStripeEventSchema.safeParse(verified);
+  if (!event.success) {
+    const issue = event.error.issues[0];
+    const where = issue?.path.length ? issue.path.join(".") : "the event";
+    log("warn", "stripe webhook malformed", { request_id: deps.requestId, field: where });
+    throw new ApiError(
+      "BAD_REQUEST",
+      `The signed body is not a Stripe event: ${where} is missing or malformed.`,
+    );
+  }
+  const fact: StripeEventFact = stripeEventFact(event.data, tierCatalogOf(deps.config));
 
   const applied = appliedSchema.parse(
     await deps.db.rpc<unknown>("apply_stripe_event", {

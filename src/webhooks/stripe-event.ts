@@ -12,6 +12,7 @@
  * - invoice.paid / invoice.payment_failed: the invoice outcome of the subscription it belongs to
  *   and, when paid, the end of the period it paid for.
  */
+import { z } from "zod";
 
 /** The kinds of state an event can change; `other` changes nothing. */
 export type StripeEventKind = "checkout" | "subscription" | "invoice" | "other";
@@ -62,7 +63,19 @@ export interface TierCatalog {
   knownTiers: ReadonlySet<string>;
 }
 
-/** The event as `constructEventAsync` returns it; only these fields are read. */
+/**
+ * The envelope of a verified event, as Stripe documents it; only these fields are read. A body
+ * signed with our secret is not necessarily one (a bug or a leaked secret), and the SQL function
+ * must never see a NaN time or an id that is not a string.
+ */
+export const verifiedStripeEventSchema = z.object({
+  id: z.string().min(1).max(255),
+  type: z.string().min(1).max(255),
+  created: z.number().int().min(0).max(253_402_300_799), // at most 9999-12-31
+  data: z.object({ object: z.record(z.string(), z.unknown()) }),
+});
+
+/** What the normaliser reads of a verified event. */
 export interface VerifiedStripeEvent {
   id: string;
   type: string;

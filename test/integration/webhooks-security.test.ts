@@ -1,6 +1,7 @@
 /**
  * The webhook's signature check, on the raw body as Stripe signs it: anything but a fresh, valid
- * signature with our secret is 400 with no detail, and records nothing.
+ * signature with our secret (not older, nor further ahead, than 5 minutes) is 400 with no detail,
+ * and records nothing; a signed body that is not a Stripe event is 400 naming the bad field.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stripeSignatureHeader } from "../support/stripe-fake/webhooks/signature";
@@ -86,6 +87,40 @@ describe("POST /webhooks/stripe signature", () => {
     const recent = h.stack.stripe.signWebhookPayload(payload, { timestamp: nowSeconds() - 240 });
     expect((await client.deliver(payload, { signature: recent })).status).toBe(200);
   });
+
+  it("refuses a signature dated more than 5 minutes ahead (a captured delivery replayable later), accepts one just inside", async () => {
+    const { event, payload } = await signedCheckout();
+    const future = h.stack.stripe.signWebhookPayload(payload, { timestamp: nowSeconds() + 3600 });
+    await expectRefused(await client.deliver(payload, { signature: future }), event.id);
+    const skewed = h.stack.stripe.signWebhookPayload(payload, { timestamp: nowSeconds() + 60 });
+    expect((await client.deliver(payload, { signature: skewed })).status).toBe(200);
+  });
+
+  it.each([
+    ["no id", { type: "checkout.session.completed", created: 1, data: { object: {} } }, "id"],
+    ["a numeric id", { id: 7, type: "invoice.paid", created: 1, data: { object: {} } }, "id"],
+    [
+      "a created time that is not a number",
+      { id: "evt_x", type: "invoice.paid", created: "soon", data: { object: {} } },
+      "created",
+    ],
+    [
+      "a created time past year 9999",
+      { id: "evt_x", type: "invoice.paid", created: 1e15, data: { object: {} } },
+      "created",
+    ],
+    ["no data.object", { id: "evt_x", type: "invoice.paid", created: 1, data: {} }, "data.object"],
+    ["an array", [], "the event"],
+  ])(
+    "a correctly signed body with %s is 400 BAD_REQUEST naming the field, not a 500",
+    async (_name, body, field) => {
+      const response = await client.deliver(JSON.stringify(body));
+      expect(response.status).toBe(400);
+      const problem = await problemOf(response);
+      expect(problem).toMatchObject({ code: "BAD_REQUEST" });
+      expect(problem.detail).toContain(field);
+    },
+  );
 
   it("refuses a missing or malformed header, and an unsigned scheme", async () => {
     const { event, payload } = await signedCheckout();

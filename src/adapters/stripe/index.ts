@@ -77,11 +77,24 @@ export function createStripeClient({ secretKey, apiBase, timeoutMs }: StripeOpti
   });
 }
 
+/** The `t=` of a `Stripe-Signature` header (unix seconds), if it has a well-formed one. */
+export function signatureTimestamp(header: string): number | undefined {
+  const item = header.split(",").find((part) => part.trim().startsWith("t="));
+  const seconds = item ? Number(item.trim().slice(2)) : Number.NaN;
+  return Number.isSafeInteger(seconds) ? seconds : undefined;
+}
+
 export function createStripeAdapter(options: StripeOptions): StripeAdapter {
   const client = createStripeClient(options);
   return {
     client,
     constructWebhookEvent(rawBody, signature, secret) {
+      // The SDK refuses old timestamps only; one far in the future would make a captured
+      // delivery replayable for as long, so both directions get the same tolerance.
+      const signedAt = signatureTimestamp(signature);
+      if (signedAt !== undefined && signedAt > Date.now() / 1000 + WEBHOOK_TOLERANCE_SECONDS) {
+        return Promise.reject(new Error("webhook timestamp is in the future beyond the tolerance"));
+      }
       return client.webhooks.constructEventAsync(
         rawBody,
         signature,
