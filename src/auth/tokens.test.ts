@@ -168,6 +168,34 @@ describe("EdDSA tokens", async () => {
           .setProtectedHeader({ alg: "EdDSA", kid: "k2" })
           .sign(current.privateKey),
     ],
+    [
+      "a lifetime longer than the longest TOKEN_TTL_SECONDS (exp - iat > 3600)",
+      async () =>
+        new SignJWT(claims({ exp: Math.floor(now.getTime() / 1000) + 3601 }))
+          .setProtectedHeader({ alg: "EdDSA", kid: "k2" })
+          .sign(current.privateKey),
+    ],
+    [
+      "an iat in the future beyond the skew",
+      async () =>
+        new SignJWT(claims({ iat: Math.floor(now.getTime() / 1000) + 120 }))
+          .setProtectedHeader({ alg: "EdDSA", kid: "k2" })
+          .sign(current.privateKey),
+    ],
+    [
+      "a valid token with = padding added",
+      async () => `${(await issueAccessToken(keys, subject, { ttlSeconds: 900, now })).token}==`,
+    ],
+    [
+      "a valid token whose last character has its unused bits set (same bytes, other spelling)",
+      async () => {
+        const { token } = await issueAccessToken(keys, subject, { ttlSeconds: 900, now });
+        const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        // An Ed25519 signature is 64 bytes: 86 characters, the last one carrying 4 unused bits.
+        const last = alphabet.indexOf(token.charAt(token.length - 1));
+        return token.slice(0, -1) + alphabet.charAt(last | 0b0001);
+      },
+    ],
     ["garbage", async () => "not-a-token"],
     ["two segments", async () => "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0"],
     ["bad base64", async () => "%%%.%%%.%%%"],

@@ -6,6 +6,28 @@ export const TOKEN_ISSUER = "schema-meter";
 export const TOKEN_AUDIENCE = "schema-meter-api";
 /** Clock skew allowed on `exp` and `nbf` between the token service and any edge isolate. */
 export const CLOCK_TOLERANCE_SECONDS = 30;
+/**
+ * The longest lifetime a token may claim (`exp - iat`): the upper bound of TOKEN_TTL_SECONDS. A
+ * longer one was not issued by this service as configured (a leaked signing key would otherwise
+ * mint tokens that outlive any rotation).
+ */
+export const MAX_TOKEN_LIFETIME_SECONDS = 3600;
+
+const BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/**
+ * A JWS segment in its one canonical spelling: base64url, no padding, and the unused low bits of
+ * the last character zero. Decoders ignore those bits, so without this one token would have
+ * several spellings that all verify (and each would be a separate entry in the verified-token cache).
+ */
+function isCanonicalSegment(segment: string): boolean {
+  if (!/^[A-Za-z0-9_-]+$/.test(segment)) return false;
+  const tail = segment.length % 4;
+  if (tail === 1) return false;
+  if (tail === 0) return true;
+  const last = BASE64URL_ALPHABET.indexOf(segment.charAt(segment.length - 1));
+  return (last & (tail === 2 ? 0b1111 : 0b11)) === 0;
+}
 
 /** The claims of an access token, as verified. */
 const claimsSchema = z.object({
@@ -83,6 +105,10 @@ export async function verifyAccessToken(
   token: string,
   { now = new Date() }: { now?: Date } = {},
 ): Promise<TokenVerdict> {
+  const segments = token.split(".");
+  if (segments.length !== 3 || !segments.every(isCanonicalSegment)) {
+    return { ok: false, code: "TOKEN_INVALID", reason: "not a canonical compact JWS" };
+  }
   const options = {
     algorithms: [keys.algorithm],
     issuer: TOKEN_ISSUER,
@@ -107,6 +133,13 @@ export async function verifyAccessToken(
           );
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) return { ok: false, code: "TOKEN_INVALID", reason: "claims malformed" };
+    const { iat, exp } = claims.data;
+    if (exp - iat > MAX_TOKEN_LIFETIME_SECONDS || exp <= iat) {
+      return { ok: false, code: "TOKEN_INVALID", reason: "lifetime out of bounds" };
+    }
+    if (iat > now.getTime() / 1000 + CLOCK_TOLERANCE_SECONDS) {
+      return { ok: false, code: "TOKEN_INVALID", reason: "issued in the future" };
+    }
     return { ok: true, claims: claims.data };
   } catch (error) {
     if (error instanceof errors.JWTExpired) return { ok: false, code: "TOKEN_EXPIRED", reason: "expired" };
