@@ -1,6 +1,7 @@
 import { describeRedisError, type RedisAdapter } from "../adapters/redis";
 import type { Config } from "../config";
 import { ApiError } from "../errors";
+import { clientNetworkOf } from "../lib/ip-address";
 import { log } from "../lib/log";
 import { type RateLimitState, rateLimitHeaders, secondsFromMs } from "./rate-limit-headers";
 
@@ -100,5 +101,9 @@ export const tokenLimit = (config: Pick<Config, "TOKEN_RATE_LIMIT">): ClientIpLi
   whenUnavailable: "allow",
 });
 
-/** The caller's address as Cloudflare reports it; "unknown" off Cloudflare (local runs, tests without it). */
-export const clientIpOf = (header: string | undefined): string => header ?? "unknown";
+/**
+ * The network the caller counts against: its address as Cloudflare reports it (`CF-Connecting-IP`),
+ * IPv6 by its /64 (see `clientNetworkOf`); "unknown" off Cloudflare (local runs, tests without it).
+ */
+export const clientIpOf = (header: string | undefined): string =>
+  header === undefined ? "unknown" : clientNetworkOf(header);

@@ -9,6 +9,8 @@
  * and loopback everywhere else, `wrangler dev` included.
  */
 
+import { ipv4Bytes, ipv6Bytes } from "../lib/ip-address";
+
 export type UrlRefusal =
   | "invalid_url"
   | "scheme_not_allowed"
@@ -18,13 +20,6 @@ export type UrlRefusal =
 
 const INTERNAL_SUFFIXES = [".localhost", ".local", ".internal", ".lan", ".home.arpa", ".intranet", ".corp"];
 const INTERNAL_NAMES = new Set(["localhost", "metadata", "metadata.google.internal", "instance-data"]);
-
-function ipv4Bytes(host: string): number[] | undefined {
-  const parts = host.split(".");
-  if (parts.length !== 4 || !parts.every((part) => /^\d{1,3}$/.test(part))) return undefined;
-  const bytes = parts.map(Number);
-  return bytes.every((byte) => byte <= 255) ? bytes : undefined;
-}
 
 function isPrivateIpv4([a = 0, b = 0, c = 0]: number[]): boolean {
   return (
@@ -42,35 +37,6 @@ function isPrivateIpv4([a = 0, b = 0, c = 0]: number[]): boolean {
     (a === 203 && b === 0 && c === 113) ||
     a >= 224 // multicast, reserved, broadcast
   );
-}
-
-/** 16 bytes of an IPv6 address as the URL parser prints it (compressed, lower case, no brackets). */
-function ipv6Bytes(host: string): number[] | undefined {
-  let text = host;
-  const tail: number[] = [];
-  const dotted = text.match(/^(.*:)(\d+\.\d+\.\d+\.\d+)$/);
-  if (dotted?.[1] && dotted[2]) {
-    const v4 = ipv4Bytes(dotted[2]);
-    if (!v4) return undefined;
-    text = `${dotted[1]}0:0`;
-    tail.push(...v4);
-  }
-  const halves = text.split("::");
-  if (halves.length > 2) return undefined;
-  const groups = (part: string | undefined) => (part ? part.split(":") : []);
-  const head = groups(halves[0]);
-  const rest = groups(halves[1]);
-  const missing = 8 - head.length - rest.length;
-  if (missing < 0 || (halves.length === 1 && missing !== 0)) return undefined;
-  const all = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill("0"), ...rest];
-  const bytes: number[] = [];
-  for (const group of all) {
-    if (!/^[0-9a-f]{1,4}$/.test(group)) return undefined;
-    const value = Number.parseInt(group, 16);
-    bytes.push(value >> 8, value & 0xff);
-  }
-  if (tail.length) bytes.splice(12, 4, ...tail);
-  return bytes.length === 16 ? bytes : undefined;
 }
 
 function isPrivateIpv6(bytes: number[]): boolean {

@@ -81,6 +81,19 @@ describe("POST /v1/signup", () => {
     expect(await problemOf(limited)).toMatchObject({ code: "RATE_LIMITED" });
     expect((await from(5, "198.51.100.8")).status).toBe(201);
   });
+
+  it("counts IPv6 sign-ups per /64: new addresses of the same subscriber share one limit", async () => {
+    const from = (n: number, ip: string) =>
+      h.request("/v1/signup", json({ email: `v6-${n}@example.com` }, { "CF-Connecting-IP": ip }));
+    expect((await from(1, "2001:db8:77:1::1")).status).toBe(201);
+    expect((await from(2, "2001:db8:77:1:aaaa:bbbb:cccc:dddd")).status).toBe(201);
+    expect((await from(3, "2001:DB8:77:1:ffff::9")).status).toBe(201);
+    const limited = await from(4, "2001:db8:77:1:1234::5678");
+    expect(limited.status).toBe(429);
+    expect(await problemOf(limited)).toMatchObject({ code: "RATE_LIMITED" });
+    // The next /64 is another subscriber.
+    expect((await from(5, "2001:db8:77:2::1")).status).toBe(201);
+  });
 });
 
 describe("POST /v1/token and GET /.well-known/jwks.json", () => {
