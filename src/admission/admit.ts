@@ -37,9 +37,15 @@ export type Admission =
       /** Units admitted this UTC month; null when Redis could not say. */
       periodUnits: number | null;
     }
-  | { outcome: "rate_limited"; rateLimit: RateLimitState; retryAfterSeconds: number }
+  | {
+      outcome: "rate_limited";
+      rateLimit: RateLimitState;
+      retryAfterSeconds: number;
+      /** Set when Redis did not answer: the script may still have admitted this record (see `settleRefusal`). */
+      uncertainRecord?: UsageRecord;
+    }
   | { outcome: "revoked"; reason: "subject" | "api_key" }
-  | { outcome: "unavailable"; rateLimit: RateLimitState };
+  | { outcome: "unavailable"; rateLimit: RateLimitState; uncertainRecord?: UsageRecord };
 
 export type AdmittedRequest = Extract<Admission, { outcome: "admitted" }>;
 
@@ -153,7 +159,10 @@ function admitWithoutRedis(
     error: describeRedisError(error),
   });
   const base = { policy: policy.tier, limit: policy.limit, windowSeconds: policy.windowSeconds };
-  if (failClosed) return { outcome: "unavailable", rateLimit: base };
+  // A timed-out call may have reached Redis and still run there, admitting `record`: every refusal
+  // from here carries it, so that it is compensated like any other answer that is not a 2xx.
+  const uncertainRecord = record.units > 0 ? record : undefined;
+  if (failClosed) return { outcome: "unavailable", rateLimit: base, uncertainRecord };
   const local = (deps.localLimiter ?? isolateLimiter).admit(
     request.subject,
     policy.limit,
@@ -161,8 +170,14 @@ function admitWithoutRedis(
     nowMs,
   );
   const rateLimit = { ...base, remaining: local.remaining, resetSeconds: secondsFromMs(local.resetMs) };
-  if (!local.allowed)
-    return { outcome: "rate_limited", rateLimit, retryAfterSeconds: secondsFromMs(local.resetMs) };
+  if (!local.allowed) {
+    return {
+      outcome: "rate_limited",
+      rateLimit,
+      retryAfterSeconds: secondsFromMs(local.resetMs),
+      uncertainRecord,
+    };
+  }
   return { outcome: "admitted", mode: "degraded", record, rateLimit, periodUnits: null };
 }
 
@@ -217,39 +232,65 @@ export function needsSettlement(admission: AdmittedRequest, status: number): boo
  * ledger ignores a compensation whose admission it never saw). Run it in `waitUntil`; never throws.
  */
 export async function settleAdmission(
-  { redis, db }: { redis: RedisAdapter; db: DatabaseAdapter },
+  deps: { redis: RedisAdapter; db: DatabaseAdapter },
   admission: AdmittedRequest,
   status: number,
 ): Promise<void> {
   if (!needsSettlement(admission, status)) return;
   const { record, mode } = admission;
-  const succeeded = isSuccess(status);
-  const compensation: UsageRecord = { ...record, kind: "compensate", units: -record.units };
+  if (mode === "live") return compensate(deps, record);
+  await recordDurably(deps.db, isSuccess(status) ? record : compensationOf(record));
+}
+
+/**
+ * After a refusal that followed a timed-out admission call (`uncertainRecord`): the script may have
+ * run in Redis after the client gave up and admitted the record, so it is compensated as a live
+ * admission that did not end in 2xx would be. When the script never ran, the ledger ignores the
+ * compensation (it never saw the admission). Run it in `waitUntil`; never throws.
+ */
+export async function settleRefusal(
+  deps: { redis: RedisAdapter; db: DatabaseAdapter },
+  refusal: Exclude<Admission, AdmittedRequest>,
+): Promise<void> {
+  if (refusal.outcome === "revoked" || !refusal.uncertainRecord) return;
+  await compensate(deps, refusal.uncertainRecord);
+}
+
+const compensationOf = (record: UsageRecord): UsageRecord => ({
+  ...record,
+  kind: "compensate",
+  units: -record.units,
+});
+
+/** The compensation of a record the script (may have) admitted: into the stream, else into Postgres. */
+async function compensate({ redis, db }: { redis: RedisAdapter; db: DatabaseAdapter }, record: UsageRecord) {
+  const compensation = compensationOf(record);
   try {
-    if (mode === "live") {
-      try {
-        await redis.appendUsage(compensation, "live");
-      } catch (error) {
-        log("warn", "compensation via redis failed; recording it in postgres", {
-          request_id: record.requestId,
-          usage_id: record.id,
-          error: describeRedisError(error),
-        });
-        await recordPendingUsage(db, compensation);
-      }
-      return;
-    }
-    await recordPendingUsage(db, succeeded ? record : compensation);
+    await redis.appendUsage(compensation, "live");
+  } catch (error) {
+    log("warn", "compensation via redis failed; recording it in postgres", {
+      request_id: record.requestId,
+      usage_id: record.id,
+      error: describeRedisError(error),
+    });
+    await recordDurably(db, compensation);
+  }
+}
+
+/** Records `record` in Postgres for replay; if even that fails, logs it whole. Never throws. */
+async function recordDurably(db: DatabaseAdapter, record: UsageRecord): Promise<void> {
+  try {
+    await recordPendingUsage(db, record);
   } catch (error) {
     // Last resort: the log line carries the whole record so an operator can re-enter it.
     log("error", "usage record lost: neither redis nor postgres took it", {
       request_id: record.requestId,
       usage_id: record.id,
-      kind: succeeded ? record.kind : "compensate",
+      kind: record.kind,
       subject: record.subject,
       stripe_customer_id: record.stripeCustomerId,
       tier: record.tier,
-      units: succeeded ? record.units : -record.units,
+      units: record.units,
       occurred_at: new Date(record.occurredAtMs).toISOString(),
       error: describeRedisError(error),
     });

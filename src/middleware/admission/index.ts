@@ -6,6 +6,7 @@ import {
   admitRequest,
   needsSettlement,
   settleAdmission,
+  settleRefusal,
 } from "../../admission/admit";
 import type { AppBindings } from "../../env";
 
@@ -57,7 +58,10 @@ export const admitUsage = <I extends Input = {}>({ units, now }: AdmitUsageOptio
         requestId: c.get("requestId"),
       },
     );
-    if (admission.outcome !== "admitted") throw admissionRefusal(admission);
+    if (admission.outcome !== "admitted") {
+      await afterResponse(c, settleRefusal({ redis, db }, admission));
+      throw admissionRefusal(admission);
+    }
     c.set("admission", admission);
     await next();
     for (const [name, value] of Object.entries(admissionHeaders(admission))) c.res.headers.set(name, value);
