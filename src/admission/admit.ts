@@ -7,7 +7,7 @@
  * was not 2xx. While Redis is unreachable, paying tiers are served (fail-open) and their usage is
  * recorded durably in Postgres, to be replayed into the stream by `replayPendingUsage`.
  */
-import { describeRedisError, type RedisAdapter, type UsageRecord } from "../adapters/redis";
+import { describeRedisError, mayHaveRun, type RedisAdapter, type UsageRecord } from "../adapters/redis";
 import type { DatabaseAdapter } from "../adapters/supabase";
 import type { Config } from "../config";
 import { ApiError } from "../errors";
@@ -159,9 +159,10 @@ function admitWithoutRedis(
     error: describeRedisError(error),
   });
   const base = { policy: policy.tier, limit: policy.limit, windowSeconds: policy.windowSeconds };
-  // A timed-out call may have reached Redis and still run there, admitting `record`: every refusal
-  // from here carries it, so that it is compensated like any other answer that is not a 2xx.
-  const uncertainRecord = record.units > 0 ? record : undefined;
+  // A timed-out call may have reached Redis and still run there, admitting `record`: a refusal from
+  // here then carries it, so that it is compensated like any other answer that is not a 2xx. An
+  // error reply means nothing ran (no compensation to write while Redis is plainly down).
+  const uncertainRecord = record.units > 0 && mayHaveRun(error) ? record : undefined;
   if (failClosed) return { outcome: "unavailable", rateLimit: base, uncertainRecord };
   const local = (deps.localLimiter ?? isolateLimiter).admit(
     request.subject,

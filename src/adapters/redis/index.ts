@@ -1,4 +1,4 @@
-import { Redis } from "@upstash/redis/cloudflare";
+import { Redis, errors as upstashErrors } from "@upstash/redis/cloudflare";
 import { ACK_USAGE_LUA } from "./scripts/ack-usage";
 import { ADMIT_USAGE_LUA } from "./scripts/admit-usage";
 import { APPEND_USAGE_LUA } from "./scripts/append-usage";
@@ -202,6 +202,17 @@ export function createUpstashClient({
 export function describeRedisError(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return text.replace(/, command was: [\s\S]*$/, "");
+}
+
+/**
+ * Whether a failed call may still have run in Redis. An error reply from the REST server (Redis
+ * refused the command, or the server could not reach Redis) is an answer: nothing ran. A timeout,
+ * an abort or a broken connection may have left the command on its way, to run after we gave up.
+ */
+export function mayHaveRun(error: unknown): boolean {
+  return (
+    !(error instanceof upstashErrors.UpstashError) || error instanceof upstashErrors.UpstashJSONParseError
+  );
 }
 
 /** How long the stream lives after its last write; the flusher reads it every minute. */
