@@ -30,7 +30,7 @@ import {
   type ClaimedBatch,
   claimBatches,
   formBatches,
-  ingestUsage,
+  ingestUsageSplitting,
   settleBatches,
 } from "./ledger";
 import { classifyMeterError, type MeterOutcome } from "./meter-outcome";
@@ -263,8 +263,9 @@ async function ingestStream(deps: FlushDeps, report: FlushReport, deadline: numb
     report.read += entries.length;
 
     const records: LedgerRecord[] = [];
-    const handled: string[] = [];
+    let handled: string[] = [];
     const poison: { entry: UsageStreamEntry; reason: string }[] = [];
+    const byEntryId = new Map(entries.map((entry) => [entry.entryId, entry]));
     for (const entry of entries) {
       const classified = classifyUsageEntry(entry);
       if (classified.type === "billable") {
@@ -278,13 +279,24 @@ async function ingestStream(deps: FlushDeps, report: FlushReport, deadline: numb
       }
     }
     try {
-      const ingested = await ingestUsage(db, records);
+      const ingested = await ingestUsageSplitting(db, records);
       report.ingested += ingested.inserted;
       report.duplicates += ingested.duplicates;
+      // What the classifier let through but Postgres refuses: dead-lettered with the database's
+      // reason, so that one entry can never hold back the ones behind it.
+      const refused = new Set<string>();
+      for (const { record, reason } of ingested.refused) {
+        const entry = byEntryId.get(record.stream_entry_id);
+        if (!entry) continue;
+        refused.add(entry.entryId);
+        poison.push({ entry, reason });
+      }
+      if (refused.size > 0) handled = handled.filter((entryId) => !refused.has(entryId));
     } catch (error) {
       // Not acknowledged: the entries stay pending and a later run reclaims them.
       report.errors.push(`ledger ingest: ${describeError(error)}`);
       report.stream_backlog = true;
+      report.stopped = "database_unavailable";
       return;
     }
     await callHook(hooks?.afterIngest && (() => hooks.afterIngest?.(entries.map((entry) => entry.entryId))));
@@ -296,6 +308,10 @@ async function ingestStream(deps: FlushDeps, report: FlushReport, deadline: numb
         log("error", "malformed usage entries dead-lettered", {
           run_id: report.run_id,
           count: poison.length,
+          entry_ids: poison
+            .slice(0, 20)
+            .map((p) => p.entry.entryId)
+            .join(","),
           reasons: [...new Set(poison.map((p) => p.reason))].join("; "),
         });
       }

@@ -66,7 +66,7 @@ describe("a normal run", () => {
     expect(h.stack.stripe.unitsByCustomer()).toEqual({ [a]: 1 });
     // One batch of all three records (two admissions, one compensation), sent as one event of 1.
     const { rows: batches } = await h.sql.query(
-      "select id, status, units, record_count from public.usage_batches",
+      "select id, status, units::integer as units, record_count from public.usage_batches",
     );
     expect(batches).toEqual([{ id: expect.any(String), status: "sent", units: 1, record_count: 3 }]);
     expect(h.stack.stripe.meterEvents()).toEqual([

@@ -251,7 +251,7 @@ export async function expectMeterEventsMatchBatches(
     record_units: number;
     records: number;
   }>(
-    `select b.id, b.status, b.stripe_customer_id, b.units, b.record_count,
+    `select b.id, b.status, b.stripe_customer_id, b.units::integer as units, b.record_count,
        extract(epoch from b.event_timestamp)::bigint::text as ts,
        coalesce(sum(l.units), 0)::integer as record_units, count(l.id)::integer as records
      from public.usage_batches b left join public.usage_ledger l on l.batch_id = b.id
