@@ -3,13 +3,19 @@
  *
  *   npm run usage-batches -- list [--status pending|sent|netted|dead] [--limit 100] [--json]
  *   npm run usage-batches -- requeue <batch id>
+ *   npm run usage-batches -- reenter '<a "usage record lost" or "unconfirmed" log line>'
  *
  * `requeue` puts a dead-lettered batch back in the queue with the same identifier, once its cause
  * is fixed (e.g. the customer now exists in Stripe); the next flush (cron, or POST /admin/flush)
  * sends it. Same as `POST /admin/usage-batches/<id>/requeue`. Postgres: DATABASE_URL (e.g.
  * Supabase's connection string), else the dev database of `npm run dev`.
+ * `reenter` puts a usage record that a log line reports lost (both Redis and Postgres were
+ * unreachable) back on the durable path, under its own usage id: the next flush replays it, and
+ * since the ledger keys records by (usage id, kind), one that did get through is not counted twice.
  * Exit codes: 0 done, 1 failed or not requeued (unknown batch, not dead-lettered), 2 usage error.
  */
+import { z } from "zod";
+import { recordPendingUsage } from "../src/admission/pending-usage";
 import {
   listUsageBatches,
   requeueUsageBatch,
@@ -19,7 +25,20 @@ import {
 import { connectDatabase, parseArgs, say } from "./lib/access-cli";
 
 const USAGE = `usage: npm run usage-batches -- list [--status ${USAGE_BATCH_STATUSES.join("|")}] [--limit n] [--json]
-       npm run usage-batches -- requeue <batch id>`;
+       npm run usage-batches -- requeue <batch id>
+       npm run usage-batches -- reenter '<log line>'`;
+
+/** The record fields of a "usage record lost" / "unconfirmed" log line. */
+const lostRecordLine = z.object({
+  usage_id: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
+  kind: z.enum(["admit", "compensate"]),
+  request_id: z.string().min(1).max(255),
+  subject: z.string().min(1).max(255),
+  stripe_customer_id: z.string().min(1).max(255).nullable(),
+  tier: z.string().min(1).max(255),
+  units: z.number().int(),
+  occurred_at: z.iso.datetime(),
+});
 
 class UsageError extends Error {}
 
@@ -67,6 +86,37 @@ async function main(): Promise<number> {
       const b = result.batch;
       console.log(`requeued ${b.id} (${b.stripe_customer_id}, ${b.period}, ${b.units} units)`);
       say("the next flush (cron every minute, or POST /admin/flush) sends it");
+      return 0;
+    } finally {
+      await close();
+    }
+  }
+  if (command === "reenter") {
+    const [line] = rest;
+    if (!line || rest.length !== 1) throw new UsageError(USAGE);
+    let parsed: z.infer<typeof lostRecordLine>;
+    try {
+      parsed = lostRecordLine.parse(JSON.parse(line));
+    } catch (error) {
+      say(`not a usage record log line: ${error instanceof Error ? error.message : String(error)}`);
+      return 2;
+    }
+    const { db, close } = await connectDatabase();
+    try {
+      const inserted = await recordPendingUsage(db, {
+        id: parsed.usage_id,
+        kind: parsed.kind,
+        requestId: parsed.request_id,
+        subject: parsed.subject,
+        stripeCustomerId: parsed.stripe_customer_id,
+        tier: parsed.tier,
+        units: parsed.units,
+        occurredAtMs: Date.parse(parsed.occurred_at),
+      });
+      console.log(
+        `${inserted ? "recorded" : "already recorded"} ${parsed.kind} ${parsed.usage_id} (${parsed.units} units)`,
+      );
+      say("the next flush replays it; the ledger counts a usage id and kind once, however often it arrives");
       return 0;
     } finally {
       await close();

@@ -36,6 +36,8 @@ export type Admission =
       rateLimit: RateLimitState;
       /** Units admitted this UTC month; null when Redis could not say. */
       periodUnits: number | null;
+      /** Degraded only: the timed-out admission call may have recorded the record in Redis anyway. */
+      mayBeInStream?: boolean;
     }
   | {
       outcome: "rate_limited";
@@ -179,7 +181,14 @@ function admitWithoutRedis(
       uncertainRecord,
     };
   }
-  return { outcome: "admitted", mode: "degraded", record, rateLimit, periodUnits: null };
+  return {
+    outcome: "admitted",
+    mode: "degraded",
+    record,
+    rateLimit,
+    periodUnits: null,
+    mayBeInStream: mayHaveRun(error),
+  };
 }
 
 /** The RateLimit headers of any admission outcome that has a policy. */
@@ -240,7 +249,7 @@ export async function settleAdmission(
   if (!needsSettlement(admission, status)) return;
   const { record, mode } = admission;
   if (mode === "live") return compensate(deps, record);
-  await recordDurably(deps.db, isSuccess(status) ? record : compensationOf(record));
+  await recordDurably(deps.db, isSuccess(status) ? record : compensationOf(record), admission.mayBeInStream);
 }
 
 /**
@@ -278,13 +287,20 @@ async function compensate({ redis, db }: { redis: RedisAdapter; db: DatabaseAdap
   }
 }
 
-/** Records `record` in Postgres for replay; if even that fails, logs it whole. Never throws. */
-async function recordDurably(db: DatabaseAdapter, record: UsageRecord): Promise<void> {
+/**
+ * Records `record` in Postgres for replay; if even that fails, logs it whole (never throws), so an
+ * operator can re-enter it with `npm run usage-batches -- reenter '<log line>'`. That is safe even
+ * when the record did get through: the ledger keys records by (usage id, kind). When the timed-out
+ * admission may have recorded it in Redis, the line says so instead of calling it lost.
+ */
+async function recordDurably(db: DatabaseAdapter, record: UsageRecord, mayBeInStream = false): Promise<void> {
   try {
     await recordPendingUsage(db, record);
   } catch (error) {
-    // Last resort: the log line carries the whole record so an operator can re-enter it.
-    log("error", "usage record lost: neither redis nor postgres took it", {
+    const message = mayBeInStream
+      ? "usage record unconfirmed: postgres did not take it, and the timed-out admission may have recorded it in redis"
+      : "usage record lost: neither redis nor postgres took it";
+    log(mayBeInStream ? "warn" : "error", message, {
       request_id: record.requestId,
       usage_id: record.id,
       kind: record.kind,
@@ -293,6 +309,7 @@ async function recordDurably(db: DatabaseAdapter, record: UsageRecord): Promise<
       tier: record.tier,
       units: record.units,
       occurred_at: new Date(record.occurredAtMs).toISOString(),
+      may_be_in_stream: mayBeInStream,
       error: describeRedisError(error),
     });
   }
