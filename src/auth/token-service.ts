@@ -2,6 +2,7 @@ import type { DatabaseAdapter } from "../adapters/supabase";
 import type { Config } from "../config";
 import { ApiError } from "../errors";
 import { authenticateApiKey } from "./accounts";
+import { bearerCredentials } from "./bearer";
 import { loadTokenKeys, TokenKeyError, type TokenKeys } from "./token-keys";
 import { type AccessClaims, type IssuedToken, issueAccessToken } from "./tokens";
 import { verifyAccessTokenCached } from "./verified-tokens";
@@ -55,7 +56,7 @@ export async function authenticateBearer(
   authorization: string | undefined,
   now = new Date(),
 ): Promise<AccessClaims> {
-  const token = /^Bearer[ ]+([^\s]+)\s*$/i.exec(authorization ?? "")?.[1];
+  const token = bearerCredentials(authorization);
   if (!token) {
     throw new ApiError(
       "AUTH_REQUIRED",

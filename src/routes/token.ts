@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { clientIpOf, limitByClientIp, tokenLimit } from "../admission/client-ip-limit";
 import { apiKeyPrefix } from "../auth/api-keys";
+import { bearerCredentials } from "../auth/bearer";
 import { bearerChallenge, exchangeApiKeyForToken } from "../auth/token-service";
 import type { AppBindings } from "../env";
 import { ApiError } from "../errors";
@@ -16,7 +17,7 @@ const tokenResponse = z.object({
 });
 
 export const tokenRoutes = new Hono<AppBindings>().post("/v1/token", async (c) => {
-  const apiKey = /^Bearer[ ]+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "")?.[1];
+  const apiKey = bearerCredentials(c.req.header("Authorization"));
   if (!apiKey) {
     throw new ApiError("AUTH_REQUIRED", "Send your API key as Authorization: Bearer <api key>.", {
       headers: { "WWW-Authenticate": bearerChallenge() },

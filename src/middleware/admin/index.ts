@@ -1,4 +1,5 @@
 import { createMiddleware } from "hono/factory";
+import { bearerCredentials } from "../../auth/bearer";
 import type { AppBindings } from "../../env";
 import { ApiError } from "../../errors";
 
@@ -24,8 +25,7 @@ export const requireAdmin = () =>
   createMiddleware<AppBindings>(async (c, next) => {
     const expected = c.get("config").ADMIN_TOKEN;
     if (!expected) throw new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
-    const header = c.req.header("Authorization") ?? "";
-    const given = header.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
+    const given = bearerCredentials(c.req.header("Authorization"));
     if (!given || !(await sameSecret(given, expected))) {
       throw new ApiError("AUTH_REQUIRED", "Operator endpoints need the admin token.", {
         headers: { "WWW-Authenticate": 'Bearer realm="admin"' },
