@@ -1,24 +1,29 @@
-import type { AdmittedRequest } from "./admission/admit";
-import type { AccessClaims } from "./auth/tokens";
 import type { Config, Env } from "./config";
 import type { Services } from "./services";
 
 export type { Env };
 
-/** What middleware puts on `c.var` for handlers. */
+/**
+ * What the app-wide middleware puts on `c.var` for every handler. Route middleware adds its own,
+ * typed by the variables it exports (`AuthVariables`, `AdmissionVariables`, `AdminVariables`).
+ */
 export interface Variables {
+  /** Set by `requestId`. */
   requestId: string;
+  /** Set once the configuration loads (every route but the configuration-free ones). */
   config: Config;
   services: Services;
   /** The authenticated subject, once auth has run; logged with the request. */
   subject?: string;
-  /** The verified token's claims, on protected routes (set by `requireToken`). */
-  auth?: AccessClaims;
-  /** The admitted usage of this request (set by `admitUsage`). */
-  admission?: AdmittedRequest;
 }
 
 export interface AppBindings {
   Bindings: Env;
   Variables: Variables;
+}
+
+/** The bindings of a middleware that sets `Set` on `c.var` (and may read what earlier ones set). */
+export interface BindingsWith<Set extends object> {
+  Bindings: Env;
+  Variables: Variables & Set;
 }

@@ -14,17 +14,26 @@ export function toJsonPointer(path: PropertyKey[]): string {
  */
 export const jsonBody = <T extends z.ZodType>(schema: T) =>
   zValidator("json", schema, (result) => {
-    if (!result.success) {
-      throw new ApiError("BAD_REQUEST", "The request body does not match the expected shape.", {
-        extensions: {
-          errors: result.error.issues.map((issue) => ({
-            pointer: toJsonPointer(issue.path),
-            detail: issue.message,
-          })),
-        },
-      });
-    }
+    if (!result.success) throw requestShapeProblem("json", result.error);
   });
+
+const PARTS: Record<string, string> = { json: "body", query: "query", param: "path", header: "headers" };
+
+/** The one BAD_REQUEST for a request part that does not match its schema: each problem with its pointer. */
+export function requestShapeProblem(
+  target: string,
+  error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> },
+): ApiError {
+  return new ApiError(
+    "BAD_REQUEST",
+    `The request ${PARTS[target] ?? target} does not match the expected shape.`,
+    {
+      extensions: {
+        errors: error.issues.map((issue) => ({ pointer: toJsonPointer(issue.path), detail: issue.message })),
+      },
+    },
+  );
+}
 
 /** Rejects a body sent with a non-JSON Content-Type (415) instead of silently validating `{}`. */
 export const requireJson = createMiddleware(async (c, next) => {
