@@ -1,6 +1,8 @@
 import type { ErrorHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { AccessRefusal } from "./auth/access-refusal";
+import { bearerChallenge } from "./auth/token-service";
 import { type Config, ConfigError, loadConfig } from "./config";
 import type { AppBindings } from "./env";
 import { ApiError, PROBLEM_CONTENT_TYPE, problemBody } from "./errors";
@@ -22,6 +24,7 @@ import { tokenRoutes } from "./routes/token";
 import { validateRoutes } from "./routes/validate";
 import { webhookRoutes } from "./routes/webhooks";
 import { createServices, type ServicesFactory, servicesFor } from "./services";
+import { ValidationRefusal } from "./validation/service";
 
 export interface AppOptions {
   /** Builds the outside-world adapters; tests pass fakes or adapters pointed at local servers. */
@@ -122,9 +125,23 @@ export const renderError: ErrorHandler<AppBindings> = (error, c) => {
   });
 };
 
-/** Anything thrown becomes an ApiError; unknown errors become a bare 500 with no internal detail. */
+/**
+ * Anything thrown becomes an ApiError: the one place where domain refusals get their HTTP status,
+ * headers and extensions; unknown errors become a bare 500 with no internal detail.
+ */
 function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
+  if (error instanceof AccessRefusal) {
+    return new ApiError(error.code, error.detail, {
+      // RFC 6750: a refused credential gets a challenge saying so.
+      headers:
+        error.code === "API_KEY_INVALID" ? { "WWW-Authenticate": bearerChallenge("invalid_token") } : {},
+    });
+  }
+  // A validation request refused without a verdict: 422, and (being non-2xx) not billed.
+  if (error instanceof ValidationRefusal) {
+    return new ApiError(error.code, error.detail, { extensions: error.extensions });
+  }
   if (error instanceof HTTPException) {
     // Hono's validator throws this for a body that is not JSON.
     if (error.status === 400) return new ApiError("MALFORMED_JSON", "The request body is not valid JSON.");

@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ApiError } from "../errors";
 import { jsonBody, requireJson } from "../lib/json-body";
 import { admitUsage } from "../middleware/admission";
 import { requireToken } from "../middleware/auth";
@@ -11,8 +10,7 @@ import {
   rateLimitHeaders,
 } from "../openapi/responses";
 import { newRouter } from "../openapi/router";
-import type { DocumentInput, SchemaInput, ValidationRequest, ValidationService } from "../validation/service";
-import { ValidationRefusal } from "../validation/service";
+import type { DocumentInput, SchemaInput, ValidationRequest } from "../validation/service";
 
 const enrichSchema = z
   .union([
@@ -134,18 +132,6 @@ function requestOf(body: ValidateBody | BatchBody, documents: DocumentInput[]): 
   };
 }
 
-/** Runs the validation service; a refusal becomes a 422 problem (and, being non-2xx, is not billed). */
-async function runValidation(validation: ValidationService, request: ValidationRequest) {
-  try {
-    return await validation.validate(request);
-  } catch (error) {
-    if (error instanceof ValidationRefusal) {
-      throw new ApiError(error.code, error.detail, { extensions: error.extensions });
-    }
-    throw error;
-  }
-}
-
 const refusals = {
   400: problemResponse("The request body is malformed"),
   ...bearerRefusals,
@@ -252,14 +238,14 @@ export const validateRoutes = newRouter()
   .openapi(validateRoute, async (c) => {
     const body = c.req.valid("json");
     const document: DocumentInput = body.json !== undefined ? { json: body.json } : { data: body.data };
-    const [verdict] = await runValidation(c.var.services.validation, requestOf(body, [document]));
+    const [verdict] = await c.var.services.validation.validate(requestOf(body, [document]));
     if (!verdict) throw new Error("the validation service gave no verdict for one document");
     return c.json({ ...verdict, units: unitsPerDocument(body.enrich) }, 200);
   })
   .openapi(batchRoute, async (c) => {
     const body = c.req.valid("json");
     const documents = body.documents.map((data) => ({ data }));
-    const results = await runValidation(c.var.services.validation, requestOf(body, documents));
+    const results = await c.var.services.validation.validate(requestOf(body, documents));
     return c.json(
       {
         valid: results.every((result) => result.valid),
