@@ -10,6 +10,12 @@ const tierSchema = z.object({
   windowSeconds: z.number().int().positive(),
 });
 
+/** A sliding window: `limit` requests per `windowSeconds`. */
+export type RateLimitWindow = z.infer<typeof tierSchema>;
+
+/** Tier name to its sliding window (RATE_LIMIT_TIERS). */
+export type RateLimitTiers = Record<string, RateLimitWindow>;
+
 /** Defaults from the original design: free 5 per 10 s, pro 100 per 10 s. */
 export const DEFAULT_RATE_LIMIT_TIERS = {
   free: { limit: 5, windowSeconds: 10 },

@@ -55,7 +55,7 @@ export const tokenRoutes = newRouter().openapi(tokenRoute, async (c) => {
   const { db, redis } = c.var.services;
   const config = c.var.config;
   // Counted only once the key is well formed: malformed ones never reach Postgres.
-  const headers = await limitByClientIp({ redis }, tokenLimit(config), {
+  const headers = await limitByClientIp({ redis }, tokenLimit(config.TOKEN_RATE_LIMIT), {
     clientIp: clientIpOf(c.req.header("CF-Connecting-IP")),
     requestId: c.var.requestId,
   });

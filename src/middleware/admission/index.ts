@@ -56,7 +56,14 @@ export const admitUsage = <I extends Input = {}>({ units, now }: AdmitUsageOptio
     const claims = c.var.auth;
     const { redis, db } = c.var.services;
     const admission = await admitRequest(
-      { redis, config: c.var.config, now },
+      {
+        redis,
+        settings: {
+          tiers: c.var.config.RATE_LIMIT_TIERS,
+          failClosedTiers: c.var.config.ADMISSION_FAIL_CLOSED_TIERS,
+        },
+        now,
+      },
       {
         subject: claims.sub,
         tier: claims.tier,
