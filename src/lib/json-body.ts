@@ -11,6 +11,11 @@ export function toJsonPointer(path: PropertyKey[]): string {
 /**
  * Validates a JSON request body with zod; put `requireJson` before it. A body that is not JSON becomes MALFORMED_JSON (via
  * onError); one that does not match becomes BAD_REQUEST listing each problem with its pointer.
+ *
+ * Routes list `requireJson, jsonBody(schema)` in their `createRoute` middleware, with the schema
+ * also in `request.body` (for the document and the handler's types): route middleware runs before
+ * zod-openapi's own body check, and admission must come after validation, so that a malformed
+ * request is refused before it is counted. zod-openapi's check of the same schema then passes.
  */
 export const jsonBody = <T extends z.ZodType>(schema: T) =>
   zValidator("json", schema, (result) => {

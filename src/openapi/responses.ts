@@ -26,10 +26,10 @@ export const rateLimitedHeaders = rateLimitHeaders.extend({
   "Retry-After": z.string().regex(/^\d+$/).describe("Seconds to wait before retrying"),
 });
 
-type Headers = z.ZodObject;
+type HeaderSchemas = z.ZodObject;
 
 /** An error response: problem+json with the one `Problem` schema. */
-export function problemResponse(description: string, headers?: Headers) {
+export function problemResponse(description: string, headers?: HeaderSchemas) {
   return {
     description,
     ...(headers && { headers }),
@@ -41,7 +41,7 @@ export function problemResponse(description: string, headers?: Headers) {
 export function jsonResponse<T extends z.ZodType>(
   description: string,
   schema: T,
-  options: { example?: z.input<T>; headers?: Headers } = {},
+  options: { example?: z.input<T>; headers?: HeaderSchemas } = {},
 ) {
   return {
     description,
