@@ -1,8 +1,7 @@
 import type { ErrorHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { AccessRefusal } from "./auth/access-refusal";
-import { bearerChallenge } from "./auth/token-service";
+import { AccessRefusal, REFUSAL_CHALLENGES } from "./auth/access-refusal";
 import { type Config, ConfigError, loadConfig } from "./config";
 import type { AppBindings } from "./env";
 import { ApiError, PROBLEM_CONTENT_TYPE, problemBody } from "./errors";
@@ -132,10 +131,10 @@ export const renderError: ErrorHandler<AppBindings> = (error, c) => {
 function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof AccessRefusal) {
+    // RFC 6750: a missing or refused credential gets a challenge saying so.
+    const challenge = REFUSAL_CHALLENGES[error.code];
     return new ApiError(error.code, error.detail, {
-      // RFC 6750: a refused credential gets a challenge saying so.
-      headers:
-        error.code === "API_KEY_INVALID" ? { "WWW-Authenticate": bearerChallenge("invalid_token") } : {},
+      headers: challenge ? { "WWW-Authenticate": challenge } : {},
     });
   }
   // A validation request refused without a verdict: 422, and (being non-2xx) not billed.

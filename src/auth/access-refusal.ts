@@ -1,8 +1,11 @@
 import type { ErrorCode } from "../errors";
 
-/** The reasons the access domain (accounts, keys) refuses; each is the API error code of the same name. */
+/** The reasons the access domain (accounts, keys, tokens) refuses; each is the API error code of the same name. */
 export type AccessRefusalCode = Extract<
   ErrorCode,
+  | "AUTH_REQUIRED"
+  | "TOKEN_EXPIRED"
+  | "TOKEN_INVALID"
   | "EMAIL_TAKEN"
   | "API_KEY_INVALID"
   | "ACCOUNT_SUSPENDED"
@@ -24,3 +27,19 @@ export class AccessRefusal extends Error {
     this.name = "AccessRefusal";
   }
 }
+
+const REALM = 'Bearer realm="schema-meter"';
+
+/** RFC 6750 challenge for a 401: bare when no credentials came, `invalid_token` when they were bad. */
+export function bearerChallenge(error?: "invalid_token", description?: string): string {
+  if (!error) return REALM;
+  return `${REALM}, error="${error}"${description ? `, error_description="${description}"` : ""}`;
+}
+
+/** The `WWW-Authenticate` challenge each credential refusal answers with (RFC 6750 §3). */
+export const REFUSAL_CHALLENGES: Partial<Record<AccessRefusalCode, string>> = {
+  AUTH_REQUIRED: bearerChallenge(),
+  API_KEY_INVALID: bearerChallenge("invalid_token"),
+  TOKEN_EXPIRED: bearerChallenge("invalid_token", "The token expired"),
+  TOKEN_INVALID: bearerChallenge("invalid_token", "The token is invalid"),
+};

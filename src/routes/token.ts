@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { clientIpOf, limitByClientIp, tokenLimit } from "../admission/client-ip-limit";
+import { AccessRefusal } from "../auth/access-refusal";
 import { apiKeyPrefix } from "../auth/api-keys";
 import { bearerCredentials } from "../auth/bearer";
-import { bearerChallenge, exchangeApiKeyForToken } from "../auth/token-service";
-import { ApiError } from "../errors";
+import { exchangeApiKeyForToken } from "../auth/token-service";
 import { jsonResponse, problemResponse, rateLimitedHeaders, rateLimitHeaders } from "../openapi/responses";
 import { newRouter } from "../openapi/router";
 
@@ -42,16 +42,9 @@ const tokenRoute = createRoute({
 
 export const tokenRoutes = newRouter().openapi(tokenRoute, async (c) => {
   const apiKey = bearerCredentials(c.req.header("Authorization"));
-  if (!apiKey) {
-    throw new ApiError("AUTH_REQUIRED", "Send your API key as Authorization: Bearer <api key>.", {
-      headers: { "WWW-Authenticate": bearerChallenge() },
-    });
-  }
-  if (!apiKeyPrefix(apiKey)) {
-    throw new ApiError("API_KEY_INVALID", "This is not an API key.", {
-      headers: { "WWW-Authenticate": bearerChallenge("invalid_token") },
-    });
-  }
+  if (!apiKey)
+    throw new AccessRefusal("AUTH_REQUIRED", "Send your API key as Authorization: Bearer <api key>.");
+  if (!apiKeyPrefix(apiKey)) throw new AccessRefusal("API_KEY_INVALID", "This is not an API key.");
   const { db, redis } = c.var.services;
   const config = c.var.config;
   // Counted only once the key is well formed: malformed ones never reach Postgres.

@@ -64,11 +64,15 @@ describe("requireToken", () => {
     const expired = await appAt(later(3600)).request("/me", bearer(await token()));
     expect(expired.status).toBe(401);
     expect(((await expired.json()) as { code: string }).code).toBe("TOKEN_EXPIRED");
-    expect(expired.headers.get("WWW-Authenticate")).toMatch(/error="invalid_token"/);
+    expect(expired.headers.get("WWW-Authenticate")).toBe(
+      'Bearer realm="schema-meter", error="invalid_token", error_description="The token expired"',
+    );
 
     const forged = await appAt(later(60)).request("/me", bearer("eyJhbGciOiJub25lIn0.e30."));
     expect(forged.status).toBe(401);
     expect(((await forged.json()) as { code: string }).code).toBe("TOKEN_INVALID");
-    expect(forged.headers.get("WWW-Authenticate")).toMatch(/error="invalid_token"/);
+    expect(forged.headers.get("WWW-Authenticate")).toBe(
+      'Bearer realm="schema-meter", error="invalid_token", error_description="The token is invalid"',
+    );
   });
 });
