@@ -4,12 +4,13 @@ import { z } from "zod";
 import { createUnreachableRedisAdapter } from "./adapters/redis";
 import { createUnreachableStripeAdapter } from "./adapters/stripe";
 import { newApp, renderError } from "./app";
+import { AccessRefusal } from "./auth/access-refusal";
 import type { AppBindings, Env } from "./env";
 import { jsonBody, requireJson } from "./lib/json-body";
 import { requestId } from "./middleware/request-id";
 import { createSchemaFetcher } from "./schemas/fetcher";
 import type { Services } from "./services";
-import { createValidationService, DEFAULT_VALIDATION_LIMITS } from "./validation/service";
+import { createValidationService, DEFAULT_VALIDATION_LIMITS, ValidationRefusal } from "./validation/service";
 
 const env: Env = {
   UPSTASH_REDIS_REST_URL: "https://redis.example",
@@ -106,6 +107,38 @@ describe("errors are problem+json", () => {
     expect(body.code).toBe("INTERNAL");
     expect(JSON.stringify(body)).not.toContain("hunter2");
     expect(logged.mock.calls.flat().join(" ")).toContain('"request_id":"req_test"');
+  });
+
+  it("domain refusals become their problem in one place: status, challenge, extensions", async () => {
+    const app = new Hono<AppBindings>()
+      .use(requestId())
+      .get("/key", () => {
+        throw new AccessRefusal("API_KEY_INVALID", "This API key is unknown or has been revoked.");
+      })
+      .get("/closed", () => {
+        throw new AccessRefusal("ACCOUNT_CLOSED", "This account is closed.");
+      })
+      .get("/limit", () => {
+        throw new ValidationRefusal("LIMIT_EXCEEDED", "Too deep.", { limit: "max_depth" });
+      })
+      .onError(renderError);
+    const key = await app.request("/key");
+    expect(key.status).toBe(401);
+    expect(key.headers.get("WWW-Authenticate")).toBe('Bearer realm="schema-meter", error="invalid_token"');
+    expect(await problem(key)).toMatchObject({
+      code: "API_KEY_INVALID",
+      detail: "This API key is unknown or has been revoked.",
+    });
+    const closed = await app.request("/closed");
+    expect(closed.status).toBe(403);
+    expect(closed.headers.get("WWW-Authenticate")).toBeNull();
+    expect(await problem(closed)).toMatchObject({
+      code: "ACCOUNT_CLOSED",
+      detail: "This account is closed.",
+    });
+    const limit = await app.request("/limit");
+    expect(limit.status).toBe(422);
+    expect(await problem(limit)).toMatchObject({ code: "LIMIT_EXCEEDED", limit: "max_depth" });
   });
 
   it("a misconfigured Worker answers 503 without naming settings, except on the readiness probe", async () => {

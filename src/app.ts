@@ -1,6 +1,7 @@
-import { type ErrorHandler, Hono } from "hono";
+import type { ErrorHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { AccessRefusal, REFUSAL_CHALLENGES } from "./auth/access-refusal";
 import { type Config, ConfigError, loadConfig } from "./config";
 import type { AppBindings } from "./env";
 import { ApiError, PROBLEM_CONTENT_TYPE, problemBody } from "./errors";
@@ -8,19 +9,21 @@ import { describeError, log } from "./lib/log";
 import { allowedMethods } from "./middleware/not-allowed";
 import { requestId } from "./middleware/request-id";
 import { requestLog } from "./middleware/request-log";
-import type { RouteDoc } from "./openapi/registry";
-import { accountDocs, accountRoutes } from "./routes/account";
-import { adminBillingDocs, adminBillingRoutes } from "./routes/admin-billing";
-import { adminEventDocs, adminEventRoutes } from "./routes/admin-events";
-import { billingDocs, billingRoutes } from "./routes/billing";
-import { docsDocs, docsRoutes } from "./routes/docs";
-import { healthDocs, healthRoutes } from "./routes/health";
-import { jwksDocs, jwksRoutes } from "./routes/jwks";
-import { signupDocs, signupRoutes } from "./routes/signup";
-import { tokenDocs, tokenRoutes } from "./routes/token";
-import { validateDocs, validateRoutes } from "./routes/validate";
-import { webhookDocs, webhookRoutes } from "./routes/webhooks";
+import { buildOpenApiDocument, type OpenApiDocument } from "./openapi/document";
+import { newRouter } from "./openapi/router";
+import { accountRoutes } from "./routes/account";
+import { adminBillingRoutes } from "./routes/admin-billing";
+import { adminEventRoutes } from "./routes/admin-events";
+import { billingRoutes } from "./routes/billing";
+import { docsRoutes } from "./routes/docs";
+import { healthRoutes } from "./routes/health";
+import { jwksRoutes } from "./routes/jwks";
+import { signupRoutes } from "./routes/signup";
+import { tokenRoutes } from "./routes/token";
+import { validateRoutes } from "./routes/validate";
+import { webhookRoutes } from "./routes/webhooks";
 import { createServices, type ServicesFactory, servicesFor } from "./services";
+import { ValidationRefusal } from "./validation/service";
 
 export interface AppOptions {
   /** Builds the outside-world adapters; tests pass fakes or adapters pointed at local servers. */
@@ -32,7 +35,7 @@ const CONFIG_FREE_PATHS = new Set(["/health", "/openapi.json", "/docs"]);
 
 /** Builds the whole API. Production (`src/index.ts`) and every test use this same factory. */
 export function newApp({ services: buildServices = createServices }: AppOptions = {}) {
-  const app = new Hono<AppBindings>();
+  const app = newRouter();
 
   app.use(requestId());
   app.use(requestLog());
@@ -44,7 +47,7 @@ export function newApp({ services: buildServices = createServices }: AppOptions 
       if (!(error instanceof ConfigError)) throw error;
       if (CONFIG_FREE_PATHS.has(c.req.path)) return next();
       log("error", "configuration invalid", {
-        request_id: c.get("requestId"),
+        request_id: c.var.requestId,
         problems: error.problems.join("; "),
       });
       // Setting names (never values) are shown on the operator's readiness probe only.
@@ -66,21 +69,25 @@ export function newApp({ services: buildServices = createServices }: AppOptions 
     })(c, next);
   });
 
-  // Each resource brings its routes and their OpenAPI description; /openapi.json lists them all.
-  const resources: Array<{ routes: Hono<AppBindings>; docs: RouteDoc[] }> = [
-    { routes: healthRoutes, docs: healthDocs },
-    { routes: signupRoutes, docs: signupDocs },
-    { routes: tokenRoutes, docs: tokenDocs },
-    { routes: jwksRoutes, docs: jwksDocs },
-    { routes: accountRoutes, docs: accountDocs },
-    { routes: validateRoutes, docs: validateDocs },
-    { routes: billingRoutes, docs: billingDocs },
-    { routes: webhookRoutes, docs: webhookDocs },
-    { routes: adminBillingRoutes, docs: adminBillingDocs },
-    { routes: adminEventRoutes, docs: adminEventDocs },
-  ];
-  for (const { routes } of resources) app.route("/", routes);
-  app.route("/", docsRoutes([...resources.flatMap(({ docs }) => docs), ...docsDocs]));
+  // Each route is declared once, with its OpenAPI description; /openapi.json lists them all.
+  app.route("/", healthRoutes);
+  app.route("/", signupRoutes);
+  app.route("/", tokenRoutes);
+  app.route("/", jwksRoutes);
+  app.route("/", accountRoutes);
+  app.route("/", validateRoutes);
+  app.route("/", billingRoutes);
+  app.route("/", webhookRoutes);
+  app.route("/", adminBillingRoutes);
+  app.route("/", adminEventRoutes);
+  let document: OpenApiDocument | undefined;
+  app.route(
+    "/",
+    docsRoutes(() => {
+      document ??= buildOpenApiDocument(app);
+      return document;
+    }),
+  );
 
   app.notFound((c) => {
     const allow = allowedMethods(app, c.req.path);
@@ -117,9 +124,23 @@ export const renderError: ErrorHandler<AppBindings> = (error, c) => {
   });
 };
 
-/** Anything thrown becomes an ApiError; unknown errors become a bare 500 with no internal detail. */
+/**
+ * Anything thrown becomes an ApiError: the one place where domain refusals get their HTTP status,
+ * headers and extensions; unknown errors become a bare 500 with no internal detail.
+ */
 function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
+  if (error instanceof AccessRefusal) {
+    // RFC 6750: a missing or refused credential gets a challenge saying so.
+    const challenge = REFUSAL_CHALLENGES[error.code];
+    return new ApiError(error.code, error.detail, {
+      headers: challenge ? { "WWW-Authenticate": challenge } : {},
+    });
+  }
+  // A validation request refused without a verdict: 422, and (being non-2xx) not billed.
+  if (error instanceof ValidationRefusal) {
+    return new ApiError(error.code, error.detail, { extensions: error.extensions });
+  }
   if (error instanceof HTTPException) {
     // Hono's validator throws this for a body that is not JSON.
     if (error.status === 400) return new ApiError("MALFORMED_JSON", "The request body is not valid JSON.");

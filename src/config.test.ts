@@ -1,5 +1,5 @@
-import { describe, expect, it, vi } from "vitest";
-import { ConfigError, DEFAULT_RATE_LIMIT_TIERS, loadConfig, parseConfig } from "./config";
+import { describe, expect, expectTypeOf, it, vi } from "vitest";
+import { type Config, ConfigError, DEFAULT_RATE_LIMIT_TIERS, loadConfig, parseConfig } from "./config";
 import type { Env } from "./env";
 
 const complete: Env = {
@@ -21,6 +21,11 @@ function problemsOf(env: Env): string[] {
 }
 
 describe("parseConfig", () => {
+  it("takes one optional string binding per setting, derived from the schema", () => {
+    expectTypeOf<keyof Env>().toEqualTypeOf<keyof Config>();
+    expectTypeOf<Env[keyof Env]>().toEqualTypeOf<string | undefined>();
+  });
+
   it("accepts the required settings and fills documented defaults", () => {
     const config = parseConfig(complete);
     expect(config.RATE_LIMIT_TIERS).toEqual(DEFAULT_RATE_LIMIT_TIERS);

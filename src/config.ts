@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { Env } from "./env";
 import { setLogLevel } from "./lib/log";
 
 /** Event name of the billing meter when STRIPE_METER_EVENT_NAME is not set. */
@@ -10,6 +9,12 @@ const tierSchema = z.object({
   limit: z.number().int().positive(),
   windowSeconds: z.number().int().positive(),
 });
+
+/** A sliding window: `limit` requests per `windowSeconds`. */
+export type RateLimitWindow = z.infer<typeof tierSchema>;
+
+/** Tier name to its sliding window (RATE_LIMIT_TIERS). */
+export type RateLimitTiers = Record<string, RateLimitWindow>;
 
 /** Defaults from the original design: free 5 per 10 s, pro 100 per 10 s. */
 export const DEFAULT_RATE_LIMIT_TIERS = {
@@ -38,24 +43,38 @@ function jsonSetting<T extends z.ZodType>(schema: T) {
 const integerSetting = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const configSchema = z.object({
+  /** Upstash Redis REST endpoint: admission, usage stream, deny-list, breaker. Required. */
   UPSTASH_REDIS_REST_URL: httpUrl,
+  /** Upstash Redis REST token. Required. */
   UPSTASH_REDIS_REST_TOKEN: secret,
+  /** Supabase (PostgREST) base URL: accounts, keys, ledger. Required. */
   SUPABASE_URL: httpUrl,
+  /** Supabase service-role key; the Worker calls named SQL functions only. Required. */
   SUPABASE_SERVICE_ROLE_KEY: secret,
+  /** Stripe secret key: meter events, Checkout, Customer Portal. Required. */
   STRIPE_SECRET_KEY: secret,
+  /** Signing secret of the Stripe webhook endpoint; without it POST /webhooks/stripe refuses every event. */
   STRIPE_WEBHOOK_SECRET: secret.optional(),
+  /** Stripe API base URL; default Stripe's own (tests point it at the Stripe fake). */
   STRIPE_API_BASE: httpUrl.optional(),
+  /** Event name of the billing meter. Default "api_validation". */
   STRIPE_METER_EVENT_NAME: z
     .string()
     .regex(/^[a-z0-9_]{1,100}$/, "must be 1-100 characters of a-z, 0-9 and _")
     .default(DEFAULT_METER_EVENT_NAME),
+  /** Ed25519 private JWK (with `kid`) that signs access tokens. */
   JWT_PRIVATE_JWK: jsonSetting(z.record(z.string(), z.unknown())).optional(),
+  /** Ed25519 public keys that verify access tokens (two during a rotation), served at /.well-known/jwks.json. */
   JWT_PUBLIC_JWKS: jsonSetting(
     z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }),
   ).optional(),
+  /** HS256 secret (at least 32 characters), when no Ed25519 key is configured. */
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  /** Bearer token of the operator endpoints (/admin/*); unset, they answer 404. */
   ADMIN_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
+  /** Tier name to `{limit, windowSeconds}`. Default free 5 per 10 s, pro 100 per 10 s. */
   RATE_LIMIT_TIERS: jsonSetting(z.record(z.string(), tierSchema)).default(DEFAULT_RATE_LIMIT_TIERS),
+  /** Hosts a `schema_url` or remote `$ref` may be fetched from, comma-separated. Default none. */
   SCHEMA_FETCH_ALLOWLIST: z
     .string()
     .default("")
@@ -85,6 +104,7 @@ const configSchema = z.object({
   SIGNUP_RATE_LIMIT: jsonSetting(tierSchema).default({ limit: 5, windowSeconds: 3600 }),
   /** POST /v1/token per client IP (each call is a Postgres lookup). Default 60 per minute. */
   TOKEN_RATE_LIMIT: jsonSetting(tierSchema).default({ limit: 60, windowSeconds: 60 }),
+  /** Largest request body. Default 1 MiB. */
   MAX_BODY_BYTES: integerSetting(1024, 10 * 1024 * 1024).default(1024 * 1024),
   /** Largest `json` document text in /v1/validate. Default 100 kB. */
   MAX_DOCUMENT_BYTES: integerSetting(1, 10 * 1024 * 1024).default(100_000),
@@ -98,9 +118,11 @@ const configSchema = z.object({
   MAX_VALIDATION_STEPS: integerSetting(1000, 100_000_000).default(2_000_000),
   /** Documents per /v1/validate/batch call. Default 100. */
   MAX_BATCH_DOCUMENTS: integerSetting(1, 1000).default(100),
-  /** Compiled schemas cached per isolate, by count and approximate bytes. Defaults 500 and 32 MiB. */
+  /** Compiled schemas cached per isolate. Default 500. */
   SCHEMA_CACHE_ENTRIES: integerSetting(1, 100_000).default(500),
+  /** Approximate bytes of compiled schemas cached per isolate. Default 32 MiB. */
   SCHEMA_CACHE_BYTES: integerSetting(1024, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
+  /** Budget of one call to Redis or Postgres (Stripe gets at least 5000). Default 1500. */
   DEPENDENCY_TIMEOUT_MS: integerSetting(10, 30_000).default(1500),
   /** Usage flusher: wall-clock budget of one run (cron or POST /admin/flush). Default 20000 ms. */
   FLUSH_TIME_BUDGET_MS: integerSetting(1000, 600_000).default(20_000),
@@ -120,6 +142,7 @@ const configSchema = z.object({
   STRIPE_BREAKER_FAILURE_THRESHOLD: integerSetting(1, 1000).default(5),
   /** Stripe circuit breaker: seconds it stays open before letting one probe through. Default 60. */
   STRIPE_BREAKER_OPEN_SECONDS: integerSetting(1, 3600).default(60),
+  /** Lowest level written to the log. Default "info". */
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** Tier to Stripe price lookup key, for POST /v1/billing/checkout and to map webhooks' prices back to tiers. Default {"pro":"schema_meter_pro"}. */
   BILLING_PRICE_LOOKUP_KEYS: jsonSetting(
@@ -141,6 +164,12 @@ const configSchema = z.object({
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/**
+ * Bindings and secrets the Worker receives: one optional string per setting of `configSchema`
+ * (its doc is there). `parseConfig` checks them once per isolate and names what is missing or malformed.
+ */
+export type Env = { [Name in keyof typeof configSchema.shape]?: string };
 
 /** Every setting name the Worker reads; `npm run dev` passes any of them set in its environment through. */
 export const CONFIG_NAMES = Object.keys(configSchema.shape) as (keyof Config)[];

@@ -9,7 +9,7 @@
  */
 import { describeRedisError, mayHaveRun, type RedisAdapter, type UsageRecord } from "../adapters/redis";
 import type { DatabaseAdapter } from "../adapters/supabase";
-import type { Config } from "../config";
+import type { RateLimitTiers } from "../config";
 import { ApiError } from "../errors";
 import { log } from "../lib/log";
 import { LocalWindowLimiter } from "./local-limiter";
@@ -51,9 +51,17 @@ export type Admission =
 
 export type AdmittedRequest = Extract<Admission, { outcome: "admitted" }>;
 
+/** The admission settings, from RATE_LIMIT_TIERS and ADMISSION_FAIL_CLOSED_TIERS. */
+export interface AdmissionSettings {
+  /** Tier name to its sliding window. Default free 5 per 10 s, pro 100 per 10 s. */
+  tiers: RateLimitTiers;
+  /** Tiers refused (503) while Redis is unreachable; the others are served and billed later. Default ["free"]. */
+  failClosedTiers: readonly string[];
+}
+
 export interface AdmissionDeps {
   redis: RedisAdapter;
-  config: Pick<Config, "RATE_LIMIT_TIERS" | "ADMISSION_FAIL_CLOSED_TIERS">;
+  settings: AdmissionSettings;
   /** Clock in ms; injectable for tests. Default Date.now. */
   now?: () => number;
   /** Fallback limiter while Redis is down. Default: one per isolate. */
@@ -72,7 +80,7 @@ export function newUsageId(): string {
  * the token was minted) gets the strictest configured policy rather than no limit.
  */
 export function policyFor(
-  tiers: Config["RATE_LIMIT_TIERS"],
+  tiers: RateLimitTiers,
   tier: string,
 ): { tier: string; limit: number; windowSeconds: number } {
   const own = tiers[tier];
@@ -91,7 +99,7 @@ export function policyFor(
  */
 export async function admitRequest(deps: AdmissionDeps, request: AdmissionRequest): Promise<Admission> {
   const nowMs = (deps.now ?? Date.now)();
-  const policy = policyFor(deps.config.RATE_LIMIT_TIERS, request.tier);
+  const policy = policyFor(deps.settings.tiers, request.tier);
   const record: UsageRecord = {
     id: newUsageId(),
     kind: "admit",
@@ -114,7 +122,7 @@ export async function admitRequest(deps: AdmissionDeps, request: AdmissionReques
       tier: policy.tier,
       units: request.units,
       nowMs,
-      tiers: deps.config.RATE_LIMIT_TIERS,
+      tiers: deps.settings.tiers,
     });
   } catch (error) {
     return admitWithoutRedis(deps, request, record, policy, nowMs, error);
@@ -152,7 +160,7 @@ function admitWithoutRedis(
   nowMs: number,
   error: unknown,
 ): Admission {
-  const failClosed = deps.config.ADMISSION_FAIL_CLOSED_TIERS.includes(policy.tier);
+  const failClosed = deps.settings.failClosedTiers.includes(policy.tier);
   log("warn", "admission without redis", {
     request_id: request.requestId,
     subject: request.subject,

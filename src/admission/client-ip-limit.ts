@@ -1,5 +1,5 @@
 import { describeRedisError, type RedisAdapter } from "../adapters/redis";
-import type { Config } from "../config";
+import type { RateLimitWindow } from "../config";
 import { ApiError } from "../errors";
 import { clientNetworkOf } from "../lib/ip-address";
 import { log } from "../lib/log";
@@ -80,24 +80,24 @@ export async function limitByClientIp(
   return headers;
 }
 
-/** Sign-ups: waiting costs nothing, so they wait while Redis is unreachable. */
-export const signupLimit = (config: Pick<Config, "SIGNUP_RATE_LIMIT">): ClientIpLimit => ({
+/** Sign-ups (SIGNUP_RATE_LIMIT): waiting costs nothing, so they wait while Redis is unreachable. */
+export const signupLimit = (window: RateLimitWindow): ClientIpLimit => ({
   policy: "signup",
   route: "POST /v1/signup",
   counted: "sign-ups",
-  ...config.SIGNUP_RATE_LIMIT,
+  ...window,
   whenUnavailable: "refuse",
 });
 
 /**
- * Token exchange: each call looks the key up in Postgres, so floods are limited; allowed while Redis
+ * Token exchange (TOKEN_RATE_LIMIT): each call looks the key up in Postgres, so floods are limited; allowed while Redis
  * is unreachable, as paying clients must keep renewing tokens through an outage.
  */
-export const tokenLimit = (config: Pick<Config, "TOKEN_RATE_LIMIT">): ClientIpLimit => ({
+export const tokenLimit = (window: RateLimitWindow): ClientIpLimit => ({
   policy: "token",
   route: "POST /v1/token",
   counted: "token requests",
-  ...config.TOKEN_RATE_LIMIT,
+  ...window,
   whenUnavailable: "allow",
 });
 

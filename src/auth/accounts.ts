@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { RedisAdapter } from "../adapters/redis";
 import { type DatabaseAdapter, DatabaseError } from "../adapters/supabase";
-import { ApiError } from "../errors";
+import { AccessRefusal } from "./access-refusal";
 import { generateApiKey, hashApiKey } from "./api-keys";
 
 const accountSchema = z.object({
@@ -72,7 +72,7 @@ export async function signUp(
     return { account: accountWithKeySchema.parse(created), apiKey: key.key };
   } catch (error) {
     if (error instanceof DatabaseError && error.code === UNIQUE_VIOLATION) {
-      throw new ApiError("EMAIL_TAKEN", "An account with this email already exists; use its API key.");
+      throw new AccessRefusal("EMAIL_TAKEN", "An account with this email already exists; use its API key.");
     }
     throw error;
   }
@@ -124,13 +124,11 @@ export async function authenticateApiKey(
 ): Promise<AccountWithKey> {
   const found = await db.rpc<unknown>("exchange_api_key", { p_key_hash: await hashApiKey(apiKey) });
   if (found === null) {
-    throw new ApiError("API_KEY_INVALID", "This API key is unknown or has been revoked.", {
-      headers: { "WWW-Authenticate": 'Bearer realm="schema-meter", error="invalid_token"' },
-    });
+    throw new AccessRefusal("API_KEY_INVALID", "This API key is unknown or has been revoked.");
   }
   const account = accountWithKeySchema.parse(found);
   const refusal = accountRefusal(account, now);
-  if (refusal) throw new ApiError(refusal, refusalDetail[refusal]);
+  if (refusal) throw new AccessRefusal(refusal, refusalDetail[refusal]);
   return account;
 }
 
@@ -180,7 +178,7 @@ export async function describeAccount(
   },
 ) {
   const account = await getAccount(db, accountId);
-  if (!account) throw new ApiError("NOT_FOUND", "This token's account no longer exists.");
+  if (!account) throw new AccessRefusal("NOT_FOUND", "This token's account no longer exists.");
   const { rateLimit } = admission;
   return {
     id: account.id,

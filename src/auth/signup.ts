@@ -8,7 +8,7 @@ export async function registerAccount(
   { services, config }: { services: Pick<Services, "redis" | "db">; config: Config },
   { email, clientIp, requestId }: { email: string; clientIp: string; requestId: string },
 ): Promise<CreatedAccount & { headers: Record<string, string> }> {
-  const headers = await limitByClientIp({ redis: services.redis }, signupLimit(config), {
+  const headers = await limitByClientIp({ redis: services.redis }, signupLimit(config.SIGNUP_RATE_LIMIT), {
     clientIp,
     requestId,
   });

@@ -1,7 +1,9 @@
 import type { DatabaseAdapter } from "../adapters/supabase";
 import type { Config } from "../config";
 import { ApiError } from "../errors";
+import { AccessRefusal } from "./access-refusal";
 import { authenticateApiKey } from "./accounts";
+import { bearerCredentials } from "./bearer";
 import { loadTokenKeys, TokenKeyError, type TokenKeys } from "./token-keys";
 import { type AccessClaims, type IssuedToken, issueAccessToken } from "./tokens";
 import { verifyAccessTokenCached } from "./verified-tokens";
@@ -41,43 +43,25 @@ export async function exchangeApiKeyForToken(
   );
 }
 
-const REALM = 'Bearer realm="schema-meter"';
-
-/** RFC 6750 challenge for a 401: bare when no credentials came, `invalid_token` when they were bad. */
-export function bearerChallenge(error?: "invalid_token", description?: string): string {
-  if (!error) return REALM;
-  return `${REALM}, error="${error}"${description ? `, error_description="${description}"` : ""}`;
-}
-
 /** Verifies the `Authorization: Bearer` token locally; AUTH_REQUIRED, TOKEN_EXPIRED or TOKEN_INVALID (401). */
 export async function authenticateBearer(
   config: Config,
   authorization: string | undefined,
   now = new Date(),
 ): Promise<AccessClaims> {
-  const token = /^Bearer[ ]+([^\s]+)\s*$/i.exec(authorization ?? "")?.[1];
+  const token = bearerCredentials(authorization);
   if (!token) {
-    throw new ApiError(
+    throw new AccessRefusal(
       "AUTH_REQUIRED",
       "Send a token from POST /v1/token as Authorization: Bearer <token>.",
-      {
-        headers: { "WWW-Authenticate": bearerChallenge() },
-      },
     );
   }
   const verdict = await verifyAccessTokenCached(await tokenKeysOf(config), token, { now });
   if (verdict.ok) return verdict.claims;
-  const expired = verdict.code === "TOKEN_EXPIRED";
-  throw new ApiError(
+  throw new AccessRefusal(
     verdict.code,
-    expired ? "The token has expired; get a new one from POST /v1/token." : "The token is not valid.",
-    {
-      headers: {
-        "WWW-Authenticate": bearerChallenge(
-          "invalid_token",
-          expired ? "The token expired" : "The token is invalid",
-        ),
-      },
-    },
+    verdict.code === "TOKEN_EXPIRED"
+      ? "The token has expired; get a new one from POST /v1/token."
+      : "The token is not valid.",
   );
 }

@@ -11,20 +11,34 @@ export function toJsonPointer(path: PropertyKey[]): string {
 /**
  * Validates a JSON request body with zod; put `requireJson` before it. A body that is not JSON becomes MALFORMED_JSON (via
  * onError); one that does not match becomes BAD_REQUEST listing each problem with its pointer.
+ *
+ * Routes list `requireJson, jsonBody(schema)` in their `createRoute` middleware, with the schema
+ * also in `request.body` (for the document and the handler's types): route middleware runs before
+ * zod-openapi's own body check, and admission must come after validation, so that a malformed
+ * request is refused before it is counted. zod-openapi's check of the same schema then passes.
  */
 export const jsonBody = <T extends z.ZodType>(schema: T) =>
   zValidator("json", schema, (result) => {
-    if (!result.success) {
-      throw new ApiError("BAD_REQUEST", "The request body does not match the expected shape.", {
-        extensions: {
-          errors: result.error.issues.map((issue) => ({
-            pointer: toJsonPointer(issue.path),
-            detail: issue.message,
-          })),
-        },
-      });
-    }
+    if (!result.success) throw requestShapeProblem("json", result.error);
   });
+
+const PARTS: Record<string, string> = { json: "body", query: "query", param: "path", header: "headers" };
+
+/** The one BAD_REQUEST for a request part that does not match its schema: each problem with its pointer. */
+export function requestShapeProblem(
+  target: string,
+  error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> },
+): ApiError {
+  return new ApiError(
+    "BAD_REQUEST",
+    `The request ${PARTS[target] ?? target} does not match the expected shape.`,
+    {
+      extensions: {
+        errors: error.issues.map((issue) => ({ pointer: toJsonPointer(issue.path), detail: issue.message })),
+      },
+    },
+  );
+}
 
 /** Rejects a body sent with a non-JSON Content-Type (415) instead of silently validating `{}`. */
 export const requireJson = createMiddleware(async (c, next) => {

@@ -1,10 +1,9 @@
-import { Hono } from "hono";
-import { z } from "zod";
+import { createRoute, z } from "@hono/zod-openapi";
 import { describeAccount } from "../auth/accounts";
-import type { AppBindings } from "../env";
 import { admitUsage } from "../middleware/admission";
 import { requireToken } from "../middleware/auth";
-import { bearerRefusals, problemSchema, type RouteDoc, rateLimitHeaderDocs } from "../openapi/registry";
+import { bearerRefusals, jsonResponse, problemResponse, rateLimitHeaders } from "../openapi/responses";
+import { newRouter } from "../openapi/router";
 
 const accountResponse = z.object({
   id: z.string(),
@@ -24,36 +23,40 @@ const accountResponse = z.object({
   }),
 });
 
-export const accountRoutes = new Hono<AppBindings>().get(
-  "/v1/account",
-  requireToken(),
+const accountRoute = createRoute({
+  method: "get",
+  path: "/v1/account",
+  summary: "The caller's account, limits and usage this period",
+  description: "Rate limited with the caller's tier; not billed.",
+  tags: ["Access"],
+  security: [{ bearerToken: [] }],
   // Rate limited like every protected route, but reading the account is not billed.
-  admitUsage({ units: 0 }),
-  async (c) => {
-    const admission = c.get("admission");
-    const claims = c.get("auth");
-    if (!admission || !claims) throw new Error("account route mounted without its middleware");
-    const body: z.infer<typeof accountResponse> = await describeAccount(
-      c.get("services").db,
-      claims.sub,
-      admission,
-    );
-    return c.json(body);
+  middleware: [requireToken(), admitUsage({ units: 0 })] as const,
+  responses: {
+    200: jsonResponse("The account", accountResponse, {
+      headers: rateLimitHeaders,
+      example: {
+        id: "acc_3f2b9c1d0e8a4f6b",
+        email: "dev@example.com",
+        tier: "pro",
+        status: "active",
+        grace_until: null,
+        stripe_customer_id: "cus_Q1w2E3r4T5y6U7",
+        created_at: "2026-05-01T12:00:00.000Z",
+        rate_limit: { limit: 100, window_seconds: 10, remaining: 99 },
+        usage: { period: "2026-05", units: 1234 },
+      },
+    }),
+    ...bearerRefusals,
+    503: problemResponse("Redis unreachable and the tier fails closed"),
   },
-);
+});
 
-export const accountDocs: RouteDoc[] = [
-  {
-    method: "get",
-    path: "/v1/account",
-    summary: "The caller's account, limits and usage this period",
-    description: "Rate limited with the caller's tier; not billed.",
-    tags: ["Access"],
-    security: ["bearerToken"],
-    responses: {
-      200: { description: "The account", schema: accountResponse, headers: rateLimitHeaderDocs },
-      ...bearerRefusals,
-      503: { description: "Redis unreachable and the tier fails closed", schema: problemSchema },
-    },
-  },
-];
+export const accountRoutes = newRouter().openapi(accountRoute, async (c) => {
+  const body: z.infer<typeof accountResponse> = await describeAccount(
+    c.var.services.db,
+    c.var.auth.sub,
+    c.var.admission,
+  );
+  return c.json(body, 200);
+});

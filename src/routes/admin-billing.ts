@@ -1,12 +1,11 @@
-import { Hono } from "hono";
-import { z } from "zod";
+import { createRoute, z } from "@hono/zod-openapi";
 import { flushUsage } from "../billing/flusher";
 import { reconcileUsage } from "../billing/reconciliation";
 import { requeueUsageBatch, usageBatchSchema } from "../billing/usage-batches";
-import type { AppBindings } from "../env";
 import { ApiError } from "../errors";
 import { requireAdmin } from "../middleware/admin";
-import { adminRefusals, problemSchema, type RouteDoc } from "../openapi/registry";
+import { adminRefusals, jsonResponse, problemResponse } from "../openapi/responses";
+import { newRouter } from "../openapi/router";
 
 /** A UTC date (`2026-05-01`) or date-time (`2026-05-01T00:00:00Z`). */
 const instant = z
@@ -19,12 +18,13 @@ const instant = z
 
 const reconciliationQuery = z
   .object({
-    from: instant,
-    to: instant,
+    from: instant.describe("Start (inclusive): an ISO 8601 date or UTC date-time"),
+    to: instant.describe("End (exclusive): an ISO 8601 date or UTC date-time"),
     customer: z
       .string()
       .regex(/^[A-Za-z0-9_]{1,255}$/)
-      .optional(),
+      .optional()
+      .describe("Only this Stripe customer"),
   })
   .refine((q) => q.from < q.to, { message: "from must be before to", path: ["from"] });
 
@@ -49,25 +49,88 @@ const reconciliationSchema = z
   })
   .loose();
 
-export const adminBillingRoutes = new Hono<AppBindings>()
-  .post("/admin/flush", requireAdmin(), async (c) => {
-    const { redis, db, stripe } = c.get("services");
-    return c.json(await flushUsage({ redis, db, stripe, settings: c.get("config") }));
+const adminErrors = {
+  ...adminRefusals,
+  404: problemResponse("ADMIN_TOKEN is not configured"),
+};
+
+const flushRoute = createRoute({
+  method: "post",
+  path: "/admin/flush",
+  summary: "Run the usage flusher now",
+  description:
+    "What the cron trigger does every minute: moves usage from the stream to the ledger and reports meter events to Stripe, within the run's budgets. Returns the run's report.",
+  tags: ["Operations"],
+  security: [{ adminToken: [] }],
+  middleware: [requireAdmin()] as const,
+  responses: { 200: jsonResponse("The run's report", flushReportSchema), ...adminErrors },
+});
+
+const reconciliationRoute = createRoute({
+  method: "get",
+  path: "/admin/reconciliation",
+  summary: "Billing reconciliation per customer and month",
+  description:
+    "Units admitted, compensated, reported, pending and dead-lettered for usage that occurred in [from, to), per Stripe customer and UTC month, and whether they balance. `from`/`to`: ISO 8601 dates or UTC date-times; `customer` narrows to one Stripe customer.",
+  tags: ["Operations"],
+  security: [{ adminToken: [] }],
+  middleware: [requireAdmin()] as const,
+  request: { query: reconciliationQuery },
+  responses: {
+    200: jsonResponse("The reconciliation", reconciliationSchema),
+    400: problemResponse("Malformed query"),
+    ...adminErrors,
+  },
+});
+
+const requeueRoute = createRoute({
+  method: "post",
+  path: "/admin/usage-batches/{id}/requeue",
+  summary: "Requeue a dead-lettered usage batch",
+  description:
+    "After fixing what dead-lettered it (e.g. the customer now exists in Stripe), puts the batch back in the queue with the same meter event identifier; the next flush sends it. Batches dead-lettered as 'outcome unknown past the identifier dedupe window' may already be in Stripe: check there first.",
+  tags: ["Operations"],
+  security: [{ adminToken: [] }],
+  middleware: [requireAdmin()] as const,
+  request: {
+    params: z.object({
+      id: z.string().describe("The batch id (`smu_…`), as listed by the reconciliation's dead letters"),
+    }),
+  },
+  responses: {
+    200: jsonResponse("Requeued", z.object({ requeued: z.literal(true), batch: usageBatchSchema })),
+    ...adminRefusals,
+    404: problemResponse("NOT_FOUND: no such batch (or ADMIN_TOKEN is not configured)"),
+    409: problemResponse("USAGE_BATCH_NOT_DEAD: the batch is pending, sent or netted"),
+  },
+});
+
+export const adminBillingRoutes = newRouter()
+  .openapi(flushRoute, async (c) => {
+    const { redis, db, stripe } = c.var.services;
+    return c.json(await flushUsage({ redis, db, stripe, settings: c.var.config }), 200);
   })
-  .get("/admin/reconciliation", requireAdmin(), async (c) => {
-    const parsed = reconciliationQuery.safeParse(c.req.query());
-    if (!parsed.success) {
-      throw new ApiError(
-        "BAD_REQUEST",
-        parsed.error.issues.map((issue) => `${issue.path.join(".") || "query"} ${issue.message}`).join("; "),
-      );
-    }
-    const { redis, db } = c.get("services");
-    return c.json(await reconcileUsage({ redis, db }, parsed.data));
-  })
-  .post("/admin/usage-batches/:id/requeue", requireAdmin(), async (c) => {
-    const id = c.req.param("id");
-    const result = await requeueUsageBatch(c.get("services").db, id);
+  .openapi(
+    reconciliationRoute,
+    async (c) => {
+      const { redis, db } = c.var.services;
+      return c.json(await reconcileUsage({ redis, db }, c.req.valid("query")), 200);
+    },
+    (result) => {
+      if (!result.success) {
+        throw new ApiError(
+          "BAD_REQUEST",
+          result.error.issues
+            .map((issue) => `${issue.path.join(".") || "query"} ${issue.message}`)
+            .join("; "),
+        );
+      }
+      return undefined;
+    },
+  )
+  .openapi(requeueRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const result = await requeueUsageBatch(c.var.services.db, id);
     if (result.outcome === "not_found") throw new ApiError("NOT_FOUND", `No usage batch ${id}.`);
     if (result.outcome === "not_dead") {
       throw new ApiError(
@@ -76,62 +139,5 @@ export const adminBillingRoutes = new Hono<AppBindings>()
         { extensions: { batch_status: result.batch.status } },
       );
     }
-    return c.json({ requeued: true, batch: result.batch });
+    return c.json({ requeued: true as const, batch: result.batch }, 200);
   });
-
-const adminErrors = {
-  ...adminRefusals,
-  404: { description: "ADMIN_TOKEN is not configured", schema: problemSchema },
-};
-
-export const adminBillingDocs: RouteDoc[] = [
-  {
-    method: "post",
-    path: "/admin/flush",
-    summary: "Run the usage flusher now",
-    description:
-      "What the cron trigger does every minute: moves usage from the stream to the ledger and reports meter events to Stripe, within the run's budgets. Returns the run's report.",
-    tags: ["Operations"],
-    security: ["adminToken"],
-    responses: { 200: { description: "The run's report", schema: flushReportSchema }, ...adminErrors },
-  },
-  {
-    method: "get",
-    path: "/admin/reconciliation",
-    summary: "Billing reconciliation per customer and month",
-    description:
-      "Units admitted, compensated, reported, pending and dead-lettered for usage that occurred in [from, to), per Stripe customer and UTC month, and whether they balance. `from`/`to`: ISO 8601 dates or UTC date-times; `customer` narrows to one Stripe customer.",
-    tags: ["Operations"],
-    security: ["adminToken"],
-    responses: {
-      200: { description: "The reconciliation", schema: reconciliationSchema },
-      400: { description: "Malformed query", schema: problemSchema },
-      ...adminErrors,
-    },
-  },
-  {
-    method: "post",
-    path: "/admin/usage-batches/{id}/requeue",
-    summary: "Requeue a dead-lettered usage batch",
-    pathParameters: { id: "The batch id (`smu_…`), as listed by the reconciliation's dead letters" },
-    description:
-      "After fixing what dead-lettered it (e.g. the customer now exists in Stripe), puts the batch back in the queue with the same meter event identifier; the next flush sends it. Batches dead-lettered as 'outcome unknown past the identifier dedupe window' may already be in Stripe: check there first.",
-    tags: ["Operations"],
-    security: ["adminToken"],
-    responses: {
-      200: {
-        description: "Requeued",
-        schema: z.object({ requeued: z.literal(true), batch: usageBatchSchema }),
-      },
-      ...adminRefusals,
-      404: {
-        description: "NOT_FOUND: no such batch (or ADMIN_TOKEN is not configured)",
-        schema: problemSchema,
-      },
-      409: {
-        description: "USAGE_BATCH_NOT_DEAD: the batch is pending, sent or netted",
-        schema: problemSchema,
-      },
-    },
-  },
-];

@@ -1,14 +1,13 @@
-import { Hono } from "hono";
-import { z } from "zod";
-import type { AppBindings } from "../env";
+import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../errors";
 import { requireAdmin } from "../middleware/admin";
-import { adminRefusals, problemSchema, type RouteDoc } from "../openapi/registry";
+import { adminRefusals, jsonResponse, problemResponse } from "../openapi/responses";
+import { newRouter } from "../openapi/router";
 import { EVENT_OUTCOMES, listStripeEvents } from "../webhooks";
 
 const eventsQuery = z.object({
-  status: z.enum(EVENT_OUTCOMES).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  status: z.enum(EVENT_OUTCOMES).optional().describe("Only events with this outcome"),
+  limit: z.coerce.number().int().min(1).max(500).default(50).describe("At most this many, newest first"),
 });
 
 const eventsResponse = z.object({
@@ -26,30 +25,36 @@ const eventsResponse = z.object({
   ),
 });
 
-export const adminEventRoutes = new Hono<AppBindings>().get("/admin/events", requireAdmin(), async (c) => {
-  const query = eventsQuery.safeParse(c.req.query());
-  if (!query.success) {
-    throw new ApiError("BAD_REQUEST", `status must be one of ${EVENT_OUTCOMES.join(", ")}; limit 1 to 500.`);
-  }
-  const events = await listStripeEvents(c.get("services").db, {
-    outcome: query.data.status,
-    limit: query.data.limit,
-  });
-  return c.json({ events } satisfies z.infer<typeof eventsResponse>, 200, { "Cache-Control": "no-store" });
+const eventsRoute = createRoute({
+  method: "get",
+  path: "/admin/events",
+  summary: "Recent Stripe events and what they did (operators)",
+  description: `Query: \`status\` (${EVENT_OUTCOMES.join(", ")}), \`limit\` (default 50, at most 500). Needs ADMIN_TOKEN.`,
+  tags: ["Operations"],
+  security: [{ adminToken: [] }],
+  middleware: [requireAdmin()] as const,
+  request: { query: eventsQuery },
+  responses: {
+    200: jsonResponse("Events, newest first", eventsResponse),
+    400: problemResponse("BAD_REQUEST: unknown status or limit"),
+    ...adminRefusals,
+  },
 });
 
-export const adminEventDocs: RouteDoc[] = [
-  {
-    method: "get",
-    path: "/admin/events",
-    summary: "Recent Stripe events and what they did (operators)",
-    description: `Query: \`status\` (${EVENT_OUTCOMES.join(", ")}), \`limit\` (default 50, at most 500). Needs ADMIN_TOKEN.`,
-    tags: ["Operations"],
-    security: ["adminToken"],
-    responses: {
-      200: { description: "Events, newest first", schema: eventsResponse },
-      400: { description: "BAD_REQUEST: unknown status or limit", schema: problemSchema },
-      ...adminRefusals,
-    },
+export const adminEventRoutes = newRouter().openapi(
+  eventsRoute,
+  async (c) => {
+    const query = c.req.valid("query");
+    const events = await listStripeEvents(c.var.services.db, { outcome: query.status, limit: query.limit });
+    return c.json({ events } satisfies z.infer<typeof eventsResponse>, 200, { "Cache-Control": "no-store" });
   },
-];
+  (result) => {
+    if (!result.success) {
+      throw new ApiError(
+        "BAD_REQUEST",
+        `status must be one of ${EVENT_OUTCOMES.join(", ")}; limit 1 to 500.`,
+      );
+    }
+    return undefined;
+  },
+);

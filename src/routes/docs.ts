@@ -1,25 +1,15 @@
-import { Hono } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
 import { html } from "hono/html";
-import type { AppBindings } from "../env";
 import { ERROR_CODES } from "../errors";
-import { buildOpenApiDocument, type RouteDoc } from "../openapi/registry";
-
-const API_INFO = {
-  title: "Schema Meter API",
-  version: "1.0.0",
-  description:
-    "Metered JSON Schema validation and enrichment at the edge. Errors are RFC 9457 problem+json with a stable `code` and the `request_id`.",
-};
-
-type OpenApiDocument = ReturnType<typeof buildOpenApiDocument>;
+import type { OpenApiDocument } from "../openapi/document";
+import { newRouter } from "../openapi/router";
 
 function renderDocsPage(document: OpenApiDocument) {
-  const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
-    Object.entries(methods).map(([method, operation]) => ({
-      path,
-      method,
-      operation: operation as Record<string, unknown>,
-    })),
+  const operations = Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
+    (["get", "put", "post", "delete", "patch"] as const).flatMap((method) => {
+      const operation = item[method];
+      return operation ? [{ path, method, operation }] : [];
+    }),
   );
   return html`<!doctype html>
 <html lang="en">
@@ -38,7 +28,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.25rem .5rem;
 </head>
 <body>
 <h1>${document.info.title} <small>v${document.info.version}</small></h1>
-<p>${document.info.description}</p>
+<p>${document.info.description ?? ""}</p>
 <p>Machine-readable description: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1).</p>
 <h2>Endpoints</h2>
 ${operations.map(
@@ -63,28 +53,36 @@ ${Object.entries(ERROR_CODES).map(
 </html>`;
 }
 
-/** `/openapi.json` and `/docs`, built once from every route module's docs. */
-export function docsRoutes(routeDocs: RouteDoc[]) {
-  const document = buildOpenApiDocument(routeDocs, API_INFO);
-  const page = renderDocsPage(document);
-  return new Hono<AppBindings>()
-    .get("/openapi.json", (c) => c.json(document))
-    .get("/docs", async (c) => c.html(await page));
-}
+const openApiRoute = createRoute({
+  method: "get",
+  path: "/openapi.json",
+  summary: "This API's OpenAPI 3.1 document",
+  tags: ["Documentation"],
+  responses: {
+    200: {
+      description: "The OpenAPI document",
+      content: { "application/json": { schema: z.record(z.string(), z.unknown()) } },
+    },
+  },
+});
 
-export const docsDocs: RouteDoc[] = [
-  {
-    method: "get",
-    path: "/openapi.json",
-    summary: "This API's OpenAPI 3.1 document",
-    tags: ["Documentation"],
-    responses: { 200: { description: "The OpenAPI document" } },
+const docsRoute = createRoute({
+  method: "get",
+  path: "/docs",
+  summary: "Human-readable API documentation",
+  tags: ["Documentation"],
+  responses: {
+    200: { description: "An HTML page", content: { "text/html": { schema: z.string() } } },
   },
-  {
-    method: "get",
-    path: "/docs",
-    summary: "Human-readable API documentation",
-    tags: ["Documentation"],
-    responses: { 200: { description: "An HTML page", contentType: "text/html" } },
-  },
-];
+});
+
+/** `/openapi.json` and `/docs`, both from the document of every declared route (built once, on first use). */
+export function docsRoutes(documentOf: () => OpenApiDocument) {
+  let page: ReturnType<typeof renderDocsPage> | undefined;
+  return newRouter()
+    .openapi(openApiRoute, (c) => c.json(documentOf(), 200))
+    .openapi(docsRoute, async (c) => {
+      page ??= renderDocsPage(documentOf());
+      return c.html(await page);
+    });
+}

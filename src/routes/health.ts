@@ -1,12 +1,12 @@
-import { Hono } from "hono";
-import { z } from "zod";
+import { createRoute, z } from "@hono/zod-openapi";
 import { loadTokenKeys, TokenKeyError } from "../auth/token-keys";
 import { StripeBreaker } from "../billing/breaker";
 import type { AppBindings } from "../env";
 import { ApiError } from "../errors";
 import { describeError, log } from "../lib/log";
 import { withTimeout } from "../lib/timeout";
-import { problemSchema, type RouteDoc } from "../openapi/registry";
+import { jsonResponse, problemResponse } from "../openapi/responses";
+import { newRouter } from "../openapi/router";
 
 const liveSchema = z.object({ status: z.literal("ok") });
 const checkSchema = z.object({ ok: z.boolean(), latency_ms: z.number(), error: z.string().optional() });
@@ -65,12 +65,41 @@ async function stripeBreakerState(
   };
 }
 
-export const healthRoutes = new Hono<AppBindings>()
-  .get("/health", (c) => c.json({ status: "ok" as const }))
-  .get("/health/ready", async (c) => {
+const liveRoute = createRoute({
+  method: "get",
+  path: "/health",
+  summary: "Liveness",
+  description: "Answers 200 while the Worker runs; checks nothing else.",
+  tags: ["Operations"],
+  responses: {
+    200: jsonResponse("The Worker is running", liveSchema, { example: { status: "ok" } }),
+  },
+});
+
+const readyRoute = createRoute({
+  method: "get",
+  path: "/health/ready",
+  summary: "Readiness",
+  description: `Checks the configuration (token keys included), then Redis and Postgres, each within ${READINESS_TIMEOUT_MS} ms. 503 names the failing setting or dependency. Also shows the Stripe circuit breaker's state, which never makes the service unready.`,
+  tags: ["Operations"],
+  responses: {
+    200: jsonResponse("Every dependency answered", readySchema, {
+      example: {
+        status: "ready",
+        checks: { redis: { ok: true, latency_ms: 3 }, postgres: { ok: true, latency_ms: 8 } },
+        stripe_breaker: { state: "closed", consecutive_failures: 0, open_until: null },
+      },
+    }),
+    503: problemResponse("A dependency (or the configuration) is failing"),
+  },
+});
+
+export const healthRoutes = newRouter()
+  .openapi(liveRoute, (c) => c.json({ status: "ok" as const }, 200))
+  .openapi(readyRoute, async (c) => {
     // Token keys are configuration the schema cannot fully check (they must import as keys): a
     // deployment whose keys do not load is misconfigured, not ready.
-    const keyProblem = await loadTokenKeys(c.get("config")).then(
+    const keyProblem = await loadTokenKeys(c.var.config).then(
       () => undefined,
       (error: unknown) => (error instanceof TokenKeyError ? error.message : "token keys could not be loaded"),
     );
@@ -79,11 +108,11 @@ export const healthRoutes = new Hono<AppBindings>()
         extensions: { problems: [keyProblem] },
       });
     }
-    const { redis, db } = c.get("services");
+    const { redis, db } = c.var.services;
     const [redisCheck, postgresCheck, breaker] = await Promise.all([
       timedCheck("redis", () => redis.ping()),
       timedCheck("postgres", () => db.rpc("health_check")),
-      stripeBreakerState(c.get("services").redis, c.get("config")),
+      stripeBreakerState(c.var.services.redis, c.var.config),
     ]);
     const checks = { redis: redisCheck, postgres: postgresCheck };
     const failing = Object.entries(checks)
@@ -95,27 +124,5 @@ export const healthRoutes = new Hono<AppBindings>()
         headers: { "Retry-After": "5" },
       });
     }
-    return c.json({ status: "ready" as const, checks, stripe_breaker: breaker });
+    return c.json({ status: "ready" as const, checks, stripe_breaker: breaker }, 200);
   });
-
-export const healthDocs: RouteDoc[] = [
-  {
-    method: "get",
-    path: "/health",
-    summary: "Liveness",
-    description: "Answers 200 while the Worker runs; checks nothing else.",
-    tags: ["Operations"],
-    responses: { 200: { description: "The Worker is running", schema: liveSchema } },
-  },
-  {
-    method: "get",
-    path: "/health/ready",
-    summary: "Readiness",
-    description: `Checks the configuration (token keys included), then Redis and Postgres, each within ${READINESS_TIMEOUT_MS} ms. 503 names the failing setting or dependency. Also shows the Stripe circuit breaker's state, which never makes the service unready.`,
-    tags: ["Operations"],
-    responses: {
-      200: { description: "Every dependency answered", schema: readySchema },
-      503: { description: "A dependency (or the configuration) is failing", schema: problemSchema },
-    },
-  },
-];

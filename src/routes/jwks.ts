@@ -1,8 +1,7 @@
-import { Hono } from "hono";
-import { z } from "zod";
+import { createRoute, z } from "@hono/zod-openapi";
 import { tokenKeysOf } from "../auth/token-service";
-import type { AppBindings } from "../env";
-import type { RouteDoc } from "../openapi/registry";
+import { jsonResponse } from "../openapi/responses";
+import { newRouter } from "../openapi/router";
 
 const jwksSchema = z.object({
   keys: z.array(
@@ -17,19 +16,32 @@ const jwksSchema = z.object({
   ),
 });
 
-export const jwksRoutes = new Hono<AppBindings>().get("/.well-known/jwks.json", async (c) => {
-  const { jwks } = await tokenKeysOf(c.get("config"));
-  return c.json(jwks, 200, { "Cache-Control": "public, max-age=300" });
+const jwksRoute = createRoute({
+  method: "get",
+  path: "/.well-known/jwks.json",
+  summary: "Public keys that verify access tokens",
+  description:
+    "Every configured Ed25519 public key (two during a rotation), public members only. Empty on an HS256 deployment.",
+  tags: ["Access"],
+  responses: {
+    200: jsonResponse("A JSON Web Key Set (RFC 7517)", jwksSchema, {
+      example: {
+        keys: [
+          {
+            kty: "OKP",
+            crv: "Ed25519",
+            x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+            kid: "2026-05",
+            alg: "EdDSA",
+            use: "sig",
+          },
+        ],
+      },
+    }),
+  },
 });
 
-export const jwksDocs: RouteDoc[] = [
-  {
-    method: "get",
-    path: "/.well-known/jwks.json",
-    summary: "Public keys that verify access tokens",
-    description:
-      "Every configured Ed25519 public key (two during a rotation), public members only. Empty on an HS256 deployment.",
-    tags: ["Access"],
-    responses: { 200: { description: "A JSON Web Key Set (RFC 7517)", schema: jwksSchema } },
-  },
-];
+export const jwksRoutes = newRouter().openapi(jwksRoute, async (c) => {
+  const { jwks } = await tokenKeysOf(c.var.config);
+  return c.json(jwks, 200, { "Cache-Control": "public, max-age=300" });
+});

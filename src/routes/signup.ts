@@ -1,10 +1,15 @@
-import { Hono } from "hono";
-import { z } from "zod";
+import { createRoute, z } from "@hono/zod-openapi";
 import { clientIpOf } from "../admission/client-ip-limit";
 import { registerAccount } from "../auth/signup";
-import type { AppBindings } from "../env";
 import { jsonBody, requireJson } from "../lib/json-body";
-import { problemSchema, type RouteDoc } from "../openapi/registry";
+import {
+  jsonRequest,
+  jsonResponse,
+  problemResponse,
+  rateLimitedHeaders,
+  rateLimitHeaders,
+} from "../openapi/responses";
+import { newRouter } from "../openapi/router";
 
 const signupBody = z.object({ email: z.email().max(254) });
 const signupResponse = z.object({
@@ -16,45 +21,50 @@ const signupResponse = z.object({
   created_at: z.string(),
 });
 
-export const signupRoutes = new Hono<AppBindings>().post(
-  "/v1/signup",
-  requireJson,
-  jsonBody(signupBody),
-  async (c) => {
-    const { account, apiKey, headers } = await registerAccount(
-      { services: c.get("services"), config: c.get("config") },
-      {
-        email: c.req.valid("json").email,
-        clientIp: clientIpOf(c.req.header("CF-Connecting-IP")),
-        requestId: c.get("requestId"),
+const signupRoute = createRoute({
+  method: "post",
+  path: "/v1/signup",
+  summary: "Create a free-tier account",
+  description:
+    "Returns the account's API key once (only its hash is kept). Rate limited per client IP (SIGNUP_RATE_LIMIT).",
+  tags: ["Access"],
+  middleware: [requireJson, jsonBody(signupBody)] as const,
+  request: { body: jsonRequest(signupBody, { email: "dev@example.com" }) },
+  responses: {
+    201: jsonResponse("Account created; the API key is in the body", signupResponse, {
+      example: {
+        account_id: "acc_3f2b9c1d0e8a4f6b",
+        email: "dev@example.com",
+        tier: "free",
+        api_key: "sm_live_2Xf9kQ7vR1bT8mN3pL6wZ0yC4hJ5sD",
+        api_key_prefix: "sm_live_2Xf9",
+        created_at: "2026-05-01T12:00:00.000Z",
       },
-    );
-    const body: z.infer<typeof signupResponse> = {
-      account_id: account.id,
-      email: account.email,
-      tier: account.tier,
-      api_key: apiKey,
-      api_key_prefix: account.key_prefix,
-      created_at: account.created_at,
-    };
-    return c.json(body, 201, { ...headers, "Cache-Control": "no-store" });
+      headers: rateLimitHeaders,
+    }),
+    400: problemResponse("Body is not `{email}` with a valid address"),
+    409: problemResponse("EMAIL_TAKEN"),
+    415: problemResponse("UNSUPPORTED_MEDIA_TYPE: the body is not sent as JSON"),
+    429: problemResponse("RATE_LIMITED: too many sign-ups from this address", rateLimitedHeaders),
   },
-);
+});
 
-export const signupDocs: RouteDoc[] = [
-  {
-    method: "post",
-    path: "/v1/signup",
-    summary: "Create a free-tier account",
-    description:
-      "Returns the account's API key once (only its hash is kept). Rate limited per client IP (SIGNUP_RATE_LIMIT).",
-    tags: ["Access"],
-    requestBody: { schema: signupBody, example: { email: "dev@example.com" } },
-    responses: {
-      201: { description: "Account created; the API key is in the body", schema: signupResponse },
-      400: { description: "Body is not `{email}` with a valid address", schema: problemSchema },
-      409: { description: "EMAIL_TAKEN", schema: problemSchema },
-      429: { description: "RATE_LIMITED: too many sign-ups from this address", schema: problemSchema },
+export const signupRoutes = newRouter().openapi(signupRoute, async (c) => {
+  const { account, apiKey, headers } = await registerAccount(
+    { services: c.var.services, config: c.var.config },
+    {
+      email: c.req.valid("json").email,
+      clientIp: clientIpOf(c.req.header("CF-Connecting-IP")),
+      requestId: c.var.requestId,
     },
-  },
-];
+  );
+  const body: z.infer<typeof signupResponse> = {
+    account_id: account.id,
+    email: account.email,
+    tier: account.tier,
+    api_key: apiKey,
+    api_key_prefix: account.key_prefix,
+    created_at: account.created_at,
+  };
+  return c.json(body, 201, { ...headers, "Cache-Control": "no-store" });
+});

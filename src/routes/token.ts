@@ -1,11 +1,11 @@
-import { Hono } from "hono";
-import { z } from "zod";
+import { createRoute, z } from "@hono/zod-openapi";
 import { clientIpOf, limitByClientIp, tokenLimit } from "../admission/client-ip-limit";
+import { AccessRefusal } from "../auth/access-refusal";
 import { apiKeyPrefix } from "../auth/api-keys";
-import { bearerChallenge, exchangeApiKeyForToken } from "../auth/token-service";
-import type { AppBindings } from "../env";
-import { ApiError } from "../errors";
-import { problemSchema, type RouteDoc } from "../openapi/registry";
+import { bearerCredentials } from "../auth/bearer";
+import { exchangeApiKeyForToken } from "../auth/token-service";
+import { jsonResponse, problemResponse, rateLimitedHeaders, rateLimitHeaders } from "../openapi/responses";
+import { newRouter } from "../openapi/router";
 
 const tokenResponse = z.object({
   token: z.string().describe("A JWT; send it as Authorization: Bearer <token>"),
@@ -15,24 +15,42 @@ const tokenResponse = z.object({
   tier: z.string(),
 });
 
-export const tokenRoutes = new Hono<AppBindings>().post("/v1/token", async (c) => {
-  const apiKey = /^Bearer[ ]+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "")?.[1];
-  if (!apiKey) {
-    throw new ApiError("AUTH_REQUIRED", "Send your API key as Authorization: Bearer <api key>.", {
-      headers: { "WWW-Authenticate": bearerChallenge() },
-    });
-  }
-  if (!apiKeyPrefix(apiKey)) {
-    throw new ApiError("API_KEY_INVALID", "This is not an API key.", {
-      headers: { "WWW-Authenticate": bearerChallenge("invalid_token") },
-    });
-  }
-  const { db, redis } = c.get("services");
-  const config = c.get("config");
+const tokenRoute = createRoute({
+  method: "post",
+  path: "/v1/token",
+  summary: "Exchange an API key for an access token",
+  description:
+    "Send the API key as `Authorization: Bearer <api key>`. Rate limited per client IP (TOKEN_RATE_LIMIT). The token (EdDSA-signed JWT with `kid`, or HS256 when so configured) carries the account, its Stripe customer and tier, and expires after TOKEN_TTL_SECONDS (default 15 min).",
+  tags: ["Access"],
+  security: [{ apiKey: [] }],
+  responses: {
+    200: jsonResponse("A fresh token", tokenResponse, {
+      example: {
+        token: "eyJhbGciOiJFZERTQSIsImtpZCI6IjIwMjYtMDUifQ.eyJzdWIiOiJhY2NfM2YyYiJ9.c2lnbmF0dXJl",
+        token_type: "Bearer",
+        expires_at: "2026-05-01T12:15:00.000Z",
+        expires_in: 900,
+        tier: "pro",
+      },
+      headers: rateLimitHeaders,
+    }),
+    401: problemResponse("AUTH_REQUIRED or API_KEY_INVALID (unknown or revoked key)"),
+    403: problemResponse("ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED"),
+    429: problemResponse("RATE_LIMITED: too many token requests from this address", rateLimitedHeaders),
+  },
+});
+
+export const tokenRoutes = newRouter().openapi(tokenRoute, async (c) => {
+  const apiKey = bearerCredentials(c.req.header("Authorization"));
+  if (!apiKey)
+    throw new AccessRefusal("AUTH_REQUIRED", "Send your API key as Authorization: Bearer <api key>.");
+  if (!apiKeyPrefix(apiKey)) throw new AccessRefusal("API_KEY_INVALID", "This is not an API key.");
+  const { db, redis } = c.var.services;
+  const config = c.var.config;
   // Counted only once the key is well formed: malformed ones never reach Postgres.
-  const headers = await limitByClientIp({ redis }, tokenLimit(config), {
+  const headers = await limitByClientIp({ redis }, tokenLimit(config.TOKEN_RATE_LIMIT), {
     clientIp: clientIpOf(c.req.header("CF-Connecting-IP")),
-    requestId: c.get("requestId"),
+    requestId: c.var.requestId,
   });
   const issued = await exchangeApiKeyForToken({ db, config }, apiKey);
   c.set("subject", issued.claims.sub);
@@ -45,24 +63,3 @@ export const tokenRoutes = new Hono<AppBindings>().post("/v1/token", async (c) =
   };
   return c.json(body, 200, { ...headers, "Cache-Control": "no-store" });
 });
-
-export const tokenDocs: RouteDoc[] = [
-  {
-    method: "post",
-    path: "/v1/token",
-    summary: "Exchange an API key for an access token",
-    description:
-      "Send the API key as `Authorization: Bearer <api key>`. Rate limited per client IP (TOKEN_RATE_LIMIT). The token (EdDSA-signed JWT with `kid`, or HS256 when so configured) carries the account, its Stripe customer and tier, and expires after TOKEN_TTL_SECONDS (default 15 min).",
-    tags: ["Access"],
-    security: ["apiKey"],
-    responses: {
-      200: { description: "A fresh token", schema: tokenResponse },
-      401: {
-        description: "AUTH_REQUIRED or API_KEY_INVALID (unknown or revoked key)",
-        schema: problemSchema,
-      },
-      403: { description: "ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED", schema: problemSchema },
-      429: { description: "RATE_LIMITED: too many token requests from this address", schema: problemSchema },
-    },
-  },
-];

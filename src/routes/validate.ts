@@ -1,13 +1,16 @@
-import { type Context, Hono } from "hono";
-import { z } from "zod";
-import type { AppBindings } from "../env";
-import { ApiError } from "../errors";
+import { createRoute, z } from "@hono/zod-openapi";
 import { jsonBody, requireJson } from "../lib/json-body";
 import { admitUsage } from "../middleware/admission";
 import { requireToken } from "../middleware/auth";
-import { bearerRefusals, problemSchema, type RouteDoc } from "../openapi/registry";
+import {
+  bearerRefusals,
+  jsonRequest,
+  jsonResponse,
+  problemResponse,
+  rateLimitHeaders,
+} from "../openapi/responses";
+import { newRouter } from "../openapi/router";
 import type { DocumentInput, SchemaInput, ValidationRequest } from "../validation/service";
-import { ValidationRefusal } from "../validation/service";
 
 const enrichSchema = z
   .union([
@@ -129,36 +132,75 @@ function requestOf(body: ValidateBody | BatchBody, documents: DocumentInput[]): 
   };
 }
 
-/** Runs the validation service; a refusal becomes a 422 problem (and, being non-2xx, is not billed). */
-async function runValidation(c: Context<AppBindings>, request: ValidationRequest) {
-  try {
-    return await c.get("services").validation.validate(request);
-  } catch (error) {
-    if (error instanceof ValidationRefusal) {
-      throw new ApiError(error.code, error.detail, { extensions: error.extensions });
-    }
-    throw error;
-  }
-}
+const refusals = {
+  400: problemResponse("The request body is malformed"),
+  ...bearerRefusals,
+  415: problemResponse("UNSUPPORTED_MEDIA_TYPE: the body is not sent as JSON"),
+  422: problemResponse(
+    "No verdict, not billed: DOCUMENT_NOT_JSON (with line and column), SCHEMA_INVALID (with the metaschema errors), SCHEMA_UNRESOLVABLE, SCHEMA_UNAVAILABLE, LIMIT_EXCEEDED",
+  ),
+};
 
-export const validateRoutes = new Hono<AppBindings>()
-  .post(
-    "/v1/validate",
+const validateResponse = verdictSchema.extend({ units: z.number().int() });
+const batchResponse = z.object({
+  valid: z.boolean(),
+  results: z.array(verdictSchema),
+  units: z.number().int(),
+});
+
+// Route middleware runs before zod-openapi's own check of `request.body`; admission must count
+// only well-formed requests (and needs the body for its units), so the body is checked first here,
+// with the same schema and the same problem.
+const validateRoute = createRoute({
+  method: "post",
+  path: "/v1/validate",
+  summary: "Validate (and optionally enrich) one JSON document",
+  description:
+    "200 for any verdict, valid or not; billed 1 unit, 2 with enrichment. Errors carry instanceLocation, keywordLocation, absoluteKeywordLocation and a message.",
+  tags: ["Validation"],
+  security: [{ bearerToken: [] }],
+  middleware: [
     requireToken(),
     requireJson,
     jsonBody(validateBody),
     admitUsage<{ out: { json: ValidateBody } }>({
       units: (c) => unitsPerDocument(c.req.valid("json").enrich),
     }),
-    async (c) => {
-      const body = c.req.valid("json");
-      const document: DocumentInput = body.json !== undefined ? { json: body.json } : { data: body.data };
-      const [verdict] = await runValidation(c, requestOf(body, [document]));
-      return c.json({ ...verdict, units: unitsPerDocument(body.enrich) });
-    },
-  )
-  .post(
-    "/v1/validate/batch",
+  ] as const,
+  request: {
+    body: jsonRequest(validateBody, {
+      schema: { type: "object", required: ["id"], properties: { id: { type: "integer" } } },
+      data: { id: "x" },
+    }),
+  },
+  responses: {
+    200: jsonResponse("The verdict", validateResponse, {
+      headers: rateLimitHeaders,
+      example: {
+        valid: false,
+        errors: [
+          {
+            keywordLocation: "/properties/id/type",
+            absoluteKeywordLocation: "#/properties/id/type",
+            instanceLocation: "/id",
+            error: "must be integer",
+          },
+        ],
+        units: 1,
+      },
+    }),
+    ...refusals,
+  },
+});
+
+const batchRoute = createRoute({
+  method: "post",
+  path: "/v1/validate/batch",
+  summary: "Validate many documents against one schema",
+  description: "Results in the documents' order; billed one unit per document (two with enrichment).",
+  tags: ["Validation"],
+  security: [{ bearerToken: [] }],
+  middleware: [
     requireToken(),
     requireJson,
     jsonBody(batchBody),
@@ -168,71 +210,48 @@ export const validateRoutes = new Hono<AppBindings>()
         return body.documents.length * unitsPerDocument(body.enrich);
       },
     }),
-    async (c) => {
-      const body = c.req.valid("json");
-      const results = await runValidation(
-        c,
-        requestOf(
-          body,
-          body.documents.map((data) => ({ data })),
-        ),
-      );
-      return c.json({
+  ] as const,
+  request: {
+    body: jsonRequest(batchBody, { schema: { type: "integer" }, documents: [1, "two", 3] }),
+  },
+  responses: {
+    200: jsonResponse("One verdict per document", batchResponse, {
+      headers: rateLimitHeaders,
+      example: {
+        valid: false,
+        results: [
+          { valid: true },
+          {
+            valid: false,
+            errors: [{ keywordLocation: "/type", instanceLocation: "", error: "must be integer" }],
+          },
+          { valid: true },
+        ],
+        units: 3,
+      },
+    }),
+    ...refusals,
+  },
+});
+
+export const validateRoutes = newRouter()
+  .openapi(validateRoute, async (c) => {
+    const body = c.req.valid("json");
+    const document: DocumentInput = body.json !== undefined ? { json: body.json } : { data: body.data };
+    const [verdict] = await c.var.services.validation.validate(requestOf(body, [document]));
+    if (!verdict) throw new Error("the validation service gave no verdict for one document");
+    return c.json({ ...verdict, units: unitsPerDocument(body.enrich) }, 200);
+  })
+  .openapi(batchRoute, async (c) => {
+    const body = c.req.valid("json");
+    const documents = body.documents.map((data) => ({ data }));
+    const results = await c.var.services.validation.validate(requestOf(body, documents));
+    return c.json(
+      {
         valid: results.every((result) => result.valid),
         results,
         units: body.documents.length * unitsPerDocument(body.enrich),
-      });
-    },
-  );
-
-const refusals = {
-  400: { description: "The request body is malformed", schema: problemSchema },
-  ...bearerRefusals,
-  422: {
-    description:
-      "No verdict, not billed: DOCUMENT_NOT_JSON (with line and column), SCHEMA_INVALID (with the metaschema errors), SCHEMA_UNRESOLVABLE, SCHEMA_UNAVAILABLE, LIMIT_EXCEEDED",
-    schema: problemSchema,
-  },
-};
-
-export const validateDocs: RouteDoc[] = [
-  {
-    method: "post",
-    path: "/v1/validate",
-    summary: "Validate (and optionally enrich) one JSON document",
-    description:
-      "200 for any verdict, valid or not; billed 1 unit, 2 with enrichment. Errors carry instanceLocation, keywordLocation, absoluteKeywordLocation and a message.",
-    tags: ["Validation"],
-    security: ["bearerToken"],
-    requestBody: {
-      schema: validateBody,
-      example: {
-        schema: { type: "object", required: ["id"], properties: { id: { type: "integer" } } },
-        data: { id: "x" },
       },
-    },
-    responses: {
-      200: { description: "The verdict", schema: verdictSchema.extend({ units: z.number().int() }) },
-      ...refusals,
-    },
-  },
-  {
-    method: "post",
-    path: "/v1/validate/batch",
-    summary: "Validate many documents against one schema",
-    description: "Results in the documents' order; billed one unit per document (two with enrichment).",
-    tags: ["Validation"],
-    security: ["bearerToken"],
-    requestBody: {
-      schema: batchBody,
-      example: { schema: { type: "integer" }, documents: [1, "two", 3] },
-    },
-    responses: {
-      200: {
-        description: "One verdict per document",
-        schema: z.object({ valid: z.boolean(), results: z.array(verdictSchema), units: z.number().int() }),
-      },
-      ...refusals,
-    },
-  },
-];
+      200,
+    );
+  });

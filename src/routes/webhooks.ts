@@ -1,7 +1,6 @@
-import { Hono } from "hono";
-import { z } from "zod";
-import type { AppBindings } from "../env";
-import { problemSchema, type RouteDoc } from "../openapi/registry";
+import { createRoute, z } from "@hono/zod-openapi";
+import { jsonResponse, problemResponse } from "../openapi/responses";
+import { newRouter } from "../openapi/router";
 import { applyStripeWebhook, EVENT_OUTCOMES } from "../webhooks";
 import { HANDLED_EVENT_TYPES } from "../webhooks/stripe-event";
 
@@ -13,38 +12,36 @@ const receiptSchema = z.object({
   duplicate: z.boolean().describe("True when this event id was already applied: nothing changed"),
 });
 
-export const webhookRoutes = new Hono<AppBindings>().post("/webhooks/stripe", async (c) => {
+const stripeWebhookRoute = createRoute({
+  method: "post",
+  path: "/webhooks/stripe",
+  summary: "Stripe webhook endpoint",
+  description: `Called by Stripe, authenticated by the \`Stripe-Signature\` header (STRIPE_WEBHOOK_SECRET, 5 min tolerance). Each event is applied exactly once; a redelivery answers 200 with \`duplicate: true\`. Acts on: ${HANDLED_EVENT_TYPES.join(", ")}; other types are recorded as ignored.`,
+  tags: ["Billing"],
+  responses: {
+    200: jsonResponse("Event recorded (applied, stale, unmatched, ignored or conflict)", receiptSchema, {
+      example: {
+        received: true,
+        id: "evt_1Q2w3E4r5T6y7U8i",
+        type: "invoice.paid",
+        outcome: "applied",
+        duplicate: false,
+      },
+    }),
+    400: problemResponse("WEBHOOK_SIGNATURE_INVALID: missing, wrong or too old signature"),
+    500: problemResponse("INTERNAL: the database failed; Stripe retries"),
+    503: problemResponse(
+      "DEPENDENCY_UNAVAILABLE (Redis; the event is recorded, redelivery re-applies it) or SERVICE_MISCONFIGURED",
+    ),
+  },
+});
+
+export const webhookRoutes = newRouter().openapi(stripeWebhookRoute, async (c) => {
   // The signature covers the exact bytes Stripe sent: read them as text, never re-serialised JSON.
   const receipt = await applyStripeWebhook(
-    { ...c.get("services"), config: c.get("config"), requestId: c.get("requestId") },
+    { ...c.var.services, config: c.var.config, requestId: c.var.requestId },
     await c.req.text(),
     c.req.header("Stripe-Signature"),
   );
-  return c.json(receipt satisfies z.infer<typeof receiptSchema>);
+  return c.json(receipt satisfies z.infer<typeof receiptSchema>, 200);
 });
-
-export const webhookDocs: RouteDoc[] = [
-  {
-    method: "post",
-    path: "/webhooks/stripe",
-    summary: "Stripe webhook endpoint",
-    description: `Called by Stripe, authenticated by the \`Stripe-Signature\` header (STRIPE_WEBHOOK_SECRET, 5 min tolerance). Each event is applied exactly once; a redelivery answers 200 with \`duplicate: true\`. Acts on: ${HANDLED_EVENT_TYPES.join(", ")}; other types are recorded as ignored.`,
-    tags: ["Billing"],
-    responses: {
-      200: {
-        description: "Event recorded (applied, stale, unmatched, ignored or conflict)",
-        schema: receiptSchema,
-      },
-      400: {
-        description: "WEBHOOK_SIGNATURE_INVALID: missing, wrong or too old signature",
-        schema: problemSchema,
-      },
-      500: { description: "INTERNAL: the database failed; Stripe retries", schema: problemSchema },
-      503: {
-        description:
-          "DEPENDENCY_UNAVAILABLE (Redis; the event is recorded, redelivery re-applies it) or SERVICE_MISCONFIGURED",
-        schema: problemSchema,
-      },
-    },
-  },
-];

@@ -102,12 +102,12 @@ describe("sliding window", () => {
         admitRequest(
           {
             redis: h.redis,
-            config: {
-              RATE_LIMIT_TIERS: {
+            settings: {
+              tiers: {
                 free: { limit: 5, windowSeconds: 10 },
                 pro: { limit: 100, windowSeconds: 10 },
               },
-              ADMISSION_FAIL_CLOSED_TIERS: ["free"],
+              failClosedTiers: ["free"],
             },
           },
           {

@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
-import type { AppBindings } from "../../env";
+import { bearerCredentials } from "../../auth/bearer";
+import type { BindingsWith } from "../../env";
 import { ApiError } from "../../errors";
 
 /** Compares in time independent of where the inputs differ, so the token cannot be guessed byte by byte. */
@@ -16,16 +17,20 @@ async function sameSecret(given: string, expected: string): Promise<boolean> {
   return difference === 0;
 }
 
+/** What `requireAdmin` puts on `c.var`. */
+export interface AdminVariables {
+  subject: "admin";
+}
+
 /**
  * Operator endpoints: `Authorization: Bearer <ADMIN_TOKEN>`. When ADMIN_TOKEN is not configured
  * the endpoints answer 404 (they do not exist for this deployment) rather than accept anyone.
  */
 export const requireAdmin = () =>
-  createMiddleware<AppBindings>(async (c, next) => {
-    const expected = c.get("config").ADMIN_TOKEN;
+  createMiddleware<BindingsWith<AdminVariables>>(async (c, next) => {
+    const expected = c.var.config.ADMIN_TOKEN;
     if (!expected) throw new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
-    const header = c.req.header("Authorization") ?? "";
-    const given = header.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
+    const given = bearerCredentials(c.req.header("Authorization"));
     if (!given || !(await sameSecret(given, expected))) {
       throw new ApiError("AUTH_REQUIRED", "Operator endpoints need the admin token.", {
         headers: { "WWW-Authenticate": 'Bearer realm="admin"' },

@@ -1,6 +1,7 @@
 import type { Context, Input } from "hono";
 import { createMiddleware } from "hono/factory";
 import {
+  type AdmittedRequest,
   admissionHeaders,
   admissionRefusal,
   admitRequest,
@@ -8,7 +9,16 @@ import {
   settleAdmission,
   settleRefusal,
 } from "../../admission/admit";
-import type { AppBindings } from "../../env";
+import type { BindingsWith } from "../../env";
+import type { AuthVariables } from "../auth";
+
+/** What `admitUsage` puts on `c.var`; it reads what `requireToken` set. */
+export interface AdmissionVariables extends AuthVariables {
+  /** The admitted usage of this request. */
+  admission: AdmittedRequest;
+}
+
+type AdmissionBindings = BindingsWith<AdmissionVariables>;
 
 // biome-ignore lint/complexity/noBannedTypes: Hono's own default for "no validated input".
 export interface AdmitUsageOptions<I extends Input = {}> {
@@ -17,13 +27,13 @@ export interface AdmitUsageOptions<I extends Input = {}> {
    * `admitUsage<{ out: { json: Body } }>({ units: (c) => (c.req.valid("json").enrich ? 2 : 1) })`.
    * 0 = rate limited but not billed.
    */
-  units: number | ((c: Context<AppBindings, string, I>) => number);
+  units: number | ((c: Context<AdmissionBindings, string, I>) => number);
   /** Clock in ms, for tests. Default Date.now. */
   now?: () => number;
 }
 
 /** Runs `work` after the response when the runtime allows (`waitUntil`), else before returning. */
-async function afterResponse(c: Context<AppBindings>, work: Promise<void>): Promise<void> {
+async function afterResponse(c: Context<AdmissionBindings>, work: Promise<void>): Promise<void> {
   let waitUntil: ((promise: Promise<unknown>) => void) | undefined;
   try {
     const executionCtx = c.executionCtx;
@@ -43,19 +53,25 @@ async function afterResponse(c: Context<AppBindings>, work: Promise<void>): Prom
  */
 // biome-ignore lint/complexity/noBannedTypes: Hono's own default for "no validated input".
 export const admitUsage = <I extends Input = {}>({ units, now }: AdmitUsageOptions<I>) =>
-  createMiddleware<AppBindings, string, I>(async (c, next) => {
-    const claims = c.get("auth");
-    if (!claims) throw new Error("admitUsage needs requireToken before it");
-    const { redis, db } = c.get("services");
+  createMiddleware<AdmissionBindings, string, I>(async (c, next) => {
+    const claims = c.var.auth;
+    const { redis, db } = c.var.services;
     const admission = await admitRequest(
-      { redis, config: c.get("config"), now },
+      {
+        redis,
+        settings: {
+          tiers: c.var.config.RATE_LIMIT_TIERS,
+          failClosedTiers: c.var.config.ADMISSION_FAIL_CLOSED_TIERS,
+        },
+        now,
+      },
       {
         subject: claims.sub,
         tier: claims.tier,
         stripeCustomerId: claims.cus,
         apiKeyId: claims.akid,
         units: typeof units === "function" ? units(c) : units,
-        requestId: c.get("requestId"),
+        requestId: c.var.requestId,
       },
     );
     if (admission.outcome !== "admitted") {

@@ -1,0 +1,45 @@
+import type { ErrorCode } from "../errors";
+
+/** The reasons the access domain (accounts, keys, tokens) refuses; each is the API error code of the same name. */
+export type AccessRefusalCode = Extract<
+  ErrorCode,
+  | "AUTH_REQUIRED"
+  | "TOKEN_EXPIRED"
+  | "TOKEN_INVALID"
+  | "EMAIL_TAKEN"
+  | "API_KEY_INVALID"
+  | "ACCOUNT_SUSPENDED"
+  | "ACCOUNT_PAST_DUE"
+  | "ACCOUNT_CLOSED"
+  | "NOT_FOUND"
+>;
+
+/**
+ * A refusal of the access domain, with a detail safe to show the client. Domain code throws this,
+ * never an HTTP error; the app's error handler maps it to the ApiError (and challenge) in one place.
+ */
+export class AccessRefusal extends Error {
+  constructor(
+    readonly code: AccessRefusalCode,
+    readonly detail: string,
+  ) {
+    super(detail);
+    this.name = "AccessRefusal";
+  }
+}
+
+const REALM = 'Bearer realm="schema-meter"';
+
+/** RFC 6750 challenge for a 401: bare when no credentials came, `invalid_token` when they were bad. */
+export function bearerChallenge(error?: "invalid_token", description?: string): string {
+  if (!error) return REALM;
+  return `${REALM}, error="${error}"${description ? `, error_description="${description}"` : ""}`;
+}
+
+/** The `WWW-Authenticate` challenge each credential refusal answers with (RFC 6750 §3). */
+export const REFUSAL_CHALLENGES: Partial<Record<AccessRefusalCode, string>> = {
+  AUTH_REQUIRED: bearerChallenge(),
+  API_KEY_INVALID: bearerChallenge("invalid_token"),
+  TOKEN_EXPIRED: bearerChallenge("invalid_token", "The token expired"),
+  TOKEN_INVALID: bearerChallenge("invalid_token", "The token is invalid"),
+};

@@ -1,0 +1,51 @@
+import { validate } from "@readme/openapi-parser";
+import openapiTS, { astToString } from "openapi-typescript";
+import { describe, expect, it } from "vitest";
+import { newApp } from "../app";
+
+/** The document as a client gets it: through the app, with no configuration (the route needs none). */
+async function servedDocument(app = newApp()) {
+  const response = await app.request("/openapi.json", {}, {});
+  expect(response.status).toBe(200);
+  return (await response.json()) as {
+    openapi: string;
+    paths: Record<string, Record<string, unknown>>;
+    components: { schemas: Record<string, unknown> };
+  };
+}
+
+describe("/openapi.json", () => {
+  it("is a valid OpenAPI 3.1 document for a maintained validator, with one Problem schema", async () => {
+    const document = await servedDocument();
+    const result = await validate(structuredClone(document) as unknown as Parameters<typeof validate>[0]);
+    expect(result.valid ? [] : result.errors).toEqual([]);
+    expect(result.warnings).toEqual([]);
+    expect(document.openapi).toBe("3.1.0");
+    expect(Object.keys(document.components.schemas)).toEqual(["Problem"]);
+    expect(JSON.stringify(document)).not.toContain("$defs");
+  });
+
+  it("generates TypeScript types with openapi-typescript", async () => {
+    // openapi-typescript throws on any $ref it cannot resolve or object it cannot read.
+    const document = (await servedDocument()) as unknown as Parameters<typeof openapiTS>[0];
+    const types = astToString(await openapiTS(document));
+    expect(types).toContain('"/v1/validate": {');
+    expect(types).toContain("Problem: {");
+  });
+
+  it("lists every mounted route, and only those", async () => {
+    const app = newApp();
+    const document = await servedDocument(app);
+    // One entry per handler (route middleware, validators, handler); app-wide middleware is method ALL.
+    const mounted = new Set(
+      app.routes
+        .filter((route) => route.method !== "ALL")
+        .map((route) => `${route.method} ${route.path.replace(/:([^/]+)/g, "{$1}")}`),
+    );
+    const documented = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect([...mounted].sort()).toEqual(documented.sort());
+    expect(documented).toContain("POST /admin/usage-batches/{id}/requeue");
+  });
+});

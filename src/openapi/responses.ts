@@ -1,0 +1,72 @@
+import { z } from "@hono/zod-openapi";
+import { PROBLEM_CONTENT_TYPE } from "../errors";
+
+/** RFC 9457 problem details, as every error response of this API carries them; `#/components/schemas/Problem`. */
+export const problemSchema = z
+  .object({
+    type: z.string().describe("URI reference identifying the problem type"),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().describe("The request path"),
+    code: z.string().describe("Stable machine-readable error code"),
+    request_id: z.string().describe("Echoed in the X-Request-Id header; quote it in support requests"),
+  })
+  .loose()
+  .openapi("Problem");
+
+/** The RateLimit headers every rate-limited response carries. */
+export const rateLimitHeaders = z.object({
+  "RateLimit-Policy": z.string().describe('IETF draft syntax, e.g. `"pro";q=100;w=10`'),
+  RateLimit: z.string().describe('IETF draft syntax, e.g. `"pro";r=57;t=3`'),
+});
+
+/** A 429's headers: the RateLimit ones and the seconds to wait. */
+export const rateLimitedHeaders = rateLimitHeaders.extend({
+  "Retry-After": z.string().regex(/^\d+$/).describe("Seconds to wait before retrying"),
+});
+
+type HeaderSchemas = z.ZodObject;
+
+/** An error response: problem+json with the one `Problem` schema. */
+export function problemResponse(description: string, headers?: HeaderSchemas) {
+  return {
+    description,
+    ...(headers && { headers }),
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: problemSchema } },
+  };
+}
+
+/** A JSON response with its schema and, for the main routes, an example. */
+export function jsonResponse<T extends z.ZodType>(
+  description: string,
+  schema: T,
+  options: { example?: z.input<T>; headers?: HeaderSchemas } = {},
+) {
+  return {
+    description,
+    ...(options.headers && { headers: options.headers }),
+    content: {
+      "application/json": { schema, ...(options.example !== undefined && { example: options.example }) },
+    },
+  };
+}
+
+/** A required JSON request body, with an example. */
+export function jsonRequest<T extends z.ZodType>(schema: T, example?: z.input<T>) {
+  return {
+    required: true,
+    content: { "application/json": { schema, ...(example !== undefined && { example }) } },
+  };
+}
+
+/** The refusals every route behind a bearer token and admission (`requireToken`, `admitUsage`) can give. */
+export const bearerRefusals = {
+  401: problemResponse("AUTH_REQUIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED"),
+  429: problemResponse("RATE_LIMITED, with Retry-After", rateLimitedHeaders),
+};
+
+/** The refusal every operator route (ADMIN_TOKEN) can give. */
+export const adminRefusals = {
+  401: problemResponse("AUTH_REQUIRED: the admin token is missing or wrong"),
+};
