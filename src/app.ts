@@ -47,7 +47,7 @@ export function newApp({ services: buildServices = createServices }: AppOptions 
       if (!(error instanceof ConfigError)) throw error;
       if (CONFIG_FREE_PATHS.has(c.req.path)) return next();
       log("error", "configuration invalid", {
-        request_id: c.var.requestId,
+        request_id: c.get("requestId"),
         problems: error.problems.join("; "),
       });
       // Setting names (never values) are shown on the operator's readiness probe only.

@@ -6,6 +6,8 @@ export type { Env };
 /**
  * What the app-wide middleware puts on `c.var` for every handler. Route middleware adds its own,
  * typed by the variables it exports (`AuthVariables`, `AdmissionVariables`, `AdminVariables`).
+ * Read them with `c.get("name")`, typed the same: Hono's `c.var` getter builds an object of every
+ * variable on each access (about 2% of a validate call's CPU in the bench profile).
  */
 export interface Variables {
   /** Set by `requestId`. */

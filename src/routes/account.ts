@@ -54,9 +54,9 @@ const accountRoute = createRoute({
 
 export const accountRoutes = newRouter().openapi(accountRoute, async (c) => {
   const body: z.infer<typeof accountResponse> = await describeAccount(
-    c.var.services.db,
-    c.var.auth.sub,
-    c.var.admission,
+    c.get("services").db,
+    c.get("auth").sub,
+    c.get("admission"),
   );
   return c.json(body, 200);
 });

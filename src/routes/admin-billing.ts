@@ -107,13 +107,13 @@ const requeueRoute = createRoute({
 
 export const adminBillingRoutes = newRouter()
   .openapi(flushRoute, async (c) => {
-    const { redis, db, stripe } = c.var.services;
-    return c.json(await flushUsage({ redis, db, stripe, settings: c.var.config }), 200);
+    const { redis, db, stripe } = c.get("services");
+    return c.json(await flushUsage({ redis, db, stripe, settings: c.get("config") }), 200);
   })
   .openapi(
     reconciliationRoute,
     async (c) => {
-      const { redis, db } = c.var.services;
+      const { redis, db } = c.get("services");
       return c.json(await reconcileUsage({ redis, db }, c.req.valid("query")), 200);
     },
     (result) => {
@@ -130,7 +130,7 @@ export const adminBillingRoutes = newRouter()
   )
   .openapi(requeueRoute, async (c) => {
     const { id } = c.req.valid("param");
-    const result = await requeueUsageBatch(c.var.services.db, id);
+    const result = await requeueUsageBatch(c.get("services").db, id);
     if (result.outcome === "not_found") throw new ApiError("NOT_FOUND", `No usage batch ${id}.`);
     if (result.outcome === "not_dead") {
       throw new ApiError(

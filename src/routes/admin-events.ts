@@ -45,7 +45,10 @@ export const adminEventRoutes = newRouter().openapi(
   eventsRoute,
   async (c) => {
     const query = c.req.valid("query");
-    const events = await listStripeEvents(c.var.services.db, { outcome: query.status, limit: query.limit });
+    const events = await listStripeEvents(c.get("services").db, {
+      outcome: query.status,
+      limit: query.limit,
+    });
     return c.json({ events } satisfies z.infer<typeof eventsResponse>, 200, { "Cache-Control": "no-store" });
   },
   (result) => {

@@ -64,15 +64,15 @@ const portalRoute = createRoute({
 export const billingRoutes = newRouter()
   .openapi(checkoutRoute, async (c) => {
     const body: z.infer<typeof checkoutResponse> = await createCheckoutLink(
-      { ...c.var.services, config: c.var.config },
-      { accountId: c.var.auth.sub, tier: c.req.valid("json").tier, origin: new URL(c.req.url).origin },
+      { ...c.get("services"), config: c.get("config") },
+      { accountId: c.get("auth").sub, tier: c.req.valid("json").tier, origin: new URL(c.req.url).origin },
     );
     return c.json(body, 200, { "Cache-Control": "no-store" });
   })
   .openapi(portalRoute, async (c) => {
     const body: z.infer<typeof portalResponse> = await createPortalLink(
-      { ...c.var.services, config: c.var.config },
-      { accountId: c.var.auth.sub, origin: new URL(c.req.url).origin },
+      { ...c.get("services"), config: c.get("config") },
+      { accountId: c.get("auth").sub, origin: new URL(c.req.url).origin },
     );
     return c.json(body, 200, { "Cache-Control": "no-store" });
   });

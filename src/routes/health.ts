@@ -99,7 +99,7 @@ export const healthRoutes = newRouter()
   .openapi(readyRoute, async (c) => {
     // Token keys are configuration the schema cannot fully check (they must import as keys): a
     // deployment whose keys do not load is misconfigured, not ready.
-    const keyProblem = await loadTokenKeys(c.var.config).then(
+    const keyProblem = await loadTokenKeys(c.get("config")).then(
       () => undefined,
       (error: unknown) => (error instanceof TokenKeyError ? error.message : "token keys could not be loaded"),
     );
@@ -108,11 +108,11 @@ export const healthRoutes = newRouter()
         extensions: { problems: [keyProblem] },
       });
     }
-    const { redis, db } = c.var.services;
+    const { redis, db } = c.get("services");
     const [redisCheck, postgresCheck, breaker] = await Promise.all([
       timedCheck("redis", () => redis.ping()),
       timedCheck("postgres", () => db.rpc("health_check")),
-      stripeBreakerState(c.var.services.redis, c.var.config),
+      stripeBreakerState(c.get("services").redis, c.get("config")),
     ]);
     const checks = { redis: redisCheck, postgres: postgresCheck };
     const failing = Object.entries(checks)

@@ -42,6 +42,6 @@ const jwksRoute = createRoute({
 });
 
 export const jwksRoutes = newRouter().openapi(jwksRoute, async (c) => {
-  const { jwks } = await tokenKeysOf(c.var.config);
+  const { jwks } = await tokenKeysOf(c.get("config"));
   return c.json(jwks, 200, { "Cache-Control": "public, max-age=300" });
 });

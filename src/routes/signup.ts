@@ -51,11 +51,11 @@ const signupRoute = createRoute({
 
 export const signupRoutes = newRouter().openapi(signupRoute, async (c) => {
   const { account, apiKey, headers } = await registerAccount(
-    { services: c.var.services, config: c.var.config },
+    { services: c.get("services"), config: c.get("config") },
     {
       email: c.req.valid("json").email,
       clientIp: clientIpOf(c.req.header("CF-Connecting-IP")),
-      requestId: c.var.requestId,
+      requestId: c.get("requestId"),
     },
   );
   const body: z.infer<typeof signupResponse> = {

@@ -45,12 +45,12 @@ export const tokenRoutes = newRouter().openapi(tokenRoute, async (c) => {
   if (!apiKey)
     throw new AccessRefusal("AUTH_REQUIRED", "Send your API key as Authorization: Bearer <api key>.");
   if (!apiKeyPrefix(apiKey)) throw new AccessRefusal("API_KEY_INVALID", "This is not an API key.");
-  const { db, redis } = c.var.services;
-  const config = c.var.config;
+  const { db, redis } = c.get("services");
+  const config = c.get("config");
   // Counted only once the key is well formed: malformed ones never reach Postgres.
   const headers = await limitByClientIp({ redis }, tokenLimit(config.TOKEN_RATE_LIMIT), {
     clientIp: clientIpOf(c.req.header("CF-Connecting-IP")),
-    requestId: c.var.requestId,
+    requestId: c.get("requestId"),
   });
   const issued = await exchangeApiKeyForToken({ db, config }, apiKey);
   c.set("subject", issued.claims.sub);

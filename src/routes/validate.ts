@@ -238,14 +238,14 @@ export const validateRoutes = newRouter()
   .openapi(validateRoute, async (c) => {
     const body = c.req.valid("json");
     const document: DocumentInput = body.json !== undefined ? { json: body.json } : { data: body.data };
-    const [verdict] = await c.var.services.validation.validate(requestOf(body, [document]));
+    const [verdict] = await c.get("services").validation.validate(requestOf(body, [document]));
     if (!verdict) throw new Error("the validation service gave no verdict for one document");
     return c.json({ ...verdict, units: unitsPerDocument(body.enrich) }, 200);
   })
   .openapi(batchRoute, async (c) => {
     const body = c.req.valid("json");
     const documents = body.documents.map((data) => ({ data }));
-    const results = await c.var.services.validation.validate(requestOf(body, documents));
+    const results = await c.get("services").validation.validate(requestOf(body, documents));
     return c.json(
       {
         valid: results.every((result) => result.valid),

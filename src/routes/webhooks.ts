@@ -39,7 +39,7 @@ const stripeWebhookRoute = createRoute({
 export const webhookRoutes = newRouter().openapi(stripeWebhookRoute, async (c) => {
   // The signature covers the exact bytes Stripe sent: read them as text, never re-serialised JSON.
   const receipt = await applyStripeWebhook(
-    { ...c.var.services, config: c.var.config, requestId: c.var.requestId },
+    { ...c.get("services"), config: c.get("config"), requestId: c.get("requestId") },
     await c.req.text(),
     c.req.header("Stripe-Signature"),
   );

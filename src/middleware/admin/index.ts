@@ -28,7 +28,7 @@ export interface AdminVariables {
  */
 export const requireAdmin = () =>
   createMiddleware<BindingsWith<AdminVariables>>(async (c, next) => {
-    const expected = c.var.config.ADMIN_TOKEN;
+    const expected = c.get("config").ADMIN_TOKEN;
     if (!expected) throw new ApiError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
     const given = bearerCredentials(c.req.header("Authorization"));
     if (!given || !(await sameSecret(given, expected))) {

@@ -54,14 +54,14 @@ async function afterResponse(c: Context<AdmissionBindings>, work: Promise<void>)
 // biome-ignore lint/complexity/noBannedTypes: Hono's own default for "no validated input".
 export const admitUsage = <I extends Input = {}>({ units, now }: AdmitUsageOptions<I>) =>
   createMiddleware<AdmissionBindings, string, I>(async (c, next) => {
-    const claims = c.var.auth;
-    const { redis, db } = c.var.services;
+    const claims = c.get("auth");
+    const { redis, db } = c.get("services");
     const admission = await admitRequest(
       {
         redis,
         settings: {
-          tiers: c.var.config.RATE_LIMIT_TIERS,
-          failClosedTiers: c.var.config.ADMISSION_FAIL_CLOSED_TIERS,
+          tiers: c.get("config").RATE_LIMIT_TIERS,
+          failClosedTiers: c.get("config").ADMISSION_FAIL_CLOSED_TIERS,
         },
         now,
       },
@@ -71,7 +71,7 @@ export const admitUsage = <I extends Input = {}>({ units, now }: AdmitUsageOptio
         stripeCustomerId: claims.cus,
         apiKeyId: claims.akid,
         units: typeof units === "function" ? units(c) : units,
-        requestId: c.var.requestId,
+        requestId: c.get("requestId"),
       },
     );
     if (admission.outcome !== "admitted") {

@@ -22,7 +22,7 @@ export interface RequireTokenOptions {
  */
 export const requireToken = (options: RequireTokenOptions = {}) =>
   createMiddleware<BindingsWith<AuthVariables>>(async (c, next) => {
-    const claims = await authenticateBearer(c.var.config, c.req.header("Authorization"), options.now?.());
+    const claims = await authenticateBearer(c.get("config"), c.req.header("Authorization"), options.now?.());
     c.set("auth", claims);
     c.set("subject", claims.sub);
     await next();
