@@ -11,7 +11,7 @@ import { Validator as CfValidator } from "@cfworker/json-schema";
 import { validate as hyperValidate, registerSchema } from "@hyperjump/json-schema/draft-2020-12";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
-import { compileSchema } from "../src/validation/index";
+import { compileSchema } from "../src/engine";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const benchDir = process.env.BENCH_DIR ?? resolve(repoRoot, "../shared/bench");

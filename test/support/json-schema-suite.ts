@@ -7,7 +7,7 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { compileSchema, type DialectName } from "../../src/validation/index";
+import { compileSchema, type DialectName } from "../../src/engine";
 
 export const DEFAULT_SUITE_DIR =
   process.env.JSON_SCHEMA_TEST_SUITE ??
