@@ -94,12 +94,12 @@ export async function compileSchema(schema: unknown, opts: CompileOptions = {}):
   reg.addDocument(schema, base, dialect);
   await loader.loadReferenced(dialect);
   const compiler = new Compiler(reg, { formatAssertion: opts.formatAssertion === true });
-  const doc = reg.resources.get(normalizeId(base))?.doc;
+  const doc = reg.resources.get(normalizeId(base))?.document;
   if (!doc) throw new SchemaError("invalid_schema", "schema could not be registered");
   const rootRes = reg.resourceAt(doc, "");
   let root: Node;
   try {
-    root = compiler.node({ doc, ptr: "", schema, res: rootRes });
+    root = compiler.node({ document: doc, pointer: "", schema, resource: rootRes });
   } catch (e) {
     if (e instanceof RangeError)
       throw new SchemaError("unsupported", "schema nesting is too deep to compile");

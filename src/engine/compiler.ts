@@ -89,10 +89,10 @@ export class Compiler {
 
   /** The node for a located subschema, compiled on first use. */
   node(target: SchemaTarget): Node {
-    const key = `${target.doc.id}:${target.ptr}`;
+    const key = `${target.document.id}:${target.pointer}`;
     const hit = this.nodes.get(key);
     if (hit) return hit;
-    const node: Node = { validate: () => true, resource: target.res };
+    const node: Node = { validate: () => true, resource: target.resource };
     this.nodes.set(key, node);
     this.compileInto(node, target);
     return node;
@@ -101,22 +101,23 @@ export class Compiler {
   /** The located subschema at `tokens` below `target`. */
   child(target: SchemaTarget, tokens: Array<string | number>): SchemaTarget {
     let schema: unknown = target.schema;
-    let ptr = target.ptr;
+    let pointer = target.pointer;
     for (const token of tokens) {
       schema = Array.isArray(schema)
         ? schema[token as number]
         : isObject(schema)
           ? schema[token as string]
           : undefined;
-      ptr += `/${typeof token === "number" ? token : escapePointerToken(token)}`;
+      pointer += `/${typeof token === "number" ? token : escapePointerToken(token)}`;
     }
-    const res = target.doc.resAt.get(ptr) ?? this.registry.resourceAt(target.doc, ptr);
-    return { doc: target.doc, ptr, schema, res };
+    const resource =
+      target.document.resourceByPointer.get(pointer) ?? this.registry.resourceAt(target.document, pointer);
+    return { document: target.document, pointer: pointer, schema, resource: resource };
   }
 
   /** Resolves a reference against `target`'s base URI; throws SchemaError when it cannot. */
   resolve(target: SchemaTarget, reference: string, keyword: string): SchemaTarget {
-    const absolute = resolveUri(target.res.uri, reference);
+    const absolute = resolveUri(target.resource.uri, reference);
     const resolved = this.registry.lookup(absolute);
     if (!resolved) {
       const why = this.registry.failures.get(splitFragment(absolute)[0]);
@@ -137,7 +138,8 @@ export class Compiler {
       const fragment = fragmentOf(resource);
       if (fragment === undefined) continue;
       const anchor = this.registry.lookup(`${resource.uri}#${fragment}`);
-      if (anchor) byResource.set(resource, { node: this.node(anchor), base: anchor.ptr.length, resource });
+      if (anchor)
+        byResource.set(resource, { node: this.node(anchor), base: anchor.pointer.length, resource });
     }
     return byResource;
   }
@@ -164,7 +166,7 @@ export class Compiler {
       return;
     }
     if (schema === false) {
-      const location = new SchemaLocation(target.ptr, target.res);
+      const location = new SchemaLocation(target.pointer, target.resource);
       node.validate = (_instance, context) => {
         if (context.full) report(context, location, "no value is allowed here (the schema is false)");
         return false;
@@ -174,10 +176,10 @@ export class Compiler {
     if (!isObject(schema)) {
       throw new SchemaError(
         "invalid_schema",
-        `schema at ${target.ptr || "/"} must be an object or a boolean`,
+        `schema at ${target.pointer || "/"} must be an object or a boolean`,
       );
     }
-    const active = this.activeKeywords(target.res.dialect);
+    const active = this.activeKeywords(target.resource.dialect);
     const scope = this.scope(target);
     const keywords: CompiledKeyword[] = [];
     const onlyRef = active.refOverridesSiblings && typeof schema.$ref === "string";
@@ -230,8 +232,9 @@ export class Compiler {
       target,
       tracksEvaluation: this.tracksEvaluation,
       usesDynamicScope: this.usesDynamicScope,
-      assertsFormat: this.settings.formatAssertion || target.res.dialect.vocab.formatAssertion,
-      location: (keyword) => new SchemaLocation(`${target.ptr}/${escapePointerToken(keyword)}`, target.res),
+      assertsFormat: this.settings.formatAssertion || target.resource.dialect.vocab.formatAssertion,
+      location: (keyword) =>
+        new SchemaLocation(`${target.pointer}/${escapePointerToken(keyword)}`, target.resource),
       subschema: (...tokens) => this.node(this.child(target, tokens)),
       node: (t) => this.node(t),
       resolve: (reference, keyword) => this.resolve(target, reference, keyword),
@@ -327,9 +330,9 @@ export class Compiler {
         return ok;
       };
     }
-    if (this.usesDynamicScope && target.res.ptr === target.ptr) {
+    if (this.usesDynamicScope && target.resource.pointer === target.pointer) {
       const inner = v;
-      const resource = target.res;
+      const resource = target.resource;
       v = (instance, context) => {
         context.dynamicScope.push(resource);
         const ok = inner(instance, context);

@@ -107,7 +107,7 @@ export class SchemaLocation {
   /** The absolute keyword location, built on first use (only errors need it). */
   get absolute(): string {
     if (this.absoluteCache === undefined) {
-      const fragment = pointerToFragment(this.pointer.slice(this.resource.ptr.length));
+      const fragment = pointerToFragment(this.pointer.slice(this.resource.pointer.length));
       this.absoluteCache = `${this.resource.uri}#${fragment}`;
     }
     return this.absoluteCache;

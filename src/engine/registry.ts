@@ -72,19 +72,19 @@ export function standardDialect(draft: Draft): Dialect {
 }
 
 /** A JSON document holding schemas (the root schema, a remote, a bundled metaschema). */
-export interface SchemaDoc {
+export interface SchemaDocument {
   readonly id: number;
   readonly root: unknown;
   /** Resource of every scanned subschema, by JSON Pointer from the document root. */
-  readonly resAt: Map<string, Resource>;
+  readonly resourceByPointer: Map<string, Resource>;
 }
 
 /** A schema resource: a subschema with its own base URI (`$id`, or a document root). */
 export interface Resource {
   readonly uri: string;
-  readonly doc: SchemaDoc;
+  readonly document: SchemaDocument;
   /** JSON Pointer of the resource root within its document. */
-  readonly ptr: string;
+  readonly pointer: string;
   readonly dialect: Dialect;
   /** `$dynamicAnchor` names (2020-12) to document pointers. */
   readonly dynamicAnchors: Map<string, string>;
@@ -94,10 +94,10 @@ export interface Resource {
 
 /** A located subschema. */
 export interface SchemaTarget {
-  readonly doc: SchemaDoc;
-  readonly ptr: string;
+  readonly document: SchemaDocument;
+  readonly pointer: string;
   readonly schema: unknown;
-  readonly res: Resource;
+  readonly resource: Resource;
 }
 
 const OBJECT_OF_SCHEMAS = ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
@@ -152,12 +152,12 @@ export class Registry {
   private nextDocId = 0;
 
   /** Adds a document: registers its resources and anchors. */
-  addDocument(root: unknown, uri: string, dialect: Dialect): SchemaDoc {
-    const doc: SchemaDoc = { id: this.nextDocId++, root, resAt: new Map() };
+  addDocument(root: unknown, uri: string, dialect: Dialect): SchemaDocument {
+    const doc: SchemaDocument = { id: this.nextDocId++, root, resourceByPointer: new Map() };
     const res: Resource = {
       uri: normalizeId(splitFragment(uri)[0]),
-      doc,
-      ptr: "",
+      document: doc,
+      pointer: "",
       dialect,
       dynamicAnchors: new Map(),
       recursiveAnchor: false,
@@ -167,9 +167,15 @@ export class Registry {
     return doc;
   }
 
-  private scan(doc: SchemaDoc, schema: unknown, ptr: string, parent: Resource, isDocRoot: boolean): void {
+  private scan(
+    doc: SchemaDocument,
+    schema: unknown,
+    ptr: string,
+    parent: Resource,
+    isDocRoot: boolean,
+  ): void {
     if (!isObject(schema)) {
-      doc.resAt.set(ptr, parent);
+      doc.resourceByPointer.set(ptr, parent);
       return;
     }
     let res = parent;
@@ -181,7 +187,12 @@ export class Registry {
       const [base, frag] = splitFragment(abs);
       if (draft <= 7 && idValue.startsWith("#")) {
         if (frag !== "" && !frag.startsWith("/")) {
-          this.anchors.set(`${parent.uri}#${frag}`, { doc, ptr, schema, res: parent });
+          this.anchors.set(`${parent.uri}#${frag}`, {
+            document: doc,
+            pointer: ptr,
+            schema,
+            resource: parent,
+          });
         }
       } else if (base !== parent.uri || !isDocRoot) {
         let dialect = parent.dialect;
@@ -189,27 +200,40 @@ export class Registry {
           const d = knownDraft(schema.$schema);
           dialect = d ? standardDialect(d) : (this.dialects.get(normalizeId(schema.$schema)) ?? dialect);
         }
-        res = { uri: base, doc, ptr, dialect, dynamicAnchors: new Map(), recursiveAnchor: false };
+        res = {
+          uri: base,
+          document: doc,
+          pointer: ptr,
+          dialect,
+          dynamicAnchors: new Map(),
+          recursiveAnchor: false,
+        };
         if (!this.resources.has(base)) this.resources.set(base, res);
         if (draft <= 7 && frag !== "" && !frag.startsWith("/")) {
-          this.anchors.set(`${base}#${frag}`, { doc, ptr, schema, res });
+          this.anchors.set(`${base}#${frag}`, { document: doc, pointer: ptr, schema, resource: res });
         }
       }
     }
     if (isDocRoot && res === parent) {
       // the document root is a resource even without $id
     }
-    doc.resAt.set(ptr, res);
+    doc.resourceByPointer.set(ptr, res);
     const d = res.dialect.draft;
     if (d >= 2019 && typeof schema.$anchor === "string") {
-      this.anchors.set(`${res.uri}#${schema.$anchor}`, { doc, ptr, schema, res });
+      this.anchors.set(`${res.uri}#${schema.$anchor}`, {
+        document: doc,
+        pointer: ptr,
+        schema,
+        resource: res,
+      });
     }
     if (d === 2020 && typeof schema.$dynamicAnchor === "string") {
       const key = `${res.uri}#${schema.$dynamicAnchor}`;
-      if (!this.anchors.has(key)) this.anchors.set(key, { doc, ptr, schema, res });
+      if (!this.anchors.has(key))
+        this.anchors.set(key, { document: doc, pointer: ptr, schema, resource: res });
       if (!res.dynamicAnchors.has(schema.$dynamicAnchor)) res.dynamicAnchors.set(schema.$dynamicAnchor, ptr);
     }
-    if (d === 2019 && schema.$recursiveAnchor === true && res.ptr === ptr) res.recursiveAnchor = true;
+    if (d === 2019 && schema.$recursiveAnchor === true && res.pointer === ptr) res.recursiveAnchor = true;
     if (typeof schema.$ref === "string")
       this.refBases.add(splitFragment(resolveUri(res.uri, schema.$ref))[0]);
     if (d === 2020 && typeof schema.$dynamicRef === "string") {
@@ -242,10 +266,10 @@ export class Registry {
   }
 
   /** The resource that contains the subschema at `ptr` of `doc`. */
-  resourceAt(doc: SchemaDoc, ptr: string): Resource {
+  resourceAt(doc: SchemaDocument, ptr: string): Resource {
     let p = ptr;
     for (;;) {
-      const r = doc.resAt.get(p);
+      const r = doc.resourceByPointer.get(p);
       if (r) return r;
       if (p === "") break;
       p = p.slice(0, p.lastIndexOf("/"));
@@ -265,11 +289,16 @@ export class Registry {
     if (frag === "" || frag.startsWith("/")) {
       const res = this.resources.get(base);
       if (!res) return undefined;
-      const resSchema = walkPointer(res.doc.root, res.ptr).value;
+      const resSchema = walkPointer(res.document.root, res.pointer).value;
       const w = walkPointer(resSchema, frag);
       if (!w.found) return undefined;
-      const ptr = res.ptr + frag;
-      return { doc: res.doc, ptr, schema: w.value, res: this.resourceAt(res.doc, ptr) };
+      const ptr = res.pointer + frag;
+      return {
+        document: res.document,
+        pointer: ptr,
+        schema: w.value,
+        resource: this.resourceAt(res.document, ptr),
+      };
     }
     return this.anchors.get(`${base}#${frag}`);
   }

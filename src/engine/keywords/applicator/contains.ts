@@ -19,14 +19,14 @@ export function containsCheck(schema: JsonObject, compiler: SchemaCompiler, coun
   const maxLocation = compiler.location("maxContains");
   const needAll = track || maximum !== Number.POSITIVE_INFINITY;
   return (instance, context) => {
-    const a = instance as unknown[];
+    const array = instance as unknown[];
     const errorMark = context.errors.length;
     context.speculative++;
     let count = 0;
     const evaluated = context.evaluated;
-    for (let i = 0; i < a.length; i++) {
+    for (let i = 0; i < array.length; i++) {
       const mark = context.annotations.length;
-      if (apply(node, a[i], i, context)) {
+      if (apply(node, array[i], i, context)) {
         count++;
         if (track && evaluated) {
           if (!evaluated.itemSet) evaluated.itemSet = new Set();

@@ -26,27 +26,31 @@ export function itemsCheck(compiler: SchemaCompiler, layout: ItemsLayout): Check
   if (prefix.length === 0 && !rest) return null;
   const track = compiler.tracksEvaluation;
   const apply = track ? applyChildTracked : applyChild;
-  const np = prefix.length;
+  const prefixLength = prefix.length;
   return (instance, context) => {
-    const a = instance as unknown[];
+    const array = instance as unknown[];
     let ok = true;
     const full = context.full;
     const mark = context.errors.length;
-    const n = a.length < np ? a.length : np;
-    for (let i = 0; i < n; i++) {
-      if (!apply(prefix[i] as Node, a[i], i, context)) {
+    const checked = array.length < prefixLength ? array.length : prefixLength;
+    for (let i = 0; i < checked; i++) {
+      if (!apply(prefix[i] as Node, array[i], i, context)) {
         ok = false;
         if (!full) return false;
       }
     }
-    if (rest && a.length > np) {
+    if (rest && array.length > prefixLength) {
       if (restFalse) {
         ok = false;
         if (!full) return false;
-        report(context, restLocation as SchemaLocation, `must have at most ${np} item${np === 1 ? "" : "s"}`);
+        report(
+          context,
+          restLocation as SchemaLocation,
+          `must have at most ${prefixLength} item${prefixLength === 1 ? "" : "s"}`,
+        );
       } else {
-        for (let i = np; i < a.length; i++) {
-          if (!apply(rest, a[i], i, context)) {
+        for (let i = prefixLength; i < array.length; i++) {
+          if (!apply(rest, array[i], i, context)) {
             ok = false;
             if (!full) return false;
           }
@@ -56,7 +60,7 @@ export function itemsCheck(compiler: SchemaCompiler, layout: ItemsLayout): Check
     if (full) closeGroup(context, mark, ok, prefixLocation, "some items are invalid", true);
     if (track && context.evaluated) {
       if (rest) context.evaluated.allItems = true;
-      else if (n > context.evaluated.items) context.evaluated.items = n;
+      else if (checked > context.evaluated.items) context.evaluated.items = checked;
     }
     return ok;
   };

@@ -44,18 +44,18 @@ export const properties: KeywordDefinition = {
     const additionalLocation = compiler.location("additionalProperties");
 
     if (patterns.length === 0 && !additional) {
-      const entries = [...named].map(([k, node]) => ({ k, node, guard: PROTOTYPE_NAMES.has(k) }));
+      const entries = [...named].map(([key, node]) => ({ key, node, guard: PROTOTYPE_NAMES.has(key) }));
       return (instance, context) => {
-        const o = instance as JsonObject;
+        const object = instance as JsonObject;
         let ok = true;
         const full = context.full;
         const mark = context.errors.length;
         for (let i = 0; i < entries.length; i++) {
-          const e = entries[i] as { k: string; node: Node; guard: boolean };
-          const v = o[e.k];
-          if (v === undefined || (e.guard && !hasOwn.call(o, e.k))) continue;
-          if (track) markEvaluatedProperty(context, e.k);
-          if (!apply(e.node, v, e.k, context)) {
+          const entry = entries[i] as { key: string; node: Node; guard: boolean };
+          const value = object[entry.key];
+          if (value === undefined || (entry.guard && !hasOwn.call(object, entry.key))) continue;
+          if (track) markEvaluatedProperty(context, entry.key);
+          if (!apply(entry.node, value, entry.key, context)) {
             ok = false;
             if (!full) return false;
           }
@@ -65,26 +65,26 @@ export const properties: KeywordDefinition = {
       };
     }
     return (instance, context) => {
-      const o = instance as JsonObject;
+      const object = instance as JsonObject;
       let ok = true;
       const full = context.full;
       const mark = context.errors.length;
-      for (const k in o) {
-        const v = o[k];
+      for (const key in object) {
+        const value = object[key];
         let matched = false;
-        const node = named.get(k);
+        const node = named.get(key);
         if (node) {
           matched = true;
-          if (!apply(node, v, k, context)) {
+          if (!apply(node, value, key, context)) {
             ok = false;
             if (!full) return false;
           }
         }
         for (let i = 0; i < patterns.length; i++) {
-          const p = patterns[i] as { re: { test(s: string): boolean }; node: Node };
-          if (!p.re.test(k)) continue;
+          const pattern = patterns[i] as { re: { test(s: string): boolean }; node: Node };
+          if (!pattern.re.test(key)) continue;
           matched = true;
-          if (!apply(p.node, v, k, context)) {
+          if (!apply(pattern.node, value, key, context)) {
             ok = false;
             if (!full) return false;
           }
@@ -93,15 +93,15 @@ export const properties: KeywordDefinition = {
           if (additionalFalse) {
             ok = false;
             if (!full) return false;
-            report(context, additionalLocation, `property ${JSON.stringify(k)} is not allowed`, k);
+            report(context, additionalLocation, `property ${JSON.stringify(key)} is not allowed`, key);
             continue;
           }
-          if (!apply(additional, v, k, context)) {
+          if (!apply(additional, value, key, context)) {
             ok = false;
             if (!full) return false;
           }
         }
-        if (track && (matched || additional)) markEvaluatedProperty(context, k);
+        if (track && (matched || additional)) markEvaluatedProperty(context, key);
       }
       if (full) closeGroup(context, mark, ok, propertiesLocation, "some properties are invalid", true);
       return ok;

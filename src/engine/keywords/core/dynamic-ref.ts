@@ -13,16 +13,18 @@ export const dynamicRef: KeywordDefinition = {
   compile(value, _schema, compiler) {
     if (typeof value !== "string") return null;
     const location = compiler.location("$dynamicRef");
-    const absolute = resolveUri(compiler.target.res.uri, value);
+    const absolute = resolveUri(compiler.target.resource.uri, value);
     const target = compiler.resolve(value, "$dynamicRef");
     const fragment = splitFragment(absolute)[1];
     const isDynamic =
-      fragment !== "" && !fragment.startsWith("/") && target.res.dynamicAnchors.get(fragment) === target.ptr;
+      fragment !== "" &&
+      !fragment.startsWith("/") &&
+      target.resource.dynamicAnchors.get(fragment) === target.pointer;
     if (!isDynamic) return referenceCheck(compiler, value, location, "$dynamicRef");
     const byResource = compiler.anchorTargets((resource) =>
       resource.dynamicAnchors.get(fragment) === undefined ? undefined : fragment,
     );
-    const fallback = { node: compiler.node(target), base: target.ptr.length, resource: target.res };
+    const fallback = { node: compiler.node(target), base: target.pointer.length, resource: target.resource };
     return dynamicScopeCheck(byResource, fallback, location);
   },
 };

@@ -11,8 +11,8 @@ export function referenceCheck(
 ): Check {
   const target = compiler.resolve(reference, keyword);
   const node = compiler.node(target);
-  const targetBase = target.ptr.length;
-  const resource = target.res;
+  const targetBase = target.pointer.length;
+  const resource = target.resource;
   const dynamic = compiler.usesDynamicScope;
   return (instance, context) => {
     if (++context.steps > context.nextCheck) tick(context);

@@ -14,7 +14,7 @@ export const recursiveRef: KeywordDefinition = {
     if (typeof value !== "string") return null;
     const location = compiler.location("$recursiveRef");
     const target = compiler.resolve(value, "$recursiveRef");
-    const fallback = { node: compiler.node(target), base: target.ptr.length, resource: target.res };
+    const fallback = { node: compiler.node(target), base: target.pointer.length, resource: target.resource };
     const anchored = isObject(target.schema) && target.schema.$recursiveAnchor === true;
     if (!anchored) return referenceCheck(compiler, value, location, "$recursiveRef");
     const byResource = compiler.anchorTargets((resource) => (resource.recursiveAnchor ? "" : undefined));

@@ -14,9 +14,9 @@ export const unevaluatedItems: KeywordDefinition = {
     return (instance, context) => {
       const evaluated = context.evaluated;
       if (!evaluated || evaluated.allItems) return true;
-      const a = instance as unknown[];
+      const array = instance as unknown[];
       let ok = true;
-      for (let i = evaluated.items; i < a.length; i++) {
+      for (let i = evaluated.items; i < array.length; i++) {
         if (evaluated.itemSet?.has(i)) continue;
         if (isFalse) {
           ok = false;
@@ -24,7 +24,7 @@ export const unevaluatedItems: KeywordDefinition = {
           report(context, location, `item ${i} is not allowed (unevaluated)`, i);
           continue;
         }
-        if (!applyChildTracked(node, a[i], i, context)) {
+        if (!applyChildTracked(node, array[i], i, context)) {
           ok = false;
           if (!context.full) return false;
         }

@@ -12,12 +12,12 @@ export function requiredCheck(names: string[], location: SchemaLocation, because
   const guard = keys.map((k) => PROTOTYPE_NAMES.has(k));
   const suffix = because === undefined ? "" : ` (required when ${JSON.stringify(because)} is present)`;
   return (instance, context) => {
-    const o = instance as JsonObject;
+    const object = instance as JsonObject;
     let ok = true;
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i] as string;
-      if (o[k] !== undefined && (!guard[i] || hasOwn.call(o, k))) continue;
-      if (guard[i] && hasOwn.call(o, k)) continue;
+      if (object[k] !== undefined && (!guard[i] || hasOwn.call(object, k))) continue;
+      if (guard[i] && hasOwn.call(object, k)) continue;
       ok = false;
       if (!context.full) return false;
       report(context, location, `must have required property ${JSON.stringify(k)}${suffix}`);
