@@ -7,6 +7,7 @@ import {
   SchemaLocation,
 } from "./context";
 import { ANNOTATION_ORDER, DIALECT_KEYWORDS, VALIDATION_ORDER } from "./dialects";
+import { RESOURCE_KEYWORDS } from "./dialects/resource-keywords";
 import { SchemaError } from "./errors";
 import { isObject, type JsonObject } from "./json";
 import type { InstanceKind, KeywordDefinition, ReferenceTarget, SchemaCompiler } from "./keyword";
@@ -218,7 +219,8 @@ export class Compiler {
     const table = DIALECT_KEYWORDS[dialect.draft];
     const on = (flag: keyof Dialect["vocab"] | null): boolean => flag === null || dialect.vocab[flag];
     const active: ActiveKeywords = {
-      refOverridesSiblings: table.refOverridesSiblings,
+      // Before 2019-09 a `$ref` stands for its whole schema: the sibling keywords are ignored.
+      refOverridesSiblings: RESOURCE_KEYWORDS[dialect.draft].refOverridesSiblings,
       validation: VALIDATION_ORDER.filter(([, flag]) => on(flag)).flatMap(([v]) => table.vocabularies[v]),
       annotation: ANNOTATION_ORDER.filter(([, flag]) => on(flag)).flatMap(([v]) => table.vocabularies[v]),
     };

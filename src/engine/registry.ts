@@ -1,3 +1,5 @@
+import { RESOURCE_KEYWORDS } from "./dialects/resource-keywords";
+import type { Draft } from "./draft";
 import { SchemaError } from "./errors";
 import { isObject, type JsonObject } from "./json";
 import { draft04 } from "./metaschemas/draft-04";
@@ -7,8 +9,7 @@ import { draft2019_09 } from "./metaschemas/draft-2019-09";
 import { draft2020_12 } from "./metaschemas/draft-2020-12";
 import { escapePointerToken, resolveUri, splitFragment } from "./uri";
 
-/** A JSON Schema dialect version. */
-export type Draft = 4 | 6 | 7 | 2019 | 2020;
+export type { Draft } from "./draft";
 
 /** Which vocabularies are active for a schema resource (2019-09 and later; all on for older drafts). */
 export interface Vocabularies {
@@ -179,13 +180,13 @@ export class Registry {
       return;
     }
     let res = parent;
-    const draft = parent.dialect.draft;
-    const idValue = draft === 4 ? schema.id : schema.$id;
-    const legacyRef = draft <= 7 && typeof schema.$ref === "string";
+    const parentKeywords = RESOURCE_KEYWORDS[parent.dialect.draft];
+    const idValue = schema[parentKeywords.id];
+    const legacyRef = parentKeywords.refOverridesSiblings && typeof schema.$ref === "string";
     if (typeof idValue === "string" && !legacyRef) {
       const abs = resolveUri(parent.uri, idValue);
       const [base, frag] = splitFragment(abs);
-      if (draft <= 7 && idValue.startsWith("#")) {
+      if (parentKeywords.fragmentAnchors && idValue.startsWith("#")) {
         if (frag !== "" && !frag.startsWith("/")) {
           this.anchors.set(`${parent.uri}#${frag}`, {
             document: doc,
@@ -209,7 +210,7 @@ export class Registry {
           recursiveAnchor: false,
         };
         if (!this.resources.has(base)) this.resources.set(base, res);
-        if (draft <= 7 && frag !== "" && !frag.startsWith("/")) {
+        if (parentKeywords.fragmentAnchors && frag !== "" && !frag.startsWith("/")) {
           this.anchors.set(`${base}#${frag}`, { document: doc, pointer: ptr, schema, resource: res });
         }
       }
@@ -218,8 +219,8 @@ export class Registry {
       // the document root is a resource even without $id
     }
     doc.resourceByPointer.set(ptr, res);
-    const d = res.dialect.draft;
-    if (d >= 2019 && typeof schema.$anchor === "string") {
+    const keywords = RESOURCE_KEYWORDS[res.dialect.draft];
+    if (keywords.anchor && typeof schema.$anchor === "string") {
       this.anchors.set(`${res.uri}#${schema.$anchor}`, {
         document: doc,
         pointer: ptr,
@@ -227,21 +228,22 @@ export class Registry {
         resource: res,
       });
     }
-    if (d === 2020 && typeof schema.$dynamicAnchor === "string") {
+    if (keywords.dynamicAnchor && typeof schema.$dynamicAnchor === "string") {
       const key = `${res.uri}#${schema.$dynamicAnchor}`;
       if (!this.anchors.has(key))
         this.anchors.set(key, { document: doc, pointer: ptr, schema, resource: res });
       if (!res.dynamicAnchors.has(schema.$dynamicAnchor)) res.dynamicAnchors.set(schema.$dynamicAnchor, ptr);
     }
-    if (d === 2019 && schema.$recursiveAnchor === true && res.pointer === ptr) res.recursiveAnchor = true;
+    if (keywords.recursiveAnchor && schema.$recursiveAnchor === true && res.pointer === ptr)
+      res.recursiveAnchor = true;
     if (typeof schema.$ref === "string")
       this.refBases.add(splitFragment(resolveUri(res.uri, schema.$ref))[0]);
-    if (d === 2020 && typeof schema.$dynamicRef === "string") {
+    if (keywords.dynamicAnchor && typeof schema.$dynamicRef === "string") {
       this.hasDynamicRefs = true;
       this.refBases.add(splitFragment(resolveUri(res.uri, schema.$dynamicRef))[0]);
     }
-    if (d === 2019 && typeof schema.$recursiveRef === "string") this.hasDynamicRefs = true;
-    if (d >= 2019 && ("unevaluatedProperties" in schema || "unevaluatedItems" in schema))
+    if (keywords.recursiveAnchor && typeof schema.$recursiveRef === "string") this.hasDynamicRefs = true;
+    if (keywords.unevaluated && ("unevaluatedProperties" in schema || "unevaluatedItems" in schema))
       this.hasUnevaluated = true;
 
     const sub = (value: unknown, p: string): void => this.scan(doc, value, p, res, false);
@@ -312,9 +314,10 @@ export class Registry {
   }
 }
 
-const VOCAB_PREFIXES: Array<[string, Draft]> = [
-  ["https://json-schema.org/draft/2020-12/vocab/", 2020],
-  ["https://json-schema.org/draft/2019-09/vocab/", 2019],
+// 2019-09 had no separate unevaluated vocabulary: its applicator vocabulary held unevaluated*.
+const VOCAB_PREFIXES: Array<{ prefix: string; applicatorHasUnevaluated: boolean }> = [
+  { prefix: "https://json-schema.org/draft/2020-12/vocab/", applicatorHasUnevaluated: false },
+  { prefix: "https://json-schema.org/draft/2019-09/vocab/", applicatorHasUnevaluated: true },
 ];
 
 /** Derives the dialect a custom metaschema defines, from its `$vocabulary` and `$schema`. */
@@ -322,7 +325,8 @@ export function dialectFromMetaschema(uri: string, meta: JsonObject): Dialect {
   let draft: Draft = 2020;
   if (typeof meta.$schema === "string") draft = knownDraft(meta.$schema) ?? 2020;
   const vocabDecl = meta.$vocabulary;
-  if (!isObject(vocabDecl) || draft < 2019) return { draft, vocab: ALL_VOCABS, metaschema: uri };
+  if (!isObject(vocabDecl) || !RESOURCE_KEYWORDS[draft].vocabularies)
+    return { draft, vocab: ALL_VOCABS, metaschema: uri };
   const vocab: Vocabularies = {
     applicator: false,
     unevaluated: false,
@@ -333,14 +337,14 @@ export function dialectFromMetaschema(uri: string, meta: JsonObject): Dialect {
     metaData: false,
   };
   for (const [v, required] of Object.entries(vocabDecl)) {
-    const prefix = VOCAB_PREFIXES.find(([p]) => v.startsWith(p));
-    const name = prefix ? v.slice(prefix[0].length) : undefined;
+    const prefix = VOCAB_PREFIXES.find((p) => v.startsWith(p.prefix));
+    const name = prefix ? v.slice(prefix.prefix.length) : undefined;
     switch (name) {
       case "core":
         break;
       case "applicator":
         vocab.applicator = true;
-        if (prefix?.[1] === 2019) vocab.unevaluated = true;
+        if (prefix?.applicatorHasUnevaluated) vocab.unevaluated = true;
         break;
       case "unevaluated":
         vocab.unevaluated = true;

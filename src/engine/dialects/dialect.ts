@@ -14,8 +14,6 @@ export type VocabularyName =
 /** The keyword implementations of one draft, by vocabulary, each list in evaluation order. */
 export interface DialectKeywords {
   readonly draft: Draft;
-  /** Before 2019-09 a `$ref` stands for its whole schema: the sibling keywords are ignored. */
-  readonly refOverridesSiblings: boolean;
   readonly vocabularies: Readonly<Record<VocabularyName, readonly KeywordDefinition[]>>;
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Draft } from "../registry";
 import { DIALECT_KEYWORDS } from "./index";
+import { RESOURCE_KEYWORDS } from "./resource-keywords";
 
 // The tables are the one place that says which keyword a draft has; each keyword also declares its
 // drafts, and the two must agree.
@@ -39,7 +40,9 @@ describe("dialect keyword tables", () => {
     expect(has(2020, "$dynamicRef")).toBe(true);
     expect(has(7, "contentEncoding")).toBe(true);
     expect(has(2019, "contentEncoding")).toBe(false);
-    expect(DIALECT_KEYWORDS[7].refOverridesSiblings).toBe(true);
-    expect(DIALECT_KEYWORDS[2019].refOverridesSiblings).toBe(false);
+    expect(RESOURCE_KEYWORDS[7].refOverridesSiblings).toBe(true);
+    expect(RESOURCE_KEYWORDS[2019].refOverridesSiblings).toBe(false);
+    expect(RESOURCE_KEYWORDS[4].id).toBe("id");
+    expect(RESOURCE_KEYWORDS[6].id).toBe("$id");
   });
 });

@@ -27,7 +27,6 @@ import { META_DATA } from "./meta-data";
 /** Draft-04: boolean exclusiveMaximum/exclusiveMinimum, no const, contains or propertyNames. */
 export const DRAFT_04: DialectKeywords = {
   draft: 4,
-  refOverridesSiblings: true,
   vocabularies: {
     core: [ref],
     validation: [

@@ -32,7 +32,6 @@ import { META_DATA } from "./meta-data";
 /** Draft-06: const, numeric exclusive limits, contains, propertyNames. */
 export const DRAFT_06: DialectKeywords = {
   draft: 6,
-  refOverridesSiblings: true,
   vocabularies: {
     core: [ref],
     validation: [

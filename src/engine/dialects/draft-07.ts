@@ -34,7 +34,6 @@ import { META_DATA } from "./meta-data";
 /** Draft-07: if/then/else, and content assertion (base64, JSON). */
 export const DRAFT_07: DialectKeywords = {
   draft: 7,
-  refOverridesSiblings: true,
   vocabularies: {
     core: [ref],
     validation: [

@@ -38,7 +38,6 @@ import { META_DATA } from "./meta-data";
 /** Draft 2019-09: vocabularies, $recursiveRef, dependentRequired/dependentSchemas, minContains/maxContains, unevaluated*. */
 export const DRAFT_2019_09: DialectKeywords = {
   draft: 2019,
-  refOverridesSiblings: false,
   vocabularies: {
     core: [ref, recursiveRef],
     validation: [

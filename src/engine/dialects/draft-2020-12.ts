@@ -38,7 +38,6 @@ import { META_DATA } from "./meta-data";
 /** Draft 2020-12: $dynamicRef, prefixItems with items for the rest. */
 export const DRAFT_2020_12: DialectKeywords = {
   draft: 2020,
-  refOverridesSiblings: false,
   vocabularies: {
     core: [ref, dynamicRef],
     validation: [
