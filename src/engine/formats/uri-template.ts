@@ -1,5 +1,7 @@
 import type { FormatDefinition } from "./format";
 
+// RFC 6570 URI Templates: literals and {expressions} of operator-prefixed varspecs.
+
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the check is about control characters.
 const TEMPLATE_LITERAL = /^(?:[^\x00-\x20"%<>\\^`{|}\x7f]|%[0-9A-Fa-f]{2})$/u;
 const VARSPEC =
