@@ -103,6 +103,13 @@ describe("formats", () => {
   }
 });
 
+describe("format names that are Object.prototype members", () => {
+  it.each(["toString", "hasOwnProperty", "constructor", "__proto__"])("%s is an unknown format", (name) => {
+    expect(FORMAT_CHECKS[name]).toBeUndefined();
+    expect(normalizeFormat(name, "x")).toBe("x");
+  });
+});
+
 describe("normalizeFormat", () => {
   it.each([
     ["date-time", "2024-01-01T02:30:00+02:30", "2024-01-01T00:00:00Z"],

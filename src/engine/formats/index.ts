@@ -22,8 +22,15 @@ import { uuid } from "./uuid";
 
 export type { FormatDefinition } from "./format";
 
-/** Every known format by name; a format not listed here is not asserted (it is unknown). */
-export const FORMATS: Readonly<Record<string, FormatDefinition>> = {
+function withoutPrototype<T>(entries: Record<string, T>): Readonly<Record<string, T>> {
+  return Object.freeze(Object.assign(Object.create(null) as Record<string, T>, entries));
+}
+
+/**
+ * Every known format by name; a format not listed here is not asserted (it is unknown). Without a
+ * prototype, so a schema's `format: "hasOwnProperty"` finds nothing instead of an Object method.
+ */
+export const FORMATS: Readonly<Record<string, FormatDefinition>> = withoutPrototype({
   "date-time": dateTime,
   date,
   time,
@@ -43,11 +50,11 @@ export const FORMATS: Readonly<Record<string, FormatDefinition>> = {
   "relative-json-pointer": relativeJsonPointer,
   regex,
   uuid,
-};
+});
 
 /** Format checks by name, for the `format` keyword. */
-export const FORMAT_CHECKS: Readonly<Record<string, (s: string) => boolean>> = Object.fromEntries(
-  Object.entries(FORMATS).map(([name, definition]) => [name, definition.check]),
+export const FORMAT_CHECKS: Readonly<Record<string, (s: string) => boolean>> = withoutPrototype(
+  Object.fromEntries(Object.entries(FORMATS).map(([name, definition]) => [name, definition.check])),
 );
 
 /**
