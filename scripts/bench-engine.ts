@@ -5,16 +5,14 @@
 // Validators are measured round-robin (each gets ms/rounds per round) and the median round is
 // reported, so a change in machine load during the run skews every validator alike.
 import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
 import { Validator as CfValidator } from "@cfworker/json-schema";
 import { validate as hyperValidate, registerSchema } from "@hyperjump/json-schema/draft-2020-12";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
-import { compileSchema } from "../src/validation/index";
+import { compileSchema } from "../src/engine";
 import { BENCH_DIR } from "../test/support/fixtures";
 
-const _repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const benchDir = process.env.BENCH_DIR ?? BENCH_DIR;
 const arg = (name: string, def: number): number => {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));

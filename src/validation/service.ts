@@ -5,10 +5,6 @@
  * not billed); a verdict, valid or not, is a result.
  */
 
-import { BoundedLru } from "../lib/bounded-lru";
-import { exceedsDepth, parseJsonText } from "../lib/json-text";
-import type { SchemaFetcher } from "../schemas/fetcher";
-import { SchemaFetchError } from "../schemas/fetcher";
 import {
   type CompiledSchema,
   canonicalJson,
@@ -17,7 +13,11 @@ import {
   SchemaError,
   ValidationLimitError,
   type ValidationResult,
-} from "./index";
+} from "../engine";
+import { BoundedLru } from "../lib/bounded-lru";
+import { exceedsDepth, parseJsonText } from "../lib/json-text";
+import type { SchemaFetcher } from "../schemas/fetcher";
+import { SchemaFetchError } from "../schemas/fetcher";
 
 /** Limits of one request; each is configurable and each refusal names the limit. */
 export interface ValidationLimits {

@@ -1,13 +1,13 @@
 /**
  * The official JSON-Schema-Test-Suite (vendored in test/fixtures, or JSON_SCHEMA_TEST_SUITE)
- * run through the engine the Worker uses (src/validation): required tests with format as an
+ * run through the engine the Worker uses (src/engine): required tests with format as an
  * annotation, `optional/format` with format asserted, optionally the other optional tests. Each
  * test passes when flag and basic output agree with the expected verdict (and an invalid verdict
  * carries errors). Used by `npm run conformance` and by test/unit/conformance.test.ts.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { compileSchema, type DialectName } from "../../src/validation/index";
+import { compileSchema, type DialectName } from "../../src/engine";
 import { JSON_SCHEMA_SUITE_DIR } from "./fixtures";
 
 export const DEFAULT_SUITE_DIR = JSON_SCHEMA_SUITE_DIR;

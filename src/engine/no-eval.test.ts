@@ -23,7 +23,7 @@ const FORBIDDEN: Array<[string, RegExp]> = [
   ["import() of data", /\bimport\s*\(\s*(?!["'])/],
 ];
 
-describe("src/validation generates no code at run time", () => {
+describe("src/engine generates no code at run time", () => {
   const files = sources(root);
   it("has sources to check", () => {
     expect(files.length).toBeGreaterThan(5);

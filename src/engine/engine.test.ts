@@ -317,3 +317,11 @@ describe("compiled schemas", () => {
     expect(canonicalJson({ b: [1.0, { d: 1, c: 2 }], a: "x" })).toBe('{"a":"x","b":[1,{"c":2,"d":1}]}');
   });
 });
+
+describe("format names", () => {
+  it("treats an Object.prototype member as an unknown format, asserted or not", async () => {
+    const c = await compileSchema({ format: "hasOwnProperty" }, { formatAssertion: true });
+    expect(c.validate("x")).toEqual({ valid: true });
+    expect(c.validate("x", { enrich: true })).toMatchObject({ valid: true, data: "x" });
+  });
+});

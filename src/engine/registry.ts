@@ -1,3 +1,5 @@
+import { RESOURCE_KEYWORDS } from "./dialects/resource-keywords";
+import type { Draft } from "./draft";
 import { SchemaError } from "./errors";
 import { isObject, type JsonObject } from "./json";
 import { draft04 } from "./metaschemas/draft-04";
@@ -7,8 +9,7 @@ import { draft2019_09 } from "./metaschemas/draft-2019-09";
 import { draft2020_12 } from "./metaschemas/draft-2020-12";
 import { escapePointerToken, resolveUri, splitFragment } from "./uri";
 
-/** A JSON Schema dialect version. */
-export type Draft = 4 | 6 | 7 | 2019 | 2020;
+export type { Draft } from "./draft";
 
 /** Which vocabularies are active for a schema resource (2019-09 and later; all on for older drafts). */
 export interface Vocabularies {
@@ -72,19 +73,19 @@ export function standardDialect(draft: Draft): Dialect {
 }
 
 /** A JSON document holding schemas (the root schema, a remote, a bundled metaschema). */
-export interface SchemaDoc {
+export interface SchemaDocument {
   readonly id: number;
   readonly root: unknown;
   /** Resource of every scanned subschema, by JSON Pointer from the document root. */
-  readonly resAt: Map<string, Resource>;
+  readonly resourceByPointer: Map<string, Resource>;
 }
 
 /** A schema resource: a subschema with its own base URI (`$id`, or a document root). */
 export interface Resource {
   readonly uri: string;
-  readonly doc: SchemaDoc;
+  readonly document: SchemaDocument;
   /** JSON Pointer of the resource root within its document. */
-  readonly ptr: string;
+  readonly pointer: string;
   readonly dialect: Dialect;
   /** `$dynamicAnchor` names (2020-12) to document pointers. */
   readonly dynamicAnchors: Map<string, string>;
@@ -94,10 +95,10 @@ export interface Resource {
 
 /** A located subschema. */
 export interface SchemaTarget {
-  readonly doc: SchemaDoc;
-  readonly ptr: string;
+  readonly document: SchemaDocument;
+  readonly pointer: string;
   readonly schema: unknown;
-  readonly res: Resource;
+  readonly resource: Resource;
 }
 
 const OBJECT_OF_SCHEMAS = ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
@@ -152,12 +153,12 @@ export class Registry {
   private nextDocId = 0;
 
   /** Adds a document: registers its resources and anchors. */
-  addDocument(root: unknown, uri: string, dialect: Dialect): SchemaDoc {
-    const doc: SchemaDoc = { id: this.nextDocId++, root, resAt: new Map() };
+  addDocument(root: unknown, uri: string, dialect: Dialect): SchemaDocument {
+    const doc: SchemaDocument = { id: this.nextDocId++, root, resourceByPointer: new Map() };
     const res: Resource = {
       uri: normalizeId(splitFragment(uri)[0]),
-      doc,
-      ptr: "",
+      document: doc,
+      pointer: "",
       dialect,
       dynamicAnchors: new Map(),
       recursiveAnchor: false,
@@ -167,21 +168,32 @@ export class Registry {
     return doc;
   }
 
-  private scan(doc: SchemaDoc, schema: unknown, ptr: string, parent: Resource, isDocRoot: boolean): void {
+  private scan(
+    doc: SchemaDocument,
+    schema: unknown,
+    ptr: string,
+    parent: Resource,
+    isDocRoot: boolean,
+  ): void {
     if (!isObject(schema)) {
-      doc.resAt.set(ptr, parent);
+      doc.resourceByPointer.set(ptr, parent);
       return;
     }
     let res = parent;
-    const draft = parent.dialect.draft;
-    const idValue = draft === 4 ? schema.id : schema.$id;
-    const legacyRef = draft <= 7 && typeof schema.$ref === "string";
+    const parentKeywords = RESOURCE_KEYWORDS[parent.dialect.draft];
+    const idValue = schema[parentKeywords.id];
+    const legacyRef = parentKeywords.refOverridesSiblings && typeof schema.$ref === "string";
     if (typeof idValue === "string" && !legacyRef) {
       const abs = resolveUri(parent.uri, idValue);
       const [base, frag] = splitFragment(abs);
-      if (draft <= 7 && idValue.startsWith("#")) {
+      if (parentKeywords.fragmentAnchors && idValue.startsWith("#")) {
         if (frag !== "" && !frag.startsWith("/")) {
-          this.anchors.set(`${parent.uri}#${frag}`, { doc, ptr, schema, res: parent });
+          this.anchors.set(`${parent.uri}#${frag}`, {
+            document: doc,
+            pointer: ptr,
+            schema,
+            resource: parent,
+          });
         }
       } else if (base !== parent.uri || !isDocRoot) {
         let dialect = parent.dialect;
@@ -189,35 +201,49 @@ export class Registry {
           const d = knownDraft(schema.$schema);
           dialect = d ? standardDialect(d) : (this.dialects.get(normalizeId(schema.$schema)) ?? dialect);
         }
-        res = { uri: base, doc, ptr, dialect, dynamicAnchors: new Map(), recursiveAnchor: false };
+        res = {
+          uri: base,
+          document: doc,
+          pointer: ptr,
+          dialect,
+          dynamicAnchors: new Map(),
+          recursiveAnchor: false,
+        };
         if (!this.resources.has(base)) this.resources.set(base, res);
-        if (draft <= 7 && frag !== "" && !frag.startsWith("/")) {
-          this.anchors.set(`${base}#${frag}`, { doc, ptr, schema, res });
+        if (parentKeywords.fragmentAnchors && frag !== "" && !frag.startsWith("/")) {
+          this.anchors.set(`${base}#${frag}`, { document: doc, pointer: ptr, schema, resource: res });
         }
       }
     }
     if (isDocRoot && res === parent) {
       // the document root is a resource even without $id
     }
-    doc.resAt.set(ptr, res);
-    const d = res.dialect.draft;
-    if (d >= 2019 && typeof schema.$anchor === "string") {
-      this.anchors.set(`${res.uri}#${schema.$anchor}`, { doc, ptr, schema, res });
+    doc.resourceByPointer.set(ptr, res);
+    const keywords = RESOURCE_KEYWORDS[res.dialect.draft];
+    if (keywords.anchor && typeof schema.$anchor === "string") {
+      this.anchors.set(`${res.uri}#${schema.$anchor}`, {
+        document: doc,
+        pointer: ptr,
+        schema,
+        resource: res,
+      });
     }
-    if (d === 2020 && typeof schema.$dynamicAnchor === "string") {
+    if (keywords.dynamicAnchor && typeof schema.$dynamicAnchor === "string") {
       const key = `${res.uri}#${schema.$dynamicAnchor}`;
-      if (!this.anchors.has(key)) this.anchors.set(key, { doc, ptr, schema, res });
+      if (!this.anchors.has(key))
+        this.anchors.set(key, { document: doc, pointer: ptr, schema, resource: res });
       if (!res.dynamicAnchors.has(schema.$dynamicAnchor)) res.dynamicAnchors.set(schema.$dynamicAnchor, ptr);
     }
-    if (d === 2019 && schema.$recursiveAnchor === true && res.ptr === ptr) res.recursiveAnchor = true;
+    if (keywords.recursiveAnchor && schema.$recursiveAnchor === true && res.pointer === ptr)
+      res.recursiveAnchor = true;
     if (typeof schema.$ref === "string")
       this.refBases.add(splitFragment(resolveUri(res.uri, schema.$ref))[0]);
-    if (d === 2020 && typeof schema.$dynamicRef === "string") {
+    if (keywords.dynamicAnchor && typeof schema.$dynamicRef === "string") {
       this.hasDynamicRefs = true;
       this.refBases.add(splitFragment(resolveUri(res.uri, schema.$dynamicRef))[0]);
     }
-    if (d === 2019 && typeof schema.$recursiveRef === "string") this.hasDynamicRefs = true;
-    if (d >= 2019 && ("unevaluatedProperties" in schema || "unevaluatedItems" in schema))
+    if (keywords.recursiveAnchor && typeof schema.$recursiveRef === "string") this.hasDynamicRefs = true;
+    if (keywords.unevaluated && ("unevaluatedProperties" in schema || "unevaluatedItems" in schema))
       this.hasUnevaluated = true;
 
     const sub = (value: unknown, p: string): void => this.scan(doc, value, p, res, false);
@@ -242,10 +268,10 @@ export class Registry {
   }
 
   /** The resource that contains the subschema at `ptr` of `doc`. */
-  resourceAt(doc: SchemaDoc, ptr: string): Resource {
+  resourceAt(doc: SchemaDocument, ptr: string): Resource {
     let p = ptr;
     for (;;) {
-      const r = doc.resAt.get(p);
+      const r = doc.resourceByPointer.get(p);
       if (r) return r;
       if (p === "") break;
       p = p.slice(0, p.lastIndexOf("/"));
@@ -265,11 +291,16 @@ export class Registry {
     if (frag === "" || frag.startsWith("/")) {
       const res = this.resources.get(base);
       if (!res) return undefined;
-      const resSchema = walkPointer(res.doc.root, res.ptr).value;
+      const resSchema = walkPointer(res.document.root, res.pointer).value;
       const w = walkPointer(resSchema, frag);
       if (!w.found) return undefined;
-      const ptr = res.ptr + frag;
-      return { doc: res.doc, ptr, schema: w.value, res: this.resourceAt(res.doc, ptr) };
+      const ptr = res.pointer + frag;
+      return {
+        document: res.document,
+        pointer: ptr,
+        schema: w.value,
+        resource: this.resourceAt(res.document, ptr),
+      };
     }
     return this.anchors.get(`${base}#${frag}`);
   }
@@ -283,9 +314,10 @@ export class Registry {
   }
 }
 
-const VOCAB_PREFIXES: Array<[string, Draft]> = [
-  ["https://json-schema.org/draft/2020-12/vocab/", 2020],
-  ["https://json-schema.org/draft/2019-09/vocab/", 2019],
+// 2019-09 had no separate unevaluated vocabulary: its applicator vocabulary held unevaluated*.
+const VOCAB_PREFIXES: Array<{ prefix: string; applicatorHasUnevaluated: boolean }> = [
+  { prefix: "https://json-schema.org/draft/2020-12/vocab/", applicatorHasUnevaluated: false },
+  { prefix: "https://json-schema.org/draft/2019-09/vocab/", applicatorHasUnevaluated: true },
 ];
 
 /** Derives the dialect a custom metaschema defines, from its `$vocabulary` and `$schema`. */
@@ -293,7 +325,8 @@ export function dialectFromMetaschema(uri: string, meta: JsonObject): Dialect {
   let draft: Draft = 2020;
   if (typeof meta.$schema === "string") draft = knownDraft(meta.$schema) ?? 2020;
   const vocabDecl = meta.$vocabulary;
-  if (!isObject(vocabDecl) || draft < 2019) return { draft, vocab: ALL_VOCABS, metaschema: uri };
+  if (!isObject(vocabDecl) || !RESOURCE_KEYWORDS[draft].vocabularies)
+    return { draft, vocab: ALL_VOCABS, metaschema: uri };
   const vocab: Vocabularies = {
     applicator: false,
     unevaluated: false,
@@ -304,14 +337,14 @@ export function dialectFromMetaschema(uri: string, meta: JsonObject): Dialect {
     metaData: false,
   };
   for (const [v, required] of Object.entries(vocabDecl)) {
-    const prefix = VOCAB_PREFIXES.find(([p]) => v.startsWith(p));
-    const name = prefix ? v.slice(prefix[0].length) : undefined;
+    const prefix = VOCAB_PREFIXES.find((p) => v.startsWith(p.prefix));
+    const name = prefix ? v.slice(prefix.prefix.length) : undefined;
     switch (name) {
       case "core":
         break;
       case "applicator":
         vocab.applicator = true;
-        if (prefix?.[1] === 2019) vocab.unevaluated = true;
+        if (prefix?.applicatorHasUnevaluated) vocab.unevaluated = true;
         break;
       case "unevaluated":
         vocab.unevaluated = true;

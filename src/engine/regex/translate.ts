@@ -1,210 +1,35 @@
-import { RE2JS } from "re2js";
-
-// Patterns in `pattern` / `patternProperties` are ECMA-262 regular expressions written by customers.
-// A backtracking engine can take exponential time on them (`^(a+)+$`), so they run on RE2 (re2js,
-// linear time) after translating ECMA syntax to RE2 syntax. The one exception is a pattern that a
-// backtracking engine provably runs in linear time (see `isBacktrackSafe`): those run on the native
-// engine, which is ~30x faster on the short strings typical of API payloads. Features RE2 cannot
-// express (backreferences, lookaround) make the schema unsupported: we reject it rather than run a
-// pattern whose worst case we cannot bound.
-
-/** Why a pattern could not be compiled. */
-export class RegexError extends Error {
-  constructor(
-    readonly pattern: string,
-    readonly reason: "syntax" | "unsupported",
-    message: string,
-  ) {
-    super(message);
-    this.name = "RegexError";
-  }
-}
-
-/** A compiled pattern: `test` is an unanchored search, as ECMA `RegExp.prototype.test`. */
-export interface CompiledPattern {
-  readonly source: string;
-  readonly engine: "re2" | "native";
-  test(s: string): boolean;
-}
-
-type Ranges = Array<[number, number]>;
-
-const MAX_CP = 0x10ffff;
-const WS: Ranges = [
-  [0x09, 0x0d],
-  [0x20, 0x20],
-  [0xa0, 0xa0],
-  [0x1680, 0x1680],
-  [0x2000, 0x200a],
-  [0x2028, 0x2029],
-  [0x202f, 0x202f],
-  [0x205f, 0x205f],
-  [0x3000, 0x3000],
-  [0xfeff, 0xfeff],
-];
-const DIGIT: Ranges = [[0x30, 0x39]];
-const WORD: Ranges = [
-  [0x30, 0x39],
-  [0x41, 0x5a],
-  [0x5f, 0x5f],
-  [0x61, 0x7a],
-];
-const LINE_TERMINATORS: Ranges = [
-  [0x0a, 0x0a],
-  [0x0d, 0x0d],
-  [0x2028, 0x2029],
-];
-
-function normalize(r: Ranges): Ranges {
-  const s = [...r].sort((a, b) => a[0] - b[0]);
-  const out: Ranges = [];
-  for (const [lo, hi] of s) {
-    const last = out[out.length - 1];
-    if (last && lo <= last[1] + 1) last[1] = Math.max(last[1], hi);
-    else out.push([lo, hi]);
-  }
-  return out;
-}
-
-function complement(r: Ranges): Ranges {
-  const out: Ranges = [];
-  let next = 0;
-  for (const [lo, hi] of normalize(r)) {
-    if (lo > next) out.push([next, lo - 1]);
-    next = hi + 1;
-  }
-  if (next <= MAX_CP) out.push([next, MAX_CP]);
-  return out;
-}
-
-function intersects(a: Ranges, b: Ranges): boolean {
-  for (const [alo, ahi] of a) for (const [blo, bhi] of b) if (alo <= bhi && blo <= ahi) return true;
-  return false;
-}
-
-const hex = (cp: number): string => `\\x{${cp.toString(16)}}`;
-const rangesToClassBody = (r: Ranges): string =>
-  r.map(([lo, hi]) => (lo === hi ? hex(lo) : `${hex(lo)}-${hex(hi)}`)).join("");
-
-const GENERAL_CATEGORIES: Record<string, string> = {
-  L: "L",
-  Letter: "L",
-  Lu: "Lu",
-  Uppercase_Letter: "Lu",
-  Ll: "Ll",
-  Lowercase_Letter: "Ll",
-  Lt: "Lt",
-  Titlecase_Letter: "Lt",
-  Lm: "Lm",
-  Modifier_Letter: "Lm",
-  Lo: "Lo",
-  Other_Letter: "Lo",
-  M: "M",
-  Mark: "M",
-  Combining_Mark: "M",
-  Mn: "Mn",
-  Nonspacing_Mark: "Mn",
-  Mc: "Mc",
-  Spacing_Mark: "Mc",
-  Me: "Me",
-  Enclosing_Mark: "Me",
-  N: "N",
-  Number: "N",
-  Nd: "Nd",
-  Decimal_Number: "Nd",
-  digit: "Nd",
-  Nl: "Nl",
-  Letter_Number: "Nl",
-  No: "No",
-  Other_Number: "No",
-  P: "P",
-  Punctuation: "P",
-  punct: "P",
-  Pc: "Pc",
-  Connector_Punctuation: "Pc",
-  Pd: "Pd",
-  Dash_Punctuation: "Pd",
-  Ps: "Ps",
-  Open_Punctuation: "Ps",
-  Pe: "Pe",
-  Close_Punctuation: "Pe",
-  Pi: "Pi",
-  Initial_Punctuation: "Pi",
-  Pf: "Pf",
-  Final_Punctuation: "Pf",
-  Po: "Po",
-  Other_Punctuation: "Po",
-  S: "S",
-  Symbol: "S",
-  Sm: "Sm",
-  Math_Symbol: "Sm",
-  Sc: "Sc",
-  Currency_Symbol: "Sc",
-  Sk: "Sk",
-  Modifier_Symbol: "Sk",
-  So: "So",
-  Other_Symbol: "So",
-  Z: "Z",
-  Separator: "Z",
-  Zs: "Zs",
-  Space_Separator: "Zs",
-  Zl: "Zl",
-  Line_Separator: "Zl",
-  Zp: "Zp",
-  Paragraph_Separator: "Zp",
-  C: "C",
-  Other: "C",
-  Cc: "Cc",
-  Control: "Cc",
-  cntrl: "Cc",
-  Cf: "Cf",
-  Format: "Cf",
-  Cs: "Cs",
-  Surrogate: "Cs",
-  Co: "Co",
-  Private_Use: "Co",
-};
-
-function translateProperty(body: string, negated: boolean, pattern: string): string {
-  let name = body;
-  const eq = body.indexOf("=");
-  let kind: "gc" | "script" | "any" = "any";
-  if (eq >= 0) {
-    const key = body.slice(0, eq);
-    name = body.slice(eq + 1);
-    if (key === "General_Category" || key === "gc") kind = "gc";
-    else if (key === "Script" || key === "sc") kind = "script";
-    else throw new RegexError(pattern, "unsupported", `Unicode property \\p{${body}} is not supported`);
-  }
-  const p = negated ? "P" : "p";
-  if (kind !== "script") {
-    const gc = GENERAL_CATEGORIES[name];
-    if (gc) return `\\${p}{${gc}}`;
-    if (kind === "any") {
-      if (name === "Any") return negated ? `[^\\x{0}-\\x{10ffff}]` : `[\\x{0}-\\x{10ffff}]`;
-      if (name === "ASCII") return negated ? `[^\\x{0}-\\x{7f}]` : `[\\x{0}-\\x{7f}]`;
-    }
-    throw new RegexError(pattern, "unsupported", `Unicode property \\p{${body}} is not supported`);
-  }
-  if (!/^[A-Za-z_]+$/.test(name)) throw new RegexError(pattern, "syntax", `bad script name ${name}`);
-  return `\\${p}{${name}}`;
-}
+import {
+  complement,
+  DIGIT,
+  hex,
+  LINE_TERMINATORS,
+  MAX_CP,
+  normalize,
+  type Ranges,
+  rangesToClassBody,
+  WORD,
+  WS,
+} from "./ranges";
+import { RegexError } from "./regex-error";
+import { translateProperty } from "./unicode-properties";
 
 /** A top-level atom, for the backtracking-safety analysis. */
-interface Atom {
+export interface Atom {
   set: Ranges;
   min: number;
   max: number;
 }
 
-interface Translation {
+/** An ECMA pattern translated to RE2 syntax, with what the linearity proof needs. */
+export interface Translation {
   re2: string;
   /** The pattern as a flat sequence of single-character atoms, or null if it has groups etc. */
   atoms: Atom[] | null;
   anchoredStart: boolean;
 }
 
-function translate(pattern: string): Translation {
+/** Translates an ECMA-262 (u-mode) pattern to RE2 syntax; throws RegexError for what RE2 cannot run. */
+export function translate(pattern: string): Translation {
   const cps = Array.from(pattern);
   let i = 0;
   let out = "";
@@ -509,70 +334,4 @@ function translate(pattern: string): Translation {
   }
   if (depth !== 0) fail("unterminated group");
   return { re2: out, atoms, anchoredStart };
-}
-
-/**
- * True when a backtracking engine runs this pattern in linear time: a flat sequence of
- * single-character atoms where every variable-count atom's characters cannot start what follows it
- * (so backtracking never has a real choice), anchored at the start if anything is variable.
- */
-function isBacktrackSafe(t: Translation): boolean {
-  const atoms = t.atoms;
-  if (!atoms) return false;
-  let variable = false;
-  for (let k = 0; k < atoms.length; k++) {
-    const a = atoms[k] as Atom;
-    if (a.min === a.max) continue;
-    variable = true;
-    for (let j = k + 1; j < atoms.length; j++) {
-      const b = atoms[j] as Atom;
-      if (intersects(a.set, b.set)) return false;
-      if (b.min > 0) break;
-    }
-  }
-  return !variable || t.anchoredStart;
-}
-
-const cache = new Map<string, CompiledPattern>();
-const CACHE_LIMIT = 2000;
-
-/** Compiles an ECMA-262 pattern for linear-time matching; throws RegexError. Cached per isolate. */
-export function compilePattern(source: string): CompiledPattern {
-  const hit = cache.get(source);
-  if (hit) return hit;
-  const t = translate(source);
-  let compiled: CompiledPattern;
-  let native: RegExp | null = null;
-  if (isBacktrackSafe(t)) {
-    try {
-      native = new RegExp(source, "u");
-    } catch {
-      native = null;
-    }
-  }
-  if (native) {
-    const re = native;
-    compiled = { source, engine: "native", test: (s) => re.test(s) };
-  } else {
-    let re2: RE2JS;
-    try {
-      re2 = RE2JS.compile(t.re2);
-    } catch (e) {
-      throw new RegexError(source, "unsupported", `pattern not supported: ${(e as Error).message}`);
-    }
-    compiled = { source, engine: "re2", test: (s) => re2.test(s) };
-  }
-  if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(source, compiled);
-  return compiled;
-}
-
-/** True when `source` is a valid ECMA-262 regular expression (u-mode). Compiles, never matches. */
-export function isValidEcmaRegex(source: string): boolean {
-  try {
-    new RegExp(source, "u");
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,0 +1,132 @@
+import { type Node, STOP, type ValidationContext } from "./context";
+import { type EnrichOptions, enrichDocument, type LocationAnnotations } from "./enrich";
+import { ValidationLimitError } from "./errors";
+import { type OutputUnit, type RawUnit, toBasic, toDetailed } from "./output";
+import type { Draft } from "./registry";
+
+/** Options of `CompiledSchema.validate`. */
+export interface ValidateOptions {
+  /** JSON Schema 2020-12 §12 output format. Default "basic". "flag" stops at the first error. */
+  output?: "flag" | "basic" | "detailed";
+  /** Maximum errors reported; more set `truncated`. Default 100. */
+  maxErrors?: number;
+  /** Maximum document nesting the schema descends into; deeper throws ValidationLimitError. Default 64. */
+  maxDepth?: number;
+  /** Maximum schema evaluations (steps); more throws ValidationLimitError. Default 1,000,000. This is
+   * the budget that holds in Workers, where clocks do not advance during synchronous work. */
+  maxSteps?: number;
+  /** Wall-clock budget in ms, checked every 1024 steps (effective in Node). Default: none. */
+  budgetMs?: number;
+  /** For valid documents: return an enriched copy and annotations. Never changes the verdict. */
+  enrich?: boolean | EnrichOptions;
+}
+
+/** The result of a validation. */
+export interface ValidationResult {
+  valid: boolean;
+  /** basic: flat list; detailed: hierarchy. Absent in flag mode and when valid. */
+  errors?: OutputUnit[];
+  /** detailed only: the root unit's locations. */
+  keywordLocation?: string;
+  instanceLocation?: string;
+  /** More errors existed than were reported (maxErrors). */
+  truncated?: boolean;
+  /** Enrichment (valid documents only): the document with defaults and normalised formats. */
+  data?: unknown;
+  /** Enrichment: annotations by instance location (JSON Pointer). */
+  annotations?: Record<string, LocationAnnotations>;
+}
+
+function newContext(full: boolean, annotate: boolean, opts: ValidateOptions, root: Node): ValidationContext {
+  const maxSteps = opts.maxSteps ?? 1_000_000;
+  return {
+    full,
+    track: full || annotate,
+    annotate,
+    errors: [],
+    errorCount: 0,
+    maxErrors: opts.maxErrors ?? 100,
+    speculative: 0,
+    instancePath: [],
+    frame: { prefix: "", base: 0 },
+    dynamicScope: [root.resource],
+    evaluated: null,
+    steps: 0,
+    nextCheck: Math.min(1024, maxSteps + 1),
+    maxSteps,
+    deadline: opts.budgetMs !== undefined ? performance.now() + opts.budgetMs : 0,
+    depth: 0,
+    maxDepth: opts.maxDepth ?? 64,
+    annotations: [],
+  };
+}
+
+function run(
+  root: Node,
+  instance: unknown,
+  context: ValidationContext,
+): { valid: boolean; truncated: boolean } {
+  try {
+    return { valid: root.validate(instance, context), truncated: false };
+  } catch (e) {
+    if (e === STOP) return { valid: false, truncated: true };
+    if (e instanceof RangeError) {
+      throw new ValidationLimitError(
+        "budget",
+        "schema recursion too deep (reference loop)",
+        context.maxDepth,
+      );
+    }
+    throw e;
+  }
+}
+
+/** A compiled, immutable, reusable validator. */
+export class CompiledSchema {
+  /** @internal */
+  constructor(
+    private readonly root: Node,
+    /** Draft of the root schema. */
+    readonly draft: Draft,
+    /** Base URI of the root schema. */
+    readonly uri: string,
+    /** Whether validation tracks evaluated properties/items (the schema uses unevaluated*). */
+    readonly tracksEvaluation: boolean,
+  ) {
+    Object.freeze(this);
+  }
+
+  /** Validates a document. Throws ValidationLimitError when a limit is exceeded. */
+  validate(instance: unknown, opts: ValidateOptions = {}): ValidationResult {
+    const output = opts.output ?? "basic";
+    const context = newContext(output !== "flag", false, opts, this.root);
+    const { valid, truncated } = run(this.root, instance, context);
+    const result: ValidationResult = { valid };
+    if (output === "detailed") {
+      result.keywordLocation = "";
+      result.instanceLocation = "";
+    }
+    if (!valid && output !== "flag") {
+      const errs = context.errors as RawUnit[];
+      if (output === "basic") {
+        result.errors = toBasic(errs, context.maxErrors);
+        if (truncated || result.errors.length >= context.maxErrors)
+          result.truncated = truncated || toBasic(errs, context.maxErrors + 1).length > context.maxErrors;
+      } else {
+        result.errors = toDetailed(errs);
+        if (truncated) result.truncated = true;
+      }
+    }
+    if (valid && opts.enrich) this.enrich(instance, opts, result);
+    return result;
+  }
+
+  private enrich(instance: unknown, opts: ValidateOptions, result: ValidationResult): void {
+    const parts: EnrichOptions = opts.enrich === true ? {} : opts.enrich || {};
+    const context = newContext(false, true, opts, this.root);
+    run(this.root, instance, context);
+    const enriched = enrichDocument(instance, context.annotations, parts);
+    result.data = enriched.data;
+    if (enriched.annotations) result.annotations = enriched.annotations;
+  }
+}

@@ -1,0 +1,347 @@
+import {
+  type Check,
+  type EvaluatedRecord,
+  mergeEvaluated,
+  type Node,
+  report,
+  SchemaLocation,
+} from "./context";
+import { ANNOTATION_ORDER, DIALECT_KEYWORDS, VALIDATION_ORDER } from "./dialects";
+import { RESOURCE_KEYWORDS } from "./dialects/resource-keywords";
+import { SchemaError } from "./errors";
+import { isObject, type JsonObject } from "./json";
+import type { InstanceKind, KeywordDefinition, ReferenceTarget, SchemaCompiler } from "./keyword";
+import { type CompiledPattern, compilePattern, RegexError } from "./regex";
+import type { Dialect, Registry, Resource, SchemaTarget } from "./registry";
+import { escapePointerToken, resolveUri, splitFragment } from "./uri";
+
+// The schema is compiled once into a tree of closures, one per keyword, with constants hoisted.
+// Validation calls them; nothing is generated as code (Workers forbid eval and new Function).
+// Which keywords a schema has comes from its dialect's table (dialects/); what each does, from
+// its file under keywords/; this file only assembles their checks.
+
+/** Options fixed at compile time. */
+export interface CompileSettings {
+  formatAssertion: boolean;
+}
+
+/** A keyword's compiled check, with what the assembly needs to know about it. */
+interface CompiledKeyword {
+  instance: InstanceKind;
+  check: Check;
+  /** Set on the `type` keyword: the allowed types as TYPE_BITS. */
+  typeMask?: number;
+  late?: boolean;
+}
+
+/** The keywords a dialect has active, in evaluation order. */
+interface ActiveKeywords {
+  refOverridesSiblings: boolean;
+  validation: KeywordDefinition[];
+  annotation: KeywordDefinition[];
+}
+
+type ComposeCache = Map<Check, Map<Check, Check>>;
+
+/** One check running several in order: stops at the first failure unless collecting all errors. */
+function compose(checks: Check[], composeCache: ComposeCache): Check | null {
+  if (checks.length === 0) return null;
+  if (checks.length === 1) return checks[0] as Check;
+  const a = checks[0] as Check;
+  const b = compose(checks.slice(1), composeCache) as Check;
+  // Identical lists give the identical function, so a node whose checks do not depend on the
+  // instance type can skip the type dispatch.
+  let byB = composeCache.get(a);
+  const hit = byB?.get(b);
+  if (hit) return hit;
+  const c: Check = (instance, context) => {
+    if (a(instance, context)) return b(instance, context);
+    if (context.full) b(instance, context);
+    return false;
+  };
+  if (!byB) {
+    byB = new Map();
+    composeCache.set(a, byB);
+  }
+  byB.set(b, c);
+  return c;
+}
+
+/** True when a definition's keyword (or a sibling it reads) appears in the schema. */
+function present(definition: KeywordDefinition, schema: JsonObject): boolean {
+  if (definition.keyword in schema) return true;
+  return definition.alsoFor?.some((k) => k in schema) ?? false;
+}
+
+/** Compiles located subschemas to nodes; one per compilation (shares the registry). */
+export class Compiler {
+  private readonly nodes = new Map<string, Node>();
+  private readonly active = new Map<Dialect["vocab"], Map<number, ActiveKeywords>>();
+  readonly tracksEvaluation: boolean;
+  readonly usesDynamicScope: boolean;
+
+  constructor(
+    readonly registry: Registry,
+    private readonly settings: CompileSettings,
+  ) {
+    this.tracksEvaluation = registry.hasUnevaluated;
+    this.usesDynamicScope = registry.hasDynamicRefs;
+  }
+
+  /** The node for a located subschema, compiled on first use. */
+  node(target: SchemaTarget): Node {
+    const key = `${target.document.id}:${target.pointer}`;
+    const hit = this.nodes.get(key);
+    if (hit) return hit;
+    const node: Node = { validate: () => true, resource: target.resource };
+    this.nodes.set(key, node);
+    this.compileInto(node, target);
+    return node;
+  }
+
+  /** The located subschema at `tokens` below `target`. */
+  child(target: SchemaTarget, tokens: Array<string | number>): SchemaTarget {
+    let schema: unknown = target.schema;
+    let pointer = target.pointer;
+    for (const token of tokens) {
+      schema = Array.isArray(schema)
+        ? schema[token as number]
+        : isObject(schema)
+          ? schema[token as string]
+          : undefined;
+      pointer += `/${typeof token === "number" ? token : escapePointerToken(token)}`;
+    }
+    const resource =
+      target.document.resourceByPointer.get(pointer) ?? this.registry.resourceAt(target.document, pointer);
+    return { document: target.document, pointer: pointer, schema, resource: resource };
+  }
+
+  /** Resolves a reference against `target`'s base URI; throws SchemaError when it cannot. */
+  resolve(target: SchemaTarget, reference: string, keyword: string): SchemaTarget {
+    const absolute = resolveUri(target.resource.uri, reference);
+    const resolved = this.registry.lookup(absolute);
+    if (!resolved) {
+      const why = this.registry.failures.get(splitFragment(absolute)[0]);
+      throw new SchemaError(
+        "unresolvable_ref",
+        `cannot resolve ${keyword} "${reference}" (${absolute})${why ? `: ${why}` : ""}`,
+        [],
+        absolute,
+      );
+    }
+    return resolved;
+  }
+
+  /** See SchemaCompiler.anchorTargets. */
+  anchorTargets(fragmentOf: (resource: Resource) => string | undefined): Map<Resource, ReferenceTarget> {
+    const byResource = new Map<Resource, ReferenceTarget>();
+    for (const resource of new Set(this.registry.resources.values())) {
+      const fragment = fragmentOf(resource);
+      if (fragment === undefined) continue;
+      const anchor = this.registry.lookup(`${resource.uri}#${fragment}`);
+      if (anchor)
+        byResource.set(resource, { node: this.node(anchor), base: anchor.pointer.length, resource });
+    }
+    return byResource;
+  }
+
+  /** Compiles a pattern, turning the translator's refusal into the schema's. */
+  pattern(source: string): CompiledPattern {
+    try {
+      return compilePattern(source);
+    } catch (e) {
+      if (e instanceof RegexError) {
+        throw new SchemaError(
+          e.reason === "syntax" ? "invalid_schema" : "unsupported",
+          `pattern ${JSON.stringify(source)}: ${e.message}`,
+        );
+      }
+      throw e;
+    }
+  }
+
+  private compileInto(node: Node, target: SchemaTarget): void {
+    const schema = target.schema;
+    if (schema === true || (isObject(schema) && Object.keys(schema).length === 0)) {
+      node.validate = () => true;
+      return;
+    }
+    if (schema === false) {
+      const location = new SchemaLocation(target.pointer, target.resource);
+      node.validate = (_instance, context) => {
+        if (context.full) report(context, location, "no value is allowed here (the schema is false)");
+        return false;
+      };
+      return;
+    }
+    if (!isObject(schema)) {
+      throw new SchemaError(
+        "invalid_schema",
+        `schema at ${target.pointer || "/"} must be an object or a boolean`,
+      );
+    }
+    const active = this.activeKeywords(target.resource.dialect);
+    const scope = this.scope(target);
+    const keywords: CompiledKeyword[] = [];
+    const onlyRef = active.refOverridesSiblings && typeof schema.$ref === "string";
+    for (const definition of active.validation) {
+      if (!definition.compile || !present(definition, schema)) continue;
+      if (onlyRef && definition.keyword !== "$ref") continue;
+      const compiled = definition.compile(schema[definition.keyword], schema, scope);
+      if (compiled === null) continue;
+      for (const check of typeof compiled === "function" ? [compiled] : compiled) {
+        keywords.push({
+          instance: definition.instance,
+          check,
+          typeMask: definition.typeMask?.(schema[definition.keyword]),
+          late: definition.late,
+        });
+      }
+    }
+    const annotations: Check[] = [];
+    for (const definition of active.annotation) {
+      if (!definition.annotate || !present(definition, schema)) continue;
+      const check = definition.annotate(schema[definition.keyword], schema, scope);
+      if (check) annotations.push(check);
+    }
+    node.validate = this.assemble(target, keywords, annotations);
+  }
+
+  /** The definitions a dialect's vocabularies activate, worked out once per dialect. */
+  private activeKeywords(dialect: Dialect): ActiveKeywords {
+    let byDraft = this.active.get(dialect.vocab);
+    if (!byDraft) {
+      byDraft = new Map();
+      this.active.set(dialect.vocab, byDraft);
+    }
+    const hit = byDraft.get(dialect.draft);
+    if (hit) return hit;
+    const table = DIALECT_KEYWORDS[dialect.draft];
+    const on = (flag: keyof Dialect["vocab"] | null): boolean => flag === null || dialect.vocab[flag];
+    const active: ActiveKeywords = {
+      // Before 2019-09 a `$ref` stands for its whole schema: the sibling keywords are ignored.
+      refOverridesSiblings: RESOURCE_KEYWORDS[dialect.draft].refOverridesSiblings,
+      validation: VALIDATION_ORDER.filter(([, flag]) => on(flag)).flatMap(([v]) => table.vocabularies[v]),
+      annotation: ANNOTATION_ORDER.filter(([, flag]) => on(flag)).flatMap(([v]) => table.vocabularies[v]),
+    };
+    byDraft.set(dialect.draft, active);
+    return active;
+  }
+
+  /** The compiler as one schema's keywords see it. */
+  private scope(target: SchemaTarget): SchemaCompiler {
+    return {
+      target,
+      tracksEvaluation: this.tracksEvaluation,
+      usesDynamicScope: this.usesDynamicScope,
+      assertsFormat: this.settings.formatAssertion || target.resource.dialect.vocab.formatAssertion,
+      location: (keyword) =>
+        new SchemaLocation(`${target.pointer}/${escapePointerToken(keyword)}`, target.resource),
+      subschema: (...tokens) => this.node(this.child(target, tokens)),
+      node: (t) => this.node(t),
+      resolve: (reference, keyword) => this.resolve(target, reference, keyword),
+      anchorTargets: (fragmentOf) => this.anchorTargets(fragmentOf),
+      pattern: (source) => this.pattern(source),
+    };
+  }
+
+  private assemble(target: SchemaTarget, keywords: CompiledKeyword[], annotations: Check[]): Check {
+    const ordered = [...keywords.filter((k) => !k.late), ...keywords.filter((k) => k.late)];
+    const typeKeyword = ordered.find((k) => k.typeMask !== undefined);
+    const mask = typeKeyword?.typeMask ?? 0x7f;
+    const others = ordered.filter((k) => k !== typeKeyword);
+    const forAny = others.filter((k) => k.instance === "any").map((k) => k.check);
+    const list = (kind: InstanceKind): Check[] =>
+      others.filter((k) => k.instance === kind).map((k) => k.check);
+    // The `type` keyword is folded into the dispatch on the instance's JSON type: where the type is
+    // allowed it costs nothing, where it is not only the failure (and, in full mode, the rest) runs.
+    const cache: ComposeCache = new Map();
+    const forKind = (bit: number, kindChecks: Check[], integerOnly = false): Check | null => {
+      if ((mask & bit) === 0 && !(integerOnly && (mask & 64) !== 0)) {
+        return compose([(typeKeyword as CompiledKeyword).check, ...forAny], cache);
+      }
+      if (integerOnly && (mask & 16) === 0) {
+        return compose([(typeKeyword as CompiledKeyword).check, ...forAny, ...kindChecks], cache);
+      }
+      return compose([...forAny, ...kindChecks], cache);
+    };
+    const forString = forKind(32, list("string"));
+    const forNumber = forKind(16, list("number"), true);
+    const forObject = forKind(4, list("object"));
+    const forArray = forKind(8, list("array"));
+    const forBoolean = forKind(2, []);
+    const forNull = forKind(1, []);
+    let validate: Check;
+    if (
+      forString === forNumber &&
+      forNumber === forObject &&
+      forObject === forArray &&
+      forArray === forBoolean &&
+      forBoolean === forNull
+    ) {
+      validate = forString ?? (() => true);
+    } else {
+      validate = (instance, context) => {
+        let f: Check | null;
+        switch (typeof instance) {
+          case "string":
+            f = forString;
+            break;
+          case "number":
+            f = forNumber;
+            break;
+          case "boolean":
+            f = forBoolean;
+            break;
+          default:
+            f = instance === null ? forNull : Array.isArray(instance) ? forArray : forObject;
+        }
+        return f === null ? true : f(instance, context);
+      };
+    }
+    return this.wrap(target, validate, annotations);
+  }
+
+  /** Adds, where the compilation needs them, annotation collection, evaluation records and scope. */
+  private wrap(target: SchemaTarget, validate: Check, annotations: Check[]): Check {
+    let v = validate;
+    if (annotations.length > 0) {
+      const inner = v;
+      v = (instance, context) => {
+        const ok = inner(instance, context);
+        if (ok && context.annotate) for (const a of annotations) a(instance, context);
+        return ok;
+      };
+    }
+    if (this.tracksEvaluation) {
+      const inner = v;
+      v = (instance, context) => {
+        if (typeof instance !== "object" || instance === null) return inner(instance, context);
+        const parent = context.evaluated;
+        const record: EvaluatedRecord = {
+          properties: null,
+          allProperties: false,
+          items: 0,
+          allItems: false,
+          itemSet: null,
+        };
+        context.evaluated = record;
+        const ok = inner(instance, context);
+        context.evaluated = parent;
+        if (ok && parent) mergeEvaluated(parent, record);
+        return ok;
+      };
+    }
+    if (this.usesDynamicScope && target.resource.pointer === target.pointer) {
+      const inner = v;
+      const resource = target.resource;
+      v = (instance, context) => {
+        context.dynamicScope.push(resource);
+        const ok = inner(instance, context);
+        context.dynamicScope.pop();
+        return ok;
+      };
+    }
+    return v;
+  }
+}

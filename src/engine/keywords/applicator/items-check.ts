@@ -1,0 +1,67 @@
+import {
+  applyChild,
+  applyChildTracked,
+  type Check,
+  closeGroup,
+  type Node,
+  report,
+  type SchemaLocation,
+} from "../../context";
+import type { SchemaCompiler } from "../../keyword";
+
+/** How an array's items are checked: positional schemas first, then one for the rest. */
+export interface ItemsLayout {
+  prefix: Node[];
+  /** Where the errors of all items are grouped (`prefixItems`, or `items`). */
+  prefixLocation: SchemaLocation;
+  rest: Node | null;
+  restLocation: SchemaLocation | null;
+  /** The rest schema is `false`: any item past the prefix is one error, not one per item. */
+  restFalse: boolean;
+}
+
+/** The check shared by 2020-12 `prefixItems`/`items` and the older array-form `items`/`additionalItems`. */
+export function itemsCheck(compiler: SchemaCompiler, layout: ItemsLayout): Check | null {
+  const { prefix, prefixLocation, rest, restLocation, restFalse } = layout;
+  if (prefix.length === 0 && !rest) return null;
+  const track = compiler.tracksEvaluation;
+  const apply = track ? applyChildTracked : applyChild;
+  const prefixLength = prefix.length;
+  return (instance, context) => {
+    const array = instance as unknown[];
+    let ok = true;
+    const full = context.full;
+    const mark = context.errors.length;
+    const checked = array.length < prefixLength ? array.length : prefixLength;
+    for (let i = 0; i < checked; i++) {
+      if (!apply(prefix[i] as Node, array[i], i, context)) {
+        ok = false;
+        if (!full) return false;
+      }
+    }
+    if (rest && array.length > prefixLength) {
+      if (restFalse) {
+        ok = false;
+        if (!full) return false;
+        report(
+          context,
+          restLocation as SchemaLocation,
+          `must have at most ${prefixLength} item${prefixLength === 1 ? "" : "s"}`,
+        );
+      } else {
+        for (let i = prefixLength; i < array.length; i++) {
+          if (!apply(rest, array[i], i, context)) {
+            ok = false;
+            if (!full) return false;
+          }
+        }
+      }
+    }
+    if (full) closeGroup(context, mark, ok, prefixLocation, "some items are invalid", true);
+    if (track && context.evaluated) {
+      if (rest) context.evaluated.allItems = true;
+      else if (checked > context.evaluated.items) context.evaluated.items = checked;
+    }
+    return ok;
+  };
+}

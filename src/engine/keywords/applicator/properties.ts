@@ -1,0 +1,111 @@
+import {
+  applyChild,
+  applyChildTracked,
+  closeGroup,
+  markEvaluatedProperty,
+  type Node,
+  report,
+} from "../../context";
+import { isObject, type JsonObject } from "../../json";
+import type { KeywordDefinition } from "../../keyword";
+import { PROTOTYPE_NAMES } from "../validation/required";
+import { propertyDefaults } from "./property-defaults";
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * `properties`, `patternProperties` and `additionalProperties` as one check, since what is
+ * "additional" depends on the other two. With `properties` alone it looks up the declared names
+ * instead of walking the instance's keys.
+ */
+export const properties: KeywordDefinition = {
+  keyword: "properties",
+  alsoFor: ["patternProperties", "additionalProperties"],
+  instance: "object",
+  drafts: [4, 6, 7, 2019, 2020],
+  compile(_value, schema, compiler) {
+    const declared = isObject(schema.properties) ? schema.properties : null;
+    const patternSchemas = isObject(schema.patternProperties) ? schema.patternProperties : null;
+    const hasAdditional = "additionalProperties" in schema;
+    if (!declared && !patternSchemas && !hasAdditional) return null;
+    const track = compiler.tracksEvaluation;
+    const apply = track ? applyChildTracked : applyChild;
+    const named = new Map<string, Node>();
+    if (declared) for (const k of Object.keys(declared)) named.set(k, compiler.subschema("properties", k));
+    const patterns = patternSchemas
+      ? Object.keys(patternSchemas).map((p) => ({
+          re: compiler.pattern(p),
+          node: compiler.subschema("patternProperties", p),
+        }))
+      : [];
+    const additional = hasAdditional ? compiler.subschema("additionalProperties") : null;
+    const additionalFalse = schema.additionalProperties === false;
+    const propertiesLocation = compiler.location("properties");
+    const additionalLocation = compiler.location("additionalProperties");
+
+    if (patterns.length === 0 && !additional) {
+      const entries = [...named].map(([key, node]) => ({ key, node, guard: PROTOTYPE_NAMES.has(key) }));
+      return (instance, context) => {
+        const object = instance as JsonObject;
+        let ok = true;
+        const full = context.full;
+        const mark = context.errors.length;
+        for (let i = 0; i < entries.length; i++) {
+          const entry = entries[i] as { key: string; node: Node; guard: boolean };
+          const value = object[entry.key];
+          if (value === undefined || (entry.guard && !hasOwn.call(object, entry.key))) continue;
+          if (track) markEvaluatedProperty(context, entry.key);
+          if (!apply(entry.node, value, entry.key, context)) {
+            ok = false;
+            if (!full) return false;
+          }
+        }
+        if (full) closeGroup(context, mark, ok, propertiesLocation, "some properties are invalid", true);
+        return ok;
+      };
+    }
+    return (instance, context) => {
+      const object = instance as JsonObject;
+      let ok = true;
+      const full = context.full;
+      const mark = context.errors.length;
+      for (const key in object) {
+        const value = object[key];
+        let matched = false;
+        const node = named.get(key);
+        if (node) {
+          matched = true;
+          if (!apply(node, value, key, context)) {
+            ok = false;
+            if (!full) return false;
+          }
+        }
+        for (let i = 0; i < patterns.length; i++) {
+          const pattern = patterns[i] as { re: { test(s: string): boolean }; node: Node };
+          if (!pattern.re.test(key)) continue;
+          matched = true;
+          if (!apply(pattern.node, value, key, context)) {
+            ok = false;
+            if (!full) return false;
+          }
+        }
+        if (!matched && additional) {
+          if (additionalFalse) {
+            ok = false;
+            if (!full) return false;
+            report(context, additionalLocation, `property ${JSON.stringify(key)} is not allowed`, key);
+            continue;
+          }
+          if (!apply(additional, value, key, context)) {
+            ok = false;
+            if (!full) return false;
+          }
+        }
+        if (track && (matched || additional)) markEvaluatedProperty(context, key);
+      }
+      if (full) closeGroup(context, mark, ok, propertiesLocation, "some properties are invalid", true);
+      return ok;
+    };
+  },
+  annotate: propertyDefaults,
+};

@@ -1,0 +1,4 @@
+import { annotationKeyword } from "./annotation";
+
+/** `deprecated`: collected for enrichment's annotations. */
+export const deprecated = annotationKeyword("deprecated");

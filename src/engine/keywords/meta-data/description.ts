@@ -1,0 +1,4 @@
+import { annotationKeyword } from "./annotation";
+
+/** `description`: collected for enrichment's annotations. */
+export const description = annotationKeyword("description");

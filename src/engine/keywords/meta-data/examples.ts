@@ -1,0 +1,4 @@
+import { annotationKeyword } from "./annotation";
+
+/** `examples`: collected for enrichment's annotations. */
+export const examples = annotationKeyword("examples");

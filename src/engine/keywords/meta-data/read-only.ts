@@ -1,0 +1,4 @@
+import { annotationKeyword } from "./annotation";
+
+/** `readOnly`: collected for enrichment's annotations. */
+export const readOnly = annotationKeyword("readOnly");

@@ -1,0 +1,4 @@
+import { annotationKeyword } from "./annotation";
+
+/** `title`: collected for enrichment's annotations. */
+export const title = annotationKeyword("title");

@@ -1,0 +1,35 @@
+import { report } from "../../context";
+import { jsonEqual } from "../../json";
+import type { KeywordDefinition } from "../../keyword";
+import { describeValue } from "./describe-value";
+
+/** `enum`: primitives are looked up in a Set, only objects and arrays are compared structurally. */
+export const enumKeyword: KeywordDefinition = {
+  keyword: "enum",
+  instance: "any",
+  drafts: [4, 6, 7, 2019, 2020],
+  compile(value, _schema, compiler) {
+    if (!Array.isArray(value)) return null;
+    const values = value as unknown[];
+    const primitives = new Set<unknown>();
+    const complex: unknown[] = [];
+    for (const v of values) {
+      if (typeof v === "object" && v !== null) complex.push(v);
+      else primitives.add(v);
+    }
+    const location = compiler.location("enum");
+    const message =
+      values.length <= 10
+        ? `must be one of ${values.map(describeValue).join(", ")}`
+        : "must be one of the allowed values";
+    return (instance, context) => {
+      if (typeof instance !== "object" || instance === null) {
+        if (primitives.has(instance)) return true;
+      } else {
+        for (const c of complex) if (jsonEqual(instance, c)) return true;
+      }
+      if (context.full) report(context, location, message);
+      return false;
+    };
+  },
+};

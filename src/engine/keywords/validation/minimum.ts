@@ -1,0 +1,10 @@
+import type { KeywordDefinition } from "../../keyword";
+import { numberLimitCheck } from "./number-limit";
+
+/** `minimum` (the numeric form; draft-04's is in keywords/draft-04/). */
+export const minimum: KeywordDefinition = {
+  keyword: "minimum",
+  instance: "number",
+  drafts: [6, 7, 2019, 2020],
+  compile: (value, _schema, compiler) => numberLimitCheck(compiler, "minimum", (x, m) => x >= m, ">=", value),
+};

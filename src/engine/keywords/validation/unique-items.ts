@@ -1,0 +1,65 @@
+import { report } from "../../context";
+import { canonicalJson, jsonEqual } from "../../json";
+import type { KeywordDefinition } from "../../keyword";
+
+/**
+ * The indexes of two equal items, or null. Primitives go through a Map; short arrays of objects are
+ * compared pairwise, long ones by canonical text, so the cost stays linear in the array's size.
+ */
+export function findDuplicate(items: unknown[]): [number, number] | null {
+  const n = items.length;
+  if (n < 2) return null;
+  let allPrimitive = true;
+  for (let i = 0; i < n; i++) {
+    const v = items[i];
+    if (typeof v === "object" && v !== null) {
+      allPrimitive = false;
+      break;
+    }
+  }
+  if (allPrimitive) {
+    const seen = new Map<unknown, number>();
+    for (let i = 0; i < n; i++) {
+      const previous = seen.get(items[i]);
+      if (previous !== undefined) return [previous, i];
+      seen.set(items[i], i);
+    }
+    return null;
+  }
+  if (n <= 16) {
+    for (let i = 0; i < n; i++)
+      for (let j = i + 1; j < n; j++) if (jsonEqual(items[i], items[j])) return [i, j];
+    return null;
+  }
+  const seen = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const v = items[i];
+    const key = typeof v === "object" && v !== null ? canonicalJson(v) : `${typeof v}:${String(v)}`;
+    const previous = seen.get(key);
+    if (previous !== undefined) return [previous, i];
+    seen.set(key, i);
+  }
+  return null;
+}
+
+/** `uniqueItems`. */
+export const uniqueItems: KeywordDefinition = {
+  keyword: "uniqueItems",
+  instance: "array",
+  drafts: [4, 6, 7, 2019, 2020],
+  compile(value, _schema, compiler) {
+    if (value !== true) return null;
+    const location = compiler.location("uniqueItems");
+    return (instance, context) => {
+      const duplicate = findDuplicate(instance as unknown[]);
+      if (!duplicate) return true;
+      if (context.full)
+        report(
+          context,
+          location,
+          `must not contain duplicate items (items ${duplicate[0]} and ${duplicate[1]} are equal)`,
+        );
+      return false;
+    };
+  },
+};
