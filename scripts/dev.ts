@@ -12,8 +12,8 @@
  */
 import type Stripe from "stripe";
 import { createStripeClient } from "../src/adapters/stripe";
+import { HANDLED_EVENT_TYPES } from "../src/billing/webhooks/stripe-event";
 import { CONFIG_NAMES, ConfigError, parseConfig } from "../src/config";
-import { HANDLED_EVENT_TYPES } from "../src/webhooks/stripe-event";
 import { loadDevSecrets } from "../test/support/local-secrets";
 import { type LocalStack, startLocalStack, type WorkerVars } from "../test/support/local-stack";
 import {

@@ -9,7 +9,7 @@
  * Postgres: DATABASE_URL, else the dev database of `npm run dev`. Redis (for revoke):
  * UPSTASH_REDIS_REST_URL/TOKEN, else REDIS_URL or 127.0.0.1:6379.
  */
-import { createApiKey, listApiKeys, revokeApiKey, signUp } from "../src/auth/accounts";
+import { createApiKey, listApiKeys, revokeApiKey, signUp } from "../src/access/accounts";
 import { connectDatabase, connectRedis, parseArgs, say } from "./lib/access-cli";
 
 const USAGE =

@@ -5,9 +5,9 @@
  * JWT_SECRET from the environment, else with the dev keys of `npm run dev` (.local/dev-secrets.json),
  * so the local Worker accepts it:  TOKEN=$(npm run -s token -- --tier pro)
  */
-import { listApiKeys, signUp } from "../src/auth/accounts";
-import { loadTokenKeys, type TokenConfig } from "../src/auth/token-keys";
-import { issueAccessToken } from "../src/auth/tokens";
+import { listApiKeys, signUp } from "../src/access/accounts";
+import { loadTokenKeys, type TokenConfig } from "../src/access/token-keys";
+import { issueAccessToken } from "../src/access/tokens";
 import { loadDevSecrets } from "../test/support/local-secrets";
 import { connectDatabase, parseArgs, say } from "./lib/access-cli";
 

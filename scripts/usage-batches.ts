@@ -15,13 +15,13 @@
  * Exit codes: 0 done, 1 failed or not requeued (unknown batch, not dead-lettered), 2 usage error.
  */
 import { z } from "zod";
-import { recordPendingUsage } from "../src/admission/pending-usage";
 import {
   listUsageBatches,
   requeueUsageBatch,
   USAGE_BATCH_STATUSES,
   type UsageBatchStatus,
 } from "../src/billing/usage-batches";
+import { recordPendingUsage } from "../src/metering/pending-usage";
 import { connectDatabase, parseArgs, say } from "./lib/access-cli";
 
 const USAGE = `usage: npm run usage-batches -- list [--status ${USAGE_BATCH_STATUSES.join("|")}] [--limit n] [--json]

@@ -1,15 +1,15 @@
 import { Hono } from "hono";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
+import { AccessRefusal } from "./access/access-refusal";
 import { createUnreachableRedisAdapter } from "./adapters/redis";
 import { createUnreachableStripeAdapter } from "./adapters/stripe";
 import { newApp, renderError } from "./app";
-import { AccessRefusal } from "./auth/access-refusal";
 import type { AppBindings, Env } from "./env";
 import { jsonBody, requireJson } from "./lib/json-body";
 import { requestId } from "./middleware/request-id";
-import { createSchemaFetcher } from "./schemas/fetcher";
 import type { Services } from "./services";
+import { createSchemaFetcher } from "./validation/schema-fetcher";
 import { createValidationService, DEFAULT_VALIDATION_LIMITS, ValidationRefusal } from "./validation/service";
 
 const env: Env = {

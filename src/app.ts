@@ -1,7 +1,7 @@
 import type { ErrorHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { AccessRefusal, REFUSAL_CHALLENGES } from "./auth/access-refusal";
+import { AccessRefusal, REFUSAL_CHALLENGES } from "./access/access-refusal";
 import { type Config, ConfigError, loadConfig } from "./config";
 import type { AppBindings } from "./env";
 import { ApiError, PROBLEM_CONTENT_TYPE, problemBody } from "./errors";

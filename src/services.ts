@@ -2,7 +2,7 @@ import { createRedisAdapter, type RedisAdapter } from "./adapters/redis";
 import { createStripeAdapter, type StripeAdapter } from "./adapters/stripe";
 import { createSupabaseAdapter, type DatabaseAdapter } from "./adapters/supabase";
 import type { Config } from "./config";
-import { createSchemaFetcher } from "./schemas/fetcher";
+import { createSchemaFetcher } from "./validation/schema-fetcher";
 import {
   createValidationService,
   DEFAULT_VALIDATION_LIMITS,

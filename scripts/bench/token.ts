@@ -4,12 +4,12 @@
  * Preferred: the real flow, as a customer does it: POST /v1/signup (a free account and its API key),
  * the account moved to the bench tier in Postgres (as an operator or a Stripe webhook would), then
  * POST /v1/token. Fallback when those routes are missing: a token signed here with the stack's
- * Ed25519 key and the claims the verifier expects (src/auth/tokens.ts).
+ * Ed25519 key and the claims the verifier expects (src/access/tokens.ts).
  */
 import { randomUUID } from "node:crypto";
 import { importJWK, type JWK, SignJWT } from "jose";
 import pg from "pg";
-import { TOKEN_AUDIENCE, TOKEN_ISSUER } from "../../src/auth/tokens";
+import { TOKEN_AUDIENCE, TOKEN_ISSUER } from "../../src/access/tokens";
 import type { LocalStack } from "../../test/support/local-stack";
 
 export interface BenchToken {
@@ -68,7 +68,7 @@ async function tokenViaHttp(
   return { token: String(issued.token), tier, subject: accountId, via: "POST /v1/signup + POST /v1/token" };
 }
 
-/** A token signed here with the token service's key, claims as src/auth/tokens.ts issues them. */
+/** A token signed here with the token service's key, claims as src/access/tokens.ts issues them. */
 export async function signBenchToken(stack: LocalStack, tier: string, ttlSeconds = 900): Promise<BenchToken> {
   const jwk = stack.secrets.jwtPrivateJwk as JWK & { kid: string };
   const key = await importJWK({ ...jwk, alg: "EdDSA" }, "EdDSA");

@@ -1,6 +1,6 @@
 /**
  * Shared plumbing of `npm run keys` and `npm run token`: the same domain code as the Worker
- * (src/auth), with Postgres reached directly through `pg` (DATABASE_URL, else the dev database of
+ * (src/access), with Postgres reached directly through `pg` (DATABASE_URL, else the dev database of
  * `npm run dev`) instead of through PostgREST, and Redis through the Upstash client when the
  * operator needs the deny-list. Secrets come from `loadDevSecrets` (test/support/local-secrets).
  * While `npm run dev` runs, unset connection settings come from its stack (scripts/lib/dev-stack).

@@ -4,13 +4,9 @@
  * falls back to counting this run's failures only: billing keeps flowing from the Postgres ledger,
  * and a run stops after `failureThreshold` consecutive failures rather than hammering Stripe.
  */
-import {
-  type BreakerReply,
-  type BreakerState,
-  describeRedisError,
-  type RedisAdapter,
-} from "../adapters/redis";
+import { describeRedisError, type RedisAdapter } from "../adapters/redis";
 import { log } from "../lib/log";
+import type { BreakerReply, BreakerState } from "./breaker-state";
 
 export interface StripeBreakerOptions {
   /** Consecutive failed calls that open the breaker. Default 5 (STRIPE_BREAKER_FAILURE_THRESHOLD). */

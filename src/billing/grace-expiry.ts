@@ -8,9 +8,9 @@
  * racing webhook can never be overwritten by an older state, and why a repeat is harmless).
  */
 import { z } from "zod";
+import { TOKEN_DENY_TTL_SECONDS } from "../access/accounts";
 import { describeRedisError, type RedisAdapter } from "../adapters/redis";
 import type { DatabaseAdapter } from "../adapters/supabase";
-import { TOKEN_DENY_TTL_SECONDS } from "../auth/accounts";
 import { describeError, log } from "../lib/log";
 
 const edgeStatesSchema = z.array(

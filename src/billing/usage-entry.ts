@@ -2,7 +2,7 @@
  * Usage stream entries as the flusher sees them: a billable record for the ledger, a record with
  * nothing to bill (free tier: no Stripe customer), or poison (malformed; dead-lettered, not lost).
  */
-import type { UsageStreamEntry } from "../adapters/redis";
+import type { UsageStreamEntry } from "../metering/usage-record";
 
 /** One usage record as `ledger_ingest_usage` takes it. */
 export interface LedgerRecord {

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { describeAccount } from "../auth/accounts";
+import { describeAccount } from "../access/accounts";
 import { admitUsage } from "../middleware/admission";
 import { requireToken } from "../middleware/auth";
 import { bearerRefusals, jsonResponse, problemResponse, rateLimitHeaders } from "../openapi/responses";

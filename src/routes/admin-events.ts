@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { EVENT_OUTCOMES, listStripeEvents } from "../billing/webhooks/apply-webhook";
 import { ApiError } from "../errors";
 import { requireAdmin } from "../middleware/admin";
 import { adminRefusals, jsonResponse, problemResponse } from "../openapi/responses";
 import { newRouter } from "../openapi/router";
-import { EVENT_OUTCOMES, listStripeEvents } from "../webhooks";
 
 const eventsQuery = z.object({
   status: z.enum(EVENT_OUTCOMES).optional().describe("Only events with this outcome"),

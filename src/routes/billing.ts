@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { createCheckoutLink, createPortalLink } from "../billing-portal";
+import { createCheckoutLink, createPortalLink } from "../billing/checkout";
 import { jsonBody, requireJson } from "../lib/json-body";
 import { admitUsage } from "../middleware/admission";
 import { requireToken } from "../middleware/auth";

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { loadTokenKeys, TokenKeyError } from "../auth/token-keys";
+import { loadTokenKeys, TokenKeyError } from "../access/token-keys";
 import { StripeBreaker } from "../billing/breaker";
 import type { AppBindings } from "../env";
 import { ApiError } from "../errors";

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { tokenKeysOf } from "../auth/token-service";
+import { tokenKeysOf } from "../access/token-service";
 import { jsonResponse } from "../openapi/responses";
 import { newRouter } from "../openapi/router";
 

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { clientIpOf } from "../admission/client-ip-limit";
-import { registerAccount } from "../auth/signup";
+import { registerAccount } from "../access/signup";
 import { jsonBody, requireJson } from "../lib/json-body";
+import { clientIpOf } from "../metering/client-ip-limit";
 import {
   jsonRequest,
   jsonResponse,

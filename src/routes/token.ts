@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { clientIpOf, limitByClientIp, tokenLimit } from "../admission/client-ip-limit";
-import { AccessRefusal } from "../auth/access-refusal";
-import { apiKeyPrefix } from "../auth/api-keys";
-import { bearerCredentials } from "../auth/bearer";
-import { exchangeApiKeyForToken } from "../auth/token-service";
+import { AccessRefusal } from "../access/access-refusal";
+import { apiKeyPrefix } from "../access/api-keys";
+import { bearerCredentials } from "../access/bearer";
+import { exchangeApiKeyForToken } from "../access/token-service";
+import { clientIpOf, limitByClientIp, tokenLimit } from "../metering/client-ip-limit";
 import { jsonResponse, problemResponse, rateLimitedHeaders, rateLimitHeaders } from "../openapi/responses";
 import { newRouter } from "../openapi/router";
 

@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { applyStripeWebhook, EVENT_OUTCOMES } from "../billing/webhooks/apply-webhook";
+import { HANDLED_EVENT_TYPES } from "../billing/webhooks/stripe-event";
 import { jsonResponse, problemResponse } from "../openapi/responses";
 import { newRouter } from "../openapi/router";
-import { applyStripeWebhook, EVENT_OUTCOMES } from "../webhooks";
-import { HANDLED_EVENT_TYPES } from "../webhooks/stripe-event";
 
 const receiptSchema = z.object({
   received: z.literal(true),

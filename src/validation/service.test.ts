@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type FetchedSchema, SchemaFetchError } from "../schemas/fetcher";
+import { type FetchedSchema, SchemaFetchError } from "./schema-fetcher";
 import {
   createValidationService,
   DEFAULT_VALIDATION_LIMITS,

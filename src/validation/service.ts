@@ -16,8 +16,8 @@ import {
 } from "../engine";
 import { BoundedLru } from "../lib/bounded-lru";
 import { exceedsDepth, parseJsonText } from "../lib/json-text";
-import type { SchemaFetcher } from "../schemas/fetcher";
-import { SchemaFetchError } from "../schemas/fetcher";
+import type { SchemaFetcher } from "./schema-fetcher";
+import { SchemaFetchError } from "./schema-fetcher";
 
 /** Limits of one request; each is configurable and each refusal names the limit. */
 export interface ValidationLimits {

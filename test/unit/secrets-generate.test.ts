@@ -8,8 +8,8 @@ import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { generateSecrets } from "../../scripts/secrets-generate";
-import { loadTokenKeys } from "../../src/auth/token-keys";
-import { issueAccessToken, verifyAccessToken } from "../../src/auth/tokens";
+import { loadTokenKeys } from "../../src/access/token-keys";
+import { issueAccessToken, verifyAccessToken } from "../../src/access/tokens";
 import { parseConfig } from "../../src/config";
 
 const run = promisify(execFile);

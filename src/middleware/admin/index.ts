@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { bearerCredentials } from "../../auth/bearer";
+import { bearerCredentials } from "../../access/bearer";
 import type { BindingsWith } from "../../env";
 import { ApiError } from "../../errors";
 

@@ -1,17 +1,13 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import {
-  type AdmitUsageReply,
-  createUnreachableRedisAdapter,
-  type RedisAdapter,
-  type UsageRecord,
-} from "../../adapters/redis";
+import type { AccessClaims } from "../../access/tokens";
+import { createUnreachableRedisAdapter, type RedisAdapter } from "../../adapters/redis";
 import { renderError } from "../../app";
-import type { AccessClaims } from "../../auth/tokens";
 import { parseConfig } from "../../config";
 import type { AppBindings, BindingsWith } from "../../env";
 import { ApiError } from "../../errors";
+import type { AdmitUsageReply, UsageRecord } from "../../metering/usage-record";
 import type { Services } from "../../services";
 import type { AuthVariables } from "../auth";
 import { admitUsage } from ".";

@@ -1,5 +1,6 @@
 import type { Context, Input } from "hono";
 import { createMiddleware } from "hono/factory";
+import type { BindingsWith } from "../../env";
 import {
   type AdmittedRequest,
   admissionHeaders,
@@ -8,8 +9,7 @@ import {
   needsSettlement,
   settleAdmission,
   settleRefusal,
-} from "../../admission/admit";
-import type { BindingsWith } from "../../env";
+} from "../../metering/admit";
 import type { AuthVariables } from "../auth";
 
 /** What `admitUsage` puts on `c.var`; it reads what `requireToken` set. */

@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
+import { loadTokenKeys } from "../../access/token-keys";
+import { issueAccessToken } from "../../access/tokens";
 import { renderError } from "../../app";
-import { loadTokenKeys } from "../../auth/token-keys";
-import { issueAccessToken } from "../../auth/tokens";
 import { parseConfig } from "../../config";
 import type { AppBindings } from "../../env";
 import type { Services } from "../../services";

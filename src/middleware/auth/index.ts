@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
-import { authenticateBearer } from "../../auth/token-service";
-import type { AccessClaims } from "../../auth/tokens";
+import { authenticateBearer } from "../../access/token-service";
+import type { AccessClaims } from "../../access/tokens";
 import type { BindingsWith } from "../../env";
 
 /** What `requireToken` puts on `c.var`. */

@@ -1,0 +1,139 @@
+/**
+ * The billing invariant when the admission call times out but the script still runs in Redis: a
+ * busy script blocks Redis for 600 ms, the 50 ms admission budget runs out, the request falls back
+ * to the per-isolate limiter, and the admission scripts run once Redis is free again. Every answer
+ * that is not a 2xx must be compensated, so the units billed per request id equal the units
+ * answered 2xx. Reproduces the review's finding (10 of 10 such 429s were billed).
+ */
+import type { Hono } from "hono";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AppBindings } from "../../../src/env";
+import { admitUsage } from "../../../src/middleware/admission";
+import { requireToken } from "../../../src/middleware/auth";
+import { type AccessHarness, startAccessHarness, usageStream } from "../harness/access";
+
+let h: AccessHarness;
+
+beforeAll(async () => {
+  h = await startAccessHarness({
+    env: {
+      ADMISSION_TIMEOUT_MS: "50",
+      // A small paid tier (fail-open), so the fallback window fills after three calls.
+      RATE_LIMIT_TIERS: JSON.stringify({
+        free: { limit: 5, windowSeconds: 10 },
+        pro: { limit: 3, windowSeconds: 10 },
+      }),
+    },
+    routes: (app: Hono<AppBindings>) => {
+      app.get("/test/billable", requireToken(), admitUsage({ units: 1 }), (c) => c.json({ ok: true }));
+    },
+  });
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+/** Blocks Redis's single thread for `ms` with a busy script (as a slow or overloaded Upstash would). */
+function blockRedis(ms: number): Promise<unknown> {
+  const script = `local s = redis.call('TIME') local start = s[1] * 1000000 + s[2]
+    while true do local t = redis.call('TIME') if t[1] * 1000000 + t[2] - start > ${ms * 1000} then break end end
+    return 1`;
+  return h.redisCommand("EVAL", script, "0");
+}
+
+/**
+ * Units that would be billed per request id, by the ledger's rules: a record counts once whether it
+ * reached the stream or Postgres (keyed by id and kind), and a compensation only nets out an
+ * admission that exists.
+ */
+async function billedUnitsByRequest(subject: string): Promise<Map<string, number>> {
+  const records = new Map<string, { requestId: string; admit?: number; compensate?: number }>();
+  const add = (id: string, requestId: string, kind: string, units: number) => {
+    const entry = records.get(id) ?? { requestId };
+    if (kind === "admit") entry.admit = units;
+    else entry.compensate = units;
+    records.set(id, entry);
+  };
+  for (const entry of await usageStream(h)) {
+    if (entry.subject === subject) add(entry.id!, entry.request_id!, entry.kind!, Number(entry.units));
+  }
+  const { rows } = await h.sql.query(
+    "select id, request_id, kind, units from public.pending_usage where subject = $1",
+    [subject],
+  );
+  for (const row of rows) add(row.id, row.request_id, row.kind, row.units);
+  const billed = new Map<string, number>();
+  for (const { requestId, admit, compensate } of records.values()) {
+    const units = admit === undefined ? 0 : admit + (compensate ?? 0);
+    billed.set(requestId, (billed.get(requestId) ?? 0) + units);
+  }
+  return billed;
+}
+
+describe("an admission that timed out but ran", () => {
+  it("bills exactly the calls answered 2xx: the 429s of the fallback limiter are compensated", async () => {
+    const pro = await h.account("pro");
+    const call = async (requestId: string) => {
+      const response = await h.request("/test/billable", {
+        headers: { Authorization: `Bearer ${pro.token}`, "X-Request-Id": requestId },
+      });
+      await response.arrayBuffer();
+      return { requestId, status: response.status };
+    };
+    const tag = pro.id.slice(0, 8);
+    // An outage first: three calls served fail-open fill this isolate's fallback window (and are
+    // recorded in Postgres), while Redis's own window stays empty.
+    await h.stack.redis.stop();
+    const served: Array<{ requestId: string; status: number }> = [];
+    try {
+      for (let i = 0; i < 3; i++) served.push(await call(`served-${i}-${tag}`));
+    } finally {
+      await h.stack.redis.start();
+    }
+    expect(served.map((c) => c.status)).toEqual([200, 200, 200]);
+    // Another account's call loads the admission script into the restarted Redis (a timed-out
+    // EVALSHA that met an empty script cache would have run nothing).
+    const other = await h.account("pro");
+    expect(
+      (await h.request("/test/billable", { headers: { Authorization: `Bearer ${other.token}` } })).status,
+    ).toBe(200);
+
+    // Then a slow moment: every call times out, the full fallback window refuses them (429), and
+    // their scripts run in Redis afterwards, where the window has room: three of them are admitted.
+    const blocked = blockRedis(600);
+    await new Promise((done) => setTimeout(done, 50));
+    const refused = await Promise.all(Array.from({ length: 10 }, (_, i) => call(`refused-${i}-${tag}`)));
+    await blocked;
+    await h.settle();
+    expect(refused.map((c) => c.status)).toEqual(Array(10).fill(429));
+    await expect
+      .poll(
+        async () => (await usageStream(h)).filter((e) => e.subject === pro.id && e.kind === "admit").length,
+      )
+      .toBe(3);
+
+    const billed = await billedUnitsByRequest(pro.id);
+    for (const { requestId, status } of [...served, ...refused]) {
+      expect(billed.get(requestId) ?? 0, `${requestId} answered ${status}`).toBe(status === 200 ? 1 : 0);
+    }
+  });
+
+  it("a fail-closed tier's 503 after a timed-out call is compensated too", async () => {
+    const free = await h.account("free");
+    const blocked = blockRedis(400);
+    await new Promise((done) => setTimeout(done, 50));
+    const requestId = `uncertain-free-${free.id.slice(0, 8)}`;
+    const response = await h.request("/test/billable", {
+      headers: { Authorization: `Bearer ${free.token}`, "X-Request-Id": requestId },
+    });
+    expect(response.status).toBe(503);
+    await blocked;
+    await h.settle();
+    await expect
+      .poll(
+        async () => (await usageStream(h)).filter((e) => e.subject === free.id && e.kind === "admit").length,
+      )
+      .toBe(1);
+    expect((await billedUnitsByRequest(free.id)).get(requestId)).toBe(0);
+  });
+});
