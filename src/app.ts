@@ -2,6 +2,7 @@ import type { ErrorHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { AccessRefusal, REFUSAL_CHALLENGES } from "./access/access-refusal";
+import { isDatabaseUnavailable } from "./adapters/supabase";
 import { type Config, ConfigError, loadConfig } from "./config";
 import type { AppBindings } from "./env";
 import { ApiError, PROBLEM_CONTENT_TYPE, problemBody } from "./errors";
@@ -29,6 +30,9 @@ export interface AppOptions {
   /** Builds the outside-world adapters; tests pass fakes or adapters pointed at local servers. */
   services?: ServicesFactory;
 }
+
+/** What a client is told to wait when Postgres is unreachable. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /** Routes that must answer even when the configuration is broken. */
 const CONFIG_FREE_PATHS = new Set(["/health", "/openapi.json", "/docs"]);
@@ -140,6 +144,13 @@ function toApiError(error: unknown): ApiError {
   // A validation request refused without a verdict: 422, and (being non-2xx) not billed.
   if (error instanceof ValidationRefusal) {
     return new ApiError(error.code, error.detail, { extensions: error.extensions });
+  }
+  // Postgres unreachable: retry shortly, like a Redis outage (never a bare 500).
+  if (isDatabaseUnavailable(error)) {
+    return new ApiError("DEPENDENCY_UNAVAILABLE", "The database is unreachable right now; retry shortly.", {
+      headers: { "Retry-After": String(DATABASE_RETRY_AFTER_SECONDS) },
+      cause: error,
+    });
   }
   if (error instanceof HTTPException) {
     // Hono's validator throws this for a body that is not JSON.

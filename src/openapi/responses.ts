@@ -28,6 +28,21 @@ export const rateLimitedHeaders = rateLimitHeaders.extend({
 
 type HeaderSchemas = z.ZodObject;
 
+/** A 503's headers: the seconds to wait. */
+export const retryAfterHeaders = z.object({
+  "Retry-After": z.string().regex(/^\d+$/).describe("Seconds to wait before retrying"),
+});
+
+/** The refusal of every route that needs Postgres (and of those that need Redis): retry shortly. */
+export function dependencyUnavailable(also = "") {
+  return {
+    503: problemResponse(
+      `DEPENDENCY_UNAVAILABLE: Postgres or Redis unreachable; retry after Retry-After${also ? `. ${also}` : ""}`,
+      retryAfterHeaders,
+    ),
+  };
+}
+
 /** An error response: problem+json with the one `Problem` schema. */
 export function problemResponse(description: string, headers?: HeaderSchemas) {
   return {

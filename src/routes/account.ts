@@ -2,7 +2,13 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { describeAccount } from "../access/accounts";
 import { admitUsage } from "../middleware/admission";
 import { requireToken } from "../middleware/auth";
-import { bearerRefusals, jsonResponse, problemResponse, rateLimitHeaders } from "../openapi/responses";
+import {
+  bearerRefusals,
+  dependencyUnavailable,
+  jsonResponse,
+  problemResponse,
+  rateLimitHeaders,
+} from "../openapi/responses";
 import { newRouter } from "../openapi/router";
 
 const accountResponse = z.object({
@@ -48,7 +54,7 @@ const accountRoute = createRoute({
       },
     }),
     ...bearerRefusals,
-    503: problemResponse("Redis unreachable and the tier fails closed"),
+    ...dependencyUnavailable("Also when Redis is unreachable and the tier fails closed"),
   },
 });
 

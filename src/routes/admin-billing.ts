@@ -4,7 +4,7 @@ import { reconcileUsage } from "../billing/reconciliation";
 import { requeueUsageBatch, usageBatchSchema } from "../billing/usage-batches";
 import { ApiError } from "../errors";
 import { requireAdmin } from "../middleware/admin";
-import { adminRefusals, jsonResponse, problemResponse } from "../openapi/responses";
+import { adminRefusals, dependencyUnavailable, jsonResponse, problemResponse } from "../openapi/responses";
 import { newRouter } from "../openapi/router";
 
 /** A UTC date (`2026-05-01`) or date-time (`2026-05-01T00:00:00Z`). */
@@ -51,6 +51,7 @@ const reconciliationSchema = z
 
 const adminErrors = {
   ...adminRefusals,
+  ...dependencyUnavailable(),
   404: problemResponse("ADMIN_TOKEN is not configured"),
 };
 

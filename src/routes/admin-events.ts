@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { EVENT_OUTCOMES, listStripeEvents } from "../billing/webhooks/apply-webhook";
 import { ApiError } from "../errors";
 import { requireAdmin } from "../middleware/admin";
-import { adminRefusals, jsonResponse, problemResponse } from "../openapi/responses";
+import { adminRefusals, dependencyUnavailable, jsonResponse, problemResponse } from "../openapi/responses";
 import { newRouter } from "../openapi/router";
 
 const eventsQuery = z.object({
@@ -38,6 +38,7 @@ const eventsRoute = createRoute({
     200: jsonResponse("Events, newest first", eventsResponse),
     400: problemResponse("BAD_REQUEST: unknown status or limit"),
     ...adminRefusals,
+    ...dependencyUnavailable(),
   },
 });
 

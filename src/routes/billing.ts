@@ -3,7 +3,13 @@ import { createCheckoutLink, createPortalLink } from "../billing/checkout";
 import { jsonBody, requireJson } from "../lib/json-body";
 import { admitUsage } from "../middleware/admission";
 import { requireToken } from "../middleware/auth";
-import { bearerRefusals, jsonRequest, jsonResponse, problemResponse } from "../openapi/responses";
+import {
+  bearerRefusals,
+  dependencyUnavailable,
+  jsonRequest,
+  jsonResponse,
+  problemResponse,
+} from "../openapi/responses";
 import { newRouter } from "../openapi/router";
 
 const checkoutBody = z.object({ tier: z.string().min(1).max(32) });
@@ -16,7 +22,7 @@ const portalResponse = z.object({ url: z.string().describe("Stripe Customer Port
 
 const authErrors = {
   ...bearerRefusals,
-  503: problemResponse("DEPENDENCY_UNAVAILABLE (Stripe) or SERVICE_MISCONFIGURED"),
+  ...dependencyUnavailable("Also when Stripe is; SERVICE_MISCONFIGURED when billing is not set up"),
 };
 
 const checkoutRoute = createRoute({

@@ -3,6 +3,7 @@ import { registerAccount } from "../access/signup";
 import { jsonBody, requireJson } from "../lib/json-body";
 import { clientIpOf } from "../metering/client-ip-limit";
 import {
+  dependencyUnavailable,
   jsonRequest,
   jsonResponse,
   problemResponse,
@@ -46,6 +47,7 @@ const signupRoute = createRoute({
     409: problemResponse("EMAIL_TAKEN"),
     415: problemResponse("UNSUPPORTED_MEDIA_TYPE: the body is not sent as JSON"),
     429: problemResponse("RATE_LIMITED: too many sign-ups from this address", rateLimitedHeaders),
+    ...dependencyUnavailable(),
   },
 });
 

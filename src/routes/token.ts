@@ -4,7 +4,13 @@ import { apiKeyPrefix } from "../access/api-keys";
 import { bearerCredentials } from "../access/bearer";
 import { exchangeApiKeyForToken } from "../access/token-service";
 import { clientIpOf, limitByClientIp, tokenLimit } from "../metering/client-ip-limit";
-import { jsonResponse, problemResponse, rateLimitedHeaders, rateLimitHeaders } from "../openapi/responses";
+import {
+  dependencyUnavailable,
+  jsonResponse,
+  problemResponse,
+  rateLimitedHeaders,
+  rateLimitHeaders,
+} from "../openapi/responses";
 import { newRouter } from "../openapi/router";
 
 const tokenResponse = z.object({
@@ -37,6 +43,7 @@ const tokenRoute = createRoute({
     401: problemResponse("AUTH_REQUIRED or API_KEY_INVALID (unknown or revoked key)"),
     403: problemResponse("ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED"),
     429: problemResponse("RATE_LIMITED: too many token requests from this address", rateLimitedHeaders),
+    ...dependencyUnavailable(),
   },
 });
 

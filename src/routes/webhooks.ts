@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { applyStripeWebhook, EVENT_OUTCOMES } from "../billing/webhooks/apply-webhook";
 import { HANDLED_EVENT_TYPES } from "../billing/webhooks/stripe-event";
-import { jsonResponse, problemResponse } from "../openapi/responses";
+import { dependencyUnavailable, jsonResponse, problemResponse } from "../openapi/responses";
 import { newRouter } from "../openapi/router";
 
 const receiptSchema = z.object({
@@ -29,9 +29,9 @@ const stripeWebhookRoute = createRoute({
       },
     }),
     400: problemResponse("WEBHOOK_SIGNATURE_INVALID: missing, wrong or too old signature"),
-    500: problemResponse("INTERNAL: the database failed; Stripe retries"),
-    503: problemResponse(
-      "DEPENDENCY_UNAVAILABLE (Redis; the event is recorded, redelivery re-applies it) or SERVICE_MISCONFIGURED",
+    500: problemResponse("INTERNAL: the database refused the event; Stripe retries"),
+    ...dependencyUnavailable(
+      "Stripe delivers it again; when only Redis failed the event is recorded and the redelivery re-applies it. SERVICE_MISCONFIGURED without a webhook secret",
     ),
   },
 });

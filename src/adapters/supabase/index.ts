@@ -14,6 +14,19 @@ export class DatabaseError extends Error {
 }
 
 /**
+ * Whether a failed call means Postgres (or Supabase in front of it) could not be reached or could
+ * not serve, rather than refusing what was asked: no answer (status 0: refused, aborted, timed
+ * out), a gateway error, PostgREST's connection errors (PGRST000-003), or a server-side SQLSTATE of
+ * connection (08), resources (53), operator intervention (57) or system (58) class. Those are
+ * worth a retry; anything else is a bug to look at.
+ */
+export function isDatabaseUnavailable(error: unknown): error is DatabaseError {
+  if (!(error instanceof DatabaseError)) return false;
+  if (error.status === 0 || error.status === 502 || error.status === 503 || error.status === 504) return true;
+  return /^(PGRST00[0-3]|08|53|57|58|FETCH_ERROR$)/.test(error.code);
+}
+
+/**
  * What the Worker needs from Postgres. All SQL lives in `migrations/` as functions; the Worker
  * only ever calls them by name, through Supabase's PostgREST `rpc` endpoint.
  */
