@@ -77,7 +77,9 @@ async function connectFakeStripe(
   if (!endpoint.secret) throw new Error("the fake Stripe returned a webhook endpoint without a secret");
   const prices = Object.entries(setup.tiers).map(([tier, ids]) => `${tier} ${ids.price}`);
   say(`fake Stripe: meter ${setup.meter.id}, prices ${prices.join(", ")}, webhooks to ${endpoint.url}`);
-  return { STRIPE_WEBHOOK_SECRET: endpoint.secret };
+  // Back to this API's own page after paying or giving up on the fake's checkout page.
+  const docs = `${workerUrl}/docs`;
+  return { STRIPE_WEBHOOK_SECRET: endpoint.secret, BILLING_SUCCESS_URL: docs, BILLING_CANCEL_URL: docs };
 }
 
 async function main() {

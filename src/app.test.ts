@@ -267,3 +267,31 @@ describe("OpenAPI and docs", () => {
     expect(html).toContain('id="error-not_found"');
   });
 });
+
+describe("response headers", () => {
+  it("every response has the security headers; the docs page a CSP that allows no script", async () => {
+    const docs = await appWith().request("/docs", {}, env);
+    expect(docs.status).toBe(200);
+    const csp = docs.headers.get("Content-Security-Policy") ?? "";
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toMatch(/script-src/);
+    expect(docs.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    expect(docs.headers.get("X-Frame-Options")).toBe("DENY");
+    expect(docs.headers.get("Strict-Transport-Security")).toMatch(/^max-age=\d+/);
+    const missing = await appWith().request("/nowhere", {}, env);
+    expect(missing.headers.get("X-Content-Type-Options")).toBe("nosniff");
+  });
+
+  it("API answers, errors included, are never stored by a cache; public documents may be", async () => {
+    const app = appWith();
+    const refused = await app.request("/v1/account", {}, env);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("Cache-Control")).toBe("no-store");
+    const validate = await app.request("/v1/validate", { method: "POST" }, env);
+    expect(validate.headers.get("Cache-Control")).toBe("no-store");
+    const admin = await app.request("/admin/events", {}, env);
+    expect(admin.headers.get("Cache-Control")).toBe("no-store");
+    expect((await app.request("/openapi.json", {}, env)).headers.get("Cache-Control")).not.toBe("no-store");
+  });
+});

@@ -1,6 +1,7 @@
-import type { ErrorHandler } from "hono";
+import type { ErrorHandler, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { secureHeaders } from "hono/secure-headers";
 import { AccessRefusal, REFUSAL_CHALLENGES } from "./access/access-refusal";
 import { isDatabaseUnavailable } from "./adapters/supabase";
 import { type Config, ConfigError, loadConfig } from "./config";
@@ -31,6 +32,37 @@ export interface AppOptions {
   services?: ServicesFactory;
 }
 
+/**
+ * Security headers on every response (nosniff, no framing, no referrer, HSTS) with a strict content
+ * security policy: the one HTML page (/docs) uses inline styles and nothing else, no script at all.
+ */
+const SECURITY_HEADERS: NonNullable<Parameters<typeof secureHeaders>[0]> = {
+  xFrameOptions: "DENY",
+  contentSecurityPolicy: {
+    defaultSrc: ["'none'"],
+    styleSrc: ["'unsafe-inline'"],
+    imgSrc: ["'self'", "data:"],
+    baseUri: ["'none'"],
+    formAction: ["'none'"],
+    frameAncestors: ["'none'"],
+  },
+};
+
+/**
+ * Answers of the API proper (accounts, tokens, verdicts, operator reports) are per caller and must
+ * never be stored by a browser or a shared cache; a route that wants caching (none yet) says so.
+ */
+const noStoreForApiResponses: MiddlewareHandler<AppBindings> = async (c, next) => {
+  await next();
+  const path = c.req.path;
+  if (
+    (path.startsWith("/v1/") || path.startsWith("/admin/") || path.startsWith("/webhooks/")) &&
+    !c.res.headers.has("Cache-Control")
+  ) {
+    c.res.headers.set("Cache-Control", "no-store");
+  }
+};
+
 /** What a client is told to wait when Postgres is unreachable. */
 const DATABASE_RETRY_AFTER_SECONDS = 5;
 
@@ -43,6 +75,8 @@ export function newApp({ services: buildServices = createServices }: AppOptions 
 
   app.use(requestId());
   app.use(requestLog());
+  app.use(secureHeaders(SECURITY_HEADERS));
+  app.use(noStoreForApiResponses);
   app.use(async (c, next) => {
     let config: Config;
     try {

@@ -151,9 +151,9 @@ const configSchema = z.object({
       z.string().min(1).max(200),
     ),
   ).default({ pro: "schema_meter_pro" }),
-  /** Where Stripe Checkout sends the customer after paying; default the API's own /docs page. */
+  /** Where Stripe Checkout sends the customer after paying; required for checkout and the portal. */
   BILLING_SUCCESS_URL: httpUrl.optional(),
-  /** Where Stripe Checkout sends the customer who gives up; default the API's own /docs page. */
+  /** Where Stripe Checkout sends the customer who gives up; default BILLING_SUCCESS_URL. */
   BILLING_CANCEL_URL: httpUrl.optional(),
   /** Where the Customer Portal's "return" link goes; default BILLING_SUCCESS_URL. */
   BILLING_PORTAL_RETURN_URL: httpUrl.optional(),

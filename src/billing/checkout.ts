@@ -16,13 +16,21 @@ export interface BillingDeps {
   config: Config;
 }
 
-/** Where Stripe sends the customer back: the configured URLs, else this API's own /docs page. */
-export function billingReturnUrls(config: Config, origin: string) {
-  const fallback = new URL("/docs", origin).toString();
-  const success = config.BILLING_SUCCESS_URL ?? fallback;
+/**
+ * Where Stripe sends the customer back: configured URLs only. Never derived from the request
+ * (`Host` is the caller's to choose, and a Checkout page that returns to an attacker's site
+ * with a session id is a phishing aid). Without BILLING_SUCCESS_URL billing is not set up.
+ */
+export function billingReturnUrls(config: Config) {
+  const success = config.BILLING_SUCCESS_URL;
+  if (!success) {
+    throw new ApiError("SERVICE_MISCONFIGURED", "Billing is not set up: BILLING_SUCCESS_URL is not configured.", {
+      cause: new Error("BILLING_SUCCESS_URL is not set"),
+    });
+  }
   return {
     success,
-    cancel: config.BILLING_CANCEL_URL ?? fallback,
+    cancel: config.BILLING_CANCEL_URL ?? success,
     portalReturn: config.BILLING_PORTAL_RETURN_URL ?? success,
   };
 }
@@ -53,7 +61,7 @@ async function accountOf(db: DatabaseAdapter, accountId: string) {
 /** POST /v1/billing/checkout: a hosted Checkout URL for `tier`'s price (found by its lookup key). */
 export async function createCheckoutLink(
   { db, stripe, config }: BillingDeps,
-  { accountId, tier, origin }: { accountId: string; tier: string; origin: string },
+  { accountId, tier }: { accountId: string; tier: string },
 ): Promise<{ url: string; session_id: string; tier: string }> {
   const lookupKey = config.BILLING_PRICE_LOOKUP_KEYS[tier];
   if (!lookupKey || !(tier in config.RATE_LIMIT_TIERS)) {
@@ -69,7 +77,7 @@ export async function createCheckoutLink(
       cause: new Error(`no active Stripe price has lookup key ${lookupKey} (BILLING_PRICE_LOOKUP_KEYS)`),
     });
   }
-  const urls = billingReturnUrls(config, origin);
+  const urls = billingReturnUrls(config);
   const session = await callStripe(() =>
     stripe.createCheckoutSession({
       price,
@@ -87,7 +95,7 @@ export async function createCheckoutLink(
 /** POST /v1/billing/portal: a Customer Portal URL; 409 BILLING_NO_CUSTOMER before the first checkout. */
 export async function createPortalLink(
   { db, stripe, config }: BillingDeps,
-  { accountId, origin }: { accountId: string; origin: string },
+  { accountId }: { accountId: string },
 ): Promise<{ url: string }> {
   const account = await accountOf(db, accountId);
   if (!account.stripe_customer_id) {
@@ -97,6 +105,6 @@ export async function createPortalLink(
     );
   }
   const customer = account.stripe_customer_id;
-  const returnUrl = billingReturnUrls(config, origin).portalReturn;
+  const returnUrl = billingReturnUrls(config).portalReturn;
   return callStripe(() => stripe.createPortalSession({ customer, returnUrl }));
 }

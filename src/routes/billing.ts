@@ -71,14 +71,14 @@ export const billingRoutes = newRouter()
   .openapi(checkoutRoute, async (c) => {
     const body: z.infer<typeof checkoutResponse> = await createCheckoutLink(
       { ...c.get("services"), config: c.get("config") },
-      { accountId: c.get("auth").sub, tier: c.req.valid("json").tier, origin: new URL(c.req.url).origin },
+      { accountId: c.get("auth").sub, tier: c.req.valid("json").tier },
     );
     return c.json(body, 200, { "Cache-Control": "no-store" });
   })
   .openapi(portalRoute, async (c) => {
     const body: z.infer<typeof portalResponse> = await createPortalLink(
       { ...c.get("services"), config: c.get("config") },
-      { accountId: c.get("auth").sub, origin: new URL(c.req.url).origin },
+      { accountId: c.get("auth").sub },
     );
     return c.json(body, 200, { "Cache-Control": "no-store" });
   });

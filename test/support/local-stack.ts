@@ -99,6 +99,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       JWT_PRIVATE_JWK: JSON.stringify(secrets.jwtPrivateJwk),
       JWT_PUBLIC_JWKS: JSON.stringify(secrets.jwtPublicJwks),
       ADMIN_TOKEN: secrets.adminToken,
+      // Checkout's return pages: configuration only, never the request's host (`npm run dev` points them at its own /docs).
+      BILLING_SUCCESS_URL: "http://127.0.0.1/billing/done",
+      BILLING_CANCEL_URL: "http://127.0.0.1/billing/cancelled",
     };
     return { vars, secrets, redis, redisBridge, databaseUrl, postgrest, stripe, stop };
   } catch (error) {

@@ -351,6 +351,43 @@ describe("self-serve billing", () => {
     expect((await post("/v1/billing/portal", undefined)).status).toBe(401);
   });
 
+  it("Checkout returns to the configured pages only, whatever Host the request names", async () => {
+    await ensurePrice();
+    const account = await h.account();
+    const response = await h.request("/v1/billing/checkout", {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${account.token}`,
+        "Content-Type": "application/json",
+        Host: "evil.example",
+        "X-Forwarded-Host": "evil.example",
+      },
+      body: JSON.stringify({ tier: "pro" }),
+    });
+    expect(response.status).toBe(200);
+    const { session_id: sessionId } = (await response.json()) as { session_id: string };
+    const session = h.stack.stripe.completeCheckout(sessionId).session;
+    expect(session.success_url).toBe(h.env.BILLING_SUCCESS_URL);
+    expect(session.cancel_url).toBe(h.env.BILLING_CANCEL_URL);
+
+    // Without a configured return page, billing is not set up: a 503 naming the setting.
+    const unset = { ...h.env, BILLING_SUCCESS_URL: undefined, BILLING_CANCEL_URL: undefined };
+    const refused = await h.request(
+      "/v1/billing/checkout",
+      {
+        method: "POST",
+        headers: { Authorization: `Bearer ${account.token}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ tier: "pro" }),
+      },
+      unset,
+    );
+    expect(refused.status).toBe(503);
+    expect(await problemOf(refused)).toMatchObject({
+      code: "SERVICE_MISCONFIGURED",
+      detail: "Billing is not set up: BILLING_SUCCESS_URL is not configured.",
+    });
+  });
+
   it("a tier whose price is missing in Stripe is a configuration problem, not the client's", async () => {
     const account = await h.account();
     const response = await post("/v1/billing/checkout", account.token, { tier: "team" });
