@@ -141,6 +141,12 @@ export async function admitRequest(deps: AdmissionDeps, request: AdmissionReques
     remaining: reply.remaining,
     resetSeconds: secondsFromMs(reply.resetMs),
   };
+  (deps.localLimiter ?? isolateLimiter).noteRedisWindow(
+    request.subject,
+    reply.remaining,
+    reply.resetMs,
+    nowMs,
+  );
   if (reply.status === "rate_limited") {
     return { outcome: "rate_limited", rateLimit, retryAfterSeconds: secondsFromMs(reply.resetMs) };
   }
@@ -175,9 +181,11 @@ function admitWithoutRedis(
   // error reply means nothing ran (no compensation to write while Redis is plainly down).
   const uncertainRecord = record.units > 0 && mayHaveRun(error) ? record : undefined;
   if (failClosed) return { outcome: "unavailable", rateLimit: base, uncertainRecord };
-  const local = (deps.localLimiter ?? isolateLimiter).admit(
+  const limiter = deps.localLimiter ?? isolateLimiter;
+  // Only what Redis last said was left of the window: the fallback does not add a window of its own.
+  const local = limiter.admit(
     request.subject,
-    policy.limit,
+    limiter.allowance(request.subject, policy.limit, nowMs),
     policy.windowSeconds * 1000,
     nowMs,
   );

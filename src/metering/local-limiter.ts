@@ -1,12 +1,36 @@
 /**
  * A per-isolate sliding-window log, used only while Redis is unreachable: fail-open must not mean
  * unlimited. It sees one isolate's traffic, so across the fleet it is looser than the Redis limit.
+ *
+ * It also remembers, per subject, what Redis last said was left of the window (`noteRedisWindow`,
+ * O(1) per live call), so that a fallback spends only that remainder and the two windows do not
+ * add up: on one isolate, live and fallback admissions together stay within the tier's limit.
  */
 export class LocalWindowLimiter {
   private readonly windows = new Map<string, number[]>();
+  private readonly redisWindows = new Map<string, { remaining: number; resetAtMs: number }>();
 
   /** @param maxSubjects subjects remembered at once (oldest forgotten first). Default 10 000. */
   constructor(private readonly maxSubjects = 10_000) {}
+
+  /** What Redis answered for `subject` at `nowMs`: `remaining` admissions until `resetMs` from now. */
+  noteRedisWindow(subject: string, remaining: number, resetMs: number, nowMs: number): void {
+    this.redisWindows.delete(subject);
+    this.redisWindows.set(subject, { remaining, resetAtMs: nowMs + resetMs });
+    if (this.redisWindows.size > this.maxSubjects) {
+      const oldest = this.redisWindows.keys().next().value;
+      if (oldest !== undefined) this.redisWindows.delete(oldest);
+    }
+  }
+
+  /**
+   * The fallback's share of `limit` for `subject` at `nowMs`: what Redis last said was left while
+   * that window lasts, else the whole limit.
+   */
+  allowance(subject: string, limit: number, nowMs: number): number {
+    const known = this.redisWindows.get(subject);
+    return known && nowMs < known.resetAtMs ? Math.min(limit, known.remaining) : limit;
+  }
 
   /** Records an admission if under `limit` in the window ending at `nowMs`. */
   admit(subject: string, limit: number, windowMs: number, nowMs: number) {

@@ -118,6 +118,22 @@ describe("an admission that timed out but ran", () => {
     }
   });
 
+  it("the fallback window and the Redis window do not add up: a subject Redis had limited stays limited", async () => {
+    const pro = await h.account("pro");
+    const call = async () =>
+      (await h.request("/test/billable", { headers: { Authorization: `Bearer ${pro.token}` } })).status;
+    expect([await call(), await call(), await call()]).toEqual([200, 200, 200]);
+    expect(await call()).toBe(429);
+    await h.stack.redis.stop();
+    try {
+      // Before: the fallback granted a window of its own, three more calls served.
+      expect(await call()).toBe(429);
+    } finally {
+      await h.stack.redis.start();
+    }
+    await h.settle();
+  });
+
   it("a fail-closed tier's 503 after a timed-out call is compensated too", async () => {
     const free = await h.account("free");
     const blocked = blockRedis(400);
