@@ -24,9 +24,13 @@ export interface BillingDeps {
 export function billingReturnUrls(config: Config) {
   const success = config.BILLING_SUCCESS_URL;
   if (!success) {
-    throw new ApiError("SERVICE_MISCONFIGURED", "Billing is not set up: BILLING_SUCCESS_URL is not configured.", {
-      cause: new Error("BILLING_SUCCESS_URL is not set"),
-    });
+    throw new ApiError(
+      "SERVICE_MISCONFIGURED",
+      "Billing is not set up: BILLING_SUCCESS_URL is not configured.",
+      {
+        cause: new Error("BILLING_SUCCESS_URL is not set"),
+      },
+    );
   }
   return {
     success,

@@ -71,6 +71,20 @@ export interface AdmissionDeps {
 
 const isolateLimiter = new LocalWindowLimiter();
 
+/** Admissions decided by this isolate since it started, by path: what `/health/ready` shows. */
+const counters = { live: 0, fallback_served: 0, fallback_refused: 0 };
+
+/**
+ * This isolate's admission counts since it started, and the share that Redis did not decide in
+ * time (the fallback rate): a rising rate means the admission budget is too tight for the round
+ * trip to the Redis primary, or Redis is struggling.
+ */
+export function admissionStats() {
+  const fallback = counters.fallback_served + counters.fallback_refused;
+  const total = counters.live + fallback;
+  return { ...counters, fallback_rate: total === 0 ? 0 : Math.round((fallback / total) * 10_000) / 10_000 };
+}
+
 /** A fresh usage record id: generated before compute, carried by the admission and any compensation. */
 export function newUsageId(): string {
   return `u_${crypto.randomUUID().replaceAll("-", "")}`;
@@ -141,6 +155,7 @@ export async function admitRequest(deps: AdmissionDeps, request: AdmissionReques
     remaining: reply.remaining,
     resetSeconds: secondsFromMs(reply.resetMs),
   };
+  counters.live += 1;
   (deps.localLimiter ?? isolateLimiter).noteRedisWindow(
     request.subject,
     reply.remaining,
@@ -168,19 +183,24 @@ function admitWithoutRedis(
   error: unknown,
 ): Admission {
   const failClosed = deps.settings.failClosedTiers.includes(policy.tier);
+  const stats = admissionStats();
   log("warn", "admission without redis", {
     request_id: request.requestId,
     subject: request.subject,
     tier: policy.tier,
     mode: failClosed ? "fail-closed" : "fail-open",
     error: describeRedisError(error),
+    fallback_rate: stats.fallback_rate,
   });
   const base = { policy: policy.tier, limit: policy.limit, windowSeconds: policy.windowSeconds };
   // A timed-out call may have reached Redis and still run there, admitting `record`: a refusal from
   // here then carries it, so that it is compensated like any other answer that is not a 2xx. An
   // error reply means nothing ran (no compensation to write while Redis is plainly down).
   const uncertainRecord = record.units > 0 && mayHaveRun(error) ? record : undefined;
-  if (failClosed) return { outcome: "unavailable", rateLimit: base, uncertainRecord };
+  if (failClosed) {
+    counters.fallback_refused += 1;
+    return { outcome: "unavailable", rateLimit: base, uncertainRecord };
+  }
   const limiter = deps.localLimiter ?? isolateLimiter;
   // Only what Redis last said was left of the window: the fallback does not add a window of its own.
   const local = limiter.admit(
@@ -190,6 +210,7 @@ function admitWithoutRedis(
     nowMs,
   );
   const rateLimit = { ...base, remaining: local.remaining, resetSeconds: secondsFromMs(local.resetMs) };
+  counters[local.allowed ? "fallback_served" : "fallback_refused"] += 1;
   if (!local.allowed) {
     return {
       outcome: "rate_limited",

@@ -2,13 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { describeAccount } from "../access/accounts";
 import { admitUsage } from "../middleware/admission";
 import { requireToken } from "../middleware/auth";
-import {
-  bearerRefusals,
-  dependencyUnavailable,
-  jsonResponse,
-  problemResponse,
-  rateLimitHeaders,
-} from "../openapi/responses";
+import { bearerRefusals, dependencyUnavailable, jsonResponse, rateLimitHeaders } from "../openapi/responses";
 import { newRouter } from "../openapi/router";
 
 const accountResponse = z.object({

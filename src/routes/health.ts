@@ -5,6 +5,7 @@ import type { AppBindings } from "../env";
 import { ApiError } from "../errors";
 import { describeError, log } from "../lib/log";
 import { withTimeout } from "../lib/timeout";
+import { admissionStats } from "../metering/admit";
 import { jsonResponse, problemResponse } from "../openapi/responses";
 import { newRouter } from "../openapi/router";
 
@@ -20,10 +21,25 @@ const breakerSchema = z
   .describe(
     "The shared Stripe circuit breaker (information only: it never fails readiness); null if unknown",
   );
+const admissionSchema = z
+  .object({
+    live: z.number().int().describe("Admissions Redis decided"),
+    fallback_served: z
+      .number()
+      .int()
+      .describe("Served by the per-isolate fallback (Redis did not answer in time)"),
+    fallback_refused: z
+      .number()
+      .int()
+      .describe("Refused by the fallback (fail-closed tier, or its window full)"),
+    fallback_rate: z.number().describe("Share of admissions Redis did not decide in time"),
+  })
+  .describe("This isolate's admissions since it started");
 const readySchema = z.object({
   status: z.literal("ready"),
   checks: z.record(z.string(), checkSchema),
   stripe_breaker: breakerSchema,
+  admission: admissionSchema,
 });
 
 /** Readiness checks get a short budget of their own: a probe must answer fast even when a dependency hangs. */
@@ -80,7 +96,7 @@ const readyRoute = createRoute({
   method: "get",
   path: "/health/ready",
   summary: "Readiness",
-  description: `Checks the configuration (token keys included), then Redis and Postgres, each within ${READINESS_TIMEOUT_MS} ms. 503 names the failing setting or dependency. Also shows the Stripe circuit breaker's state, which never makes the service unready.`,
+  description: `Checks the configuration (token keys included), then Redis and Postgres, each within ${READINESS_TIMEOUT_MS} ms. 503 names the failing setting or dependency. Also shows the Stripe circuit breaker's state and this isolate's admission fallback rate, neither of which makes the service unready.`,
   tags: ["Operations"],
   responses: {
     200: jsonResponse("Every dependency answered", readySchema, {
@@ -88,6 +104,7 @@ const readyRoute = createRoute({
         status: "ready",
         checks: { redis: { ok: true, latency_ms: 3 }, postgres: { ok: true, latency_ms: 8 } },
         stripe_breaker: { state: "closed", consecutive_failures: 0, open_until: null },
+        admission: { live: 1250, fallback_served: 3, fallback_refused: 0, fallback_rate: 0.0024 },
       },
     }),
     503: problemResponse("A dependency (or the configuration) is failing"),
@@ -120,9 +137,12 @@ export const healthRoutes = newRouter()
       .map(([name]) => name);
     if (failing.length > 0) {
       throw new ApiError("DEPENDENCY_UNAVAILABLE", `Not ready: ${failing.join(", ")} unavailable`, {
-        extensions: { failing, checks, stripe_breaker: breaker },
+        extensions: { failing, checks, stripe_breaker: breaker, admission: admissionStats() },
         headers: { "Retry-After": "5" },
       });
     }
-    return c.json({ status: "ready" as const, checks, stripe_breaker: breaker }, 200);
+    return c.json(
+      { status: "ready" as const, checks, stripe_breaker: breaker, admission: admissionStats() },
+      200,
+    );
   });

@@ -87,6 +87,15 @@ describe("Redis down", () => {
       await h.stack.redis.start();
     }
 
+    // Readiness shows this isolate's fallback counts (the calls above that Redis did not decide).
+    const ready = (await (await h.request("/health/ready")).json()) as {
+      admission: { live: number; fallback_served: number; fallback_refused: number; fallback_rate: number };
+    };
+    expect(ready.admission.fallback_served).toBeGreaterThanOrEqual(3);
+    expect(ready.admission.fallback_refused).toBeGreaterThanOrEqual(1);
+    expect(ready.admission.fallback_rate).toBeGreaterThan(0);
+    expect(ready.admission.fallback_rate).toBeLessThan(1);
+
     // Back: live admission again, and the replay moves pending usage into the stream.
     expect((await h.request("/test/billable", bearer(pro.token))).status).toBe(200);
     const first = await replayPendingUsage({ db: h.db, redis: h.redis });
