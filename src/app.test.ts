@@ -295,3 +295,83 @@ describe("response headers", () => {
     expect((await app.request("/openapi.json", {}, env)).headers.get("Cache-Control")).not.toBe("no-store");
   });
 });
+
+describe("HTTP hygiene", () => {
+  it("a trailing slash names the same route", async () => {
+    const app = appWith();
+    const slashed = await app.request("/v1/validate/", { method: "POST" }, env);
+    expect(slashed.status).toBe(401);
+    expect((await problem(slashed)).code).toBe("AUTH_REQUIRED");
+    expect((await app.request("/health/", {}, env)).status).toBe(200);
+  });
+
+  it("GET / links to the documentation and the OpenAPI document", async () => {
+    const root = await appWith().request("/", {}, env);
+    expect(root.status).toBe(200);
+    expect(await root.json()).toMatchObject({
+      docs: "/docs",
+      openapi: "/openapi.json",
+      version: expect.any(String),
+    });
+  });
+
+  it("every response names the API version, and the OpenAPI document carries the same", async () => {
+    const app = appWith();
+    const version = (await app.request("/health", {}, env)).headers.get("Schema-Meter-Version");
+    expect(version).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect((await app.request("/nowhere", {}, env)).headers.get("Schema-Meter-Version")).toBe(version);
+    expect((await app.request("/v1/account", {}, env)).headers.get("Schema-Meter-Version")).toBe(version);
+    const document = (await (await app.request("/openapi.json", {}, env)).json()) as {
+      info: { version: string };
+    };
+    expect(document.info.version).toBe(version);
+  });
+
+  it("OPTIONS lists a path's methods; without CORS_ORIGINS no CORS header is sent", async () => {
+    const options = await appWith().request(
+      "/v1/validate",
+      {
+        method: "OPTIONS",
+        headers: { Origin: "https://app.example", "Access-Control-Request-Method": "POST" },
+      },
+      env,
+    );
+    expect(options.status).toBe(204);
+    expect(options.headers.get("Allow")).toBe("POST, OPTIONS");
+    expect(options.headers.get("Access-Control-Allow-Origin")).toBeNull();
+  });
+
+  it("CORS_ORIGINS: preflights and answers for a listed origin, nothing for another", async () => {
+    const app = appWith();
+    const corsEnv = { ...env, CORS_ORIGINS: "https://app.example, https://console.example/" };
+    const preflight = (origin: string) =>
+      app.request(
+        "/v1/validate",
+        {
+          method: "OPTIONS",
+          headers: {
+            Origin: origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+          },
+        },
+        corsEnv,
+      );
+    const allowed = await preflight("https://console.example");
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get("Access-Control-Allow-Origin")).toBe("https://console.example");
+    expect(allowed.headers.get("Access-Control-Allow-Headers")).toMatch(/Authorization/);
+    expect((await preflight("https://evil.example")).headers.get("Access-Control-Allow-Origin")).toBeNull();
+
+    const answer = await app.request("/v1/account", { headers: { Origin: "https://app.example" } }, corsEnv);
+    expect(answer.status).toBe(401);
+    expect(answer.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example");
+    expect(answer.headers.get("Access-Control-Expose-Headers")).toMatch(/RateLimit/);
+  });
+
+  it("a malformed CORS_ORIGINS is a configuration problem naming the setting", async () => {
+    const broken = await appWith().request("/health/ready", {}, { ...env, CORS_ORIGINS: "app.example" });
+    expect(broken.status).toBe(503);
+    expect(JSON.stringify(await broken.json())).toContain("CORS_ORIGINS");
+  });
+});

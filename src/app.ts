@@ -1,9 +1,11 @@
 import type { ErrorHandler, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { AccessRefusal, REFUSAL_CHALLENGES } from "./access/access-refusal";
 import { isDatabaseUnavailable } from "./adapters/supabase";
+import { API_VERSION, API_VERSION_HEADER } from "./api-version";
 import { type Config, ConfigError, loadConfig } from "./config";
 import type { AppBindings } from "./env";
 import { ApiError, PROBLEM_CONTENT_TYPE, problemBody } from "./errors";
@@ -67,16 +69,71 @@ const noStoreForApiResponses: MiddlewareHandler<AppBindings> = async (c, next) =
 const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /** Routes that must answer even when the configuration is broken. */
-const CONFIG_FREE_PATHS = new Set(["/health", "/openapi.json", "/docs"]);
+const CONFIG_FREE_PATHS = new Set(["/", "/health", "/openapi.json", "/docs"]);
+
+/** The request body limit of MAX_BODY_BYTES (413 beyond), built once per configuration. */
+const bodyLimits = new WeakMap<Config, MiddlewareHandler<AppBindings>>();
+const limitBody: MiddlewareHandler<AppBindings> = (c, next) => {
+  const config = c.get("config");
+  let limit = bodyLimits.get(config);
+  if (!limit) {
+    limit = bodyLimit({
+      maxSize: config.MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(
+          "PAYLOAD_TOO_LARGE",
+          `Request bodies are limited to ${config.MAX_BODY_BYTES} bytes.`,
+        );
+      },
+    });
+    bodyLimits.set(config, limit);
+  }
+  return limit(c, next);
+};
+
+/**
+ * CORS for the configured origins (CORS_ORIGINS), built once per configuration; none configured,
+ * none sent. Preflights are answered here; requests carry no credentials (bearer tokens only).
+ */
+const corsHandlers = new WeakMap<Config, MiddlewareHandler<AppBindings> | null>();
+function corsFor(config: Config): MiddlewareHandler<AppBindings> | null {
+  let handler = corsHandlers.get(config);
+  if (handler === undefined) {
+    const origins = config.CORS_ORIGINS;
+    handler =
+      origins.length === 0
+        ? null
+        : cors({
+            origin: origins.includes("*") ? "*" : (origin) => (origins.includes(origin) ? origin : null),
+            allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+            allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"],
+            exposeHeaders: [
+              "X-Request-Id",
+              "RateLimit",
+              "RateLimit-Policy",
+              "Retry-After",
+              "Location",
+              API_VERSION_HEADER,
+            ],
+            maxAge: 600,
+          });
+    corsHandlers.set(config, handler);
+  }
+  return handler;
+}
 
 /** Builds the whole API. Production (`src/index.ts`) and every test use this same factory. */
 export function newApp({ services: buildServices = createServices }: AppOptions = {}) {
-  const app = newRouter();
+  const app = newRouter({ trailingSlash: "ignored" });
 
   app.use(requestId());
   app.use(requestLog());
   app.use(secureHeaders(SECURITY_HEADERS));
   app.use(noStoreForApiResponses);
+  app.use(async (c, next) => {
+    await next();
+    c.res.headers.set(API_VERSION_HEADER, API_VERSION);
+  });
   app.use(async (c, next) => {
     let config: Config;
     try {
@@ -96,15 +153,13 @@ export function newApp({ services: buildServices = createServices }: AppOptions 
     c.set("config", config);
     // Built once per configuration, i.e. once per isolate.
     c.set("services", servicesFor(config, buildServices));
-    return bodyLimit({
-      maxSize: config.MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError(
-          "PAYLOAD_TOO_LARGE",
-          `Request bodies are limited to ${config.MAX_BODY_BYTES} bytes.`,
-        );
-      },
-    })(c, next);
+    const cors = corsFor(config);
+    if (cors) {
+      return cors(c, async () => {
+        await limitBody(c, next);
+      });
+    }
+    return limitBody(c, next);
   });
 
   // Each route is declared once, with its OpenAPI description; /openapi.json lists them all.
@@ -129,6 +184,10 @@ export function newApp({ services: buildServices = createServices }: AppOptions 
 
   app.notFound((c) => {
     const allow = allowedMethods(app, c.req.path);
+    // OPTIONS (RFC 9110) names the methods a path takes; CORS preflights are answered above.
+    if (c.req.method === "OPTIONS" && allow.length > 0) {
+      return c.body(null, 204, { Allow: [...allow, "OPTIONS"].join(", ") });
+    }
     if (allow.length > 0) {
       throw new ApiError(
         "METHOD_NOT_ALLOWED",

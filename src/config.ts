@@ -84,6 +84,25 @@ const configSchema = z.object({
         .map((host) => host.trim().toLowerCase())
         .filter(Boolean),
     ),
+  /**
+   * Browser origins allowed to call the API (CORS), comma-separated, e.g.
+   * `https://app.example.com,https://console.example.com`; `*` allows any origin (no credentials
+   * are ever sent: the API authenticates by bearer token). Default none: no CORS headers.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .default("")
+    .transform((list) =>
+      list
+        .split(",")
+        .map((origin) => origin.trim().replace(/\/+$/, ""))
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.union([z.literal("*"), z.string().regex(/^https?:\/\/[^/\s]+$/, "each origin is scheme://host[:port]")]),
+      ),
+    ),
   /** Token algorithm, pinned (never read from a token): EdDSA when either Ed25519 setting is set, else HS256 with JWT_SECRET. */
   JWT_ALGORITHM: z.enum(["EdDSA", "HS256"]).optional(),
   /** Lifetime of tokens from POST /v1/token. Default 900 (15 min); at most 3600. */

@@ -1,9 +1,10 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import { API_VERSION } from "../api-version";
 import type { AppBindings } from "../env";
 
 const API_INFO = {
   title: "Schema Meter API",
-  version: "1.0.0",
+  version: API_VERSION,
   description:
     "Metered JSON Schema validation and enrichment at the edge. Errors are RFC 9457 problem+json with a stable `code` and the `request_id`.",
 };

@@ -7,8 +7,10 @@ import { requestShapeProblem } from "../lib/json-body";
  * `.openapi(route, handler)`). A request that fails a route's schema becomes our RFC 9457
  * BAD_REQUEST, never zod-openapi's default body; routes with their own wording pass a hook.
  */
-export const newRouter = () =>
+export const newRouter = ({ trailingSlash = "distinct" }: { trailingSlash?: "distinct" | "ignored" } = {}) =>
   new OpenAPIHono<AppBindings>({
+    // The app itself matches `/v1/validate/` as `/v1/validate` (Hono's non-strict mode).
+    ...(trailingSlash === "ignored" && { strict: false as const }),
     defaultHook: (result) => {
       if (!result.success) throw requestShapeProblem(result.target, result.error);
     },

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { html } from "hono/html";
+import { API_VERSION } from "../api-version";
 import { ERROR_CODES } from "../errors";
 import type { OpenApiDocument } from "../openapi/document";
 import { newRouter } from "../openapi/router";
@@ -66,6 +67,26 @@ const openApiRoute = createRoute({
   },
 });
 
+const indexResponse = z.object({
+  name: z.string(),
+  version: z.string().describe("The API version (Schema-Meter-Version)"),
+  docs: z.string().describe("Human-readable documentation"),
+  openapi: z.string().describe("The OpenAPI 3.1 document"),
+});
+
+const indexRoute = createRoute({
+  method: "get",
+  path: "/",
+  summary: "Where to start: links to the documentation and the OpenAPI document",
+  tags: ["Documentation"],
+  responses: {
+    200: {
+      description: "Links",
+      content: { "application/json": { schema: indexResponse } },
+    },
+  },
+});
+
 const docsRoute = createRoute({
   method: "get",
   path: "/docs",
@@ -76,10 +97,13 @@ const docsRoute = createRoute({
   },
 });
 
-/** `/openapi.json` and `/docs`, both from the document of every declared route (built once, on first use). */
+/** `/`, `/openapi.json` and `/docs`, all from the document of every declared route (built once, on first use). */
 export function docsRoutes(documentOf: () => OpenApiDocument) {
   let page: ReturnType<typeof renderDocsPage> | undefined;
   return newRouter()
+    .openapi(indexRoute, (c) =>
+      c.json({ name: documentOf().info.title, version: API_VERSION, docs: "/docs", openapi: "/openapi.json" }, 200),
+    )
     .openapi(openApiRoute, (c) => c.json(documentOf(), 200))
     .openapi(docsRoute, async (c) => {
       page ??= renderDocsPage(documentOf());

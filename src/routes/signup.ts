@@ -41,7 +41,7 @@ const signupRoute = createRoute({
         api_key_prefix: "sm_live_2Xf9",
         created_at: "2026-05-01T12:00:00.000Z",
       },
-      headers: rateLimitHeaders,
+      headers: rateLimitHeaders.extend({ Location: z.string().describe("The new account: /v1/account") }),
     }),
     400: problemResponse("Body is not `{email}` with a valid address"),
     409: problemResponse("EMAIL_TAKEN"),
@@ -68,5 +68,6 @@ export const signupRoutes = newRouter().openapi(signupRoute, async (c) => {
     api_key_prefix: account.key_prefix,
     created_at: account.created_at,
   };
-  return c.json(body, 201, { ...headers, "Cache-Control": "no-store" });
+  // The account lives at /v1/account (read with a token of this key).
+  return c.json(body, 201, { ...headers, "Cache-Control": "no-store", Location: "/v1/account" });
 });

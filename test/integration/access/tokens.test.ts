@@ -33,6 +33,7 @@ describe("POST /v1/signup", () => {
       json({ email: "Ada@Example.com" }, { "CF-Connecting-IP": "192.0.2.1" }),
     );
     expect(response.status).toBe(201);
+    expect(response.headers.get("Location")).toBe("/v1/account");
     expect(response.headers.get("Cache-Control")).toBe("no-store");
     expect(response.headers.get("RateLimit-Policy")).toBe('"signup";q=3;w=3600');
     const body = (await response.json()) as Record<string, string>;
