@@ -100,7 +100,10 @@ const configSchema = z.object({
     )
     .pipe(
       z.array(
-        z.union([z.literal("*"), z.string().regex(/^https?:\/\/[^/\s]+$/, "each origin is scheme://host[:port]")]),
+        z.union([
+          z.literal("*"),
+          z.string().regex(/^https?:\/\/[^/\s]+$/, "each origin is scheme://host[:port]"),
+        ]),
       ),
     ),
   /** Token algorithm, pinned (never read from a token): EdDSA when either Ed25519 setting is set, else HS256 with JWT_SECRET. */

@@ -102,7 +102,10 @@ export function docsRoutes(documentOf: () => OpenApiDocument) {
   let page: ReturnType<typeof renderDocsPage> | undefined;
   return newRouter()
     .openapi(indexRoute, (c) =>
-      c.json({ name: documentOf().info.title, version: API_VERSION, docs: "/docs", openapi: "/openapi.json" }, 200),
+      c.json(
+        { name: documentOf().info.title, version: API_VERSION, docs: "/docs", openapi: "/openapi.json" },
+        200,
+      ),
     )
     .openapi(openApiRoute, (c) => c.json(documentOf(), 200))
     .openapi(docsRoute, async (c) => {
