@@ -6,7 +6,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type LocalStack, startLocalStack } from "../support/local-stack";
-import { startWranglerDev, type WorkerProcess } from "../support/wrangler-dev";
+import { E2E_ADMISSION_TIMEOUT_MS, startWranglerDev, type WorkerProcess } from "../support/wrangler-dev";
 
 let stack: LocalStack;
 let worker: WorkerProcess;
@@ -14,7 +14,7 @@ let worker: WorkerProcess;
 beforeAll(async () => {
   stack = await startLocalStack({ redis: "own" });
   worker = await startWranglerDev({
-    vars: { ...stack.vars, FLUSH_SETTLE_SECONDS: "0" },
+    vars: { ...stack.vars, FLUSH_SETTLE_SECONDS: "0", ADMISSION_TIMEOUT_MS: E2E_ADMISSION_TIMEOUT_MS },
     testScheduled: true,
   });
 });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setupStripe } from "../../scripts/stripe-setup";
 import { createStripeClient } from "../../src/adapters/stripe";
 import { type LocalStack, startLocalStack } from "../support/local-stack";
-import { startWranglerDev, type WorkerProcess } from "../support/wrangler-dev";
+import { E2E_ADMISSION_TIMEOUT_MS, startWranglerDev, type WorkerProcess } from "../support/wrangler-dev";
 
 let stack: LocalStack;
 let worker: WorkerProcess;
@@ -20,7 +20,7 @@ beforeAll(async () => {
   // A generous admission budget, as in the access harness: a cold workerd's first EVAL can take
   // longer than the 50 ms production default, and free fails closed.
   worker = await startWranglerDev({
-    vars: { ...(stack.vars as Record<string, string>), ADMISSION_TIMEOUT_MS: "1000" },
+    vars: { ...(stack.vars as Record<string, string>), ADMISSION_TIMEOUT_MS: E2E_ADMISSION_TIMEOUT_MS },
   });
   stack.stripe.setAutoDeliverTo(`${worker.url}/webhooks/stripe`);
   // What an operator does once: `npm run stripe:setup` (meter, product, metered price per paid tier).

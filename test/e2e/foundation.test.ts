@@ -4,14 +4,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalStack, startLocalStack } from "../support/local-stack";
-import { startWranglerDev, type WorkerProcess } from "../support/wrangler-dev";
+import { E2E_ADMISSION_TIMEOUT_MS, startWranglerDev, type WorkerProcess } from "../support/wrangler-dev";
 
 let stack: LocalStack;
 let worker: WorkerProcess;
 
 beforeAll(async () => {
   stack = await startLocalStack({ redis: "own" });
-  worker = await startWranglerDev({ vars: stack.vars });
+  worker = await startWranglerDev({
+    vars: { ...stack.vars, ADMISSION_TIMEOUT_MS: E2E_ADMISSION_TIMEOUT_MS },
+  });
 });
 
 afterAll(async () => {

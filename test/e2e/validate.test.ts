@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BENCH_DIR } from "../support/fixtures";
 import { type LocalStack, startLocalStack } from "../support/local-stack";
-import { startWranglerDev, type WorkerProcess } from "../support/wrangler-dev";
+import { E2E_ADMISSION_TIMEOUT_MS, startWranglerDev, type WorkerProcess } from "../support/wrangler-dev";
 
 let stack: LocalStack;
 let worker: WorkerProcess;
@@ -25,7 +25,11 @@ const post = (path: string, body: unknown, headers: Record<string, string> = {})
 beforeAll(async () => {
   stack = await startLocalStack({ redis: "own" });
   worker = await startWranglerDev({
-    vars: { ...stack.vars, RATE_LIMIT_TIERS: '{"free":{"limit":100,"windowSeconds":10}}' },
+    vars: {
+      ...stack.vars,
+      RATE_LIMIT_TIERS: '{"free":{"limit":100,"windowSeconds":10}}',
+      ADMISSION_TIMEOUT_MS: E2E_ADMISSION_TIMEOUT_MS,
+    },
   });
   const signup = await post("/v1/signup", { email: "e2e-validate@example.com" });
   expect(signup.status, await signup.clone().text()).toBe(201);

@@ -30,6 +30,13 @@ export interface WranglerDevOptions {
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
+/**
+ * The admission budget end-to-end suites give the Worker: a cold workerd's first EVAL through the
+ * bridge, on two loaded cores, can take longer than the 50 ms production default, and free fails
+ * closed, so set-up calls (sign-up, token) would see 503s that test nothing.
+ */
+export const E2E_ADMISSION_TIMEOUT_MS = "1000";
+
 /** Environment that keeps wrangler off the network. */
 export const OFFLINE_ENV = {
   WRANGLER_SEND_METRICS: "false",
