@@ -44,6 +44,7 @@ const PATTERNS: Array<{ pattern: string; inputs?: string[] }> = [
   { pattern: "^(?:a?)+?b$" },
   { pattern: "^(?:|a)+$" },
   { pattern: "a{0}b" },
+  { pattern: "^(?:){99999999}a(?:(?:)|){2}$" },
   // groups and alternation
   { pattern: "^(?:cat|dog)s?$" },
   { pattern: "^(a|b|)+c$" },
@@ -221,6 +222,12 @@ describe("native and RE2 paths spend a cost bound", () => {
     const start = performance.now();
     expect(anchored.test("a".repeat(100_000))).toBe(false);
     expect(performance.now() - start).toBeLessThan(1000);
+  });
+});
+
+describe("refusals", () => {
+  it("a pattern nested deeper than the parser's limit", () => {
+    expect(() => compilePattern(`${"(".repeat(300)}a(?=b)${")".repeat(300)}`)).toThrow(/nested too deeply/);
   });
 });
 

@@ -144,6 +144,8 @@ export function compileProgram(pattern: string, parsed: Parsed): Program {
           if (caps) emit(CLEAR, 2 * caps[0], 2 * caps[1] + 2);
           gen(n.body, back);
         };
+        // a body that compiles to nothing (`(?:)`) matches empty whatever the count
+        if (compilesToNothing(n.body)) return;
         for (let k = 0; k < n.min; k++) once();
         if (n.max === n.min) return;
         const check = nullable(n.body);
@@ -193,6 +195,10 @@ export function compileProgram(pattern: string, parsed: Parsed): Program {
   const first = parsed.root.t === "seq" ? parsed.root.items[0] : parsed.root;
   return { insts, slots: 2 * (parsed.groups + 1), regs, anchored: first?.t === "bol" };
 }
+
+const compilesToNothing = (n: Node): boolean =>
+  (n.t === "seq" && n.items.every(compilesToNothing)) ||
+  (n.t === "group" && n.index === null && compilesToNothing(n.body));
 
 const isWord = (c: string | undefined): boolean =>
   c !== undefined && c.length === 1 && /[A-Za-z0-9_]/.test(c);
@@ -286,7 +292,7 @@ function run(
         break;
       }
       case LOOK: {
-        steps.charge(local);
+        steps.charge(local + caps.length);
         local = 0;
         const saved = caps.slice();
         const matched = run(prog, cps, inst.a, pos, caps, regs, steps);
@@ -314,6 +320,7 @@ function run(
         else pc++;
         break;
       case CLEAR:
+        local += inst.b - inst.a;
         for (let k = inst.a; k < inst.b; k++) {
           if (caps[k] !== -1) {
             stack.push(1, k, caps[k] as number);
@@ -351,6 +358,7 @@ function run(
 /** An unanchored search, as `RegExp.prototype.test`: tries each start position in turn. */
 export function search(prog: Program, s: string, steps: Steps): boolean {
   const cps = Array.from(s);
+  steps.charge(cps.length);
   const last = prog.anchored ? 0 : cps.length;
   // a failed run undoes every capture and register it set, so one pair of arrays serves every start
   const caps = new Array<number>(prog.slots).fill(-1);

@@ -113,7 +113,7 @@ function compileEntry(source: string, allowNative = true): Entry {
     parsed = parse(source);
   } catch (e) {
     // the host refuses it too (an unknown property): the translator's reason is the clearer one
-    throw refusal ?? e;
+    throw (e instanceof RegexError && e.reason === "syntax" && refusal) || e;
   }
   const program = compileProgram(source, parsed);
   return { pattern: backtrackPattern(source, program), bytes: 512 + 96 * program.insts.length };

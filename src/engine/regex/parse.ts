@@ -24,6 +24,9 @@ export interface Parsed {
   groups: number;
 }
 
+/** The deepest group nesting accepted (the parser and the program compiler recurse per level). */
+const MAX_DEPTH = 200;
+
 const LINE_TERMINATOR = /^[\n\r\u2028\u2029]$/;
 
 /** Parses a valid ECMA-262 u-mode pattern; throws RegexError (syntax) when the host rejects it. */
@@ -36,6 +39,7 @@ export function parse(pattern: string): Parsed {
   const cps = Array.from(pattern);
   let i = 0;
   let groups = 0;
+  let depth = 0;
   const names = new Map<string, number>();
   const namedRefs: Array<{ node: { t: "backref"; index: number }; name: string }> = [];
 
@@ -97,6 +101,7 @@ export function parse(pattern: string): Parsed {
       case ".":
         return { t: "char", test: (x) => !LINE_TERMINATOR.test(x) };
       case "(": {
+        if (++depth > MAX_DEPTH) throw new RegexError(pattern, "unsupported", "pattern nested too deeply");
         let index: number | null = null;
         let look: { ahead: boolean; neg: boolean } | null = null;
         if (cps[i] === "?") {
@@ -117,6 +122,7 @@ export function parse(pattern: string): Parsed {
         } else index = ++groups;
         const body = parseAlt();
         i++; // ")"
+        depth--;
         return look ? { t: "look", ...look, body } : { t: "group", index, body };
       }
       case "[": {
