@@ -31,7 +31,7 @@ export interface CompiledPattern {
 }
 
 /** The most steps one backtracking match may take, whatever budget it is given. */
-export const MAX_STEPS_PER_MATCH = 5_000_000;
+export const MAX_STEPS_PER_MATCH = 1_000_000;
 
 interface Entry {
   pattern: CompiledPattern;
