@@ -114,6 +114,7 @@ const REFUSED: Array<{ pattern: string; reason: "syntax" | "unsupported"; messag
   // beyond RE2's repetition limit, and too large for the bounded matcher's expanded program
   { pattern: "(?:a{1000}){1000}", reason: "unsupported", message: /too large/ },
   { pattern: "(?=a{60000})", reason: "unsupported", message: /too large/ },
+  { pattern: "(?=(?:ab){5001})", reason: "unsupported", message: /too large/ },
   { pattern: "\\p{Script=1}", reason: "syntax", message: /bad script name/ },
   { pattern: "\\p", reason: "syntax", message: /needs/ },
   { pattern: "\\p{L", reason: "syntax", message: /unterminated/ },
