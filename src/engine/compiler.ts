@@ -11,7 +11,7 @@ import { RESOURCE_KEYWORDS } from "./dialects/resource-keywords";
 import { SchemaError } from "./errors";
 import { isObject, type JsonObject } from "./json";
 import type { InstanceKind, KeywordDefinition, ReferenceTarget, SchemaCompiler } from "./keyword";
-import { type CompiledPattern, compilePattern, RegexError } from "./regex";
+import { type CompiledPattern, compilePattern, RegexError, withLocation } from "./regex";
 import type { Dialect, Registry, Resource, SchemaTarget } from "./registry";
 import { escapePointerToken, resolveUri, splitFragment } from "./uri";
 
@@ -145,15 +145,16 @@ export class Compiler {
     return byResource;
   }
 
-  /** Compiles a pattern, turning the translator's refusal into the schema's. */
-  pattern(source: string): CompiledPattern {
+  /** Compiles a pattern, turning the translator's refusal into the schema's (naming where it is). */
+  pattern(source: string, target?: SchemaTarget): CompiledPattern {
+    const at = target ? ` at ${target.pointer || "/"}` : "";
     try {
-      return compilePattern(source);
+      return withLocation(compilePattern(source), at);
     } catch (e) {
       if (e instanceof RegexError) {
         throw new SchemaError(
           e.reason === "syntax" ? "invalid_schema" : "unsupported",
-          `pattern ${JSON.stringify(source)}: ${e.message}`,
+          `pattern ${JSON.stringify(source)}${at}: ${e.message}`,
         );
       }
       throw e;
@@ -241,7 +242,7 @@ export class Compiler {
       node: (t) => this.node(t),
       resolve: (reference, keyword) => this.resolve(target, reference, keyword),
       anchorTargets: (fragmentOf) => this.anchorTargets(fragmentOf),
-      pattern: (source) => this.pattern(source),
+      pattern: (source) => this.pattern(source, target),
     };
   }
 

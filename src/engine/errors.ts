@@ -20,7 +20,7 @@ export class SchemaError extends Error {
 }
 
 /** Which validation limit was exceeded. */
-export type LimitKind = "max_depth" | "budget";
+export type LimitKind = "max_depth" | "budget" | "regex_budget";
 
 /** Validation stopped because the document or the work it needs exceeds a configured limit. */
 export class ValidationLimitError extends Error {

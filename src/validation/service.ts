@@ -311,11 +311,13 @@ export function createValidationService(deps: {
           });
         } catch (error) {
           if (!(error instanceof ValidationLimitError)) throw error;
-          const limit = error.kind === "max_depth" ? "max_depth" : "cpu_budget";
+          const limit = error.kind === "budget" ? "cpu_budget" : error.kind;
           const detail =
             error.kind === "max_depth"
               ? `${batch ? `Document ${index}` : "The document"} is nested deeper than ${limits.maxDepth} levels.`
-              : "Validation needed more work than one request may use; simplify the schema or send fewer documents.";
+              : error.kind === "regex_budget"
+                ? `${error.message}; simplify the pattern.`
+                : "Validation needed more work than one request may use; simplify the schema or send fewer documents.";
           throw new ValidationRefusal("LIMIT_EXCEEDED", detail, { limit, ...(batch && { index }) });
         }
       });

@@ -9,7 +9,7 @@ import { translate } from "./translate";
 interface Accepted {
   pattern: string;
   /** The engine compilePattern picks: native only when the linearity proof succeeds. */
-  engine: "native" | "re2";
+  engine: "native" | "re2" | "backtrack";
   /** The RE2 text, where the rewrite is the point of the row. */
   re2?: string;
   match: string[];
@@ -93,17 +93,28 @@ const ACCEPTED: Accepted[] = [
   { pattern: "^a*b?a$", engine: "re2", match: ["aba", "a"], noMatch: ["bb"] },
   { pattern: "[a-z]+", engine: "re2", match: ["1a"], noMatch: ["12"] },
   { pattern: "^(a+)+$", engine: "re2", match: ["aaaa"], noMatch: ["aaa!"] },
+  // unanchored fixed-length: native only when short (each position costs the length)
+  { pattern: "a{32}", engine: "native", match: ["a".repeat(33)], noMatch: ["a".repeat(31)] },
+  { pattern: ".{33}x", engine: "re2", match: [`${"a".repeat(40)}x`], noMatch: ["ax"] },
+  { pattern: "^.{500}x", engine: "native", match: [`${"a".repeat(500)}x`], noMatch: ["ax"] },
+  // what RE2 cannot run: the bounded backtracking matcher
+  { pattern: "(?=a)", engine: "backtrack", match: ["ba"], noMatch: ["b", ""] },
+  { pattern: "(?!a)", engine: "backtrack", match: ["a", ""], noMatch: [] },
+  { pattern: "(?<=a)b", engine: "backtrack", match: ["ab"], noMatch: ["b", "cb"] },
+  { pattern: "(?<!a)b", engine: "backtrack", match: ["b", "cb"], noMatch: ["ab"] },
+  { pattern: "(a)\\1", engine: "backtrack", match: ["aa", "xaax"], noMatch: ["ab"] },
+  { pattern: "(?<x>a)\\k<x>", engine: "backtrack", match: ["aa"], noMatch: ["ab"] },
+  { pattern: "^\\p{Script_Extensions=Latin}+$", engine: "backtrack", match: ["abc"], noMatch: ["αβ"] },
+  { pattern: "^.{1001}$", engine: "native", match: ["a".repeat(1001)], noMatch: ["a".repeat(1000)] },
+  { pattern: "^(?:ab){1001}$", engine: "backtrack", match: ["ab".repeat(1001)], noMatch: ["ab"] },
 ];
 
 const REFUSED: Array<{ pattern: string; reason: "syntax" | "unsupported"; message: RegExp }> = [
-  { pattern: "(?=a)", reason: "unsupported", message: /lookaround/ },
-  { pattern: "(?!a)", reason: "unsupported", message: /lookaround/ },
-  { pattern: "(?<=a)b", reason: "unsupported", message: /lookaround/ },
-  { pattern: "(?<!a)b", reason: "unsupported", message: /lookaround/ },
-  { pattern: "(a)\\1", reason: "unsupported", message: /backreferences/ },
-  { pattern: "(?<x>a)\\k<x>", reason: "unsupported", message: /named backreferences/ },
   { pattern: "\\p{Foo}", reason: "unsupported", message: /Unicode property/ },
-  { pattern: "\\p{Script_Extensions=Latin}", reason: "unsupported", message: /Unicode property/ },
+  // beyond RE2's repetition limit, and too large for the bounded matcher's expanded program
+  { pattern: "(?:a{1000}){1000}", reason: "unsupported", message: /too large/ },
+  { pattern: "(?=a{60000})", reason: "unsupported", message: /too large/ },
+  { pattern: "(?=(?:ab){5001})", reason: "unsupported", message: /too large/ },
   { pattern: "\\p{Script=1}", reason: "syntax", message: /bad script name/ },
   { pattern: "\\p", reason: "syntax", message: /needs/ },
   { pattern: "\\p{L", reason: "syntax", message: /unterminated/ },

@@ -210,10 +210,21 @@ describe("refusals: 422, not billed", () => {
     expect(JSON.stringify(problem.errors)).toContain("/type");
   });
 
-  it("a pattern the linear-time engine cannot run (lookaround, backreference)", async () => {
-    const lookahead = await refusal({ schema: { pattern: "^(?=a)" }, data: "a" }, "SCHEMA_INVALID");
-    expect(lookahead.detail).toContain("pattern");
-    await refusal({ schema: { pattern: "^(a)\\1$" }, data: "aa" }, "SCHEMA_INVALID");
+  it("patterns with lookaround and backreferences run; one that exceeds its regex budget is refused", async () => {
+    const name = { pattern: "^(?!@@)[\\w@]+$" };
+    expect((await verdict({ schema: name, data: "user@x" })).valid).toBe(true);
+    expect((await verdict({ schema: name, data: "@@x" })).valid).toBe(false);
+    expect((await verdict({ schema: { pattern: "^(a)\\1$" }, data: "aa" })).valid).toBe(true);
+    expect((await verdict({ schema: { pattern: "(?<=a)b" }, data: "cb" })).valid).toBe(false);
+    const catastrophic = { properties: { x: { pattern: "^(?=(a+)+$)" } } };
+    const budget = await refusal(
+      { schema: catastrophic, data: { x: `${"a".repeat(40)}!` } },
+      "LIMIT_EXCEEDED",
+    );
+    expect(budget.limit).toBe("regex_budget");
+    expect(budget.detail).toContain("/properties/x");
+    const tooLarge = await refusal({ schema: { pattern: "(?:a{1000}){1000}" }, data: "a" }, "SCHEMA_INVALID");
+    expect(tooLarge.detail).toContain("too large");
   });
 
   it("an unresolvable $ref", async () => {
