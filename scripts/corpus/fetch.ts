@@ -221,6 +221,14 @@ function write(
   };
   shipped(entry.valid, "valid");
   shipped([...(entry.invalid ?? []), ...(extra.get(folder) ?? [])], "invalid");
+  for (const verdict of ["valid", "invalid"] as const) {
+    for (const [name, document] of Object.entries(entry.handwritten?.[verdict] ?? {})) {
+      writeFileSync(join(dir, verdict, `handwritten-${name}.json`), `${JSON.stringify(document, null, 2)}\n`);
+      documents++;
+    }
+    if (entry.handwritten?.[verdict])
+      sources.push(`${verdict} handwritten-*: written by hand for this corpus`);
+  }
   const generated = generate(schema);
   let kept = 0;
   for (const [verdict, docs] of [

@@ -23,6 +23,8 @@ export interface SchemaEntry {
   folder: string;
   path: string;
   kind: Kind;
+  /** Documents written by hand for this schema (expected verdict by intent, never filtered). */
+  handwritten?: { valid?: Record<string, unknown>; invalid?: Record<string, unknown> };
   valid?: ShippedDocs[];
   invalid?: ShippedDocs[];
 }
@@ -32,6 +34,25 @@ export interface PackageEntry {
   schemas?: SchemaEntry[];
   glob?: { pattern: RegExp; prefix: string; kind: Kind; exclude?: RegExp };
 }
+
+/** Realistic mistakes in a webhook delivery: the examples of @octokit/webhooks-examples, broken. */
+const brokenWebhooks = (index: any): [string, unknown][] => {
+  const example = (name: string) =>
+    structuredClone(
+      (index as { name: string; examples: any[] }[]).find((entry) => entry.name === name)!.examples[1],
+    );
+  const push = example("push");
+  delete push.repository;
+  const star = example("star");
+  star.action = "starred";
+  const label = example("label");
+  label.label.color = 0xff0000;
+  return [
+    ["push-without-repository", push],
+    ["star-action-typo", star],
+    ["label-color-as-number", label],
+  ];
+};
 
 /** The example at `at` of each named event in @octokit/webhooks-examples' index. */
 const webhookExamples = (events: string[], at: number) => (index: any) =>
@@ -119,6 +140,18 @@ export const PACKAGES: PackageEntry[] = [
         path: "configuration_schema.json",
         kind: "linter",
         valid: [{ pkg: "self", path: "biome.json" }],
+        handwritten: {
+          valid: {
+            "formatter-tabs": {
+              formatter: { enabled: true, indentStyle: "tab", lineWidth: 100 },
+              linter: { enabled: true },
+            },
+          },
+          invalid: {
+            "indent-style-typo": { formatter: { indentStyle: "tabs" } },
+            "linter-enabled-string": { linter: { enabled: "yes" } },
+          },
+        },
       },
       { folder: "biome--manifest", path: "manifest_schema.json", kind: "manifest" },
     ],
@@ -256,6 +289,14 @@ export const PACKAGES: PackageEntry[] = [
             pick: webhookExamples(["ping", "push"], 0),
           },
         ],
+        invalid: [
+          {
+            pkg: "@octokit/webhooks-examples@7.6.1",
+            path: "api.github.com/index.json",
+            pick: brokenWebhooks,
+            confirm: true,
+          },
+        ],
       },
     ],
   },
@@ -275,7 +316,40 @@ export const PACKAGES: PackageEntry[] = [
   },
   {
     spec: "vega-lite@6.4.3",
-    schemas: [{ folder: "vega-lite--spec", path: "build/vega-lite-schema.json", kind: "data" }],
+    schemas: [
+      {
+        folder: "vega-lite--spec",
+        path: "build/vega-lite-schema.json",
+        kind: "data",
+        handwritten: {
+          valid: {
+            "bar-chart": {
+              $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+              data: {
+                values: [
+                  { a: "A", b: 28 },
+                  { a: "B", b: 55 },
+                ],
+              },
+              mark: "bar",
+              encoding: { x: { field: "a", type: "nominal" }, y: { field: "b", type: "quantitative" } },
+            },
+          },
+          invalid: {
+            "mark-typo": {
+              data: { values: [{ a: 1 }] },
+              mark: "bars",
+              encoding: { x: { field: "a", type: "quantitative" } },
+            },
+            "encoding-type-typo": {
+              data: { values: [{ a: 1 }] },
+              mark: "point",
+              encoding: { x: { field: "a", type: "quantitive" } },
+            },
+          },
+        },
+      },
+    ],
   },
   {
     spec: "wrangler@4.86.0",
