@@ -43,8 +43,9 @@ export function loadCorpus(dir = CORPUS_DIR): CorpusSchema[] {
           refs[url] = { text: refText, json: JSON.parse(refText) };
         }
       }
+      // A schema may have no document of one kind: git keeps no empty folder, so none is there.
       const documents = (["valid", "invalid"] as const).flatMap((expected) =>
-        readdirSync(join(base, expected))
+        (existsSync(join(base, expected)) ? readdirSync(join(base, expected)) : [])
           .filter((name) => name.endsWith(".json"))
           .sort()
           .map((name) => ({
