@@ -48,9 +48,29 @@ export const DRAFT_URIS: Record<Draft, string> = {
   2020: "https://json-schema.org/draft/2020-12/schema",
 };
 
-const KNOWN_DIALECTS = new Map<string, Draft>(
-  (Object.entries(DRAFT_URIS) as Array<[string, string]>).map(([d, u]) => [u, Number(d) as Draft]),
-);
+/**
+ * `$schema` spellings real schemas use for the standard drafts besides the canonical ones: the other
+ * scheme (`https://json-schema.org/draft-07/schema`, as TypeDoc writes it), and the bare
+ * `http://json-schema.org/schema` of Angular, Nx and NestJS schematics. That URI once served the
+ * newest draft, which was draft-07 when those schemas were written; their authors validate them
+ * with draft-07 semantics, so they are read as draft-07.
+ */
+const DRAFT_URI_ALIASES: Record<string, Draft> = {
+  "https://json-schema.org/draft-04/schema": 4,
+  "https://json-schema.org/draft-06/schema": 6,
+  "https://json-schema.org/draft-07/schema": 7,
+  "http://json-schema.org/draft/2019-09/schema": 2019,
+  "http://json-schema.org/draft/2020-12/schema": 2020,
+  "http://json-schema.org/schema": 7,
+  "https://json-schema.org/schema": 7,
+};
+
+const KNOWN_DIALECTS = new Map<string, Draft>([
+  ...(Object.entries(DRAFT_URIS) as Array<[string, string]>).map(
+    ([d, u]) => [u, Number(d) as Draft] as const,
+  ),
+  ...Object.entries(DRAFT_URI_ALIASES),
+]);
 
 /** Every bundled metaschema document, by URI. */
 export const BUNDLED: ReadonlyMap<string, unknown> = new Map<string, unknown>(
