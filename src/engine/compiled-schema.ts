@@ -1,4 +1,4 @@
-import { type Node, STOP, type ValidationContext } from "./context";
+import { type Node, STOP, spend, type ValidationContext } from "./context";
 import { type EnrichOptions, enrichDocument, type LocationAnnotations } from "./enrich";
 import { ValidationLimitError } from "./errors";
 import { type OutputUnit, type RawUnit, toBasic, toDetailed } from "./output";
@@ -12,8 +12,9 @@ export interface ValidateOptions {
   maxErrors?: number;
   /** Maximum document nesting the schema descends into; deeper throws ValidationLimitError. Default 64. */
   maxDepth?: number;
-  /** Maximum schema evaluations (steps); more throws ValidationLimitError. Default 1,000,000. This is
-   * the budget that holds in Workers, where clocks do not advance during synchronous work. */
+  /** The work budget: units of subschema evaluations, elements scanned, regex steps and output units;
+   * more throws ValidationLimitError("budget"). Default 1,000,000. This is the budget that holds in
+   * Workers, where clocks do not advance during synchronous work. */
   maxSteps?: number;
   /** Wall-clock budget in ms, checked every 1024 steps (effective in Node). Default: none. */
   budgetMs?: number;
@@ -39,7 +40,7 @@ export interface ValidationResult {
 
 function newContext(full: boolean, annotate: boolean, opts: ValidateOptions, root: Node): ValidationContext {
   const maxSteps = opts.maxSteps ?? 1_000_000;
-  return {
+  const context: ValidationContext = {
     full,
     track: full || annotate,
     annotate,
@@ -58,7 +59,11 @@ function newContext(full: boolean, annotate: boolean, opts: ValidateOptions, roo
     depth: 0,
     maxDepth: opts.maxDepth ?? 64,
     annotations: [],
+    budget: { spend: (units) => spend(context, units) },
+    units: 0,
+    errorsDropped: false,
   };
+  return context;
 }
 
 function run(
@@ -116,6 +121,7 @@ export class CompiledSchema {
         result.errors = toDetailed(errs);
         if (truncated) result.truncated = true;
       }
+      if (context.errorsDropped) result.truncated = true;
     }
     if (valid && opts.enrich) this.enrich(instance, opts, result);
     return result;

@@ -1,3 +1,4 @@
+import type { WorkBudget } from "./budget";
 import { ValidationLimitError } from "./errors";
 import type { RawUnit } from "./output";
 import type { Resource } from "./registry";
@@ -62,6 +63,8 @@ export interface ValidationContext {
   /** The dynamic scope: resources entered, outermost first ($dynamicRef, $recursiveRef). */
   dynamicScope: Resource[];
   evaluated: EvaluatedRecord | null;
+  /** Work units spent so far (the cost model: subschema evaluations, elements scanned, regex
+   * steps, output units); hot paths add to it inline, everything else through `budget`. */
   steps: number;
   nextCheck: number;
   maxSteps: number;
@@ -69,6 +72,18 @@ export interface ValidationContext {
   depth: number;
   maxDepth: number;
   annotations: Annotation[];
+  /** The request's one budget, spending from `steps`: what pattern matchers and loops are given. */
+  budget: WorkBudget;
+  /** Error units built so far (leaves and groups), against `liveErrorCap`. */
+  units: number;
+  /** Errors of speculative branches were dropped at `liveErrorCap`: the output is truncated. */
+  errorsDropped: boolean;
+}
+
+/** Spends `units` of `context`'s budget (one subschema evaluation when called without units). */
+export function spend(context: ValidationContext, units = 1): void {
+  context.steps += units;
+  if (context.steps > context.nextCheck) tick(context);
 }
 
 /** Thrown to unwind when the error cap is reached; caught by the caller. */
@@ -144,8 +159,28 @@ export function report(
   error: string,
   extra?: string | number,
 ): void {
+  // An output unit is work (and memory): it spends from the budget like an evaluation.
+  if (++context.steps > context.nextCheck) tick(context);
+  if (context.speculative === 0) {
+    context.units++;
+    context.errors.push(makeUnit(context, location, error, extra));
+    if (++context.errorCount > context.maxErrors) throw STOP;
+    return;
+  }
+  // Speculative errors (anyOf/oneOf/not/if/contains) are usually discarded, so they do not count
+  // against maxErrors; past the cap they are not recorded, so branches failing everywhere cannot
+  // build more than a few times maxErrors units.
+  if (context.units >= liveErrorCap(context)) {
+    context.errorsDropped = true;
+    return;
+  }
+  context.units++;
   context.errors.push(makeUnit(context, location, error, extra));
-  if (context.speculative === 0 && ++context.errorCount > context.maxErrors) throw STOP;
+}
+
+/** Most error units one validation builds, speculative ones included: 10 × maxErrors, at least 1,000. */
+export function liveErrorCap(context: ValidationContext): number {
+  return Math.max(1000, context.maxErrors * 10);
 }
 
 /**
@@ -167,10 +202,20 @@ export function closeGroup(
     return undefined;
   }
   if (errors.length === mark && !keepEmpty) return undefined;
+  if (++context.steps > context.nextCheck) tick(context);
+  if (context.speculative > 0 && context.units >= liveErrorCap(context)) {
+    context.errorsDropped = true;
+    errors.length = mark;
+    return undefined;
+  }
+  context.units++;
   const unit = makeUnit(context, location, error);
   unit.errors = errors.splice(mark);
   if (wrapper) unit.wrapper = true;
   errors.push(unit);
+  // A failing anyOf/oneOf/propertyNames outside speculation is an error of its own (its branches'
+  // errors were speculative): it counts against maxErrors like a leaf.
+  if (!wrapper && context.speculative === 0 && ++context.errorCount > context.maxErrors) throw STOP;
   return unit;
 }
 

@@ -1,4 +1,5 @@
 import { RE2JS } from "re2js";
+import type { WorkBudget } from "../budget";
 import { isBacktrackSafe } from "./linear";
 import { RegexError } from "./regex-error";
 import { translate } from "./translate";
@@ -17,7 +18,7 @@ export { RegexError } from "./regex-error";
 export interface CompiledPattern {
   readonly source: string;
   readonly engine: "re2" | "native";
-  test(s: string): boolean;
+  test(s: string, budget?: WorkBudget): boolean;
 }
 
 const cache = new Map<string, CompiledPattern>();

@@ -5,9 +5,11 @@ import {
   markEvaluatedProperty,
   type Node,
   report,
+  tick,
 } from "../../context";
 import { isObject, type JsonObject } from "../../json";
 import type { KeywordDefinition } from "../../keyword";
+import type { CompiledPattern } from "../../regex";
 import { PROTOTYPE_NAMES } from "../validation/required";
 import { propertyDefaults } from "./property-defaults";
 
@@ -70,6 +72,7 @@ export const properties: KeywordDefinition = {
       const full = context.full;
       const mark = context.errors.length;
       for (const key in object) {
+        if (++context.steps > context.nextCheck) tick(context);
         const value = object[key];
         let matched = false;
         const node = named.get(key);
@@ -81,8 +84,8 @@ export const properties: KeywordDefinition = {
           }
         }
         for (let i = 0; i < patterns.length; i++) {
-          const pattern = patterns[i] as { re: { test(s: string): boolean }; node: Node };
-          if (!pattern.re.test(key)) continue;
+          const pattern = patterns[i] as { re: CompiledPattern; node: Node };
+          if (!pattern.re.test(key, context.budget)) continue;
           matched = true;
           if (!apply(pattern.node, value, key, context)) {
             ok = false;
