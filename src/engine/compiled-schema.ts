@@ -20,6 +20,9 @@ export interface ValidateOptions {
   budgetMs?: number;
   /** For valid documents: return an enriched copy and annotations. Never changes the verdict. */
   enrich?: boolean | EnrichOptions;
+  /** Most JSON bytes enrichment adds (filled defaults plus annotations); more set
+   * `enrichmentTruncated`. Default 256 KiB. */
+  maxEnrichmentBytes?: number;
 }
 
 /** The result of a validation. */
@@ -36,7 +39,12 @@ export interface ValidationResult {
   data?: unknown;
   /** Enrichment: annotations by instance location (JSON Pointer). */
   annotations?: Record<string, LocationAnnotations>;
+  /** Enrichment: defaults or annotations were left out at `maxEnrichmentBytes`. */
+  enrichmentTruncated?: boolean;
 }
+
+/** Default of `ValidateOptions.maxEnrichmentBytes`. */
+export const DEFAULT_MAX_ENRICHMENT_BYTES = 256 * 1024;
 
 function newContext(full: boolean, annotate: boolean, opts: ValidateOptions, root: Node): ValidationContext {
   const maxSteps = opts.maxSteps ?? 1_000_000;
@@ -131,8 +139,10 @@ export class CompiledSchema {
     const parts: EnrichOptions = opts.enrich === true ? {} : opts.enrich || {};
     const context = newContext(false, true, opts, this.root);
     run(this.root, instance, context);
-    const enriched = enrichDocument(instance, context.annotations, parts);
+    const maxBytes = opts.maxEnrichmentBytes ?? DEFAULT_MAX_ENRICHMENT_BYTES;
+    const enriched = enrichDocument(instance, context.annotations, parts, maxBytes);
     result.data = enriched.data;
     if (enriched.annotations) result.annotations = enriched.annotations;
+    if (enriched.truncated) result.enrichmentTruncated = true;
   }
 }
