@@ -94,6 +94,22 @@ function run(
   }
 }
 
+/**
+ * Heap a compiled schema retains, measured with node --expose-gc on the worst shapes we could build
+ * (test/unit/schema-cache-weight.test.ts fills the cache with them and checks the heap): per compiled
+ * subschema 590 (anyOf of consts) to 3,400 bytes (properties with three keywords each), and per byte
+ * of JSON text of its documents (remote ones included) up to 6 (large enums); rounded up, so the
+ * weight never underestimates.
+ */
+export const RETAINED_BYTES_PER_NODE = 3500;
+export const RETAINED_BYTES_PER_DOCUMENT_BYTE = 8;
+
+/** What a compilation produced, for the cache's weight. */
+export interface Footprint {
+  nodes: number;
+  documentBytes: number;
+}
+
 /** A compiled, immutable, reusable validator. */
 export class CompiledSchema {
   /** @internal */
@@ -105,8 +121,18 @@ export class CompiledSchema {
     readonly uri: string,
     /** Whether validation tracks evaluated properties/items (the schema uses unevaluated*). */
     readonly tracksEvaluation: boolean,
+    /** Subschemas compiled and JSON bytes of the documents, remote ones included. */
+    readonly footprint: Footprint = { nodes: 1, documentBytes: 0 },
   ) {
     Object.freeze(this);
+  }
+
+  /** Heap this validator retains, in bytes (the compiled-schema cache's weight). */
+  get retainedBytes(): number {
+    return (
+      this.footprint.nodes * RETAINED_BYTES_PER_NODE +
+      this.footprint.documentBytes * RETAINED_BYTES_PER_DOCUMENT_BYTE
+    );
   }
 
   /** Validates a document. Throws ValidationLimitError when a limit is exceeded. */
