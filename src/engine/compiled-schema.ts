@@ -1,4 +1,4 @@
-import { type Node, STOP, spend, type ValidationContext } from "./context";
+import { type Node, STOP, spendFromContext, type ValidationContext } from "./context";
 import { type EnrichOptions, enrichDocument, type LocationAnnotations } from "./enrich";
 import { ValidationLimitError } from "./errors";
 import { type OutputUnit, type RawUnit, toBasic, toDetailed } from "./output";
@@ -48,7 +48,7 @@ export const DEFAULT_MAX_ENRICHMENT_BYTES = 256 * 1024;
 
 function newContext(full: boolean, annotate: boolean, opts: ValidateOptions, root: Node): ValidationContext {
   const maxSteps = opts.maxSteps ?? 1_000_000;
-  const context: ValidationContext = {
+  return {
     full,
     track: full || annotate,
     annotate,
@@ -67,11 +67,10 @@ function newContext(full: boolean, annotate: boolean, opts: ValidateOptions, roo
     depth: 0,
     maxDepth: opts.maxDepth ?? 64,
     annotations: [],
-    budget: { spend: (units) => spend(context, units) },
+    spend: spendFromContext,
     units: 0,
     errorsDropped: false,
   };
-  return context;
 }
 
 function run(

@@ -85,7 +85,7 @@ export const properties: KeywordDefinition = {
         }
         for (let i = 0; i < patterns.length; i++) {
           const pattern = patterns[i] as { re: CompiledPattern; node: Node };
-          if (!pattern.re.test(key, context.budget)) continue;
+          if (!pattern.re.test(key, context)) continue;
           matched = true;
           if (!apply(pattern.node, value, key, context)) {
             ok = false;
