@@ -72,7 +72,6 @@ export const properties: KeywordDefinition = {
       const full = context.full;
       const mark = context.errors.length;
       for (const key in object) {
-        if (++context.steps > context.nextCheck) tick(context);
         const value = object[key];
         let matched = false;
         const node = named.get(key);
@@ -85,6 +84,8 @@ export const properties: KeywordDefinition = {
         }
         for (let i = 0; i < patterns.length; i++) {
           const pattern = patterns[i] as { re: CompiledPattern; node: Node };
+          // Each key costs a unit here or in the apply below (additionalProperties): all are counted.
+          if (++context.steps > context.nextCheck) tick(context);
           if (!pattern.re.test(key, context)) continue;
           matched = true;
           if (!apply(pattern.node, value, key, context)) {
