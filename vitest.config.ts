@@ -6,6 +6,8 @@ import { defineConfig } from "vitest/config";
  * - unit: Node; pure logic beside the code, plus the local bridges and fakes against real servers.
  * - integration: Node; the app factory against real Redis, Postgres and the Stripe fake.
  * - worker: the Worker inside workerd (@cloudflare/vitest-plugin); it allows eval, production does not.
+ * - security: the denial-of-service reproductions against the built Worker under `workerd serve`,
+ *   with bounds on wall time, workerd's peak memory and /health latency.
  * - e2e: the built Worker under `wrangler dev` (real workerd, eval forbidden) against the local stack.
  * Every suite starts and stops its own servers on free ports.
  */
@@ -51,6 +53,17 @@ export default defineConfig({
           globalSetup: ["test/support/worker-global-setup.ts"],
           testTimeout: 20_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: "security",
+          environment: "node",
+          include: ["test/security/**/*.test.ts"],
+          // One workerd per attack, its peak memory measured: one file at a time on two cores.
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
         },
       },
       {

@@ -128,7 +128,7 @@ const configSchema = z.object({
   TOKEN_RATE_LIMIT: jsonSetting(tierSchema).default({ limit: 60, windowSeconds: 60 }),
   /** Largest request body. Default 1 MiB. */
   MAX_BODY_BYTES: integerSetting(1024, 10 * 1024 * 1024).default(1024 * 1024),
-  /** Largest `json` document text in /v1/validate. Default 100 kB. */
+  /** Largest document in /v1/validate: `json` text, or `data` measured by its JSON text. Default 100 kB. */
   MAX_DOCUMENT_BYTES: integerSetting(1, 10 * 1024 * 1024).default(100_000),
   /** Largest inline schema (canonical JSON). Default 256 kB. */
   MAX_SCHEMA_BYTES: integerSetting(1, 10 * 1024 * 1024).default(256_000),
@@ -136,8 +136,11 @@ const configSchema = z.object({
   MAX_DEPTH: integerSetting(1, 1000).default(64),
   /** Errors reported per document before `truncated`. Default 100. */
   MAX_ERRORS: integerSetting(1, 10_000).default(100),
-  /** Schema evaluations per request: the CPU budget (Workers' clocks stand still while computing). Default 2,000,000. */
+  /** Work units per request, the CPU budget (Workers' clocks stand still while computing): subschema
+   * evaluations, elements scanned, regex steps, error units; past it 422 `cpu_budget`. Default 2,000,000. */
   MAX_VALIDATION_STEPS: integerSetting(1000, 100_000_000).default(2_000_000),
+  /** JSON bytes enrichment may add per request (defaults filled plus annotations); past it `enrichmentTruncated`. Default 256 KiB. */
+  MAX_ENRICHMENT_BYTES: integerSetting(0, 100 * 1024 * 1024).default(256 * 1024),
   /** Documents per /v1/validate/batch call. Default 100. */
   MAX_BATCH_DOCUMENTS: integerSetting(1, 1000).default(100),
   /** Compiled schemas cached per isolate. Default 500. */

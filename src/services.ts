@@ -68,6 +68,7 @@ export const createServices: ServicesFactory = (config) => ({
       maxSteps: config.MAX_VALIDATION_STEPS,
       maxBatchDocuments: config.MAX_BATCH_DOCUMENTS,
       maxRemoteDocuments: DEFAULT_VALIDATION_LIMITS.maxRemoteDocuments,
+      maxEnrichmentBytes: config.MAX_ENRICHMENT_BYTES,
     },
     cache: { maxEntries: config.SCHEMA_CACHE_ENTRIES, maxBytes: config.SCHEMA_CACHE_BYTES },
   }),

@@ -105,5 +105,6 @@ export async function compileSchema(schema: unknown, opts: CompileOptions = {}):
       throw new SchemaError("unsupported", "schema nesting is too deep to compile");
     throw e;
   }
-  return new CompiledSchema(root, rootRes.dialect.draft, rootRes.uri, compiler.tracksEvaluation);
+  const footprint = { nodes: compiler.nodeCount, documentBytes: reg.documentBytes };
+  return new CompiledSchema(root, rootRes.dialect.draft, rootRes.uri, compiler.tracksEvaluation, footprint);
 }

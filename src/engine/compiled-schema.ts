@@ -1,4 +1,4 @@
-import { type Node, STOP, type ValidationContext } from "./context";
+import { type Node, STOP, spendFromContext, type ValidationContext } from "./context";
 import { type EnrichOptions, enrichDocument, type LocationAnnotations } from "./enrich";
 import { ValidationLimitError } from "./errors";
 import { type OutputUnit, type RawUnit, toBasic, toDetailed } from "./output";
@@ -12,13 +12,17 @@ export interface ValidateOptions {
   maxErrors?: number;
   /** Maximum document nesting the schema descends into; deeper throws ValidationLimitError. Default 64. */
   maxDepth?: number;
-  /** Maximum schema evaluations (steps); more throws ValidationLimitError. Default 1,000,000. This is
-   * the budget that holds in Workers, where clocks do not advance during synchronous work. */
+  /** The work budget: units of subschema evaluations, elements scanned, regex steps and output units;
+   * more throws ValidationLimitError("budget"). Default 1,000,000. This is the budget that holds in
+   * Workers, where clocks do not advance during synchronous work. */
   maxSteps?: number;
   /** Wall-clock budget in ms, checked every 1024 steps (effective in Node). Default: none. */
   budgetMs?: number;
   /** For valid documents: return an enriched copy and annotations. Never changes the verdict. */
   enrich?: boolean | EnrichOptions;
+  /** Most JSON bytes enrichment adds (filled defaults plus annotations); more set
+   * `enrichmentTruncated`. Default 256 KiB. */
+  maxEnrichmentBytes?: number;
 }
 
 /** The result of a validation. */
@@ -35,7 +39,12 @@ export interface ValidationResult {
   data?: unknown;
   /** Enrichment: annotations by instance location (JSON Pointer). */
   annotations?: Record<string, LocationAnnotations>;
+  /** Enrichment: defaults or annotations were left out at `maxEnrichmentBytes`. */
+  enrichmentTruncated?: boolean;
 }
+
+/** Default of `ValidateOptions.maxEnrichmentBytes`. */
+export const DEFAULT_MAX_ENRICHMENT_BYTES = 256 * 1024;
 
 function newContext(full: boolean, annotate: boolean, opts: ValidateOptions, root: Node): ValidationContext {
   const maxSteps = opts.maxSteps ?? 1_000_000;
@@ -58,6 +67,9 @@ function newContext(full: boolean, annotate: boolean, opts: ValidateOptions, roo
     depth: 0,
     maxDepth: opts.maxDepth ?? 64,
     annotations: [],
+    spend: spendFromContext,
+    units: 0,
+    errorsDropped: false,
   };
 }
 
@@ -81,6 +93,22 @@ function run(
   }
 }
 
+/**
+ * Heap a compiled schema retains, measured with node --expose-gc on the worst shapes we could build
+ * (test/unit/schema-cache-weight.test.ts fills the cache with them and checks the heap): per compiled
+ * subschema 590 (anyOf of consts) to 3,400 bytes (properties with three keywords each), and per byte
+ * of JSON text of its documents (remote ones included) up to 6 (large enums); rounded up, so the
+ * weight never underestimates.
+ */
+export const RETAINED_BYTES_PER_NODE = 3500;
+export const RETAINED_BYTES_PER_DOCUMENT_BYTE = 8;
+
+/** What a compilation produced, for the cache's weight. */
+export interface Footprint {
+  nodes: number;
+  documentBytes: number;
+}
+
 /** A compiled, immutable, reusable validator. */
 export class CompiledSchema {
   /** @internal */
@@ -92,8 +120,18 @@ export class CompiledSchema {
     readonly uri: string,
     /** Whether validation tracks evaluated properties/items (the schema uses unevaluated*). */
     readonly tracksEvaluation: boolean,
+    /** Subschemas compiled and JSON bytes of the documents, remote ones included. */
+    readonly footprint: Footprint = { nodes: 1, documentBytes: 0 },
   ) {
     Object.freeze(this);
+  }
+
+  /** Heap this validator retains, in bytes (the compiled-schema cache's weight). */
+  get retainedBytes(): number {
+    return (
+      this.footprint.nodes * RETAINED_BYTES_PER_NODE +
+      this.footprint.documentBytes * RETAINED_BYTES_PER_DOCUMENT_BYTE
+    );
   }
 
   /** Validates a document. Throws ValidationLimitError when a limit is exceeded. */
@@ -116,6 +154,7 @@ export class CompiledSchema {
         result.errors = toDetailed(errs);
         if (truncated) result.truncated = true;
       }
+      if (context.errorsDropped) result.truncated = true;
     }
     if (valid && opts.enrich) this.enrich(instance, opts, result);
     return result;
@@ -125,8 +164,10 @@ export class CompiledSchema {
     const parts: EnrichOptions = opts.enrich === true ? {} : opts.enrich || {};
     const context = newContext(false, true, opts, this.root);
     run(this.root, instance, context);
-    const enriched = enrichDocument(instance, context.annotations, parts);
+    const maxBytes = opts.maxEnrichmentBytes ?? DEFAULT_MAX_ENRICHMENT_BYTES;
+    const enriched = enrichDocument(instance, context.annotations, parts, maxBytes);
     result.data = enriched.data;
     if (enriched.annotations) result.annotations = enriched.annotations;
+    if (enriched.truncated) result.enrichmentTruncated = true;
   }
 }

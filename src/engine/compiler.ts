@@ -88,6 +88,11 @@ export class Compiler {
     this.usesDynamicScope = registry.hasDynamicRefs;
   }
 
+  /** Subschemas compiled so far (every document of the compilation). */
+  get nodeCount(): number {
+    return this.nodes.size;
+  }
+
   /** The node for a located subschema, compiled on first use. */
   node(target: SchemaTarget): Node {
     const key = `${target.document.id}:${target.pointer}`;

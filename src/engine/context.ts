@@ -1,3 +1,4 @@
+import type { WorkBudget } from "./budget";
 import { ValidationLimitError } from "./errors";
 import type { RawUnit } from "./output";
 import type { Resource } from "./registry";
@@ -45,8 +46,11 @@ export interface Annotation {
   property?: string;
 }
 
-/** Per-validation mutable state. Created per call; compiled closures stay immutable and shareable. */
-export interface ValidationContext {
+/**
+ * Per-validation mutable state. Created per call; compiled closures stay immutable and shareable.
+ * It is the call's one WorkBudget (spending from `steps`): what pattern matchers are handed.
+ */
+export interface ValidationContext extends WorkBudget {
   /** Collect all errors (basic/detailed) instead of stopping at the first. */
   full: boolean;
   /** Maintain the instance path (full mode or annotation collection). */
@@ -62,6 +66,8 @@ export interface ValidationContext {
   /** The dynamic scope: resources entered, outermost first ($dynamicRef, $recursiveRef). */
   dynamicScope: Resource[];
   evaluated: EvaluatedRecord | null;
+  /** Work units spent so far (the cost model: subschema evaluations, elements scanned, regex
+   * steps, output units); hot paths add to it inline, everything else through `budget`. */
   steps: number;
   nextCheck: number;
   maxSteps: number;
@@ -69,6 +75,21 @@ export interface ValidationContext {
   depth: number;
   maxDepth: number;
   annotations: Annotation[];
+  /** Error units built so far (leaves and groups), against `liveErrorCap`. */
+  units: number;
+  /** Errors of speculative branches were dropped at `liveErrorCap`: the output is truncated. */
+  errorsDropped: boolean;
+}
+
+/** The context's `spend`: a shared function, not a closure per call (one per call cost ~1 µs). */
+export function spendFromContext(this: ValidationContext, units: number): void {
+  spend(this, units);
+}
+
+/** Spends `units` of `context`'s budget (one subschema evaluation when called without units). */
+export function spend(context: ValidationContext, units = 1): void {
+  context.steps += units;
+  if (context.steps > context.nextCheck) tick(context);
 }
 
 /** Thrown to unwind when the error cap is reached; caught by the caller. */
@@ -144,8 +165,28 @@ export function report(
   error: string,
   extra?: string | number,
 ): void {
+  // An output unit is work (and memory): it spends from the budget like an evaluation.
+  if (++context.steps > context.nextCheck) tick(context);
+  if (context.speculative === 0) {
+    context.units++;
+    context.errors.push(makeUnit(context, location, error, extra));
+    if (++context.errorCount > context.maxErrors) throw STOP;
+    return;
+  }
+  // Speculative errors (anyOf/oneOf/not/if/contains) are usually discarded, so they do not count
+  // against maxErrors; past the cap they are not recorded, so branches failing everywhere cannot
+  // build more than a few times maxErrors units.
+  if (context.units >= liveErrorCap(context)) {
+    context.errorsDropped = true;
+    return;
+  }
+  context.units++;
   context.errors.push(makeUnit(context, location, error, extra));
-  if (context.speculative === 0 && ++context.errorCount > context.maxErrors) throw STOP;
+}
+
+/** Most error units one validation builds, speculative ones included: 10 × maxErrors, at least 1,000. */
+export function liveErrorCap(context: ValidationContext): number {
+  return Math.max(1000, context.maxErrors * 10);
 }
 
 /**
@@ -167,10 +208,20 @@ export function closeGroup(
     return undefined;
   }
   if (errors.length === mark && !keepEmpty) return undefined;
+  if (++context.steps > context.nextCheck) tick(context);
+  if (context.speculative > 0 && context.units >= liveErrorCap(context)) {
+    context.errorsDropped = true;
+    errors.length = mark;
+    return undefined;
+  }
+  context.units++;
   const unit = makeUnit(context, location, error);
   unit.errors = errors.splice(mark);
   if (wrapper) unit.wrapper = true;
   errors.push(unit);
+  // A failing anyOf/oneOf/propertyNames outside speculation is an error of its own (its branches'
+  // errors were speculative): it counts against maxErrors like a leaf.
+  if (!wrapper && context.speculative === 0 && ++context.errorCount > context.maxErrors) throw STOP;
   return unit;
 }
 

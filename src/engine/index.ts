@@ -8,7 +8,12 @@
 // validate is synchronous and a CompiledSchema is immutable, so one can be cached and shared.
 
 export { type CompileOptions, compileSchema, type DialectName } from "./compile-schema";
-export { CompiledSchema, type ValidateOptions, type ValidationResult } from "./compiled-schema";
+export {
+  CompiledSchema,
+  DEFAULT_MAX_ENRICHMENT_BYTES,
+  type ValidateOptions,
+  type ValidationResult,
+} from "./compiled-schema";
 export type { EnrichOptions, LocationAnnotations } from "./enrich";
 export { type LimitKind, SchemaError, type SchemaErrorKind, ValidationLimitError } from "./errors";
 export { canonicalJson, jsonEqual } from "./json";

@@ -170,11 +170,14 @@ export class Registry {
   readonly failures = new Map<string, string>();
   hasDynamicRefs = false;
   hasUnevaluated = false;
+  /** JSON text length of every document added (remote ones included): what compiled closures retain. */
+  documentBytes = 0;
   private nextDocId = 0;
 
   /** Adds a document: registers its resources and anchors. */
   addDocument(root: unknown, uri: string, dialect: Dialect): SchemaDocument {
     const doc: SchemaDocument = { id: this.nextDocId++, root, resourceByPointer: new Map() };
+    this.documentBytes += JSON.stringify(root)?.length ?? 0;
     const res: Resource = {
       uri: normalizeId(splitFragment(uri)[0]),
       document: doc,

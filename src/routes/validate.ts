@@ -108,7 +108,14 @@ const verdictSchema = z.object({
     .describe("basic: flat list; detailed: a hierarchy (absent in flag mode)"),
   keywordLocation: z.string().optional(),
   instanceLocation: z.string().optional(),
-  truncated: z.boolean().optional().describe("More errors existed than MAX_ERRORS"),
+  truncated: z
+    .boolean()
+    .optional()
+    .describe("More errors existed than MAX_ERRORS (or than speculative branches may hold)"),
+  enrichmentTruncated: z
+    .boolean()
+    .optional()
+    .describe("Enrichment: defaults or annotations left out at MAX_ENRICHMENT_BYTES"),
   data: z.unknown().optional().describe("Enrichment: the document with defaults and normalised formats"),
   annotations: z
     .record(z.string(), z.unknown())

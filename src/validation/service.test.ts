@@ -162,3 +162,43 @@ describe("inline schema limits", () => {
     }
   });
 });
+
+describe("remote schemas and document limits", () => {
+  function deepService(depth: number) {
+    let body: unknown = { type: "string" };
+    for (let i = 0; i < depth; i++) body = { items: body };
+    return createValidationService({
+      fetchSchema: async (url: string): Promise<FetchedSchema> => ({ url, version: "v1", body }),
+      limits: DEFAULT_VALIDATION_LIMITS,
+      cache: { maxEntries: 10, maxBytes: 10_000_000 },
+    });
+  }
+
+  it("depth-checks a remote $ref document and a schema_url like an inline schema", async () => {
+    const service = deepService(50_000);
+    const viaRef = await refusal(service.validate(request({ $ref: REMOTE }, [])));
+    expect(viaRef).toMatchObject({ code: "LIMIT_EXCEEDED", extensions: { limit: "max_depth" } });
+    const viaUrl = await refusal(service.validate({ ...request(null, []), schema: { schemaUrl: REMOTE } }));
+    expect(viaUrl).toMatchObject({ code: "LIMIT_EXCEEDED", extensions: { limit: "max_depth" } });
+  });
+
+  it("holds `data` to MAX_DOCUMENT_BYTES by its JSON text, like `json`", async () => {
+    const { service } = countingService({ ...DEFAULT_VALIDATION_LIMITS, maxDocumentBytes: 1000 });
+    const refused = await refusal(service.validate(request({}, "x".repeat(1000))));
+    expect(refused).toMatchObject({ code: "LIMIT_EXCEEDED", extensions: { limit: "max_document_bytes" } });
+    expect((await service.validate(request({}, "x".repeat(900))))[0]?.valid).toBe(true);
+  });
+
+  it("shares the enrichment byte cap between the documents of a request", async () => {
+    const { service } = countingService({ ...DEFAULT_VALIDATION_LIMITS, maxEnrichmentBytes: 20_000 });
+    const schema = { title: "t".repeat(5000) };
+    const one = await service.validate({ ...request(schema, 1), enrich: true });
+    expect(one[0]?.enrichmentTruncated).toBeUndefined();
+    const many = await service.validate({
+      ...request(schema, 1),
+      documents: Array.from({ length: 10 }, () => ({ data: 1 })),
+      enrich: true,
+    });
+    expect(many.every((result) => result.enrichmentTruncated === true)).toBe(true);
+  });
+});

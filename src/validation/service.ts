@@ -9,6 +9,7 @@ import {
   type CompiledSchema,
   canonicalJson,
   compileSchema,
+  DEFAULT_MAX_ENRICHMENT_BYTES,
   type EnrichOptions,
   SchemaError,
   ValidationLimitError,
@@ -21,7 +22,7 @@ import { SchemaFetchError } from "./schema-fetcher";
 
 /** Limits of one request; each is configurable and each refusal names the limit. */
 export interface ValidationLimits {
-  /** Largest `json` document text, in bytes. Default 100 kB. */
+  /** Largest document, in bytes: `json` text as UTF-8, `data` by its JSON text. Default 100 kB. */
   maxDocumentBytes: number;
   /** Largest inline schema (canonical JSON), in bytes. Default 256 kB. */
   maxSchemaBytes: number;
@@ -35,6 +36,9 @@ export interface ValidationLimits {
   maxBatchDocuments: number;
   /** Remote documents one schema may pull in through `$ref`. Default 20. */
   maxRemoteDocuments: number;
+  /** JSON bytes enrichment may add per request (defaults filled plus annotations), shared by its
+   * documents; more set `enrichmentTruncated`. Default 256 KiB. */
+  maxEnrichmentBytes: number;
 }
 
 export const DEFAULT_VALIDATION_LIMITS: ValidationLimits = {
@@ -45,6 +49,7 @@ export const DEFAULT_VALIDATION_LIMITS: ValidationLimits = {
   maxSteps: 2_000_000,
   maxBatchDocuments: 100,
   maxRemoteDocuments: 20,
+  maxEnrichmentBytes: DEFAULT_MAX_ENRICHMENT_BYTES,
 };
 
 export type RefusalCode =
@@ -80,7 +85,7 @@ export interface ValidationRequest {
 export interface SchemaCacheOptions {
   /** Compiled schemas kept per isolate. Default 500. */
   maxEntries: number;
-  /** Approximate bytes of compiled schemas kept per isolate. Default 32 MiB. */
+  /** Bytes of compiled schemas kept per isolate (measured weight: CompiledSchema.retainedBytes). Default 32 MiB. */
   maxBytes: number;
 }
 
@@ -100,9 +105,6 @@ interface InlineSchemaKeys {
   annotate: string;
   assert: string;
 }
-
-/** Compiled validators take several times the schema's JSON size; a rough weight for the cache bound. */
-const COMPILED_BYTES_PER_SCHEMA_BYTE = 8;
 
 export function createValidationService(deps: {
   fetchSchema: SchemaFetcher;
@@ -131,15 +133,7 @@ export function createValidationService(deps: {
     }
     const known = text === undefined ? undefined : inlineKeysByText.get(text);
     if (known) return known;
-    if (exceedsDepth(schema, limits.maxDepth)) {
-      throw new ValidationRefusal(
-        "LIMIT_EXCEEDED",
-        `The schema is nested deeper than ${limits.maxDepth} levels.`,
-        {
-          limit: "max_depth",
-        },
-      );
-    }
+    if (exceedsDepth(schema, limits.maxDepth)) throw schemaTooDeep("The schema");
     const canonical = canonicalJson(schema);
     if (canonical.length > limits.maxSchemaBytes) {
       throw new ValidationRefusal(
@@ -159,6 +153,16 @@ export function createValidationService(deps: {
     };
     if (text !== undefined) inlineKeysByText.set(text, keys, 2 * (text.length + 2 * canonical.length));
     return keys;
+  }
+
+  function schemaTooDeep(what: string): ValidationRefusal {
+    return new ValidationRefusal(
+      "LIMIT_EXCEEDED",
+      `${what} is nested deeper than ${limits.maxDepth} levels.`,
+      {
+        limit: "max_depth",
+      },
+    );
   }
 
   /** A schema_url (or remote $ref) that could not be fetched: SCHEMA_UNAVAILABLE with the reason. */
@@ -186,7 +190,14 @@ export function createValidationService(deps: {
             throw refusal;
           }
           try {
-            return (await fetchSchema(uri)).body;
+            const body = (await fetchSchema(uri)).body;
+            // Held to the inline schema's depth limit: deeper nesting overflows the compiler's stack.
+            if (exceedsDepth(body, limits.maxDepth)) {
+              const refusal = schemaTooDeep(`The remote schema ${uri}`);
+              refusedRemotes.set(uri, refusal);
+              throw refusal;
+            }
+            return body;
           } catch (error) {
             if (error instanceof SchemaFetchError) refusedRemotes.set(uri, unavailable(uri, error));
             throw error;
@@ -225,8 +236,9 @@ export function createValidationService(deps: {
       const key = `url:${fetched.url}|${fetched.version}|${formatAssertion}`;
       const hit = compiled.get(key);
       if (hit) return hit;
+      if (exceedsDepth(fetched.body, limits.maxDepth)) throw schemaTooDeep("The schema");
       const validator = await compile(fetched.body, { formatAssertion, baseUri: fetched.url });
-      compiled.set(key, validator, JSON.stringify(fetched.body).length * COMPILED_BYTES_PER_SCHEMA_BYTE);
+      compiled.set(key, validator, validator.retainedBytes);
       return validator;
     }
     const keys = inlineKeysOf(input.schema);
@@ -234,13 +246,25 @@ export function createValidationService(deps: {
     const hit = compiled.get(key);
     if (hit) return hit;
     const validator = await compile(input.schema, { formatAssertion });
-    compiled.set(key, validator, keys.canonicalBytes * (COMPILED_BYTES_PER_SCHEMA_BYTE + 1));
+    // The key is the canonical text (UTF-16: two bytes a character).
+    compiled.set(key, validator, validator.retainedBytes + 2 * keys.canonicalBytes);
     return validator;
   }
 
   function documentValue(input: DocumentInput, index: number, batch: boolean): unknown {
     const where = batch ? `Document ${index}` : "The document";
     const value = "data" in input ? input.data : parseDocumentText(input.json, where, index, batch);
+    if ("data" in input) {
+      // One size limit whichever way the document is sent: `data` is measured by its JSON text.
+      let text: string | undefined;
+      try {
+        text = JSON.stringify(input.data);
+      } catch {
+        // Nesting too deep to stringify: refused by the depth check below.
+      }
+      if (text !== undefined && exceedsUtf8Bytes(text, limits.maxDocumentBytes))
+        throw tooLarge(where, index, batch);
+    }
     // Bounded here, whatever the schema descends into: deep nesting costs memory and stack elsewhere too.
     if (exceedsDepth(value, limits.maxDepth)) {
       throw new ValidationRefusal(
@@ -255,17 +279,19 @@ export function createValidationService(deps: {
     return value;
   }
 
+  function tooLarge(where: string, index: number, batch: boolean): ValidationRefusal {
+    return new ValidationRefusal(
+      "LIMIT_EXCEEDED",
+      `${where} is larger than ${limits.maxDocumentBytes} bytes.`,
+      {
+        limit: "max_document_bytes",
+        ...(batch && { index }),
+      },
+    );
+  }
+
   function parseDocumentText(json: string, where: string, index: number, batch: boolean): unknown {
-    if (exceedsUtf8Bytes(json, limits.maxDocumentBytes)) {
-      throw new ValidationRefusal(
-        "LIMIT_EXCEEDED",
-        `${where} is larger than ${limits.maxDocumentBytes} bytes.`,
-        {
-          limit: "max_document_bytes",
-          ...(batch && { index }),
-        },
-      );
-    }
+    if (exceedsUtf8Bytes(json, limits.maxDocumentBytes)) throw tooLarge(where, index, batch);
     const parsed = parseJsonText(json);
     if (!parsed.ok) {
       const { line, column, message } = parsed.error;
@@ -300,6 +326,7 @@ export function createValidationService(deps: {
       const validator = await resolveSchema(request.schema, request.formatAssertion);
       // One CPU budget per request, shared by its documents.
       const maxSteps = Math.max(1, Math.floor(limits.maxSteps / Math.max(1, documents.length)));
+      const maxEnrichmentBytes = Math.floor(limits.maxEnrichmentBytes / Math.max(1, documents.length));
       return documents.map((document, index) => {
         try {
           return validator.validate(document, {
@@ -308,6 +335,7 @@ export function createValidationService(deps: {
             maxDepth: limits.maxDepth,
             maxSteps,
             enrich: request.enrich,
+            maxEnrichmentBytes,
           });
         } catch (error) {
           if (!(error instanceof ValidationLimitError)) throw error;

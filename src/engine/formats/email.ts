@@ -1,5 +1,5 @@
 import type { FormatDefinition } from "./format";
-import { checkHostname } from "./hostname";
+import { checkHostname, MAX_HOSTNAME_UNITS } from "./hostname";
 import { isIpv4 } from "./ipv4";
 import { isIpv6 } from "./ipv6";
 
@@ -27,6 +27,9 @@ export function checkEmail(s: string, idn: boolean): boolean {
     if (lit.toLowerCase().startsWith("ipv6:")) return isIpv6(lit.slice(5));
     return isIpv4(lit);
   }
+  // NFC shrinks a string at most threefold (Hangul jamo), so a longer domain cannot become a valid one:
+  // refused before normalising it.
+  if (domain.length > 3 * MAX_HOSTNAME_UNITS) return false;
   return checkHostname(idn ? domain.normalize("NFC") : domain, idn);
 }
 

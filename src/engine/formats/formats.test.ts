@@ -126,3 +126,28 @@ describe("normalizeFormat", () => {
     expect(normalizeFormat(format, input)).toBe(output);
   });
 });
+
+describe("format checks are linear", () => {
+  // Each check refuses an over-long value by its length before any normalisation (punycode is
+  // quadratic in a label's length, NFC allocates): 100 kB costs about what 1 kB does.
+  const long = "ä".repeat(80_000);
+  it.each([
+    long,
+    `${long}.example`,
+    `joe@${long}.example`,
+    `${"a".repeat(40_000)}@${"ä".repeat(40_000)}`,
+    `${"ab.".repeat(30_000)}com`,
+  ])("every format answers 100 kB in well under 100 ms (%#)", (value) => {
+    for (const [name, check] of Object.entries(FORMAT_CHECKS)) {
+      const started = performance.now();
+      check(value);
+      expect({ name, ms: performance.now() - started < 100 }).toEqual({ name, ms: true });
+    }
+  });
+
+  it("still accepts a U-label of the longest allowed length", () => {
+    const check = FORMAT_CHECKS["idn-hostname"] as (s: string) => boolean;
+    expect(check(`${"ä".repeat(20)}.example`)).toBe(true);
+    expect(check(`${"ä".repeat(60)}.example`)).toBe(false);
+  });
+});

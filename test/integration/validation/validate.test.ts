@@ -169,7 +169,8 @@ describe("POST /v1/validate", () => {
     const started = performance.now();
     const result = await verdict({
       schema: { type: "string", pattern: "^(a+)+$" },
-      data: `${"a".repeat(5000)}!`,
+      // Under the suite's MAX_DOCUMENT_BYTES (2000), which `data` is held to as well as `json`.
+      data: `${"a".repeat(1900)}!`,
     });
     expect(result.valid).toBe(false);
     expect(performance.now() - started).toBeLessThan(2000);
@@ -252,8 +253,9 @@ describe("refusals: 422, not billed", () => {
         method: "POST",
         headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
         body: JSON.stringify({
-          schema: { items: { type: "integer" } },
-          data: Array.from({ length: 5000 }, (_, i) => i),
+          // Every anyOf branch tried is a unit of work: 100 branches over 400 items is 40,000.
+          schema: { items: { anyOf: Array.from({ length: 100 }, (_, i) => ({ const: i })) } },
+          data: Array.from({ length: 400 }, () => 99),
         }),
       },
       tight,
@@ -261,6 +263,11 @@ describe("refusals: 422, not billed", () => {
     await harness.settle();
     expect(response.status).toBe(422);
     expect(await problemOf(response)).toMatchObject({ code: "LIMIT_EXCEEDED", limit: "cpu_budget" });
+  });
+
+  it("`data` is held to MAX_DOCUMENT_BYTES by its JSON text, as `json` is", async () => {
+    const problem = await refusal({ schema: {}, data: "x".repeat(2000) }, "LIMIT_EXCEEDED");
+    expect(problem.limit).toBe("max_document_bytes");
   });
 
   it("schema URLs: private addresses and redirects to them are refused (SSRF)", async () => {

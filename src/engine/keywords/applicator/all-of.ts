@@ -1,4 +1,4 @@
-import { closeGroup } from "../../context";
+import { closeGroup, spend } from "../../context";
 import type { KeywordDefinition } from "../../keyword";
 
 /** `allOf`. */
@@ -11,6 +11,7 @@ export const allOf: KeywordDefinition = {
     const nodes = value.map((_, i) => compiler.subschema("allOf", i));
     const location = compiler.location("allOf");
     return (instance, context) => {
+      spend(context, nodes.length);
       if (!context.full) {
         for (const node of nodes) if (!node.validate(instance, context)) return false;
         return true;

@@ -1,4 +1,4 @@
-import { closeGroup } from "../../context";
+import { closeGroup, tick } from "../../context";
 import type { KeywordDefinition } from "../../keyword";
 
 /**
@@ -19,6 +19,7 @@ export const anyOf: KeywordDefinition = {
       context.speculative++;
       let ok = false;
       for (const node of nodes) {
+        if (++context.steps > context.nextCheck) tick(context);
         const annotationMark = context.annotations.length;
         if (node.validate(instance, context)) {
           ok = true;

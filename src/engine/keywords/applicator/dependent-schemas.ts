@@ -1,4 +1,4 @@
-import { applyGrouped, type Check, type SchemaLocation } from "../../context";
+import { applyGrouped, type Check, type SchemaLocation, tick } from "../../context";
 import { isObject } from "../../json";
 import type { KeywordDefinition, SchemaCompiler } from "../../keyword";
 
@@ -20,6 +20,7 @@ export function dependentSchemaChecks(
     const message = `must match the schema required when property ${JSON.stringify(k)} is present`;
     checks.push((instance, context) => {
       if (!hasOwn.call(instance, k)) return true;
+      if (++context.steps > context.nextCheck) tick(context);
       if (!context.full) return node.validate(instance, context);
       return applyGrouped(node, instance, context, location, message);
     });

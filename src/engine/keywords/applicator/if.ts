@@ -1,4 +1,4 @@
-import { applyGrouped } from "../../context";
+import { applyGrouped, spend } from "../../context";
 import type { KeywordDefinition } from "../../keyword";
 
 /**
@@ -17,6 +17,7 @@ export const ifKeyword: KeywordDefinition = {
     const thenLocation = compiler.location("then");
     const elseLocation = compiler.location("else");
     return (instance, context) => {
+      spend(context, 2);
       const errorMark = context.errors.length;
       context.speculative++;
       const annotationMark = context.annotations.length;

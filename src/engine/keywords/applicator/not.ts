@@ -1,4 +1,4 @@
-import { report } from "../../context";
+import { report, tick } from "../../context";
 import type { KeywordDefinition } from "../../keyword";
 
 /** `not`: whatever its subschema evaluated or annotated does not count. */
@@ -10,6 +10,7 @@ export const not: KeywordDefinition = {
     const node = compiler.subschema("not");
     const location = compiler.location("not");
     return (instance, context) => {
+      if (++context.steps > context.nextCheck) tick(context);
       const errorMark = context.errors.length;
       context.speculative++;
       const evaluated = context.evaluated;

@@ -1,4 +1,4 @@
-import { closeGroup, type Node } from "../../context";
+import { closeGroup, type Node, tick } from "../../context";
 import type { KeywordDefinition } from "../../keyword";
 
 /** `oneOf`. Flag mode stops at the second match; full mode names the matching branches. */
@@ -16,6 +16,7 @@ export const oneOf: KeywordDefinition = {
       let count = 0;
       const matched: number[] = [];
       for (let i = 0; i < nodes.length; i++) {
+        if (++context.steps > context.nextCheck) tick(context);
         const annotationMark = context.annotations.length;
         if ((nodes[i] as Node).validate(instance, context)) {
           count++;

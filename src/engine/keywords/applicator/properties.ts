@@ -5,9 +5,11 @@ import {
   markEvaluatedProperty,
   type Node,
   report,
+  tick,
 } from "../../context";
 import { isObject, type JsonObject } from "../../json";
 import type { KeywordDefinition } from "../../keyword";
+import type { CompiledPattern } from "../../regex";
 import { PROTOTYPE_NAMES } from "../validation/required";
 import { propertyDefaults } from "./property-defaults";
 
@@ -81,8 +83,10 @@ export const properties: KeywordDefinition = {
           }
         }
         for (let i = 0; i < patterns.length; i++) {
-          const pattern = patterns[i] as { re: { test(s: string): boolean }; node: Node };
-          if (!pattern.re.test(key)) continue;
+          const pattern = patterns[i] as { re: CompiledPattern; node: Node };
+          // Each key costs a unit here or in the apply below (additionalProperties): all are counted.
+          if (++context.steps > context.nextCheck) tick(context);
+          if (!pattern.re.test(key, context)) continue;
           matched = true;
           if (!apply(pattern.node, value, key, context)) {
             ok = false;

@@ -1,4 +1,4 @@
-import { closeGroup } from "../../context";
+import { closeGroup, tick } from "../../context";
 import type { JsonObject } from "../../json";
 import type { KeywordDefinition } from "../../keyword";
 
@@ -15,6 +15,7 @@ export const propertyNames: KeywordDefinition = {
       const evaluated = context.evaluated;
       context.evaluated = null;
       for (const k in instance as JsonObject) {
+        if (++context.steps > context.nextCheck) tick(context);
         if (!context.full) {
           if (!node.validate(k, context)) {
             context.evaluated = evaluated;

@@ -1,4 +1,4 @@
-import { report } from "../../context";
+import { report, spend } from "../../context";
 import { jsonEqual } from "../../json";
 import type { KeywordDefinition } from "../../keyword";
 import { describeValue } from "./describe-value";
@@ -26,6 +26,7 @@ export const enumKeyword: KeywordDefinition = {
       if (typeof instance !== "object" || instance === null) {
         if (primitives.has(instance)) return true;
       } else {
+        spend(context, complex.length);
         for (const c of complex) if (jsonEqual(instance, c)) return true;
       }
       if (context.full) report(context, location, message);

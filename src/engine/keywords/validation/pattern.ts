@@ -12,7 +12,7 @@ export const pattern: KeywordDefinition = {
     const location = compiler.location("pattern");
     const message = `must match the pattern ${JSON.stringify(value)}`;
     return (instance, context) => {
-      if (re.test(instance as string)) return true;
+      if (re.test(instance as string, context)) return true;
       if (context.full) report(context, location, message);
       return false;
     };

@@ -1,4 +1,4 @@
-import { type Check, report, type SchemaLocation } from "../../context";
+import { type Check, report, type SchemaLocation, spend } from "../../context";
 import type { JsonObject } from "../../json";
 import type { KeywordDefinition } from "../../keyword";
 
@@ -14,6 +14,7 @@ export function requiredCheck(names: string[], location: SchemaLocation, because
   return (instance, context) => {
     const object = instance as JsonObject;
     let ok = true;
+    if (keys.length > 8) spend(context, keys.length);
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i] as string;
       if (object[k] !== undefined && (!guard[i] || hasOwn.call(object, k))) continue;

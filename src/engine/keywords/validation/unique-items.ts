@@ -1,4 +1,4 @@
-import { report } from "../../context";
+import { report, spend } from "../../context";
 import { canonicalJson, jsonEqual } from "../../json";
 import type { KeywordDefinition } from "../../keyword";
 
@@ -51,6 +51,7 @@ export const uniqueItems: KeywordDefinition = {
     if (value !== true) return null;
     const location = compiler.location("uniqueItems");
     return (instance, context) => {
+      spend(context, (instance as unknown[]).length);
       const duplicate = findDuplicate(instance as unknown[]);
       if (!duplicate) return true;
       if (context.full)

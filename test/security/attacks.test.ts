@@ -1,0 +1,104 @@
+/**
+ * The denial-of-service reproductions of the security review (test/support/security-probe.ts, the
+ * list `npm run probe:security` measures) sent over HTTP to the built Worker under `workerd serve`,
+ * one fresh workerd per attack so each peak memory is its own. For each: an answer (2xx or 422)
+ * within WALL_MS, workerd's peak resident memory (VmHWM) under PEAK_MB, and GET /health answered
+ * within HEALTH_MS while the attack runs.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalStack, startLocalStack } from "../support/local-stack";
+import { ATTACKS, type Attack, probeToken, probeVars, runAttack } from "../support/security-probe";
+import { buildWorkerBundle, startWorkerdServe } from "../support/workerd-serve";
+
+/** Generous on a loaded 2-core machine: the default budget's worst case measured about 1 s here. */
+const WALL_MS = 4000;
+/** workerd idles at about 86 MB resident here; the Workers isolate limit is 128 MB of heap. */
+const PEAK_MB = 200;
+/** The isolate is single-threaded: /health waits for the attack's synchronous work to finish. */
+const HEALTH_MS = WALL_MS;
+/** The default MAX_ENRICHMENT_BYTES plus room for the rest of the response. */
+const RESPONSE_OVER_REQUEST_BYTES = 256 * 1024 + 64 * 1024;
+
+const attacks = ATTACKS;
+
+/** What an attack's answer must also show, beyond being prompt and small. */
+const EXPECTED: Record<string, (status: number | string, text: string) => void> = {
+  "anyof-fanout": (status, text) => {
+    expect(status).toBe(422);
+    expect(text).toContain("LIMIT_EXCEEDED");
+  },
+  "anyof-fanout-valid": (status, text) => {
+    expect(status).toBe(422);
+    expect(text).toContain("cpu_budget");
+  },
+  "speculative-errors": (status, text) => {
+    expect(status).toBe(200);
+    expect(JSON.parse(text).truncated).toBe(true);
+  },
+  "enrich-amplification": (status, text) => {
+    expect(status).toBe(200);
+    expect(JSON.parse(text).enrichmentTruncated).toBe(true);
+  },
+  "enrich-default-amplification": (status, text) => {
+    expect(status).toBe(200);
+    expect(JSON.parse(text).enrichmentTruncated).toBe(true);
+  },
+  "regex-dot-repeat": (status, text) => {
+    expect(status).toBe(422);
+    expect(text).toMatch(/SCHEMA_INVALID|LIMIT_EXCEEDED/);
+  },
+  "regex-lookaround-catastrophic": (status, text) => {
+    expect(status).toBe(422);
+    expect(text).toContain("regex_budget");
+  },
+  "regex-too-large": (status, text) => {
+    expect(status).toBe(422);
+    expect(text).toContain("SCHEMA_INVALID");
+  },
+  "enrich-proto-key": (status, text) => {
+    expect(status).toBe(200);
+    expect(text).toContain('"data":{"__proto__":{"x":1},"a":1}');
+  },
+};
+
+describe("denial-of-service reproductions against the built Worker", () => {
+  let stack: LocalStack;
+  let bundleDir: string;
+  let vars: Record<string, string>;
+
+  beforeAll(async () => {
+    bundleDir = await mkdtemp(join(tmpdir(), "schema-meter-security-"));
+    await buildWorkerBundle(bundleDir);
+    stack = await startLocalStack({ redis: "own" });
+    vars = probeVars(stack);
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
+  });
+
+  it.each(attacks.map((attack) => [attack.name, attack] as [string, Attack]))("%s", async (_name, attack) => {
+    const worker = await startWorkerdServe({ vars, bundleDir });
+    try {
+      const token = await probeToken(worker, stack);
+      const outcome = await runAttack(worker, token, attack, WALL_MS * 3, HEALTH_MS);
+      const summary = `${attack.name}: ${outcome.status} in ${outcome.ms.toFixed(0)} ms, peak ${outcome.peakMb.toFixed(0)} MB`;
+      expect(
+        typeof outcome.status === "number" && (outcome.status < 300 || outcome.status === 422),
+        summary,
+      ).toBe(true);
+      expect(outcome.ms, summary).toBeLessThan(WALL_MS);
+      expect(outcome.peakMb, summary).toBeLessThan(PEAK_MB);
+      expect(outcome.healthTimeouts, summary).toBe(0);
+      expect(outcome.slowestHealthMs, summary).toBeLessThan(HEALTH_MS);
+      expect(outcome.bytes, summary).toBeLessThan(outcome.requestBytes + RESPONSE_OVER_REQUEST_BYTES);
+      EXPECTED[attack.name]?.(outcome.status, outcome.text);
+    } finally {
+      await worker.stop();
+    }
+  });
+});
