@@ -150,7 +150,7 @@ describe("exactly once", () => {
 });
 
 describe("outages", () => {
-  it("Postgres unreachable: 500 and nothing recorded; Stripe's retry then applies it", async () => {
+  it("Postgres unreachable: 503 with Retry-After and nothing recorded; Stripe's retry then applies it", async () => {
     const { accountId, events } = await scenario(3);
     // The Worker's own PostgREST bridge for this test, stopped for the first attempt.
     const bridge = await startPostgrestBridge({
@@ -163,9 +163,11 @@ describe("outages", () => {
     const checkout = events[2] as StripeEvent;
 
     const down = await client.deliver(checkout, { env });
-    expect(down.status).toBe(500);
+    // Unreachable is a 503 (retry shortly), as for every route that needs Postgres; Stripe retries any 5xx.
+    expect(down.status).toBe(503);
+    expect(down.headers.get("Retry-After")).toBe("5");
     const problem = await problemOf(down);
-    expect(problem.code).toBe("INTERNAL");
+    expect(problem.code).toBe("DEPENDENCY_UNAVAILABLE");
     expect(JSON.stringify(problem)).not.toMatch(/rpc|apply_stripe_event|ECONNREFUSED/);
     expect(await recordedCount([checkout.id])).toBe(0);
 
