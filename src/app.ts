@@ -3,18 +3,20 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
-import { AccessRefusal, REFUSAL_CHALLENGES } from "./access/access-refusal";
+import { REFUSAL_CHALLENGES } from "./access/access-refusal";
 import { isDatabaseUnavailable } from "./adapters/supabase";
 import { API_VERSION, API_VERSION_HEADER } from "./api-version";
 import { type Config, ConfigError, loadConfig } from "./config";
 import type { AppBindings } from "./env";
 import { ApiError, PROBLEM_CONTENT_TYPE, problemBody } from "./errors";
 import { describeError, log } from "./lib/log";
+import { rateLimitHeaders } from "./metering/rate-limit-headers";
 import { allowedMethods } from "./middleware/not-allowed";
 import { requestId } from "./middleware/request-id";
 import { requestLog } from "./middleware/request-log";
 import { buildOpenApiDocument, type OpenApiDocument } from "./openapi/document";
 import { newRouter } from "./openapi/router";
+import { Refusal } from "./refusal";
 import { accountRoutes } from "./routes/account";
 import { adminBillingRoutes } from "./routes/admin-billing";
 import { adminEventRoutes } from "./routes/admin-events";
@@ -227,11 +229,18 @@ export const renderError: ErrorHandler<AppBindings> = (error, c) => {
  */
 function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
-  if (error instanceof AccessRefusal) {
+  if (error instanceof Refusal) {
+    const { rateLimit, retryAfterSeconds, extensions, cause } = error.context;
     // RFC 6750: a missing or refused credential gets a challenge saying so.
     const challenge = REFUSAL_CHALLENGES[error.code];
     return new ApiError(error.code, error.detail, {
-      headers: challenge ? { "WWW-Authenticate": challenge } : {},
+      headers: {
+        ...(rateLimit && rateLimitHeaders(rateLimit)),
+        ...(retryAfterSeconds !== undefined && { "Retry-After": String(retryAfterSeconds) }),
+        ...(challenge && { "WWW-Authenticate": challenge }),
+      },
+      extensions,
+      cause,
     });
   }
   // A validation request refused without a verdict: 422, and (being non-2xx) not billed.

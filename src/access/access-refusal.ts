@@ -1,4 +1,5 @@
 import type { ErrorCode } from "../errors";
+import { Refusal } from "../refusal";
 
 /** The reasons the access domain (accounts, keys, tokens) refuses; each is the API error code of the same name. */
 export type AccessRefusalCode = Extract<
@@ -18,12 +19,12 @@ export type AccessRefusalCode = Extract<
  * A refusal of the access domain, with a detail safe to show the client. Domain code throws this,
  * never an HTTP error; the app's error handler maps it to the ApiError (and challenge) in one place.
  */
-export class AccessRefusal extends Error {
+export class AccessRefusal extends Refusal {
   constructor(
-    readonly code: AccessRefusalCode,
-    readonly detail: string,
+    override readonly code: AccessRefusalCode,
+    detail: string,
   ) {
-    super(detail);
+    super(code, detail);
     this.name = "AccessRefusal";
   }
 }
@@ -37,8 +38,9 @@ export function bearerChallenge(error?: "invalid_token", description?: string): 
 }
 
 /** The `WWW-Authenticate` challenge each credential refusal answers with (RFC 6750 §3). */
-export const REFUSAL_CHALLENGES: Partial<Record<AccessRefusalCode, string>> = {
+export const REFUSAL_CHALLENGES: Partial<Record<ErrorCode, string>> = {
   AUTH_REQUIRED: bearerChallenge(),
+  TOKEN_REVOKED: bearerChallenge("invalid_token"),
   API_KEY_INVALID: bearerChallenge("invalid_token"),
   TOKEN_EXPIRED: bearerChallenge("invalid_token", "The token expired"),
   TOKEN_INVALID: bearerChallenge("invalid_token", "The token is invalid"),

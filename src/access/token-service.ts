@@ -1,6 +1,6 @@
 import type { DatabaseAdapter } from "../adapters/supabase";
 import type { Config } from "../config";
-import { ApiError } from "../errors";
+import { Refusal } from "../refusal";
 import { AccessRefusal } from "./access-refusal";
 import { authenticateApiKey } from "./accounts";
 import { bearerCredentials } from "./bearer";
@@ -14,7 +14,7 @@ export async function tokenKeysOf(config: Config): Promise<TokenKeys> {
     return await loadTokenKeys(config);
   } catch (error) {
     const detail = error instanceof TokenKeyError ? error.message : "token keys could not be loaded";
-    throw new ApiError("SERVICE_MISCONFIGURED", "Token signing is not configured correctly.", {
+    throw new Refusal("SERVICE_MISCONFIGURED", "Token signing is not configured correctly.", {
       cause: new Error(detail, { cause: error }),
     });
   }
@@ -28,7 +28,7 @@ export async function exchangeApiKeyForToken(
 ): Promise<IssuedToken> {
   const keys = await tokenKeysOf(config);
   if (keys.algorithm === "EdDSA" && !keys.signing) {
-    throw new ApiError("SERVICE_MISCONFIGURED", "This deployment verifies tokens but cannot issue them.");
+    throw new Refusal("SERVICE_MISCONFIGURED", "This deployment verifies tokens but cannot issue them.");
   }
   const account = await authenticateApiKey(db, apiKey, now);
   return issueAccessToken(

@@ -8,7 +8,7 @@ import { getAccount } from "../access/accounts";
 import type { StripeAdapter } from "../adapters/stripe";
 import type { DatabaseAdapter } from "../adapters/supabase";
 import type { Config } from "../config";
-import { ApiError } from "../errors";
+import { Refusal } from "../refusal";
 
 export interface BillingDeps {
   db: DatabaseAdapter;
@@ -24,7 +24,7 @@ export interface BillingDeps {
 export function billingReturnUrls(config: Config) {
   const success = config.BILLING_SUCCESS_URL;
   if (!success) {
-    throw new ApiError(
+    throw new Refusal(
       "SERVICE_MISCONFIGURED",
       "Billing is not set up: BILLING_SUCCESS_URL is not configured.",
       {
@@ -49,8 +49,8 @@ async function callStripe<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (error instanceof ApiError) throw error;
-    throw new ApiError("DEPENDENCY_UNAVAILABLE", "Billing is unavailable right now; try again shortly.", {
+    if (error instanceof Refusal) throw error;
+    throw new Refusal("DEPENDENCY_UNAVAILABLE", "Billing is unavailable right now; try again shortly.", {
       cause: error,
     });
   }
@@ -58,7 +58,7 @@ async function callStripe<T>(call: () => Promise<T>): Promise<T> {
 
 async function accountOf(db: DatabaseAdapter, accountId: string) {
   const account = await getAccount(db, accountId);
-  if (!account) throw new ApiError("NOT_FOUND", "This token's account no longer exists.");
+  if (!account) throw new Refusal("NOT_FOUND", "This token's account no longer exists.");
   return account;
 }
 
@@ -69,7 +69,7 @@ export async function createCheckoutLink(
 ): Promise<{ url: string; session_id: string; tier: string }> {
   const lookupKey = config.BILLING_PRICE_LOOKUP_KEYS[tier];
   if (!lookupKey || !(tier in config.RATE_LIMIT_TIERS)) {
-    throw new ApiError(
+    throw new Refusal(
       "BILLING_TIER_UNAVAILABLE",
       `Tier "${tier}" cannot be bought; choose one of: ${purchasableTiers(config).join(", ") || "(none)"}.`,
     );
@@ -77,7 +77,7 @@ export async function createCheckoutLink(
   const account = await accountOf(db, accountId);
   const price = await callStripe(() => stripe.findPriceByLookupKey(lookupKey));
   if (!price) {
-    throw new ApiError("SERVICE_MISCONFIGURED", "Billing is not set up for this tier.", {
+    throw new Refusal("SERVICE_MISCONFIGURED", "Billing is not set up for this tier.", {
       cause: new Error(`no active Stripe price has lookup key ${lookupKey} (BILLING_PRICE_LOOKUP_KEYS)`),
     });
   }
@@ -103,7 +103,7 @@ export async function createPortalLink(
 ): Promise<{ url: string }> {
   const account = await accountOf(db, accountId);
   if (!account.stripe_customer_id) {
-    throw new ApiError(
+    throw new Refusal(
       "BILLING_NO_CUSTOMER",
       "This account has no subscription to manage yet; start one with POST /v1/billing/checkout.",
     );

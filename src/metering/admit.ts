@@ -10,8 +10,8 @@
 import { describeRedisError, mayHaveRun, type RedisAdapter } from "../adapters/redis";
 import type { DatabaseAdapter } from "../adapters/supabase";
 import type { RateLimitTiers } from "../config";
-import { ApiError } from "../errors";
 import { log } from "../lib/log";
+import { Refusal } from "../refusal";
 import { LocalWindowLimiter } from "./local-limiter";
 import { recordPendingUsage } from "./pending-usage";
 import { type RateLimitState, rateLimitHeaders, secondsFromMs } from "./rate-limit-headers";
@@ -103,7 +103,7 @@ export function policyFor(
   const strictest = Object.entries(tiers).sort(
     ([, a], [, b]) => a.limit / a.windowSeconds - b.limit / b.windowSeconds,
   )[0];
-  if (!strictest) throw new ApiError("SERVICE_MISCONFIGURED", "No rate-limit tiers are configured.");
+  if (!strictest) throw new Refusal("SERVICE_MISCONFIGURED", "No rate-limit tiers are configured.");
   return { tier: strictest[0], ...strictest[1] };
 }
 
@@ -146,7 +146,7 @@ export async function admitRequest(deps: AdmissionDeps, request: AdmissionReques
   if (reply.status === "denied") return { outcome: "revoked", reason: reply.reason };
   if (reply.status === "unknown_tier") {
     // Cannot happen (policyFor picked a configured tier), unless the configuration changed mid-call.
-    throw new ApiError("SERVICE_MISCONFIGURED", "Rate-limit tiers are inconsistent.");
+    throw new Refusal("SERVICE_MISCONFIGURED", "Rate-limit tiers are inconsistent.");
   }
   const rateLimit: RateLimitState = {
     policy: reply.tier,
@@ -234,29 +234,29 @@ export function admissionHeaders(admission: Admission): Record<string, string> {
   return admission.outcome === "revoked" ? {} : rateLimitHeaders(admission.rateLimit);
 }
 
-/** The error for a refused admission: RATE_LIMITED (429), TOKEN_REVOKED (401) or DEPENDENCY_UNAVAILABLE (503). */
-export function admissionRefusal(admission: Exclude<Admission, AdmittedRequest>): ApiError {
+/** The refusal of a refused admission: RATE_LIMITED, TOKEN_REVOKED or DEPENDENCY_UNAVAILABLE. */
+export function admissionRefusal(admission: Exclude<Admission, AdmittedRequest>): Refusal {
   switch (admission.outcome) {
     case "rate_limited":
-      return new ApiError(
+      return new Refusal(
         "RATE_LIMITED",
         `The ${admission.rateLimit.policy} tier allows ${admission.rateLimit.limit} requests per ${admission.rateLimit.windowSeconds} s; retry in ${admission.retryAfterSeconds} s.`,
-        { headers: { ...admissionHeaders(admission), "Retry-After": String(admission.retryAfterSeconds) } },
+        { rateLimit: admission.rateLimit, retryAfterSeconds: admission.retryAfterSeconds },
       );
     case "revoked":
-      return new ApiError(
+      return new Refusal(
         "TOKEN_REVOKED",
         admission.reason === "api_key"
           ? "The API key this token was minted from has been revoked."
           : "Access for this account has been revoked.",
-        { headers: { "WWW-Authenticate": 'Bearer realm="schema-meter", error="invalid_token"' } },
       );
     case "unavailable":
-      return new ApiError(
+      return new Refusal(
         "DEPENDENCY_UNAVAILABLE",
         "Admission is temporarily unavailable for this tier; retry shortly.",
         {
-          headers: { ...admissionHeaders(admission), "Retry-After": "1" },
+          rateLimit: admission.rateLimit,
+          retryAfterSeconds: 1,
         },
       );
   }

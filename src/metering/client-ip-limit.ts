@@ -1,8 +1,8 @@
 import { describeRedisError, type RedisAdapter } from "../adapters/redis";
 import type { RateLimitWindow } from "../config";
-import { ApiError } from "../errors";
 import { clientNetworkOf } from "../lib/ip-address";
 import { log } from "../lib/log";
+import { Refusal } from "../refusal";
 import { type RateLimitState, rateLimitHeaders, secondsFromMs } from "./rate-limit-headers";
 
 /** An anonymous route limited per client IP (`CF-Connecting-IP`) rather than per account. */
@@ -54,8 +54,8 @@ export async function limitByClientIp(
       error: describeRedisError(error),
     });
     if (rule.whenUnavailable === "allow") return {};
-    throw new ApiError("DEPENDENCY_UNAVAILABLE", `${rule.route} is temporarily unavailable; retry shortly.`, {
-      headers: { "Retry-After": "5" },
+    throw new Refusal("DEPENDENCY_UNAVAILABLE", `${rule.route} is temporarily unavailable; retry shortly.`, {
+      retryAfterSeconds: 5,
     });
   }
   if (reply.status !== "admitted" && reply.status !== "rate_limited") {
@@ -68,16 +68,18 @@ export async function limitByClientIp(
     remaining: reply.remaining,
     resetSeconds: secondsFromMs(reply.resetMs),
   };
-  const headers = rateLimitHeaders(state);
   if (reply.status === "rate_limited") {
     const retryAfter = secondsFromMs(reply.resetMs);
-    throw new ApiError(
+    throw new Refusal(
       "RATE_LIMITED",
       `Too many ${rule.counted} from this address; retry in ${retryAfter} s.`,
-      { headers: { ...headers, "Retry-After": String(retryAfter) } },
+      {
+        rateLimit: state,
+        retryAfterSeconds: retryAfter,
+      },
     );
   }
-  return headers;
+  return rateLimitHeaders(state);
 }
 
 /** Sign-ups (SIGNUP_RATE_LIMIT): waiting costs nothing, so they wait while Redis is unreachable. */

@@ -16,8 +16,8 @@ import type { RedisAdapter } from "../../adapters/redis";
 import type { StripeAdapter } from "../../adapters/stripe";
 import type { DatabaseAdapter } from "../../adapters/supabase";
 import type { Config } from "../../config";
-import { ApiError } from "../../errors";
 import { describeError, log } from "../../lib/log";
+import { Refusal } from "../../refusal";
 import {
   type StripeEventFact,
   stripeEventFact,
@@ -68,7 +68,7 @@ export function tierCatalogOf(config: Config): TierCatalog {
 }
 
 const signatureRefused = () =>
-  new ApiError("WEBHOOK_SIGNATURE_INVALID", "The webhook signature could not be verified.");
+  new Refusal("WEBHOOK_SIGNATURE_INVALID", "The webhook signature could not be verified.");
 
 /**
  * POST /webhooks/stripe: checks `Stripe-Signature` over the raw body, applies the event once
@@ -83,7 +83,7 @@ export async function applyStripeWebhook(
 ): Promise<WebhookReceipt> {
   const secret = deps.config.STRIPE_WEBHOOK_SECRET;
   if (!secret) {
-    throw new ApiError("SERVICE_MISCONFIGURED", "Stripe webhooks are not configured.", {
+    throw new Refusal("SERVICE_MISCONFIGURED", "Stripe webhooks are not configured.", {
       cause: new Error("STRIPE_WEBHOOK_SECRET is not set"),
     });
   }
@@ -101,7 +101,7 @@ export async function applyStripeWebhook(
     const issue = event.error.issues[0];
     const where = issue?.path.length ? issue.path.join(".") : "the event";
     log("warn", "stripe webhook malformed", { request_id: deps.requestId, field: where });
-    throw new ApiError(
+    throw new Refusal(
       "BAD_REQUEST",
       `The signed body is not a Stripe event: ${where} is missing or malformed.`,
     );
@@ -146,7 +146,7 @@ async function writeEdgeState(deps: WebhookDeps, edge: z.infer<typeof edgeStateS
       lastError = error;
     }
   }
-  throw new ApiError("DEPENDENCY_UNAVAILABLE", "The event was recorded; please deliver it again.", {
+  throw new Refusal("DEPENDENCY_UNAVAILABLE", "The event was recorded; please deliver it again.", {
     cause: lastError,
   });
 }
