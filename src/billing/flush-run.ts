@@ -8,20 +8,45 @@ import type { DatabaseAdapter } from "../adapters/supabase";
 import type { Config } from "../config";
 import type { ReplayResult } from "../metering/pending-usage";
 
-/** Settings of a run, from the configuration (see config.ts for each default). */
-export type FlushSettings = Pick<
-  Config,
-  | "STRIPE_METER_EVENT_NAME"
-  | "FLUSH_TIME_BUDGET_MS"
-  | "FLUSH_MAX_RECORDS"
-  | "FLUSH_MAX_EVENTS"
-  | "FLUSH_CONCURRENCY"
-  | "FLUSH_SETTLE_SECONDS"
-  | "FLUSH_RECLAIM_IDLE_MS"
-  | "FLUSH_RETRY_DELAY_SECONDS"
-  | "STRIPE_BREAKER_FAILURE_THRESHOLD"
-  | "STRIPE_BREAKER_OPEN_SECONDS"
->;
+/** Settings of a run; `flushSettingsOf` reads them from the configuration (config.ts has each default). */
+export interface FlushSettings {
+  /** Event name of the billing meter (STRIPE_METER_EVENT_NAME). */
+  meterEventName: string;
+  /** Wall-clock budget of one run (FLUSH_TIME_BUDGET_MS). */
+  timeBudgetMs: number;
+  /** Usage records read per run (FLUSH_MAX_RECORDS). */
+  maxRecords: number;
+  /** Meter events sent per run (FLUSH_MAX_EVENTS). */
+  maxEvents: number;
+  /** Meter events in flight at once (FLUSH_CONCURRENCY). */
+  concurrency: number;
+  /** How old a record must be before it is batched (FLUSH_SETTLE_SECONDS). */
+  settleSeconds: number;
+  /** Entries left pending this long by a dead run are taken back (FLUSH_RECLAIM_IDLE_MS). */
+  reclaimIdleMs: number;
+  /** Wait after a 5xx or timeout (FLUSH_RETRY_DELAY_SECONDS). */
+  retryDelaySeconds: number;
+  /** Consecutive Stripe failures that open the breaker (STRIPE_BREAKER_FAILURE_THRESHOLD). */
+  breakerFailureThreshold: number;
+  /** How long the breaker stays open before one probe (STRIPE_BREAKER_OPEN_SECONDS). */
+  breakerOpenSeconds: number;
+}
+
+/** A run's settings from the configuration. */
+export function flushSettingsOf(config: Config): FlushSettings {
+  return {
+    meterEventName: config.STRIPE_METER_EVENT_NAME,
+    timeBudgetMs: config.FLUSH_TIME_BUDGET_MS,
+    maxRecords: config.FLUSH_MAX_RECORDS,
+    maxEvents: config.FLUSH_MAX_EVENTS,
+    concurrency: config.FLUSH_CONCURRENCY,
+    settleSeconds: config.FLUSH_SETTLE_SECONDS,
+    reclaimIdleMs: config.FLUSH_RECLAIM_IDLE_MS,
+    retryDelaySeconds: config.FLUSH_RETRY_DELAY_SECONDS,
+    breakerFailureThreshold: config.STRIPE_BREAKER_FAILURE_THRESHOLD,
+    breakerOpenSeconds: config.STRIPE_BREAKER_OPEN_SECONDS,
+  };
+}
 
 /**
  * Fault-injection points for tests: a hook that throws makes the run die exactly there, as a

@@ -29,7 +29,7 @@ export async function flushUsage(deps: FlushDeps): Promise<FlushReport> {
 async function runFlush(deps: FlushDeps): Promise<FlushReport> {
   const now = deps.now ?? Date.now;
   const started = now();
-  const deadline = started + deps.settings.FLUSH_TIME_BUDGET_MS;
+  const deadline = started + deps.settings.timeBudgetMs;
   const report: FlushReport = {
     run_id: newRunId(started),
     started_at: new Date(started).toISOString(),
@@ -55,8 +55,8 @@ async function runFlush(deps: FlushDeps): Promise<FlushReport> {
     errors: [],
   };
   const breaker = new StripeBreaker(deps.redis, {
-    failureThreshold: deps.settings.STRIPE_BREAKER_FAILURE_THRESHOLD,
-    openSeconds: deps.settings.STRIPE_BREAKER_OPEN_SECONDS,
+    failureThreshold: deps.settings.breakerFailureThreshold,
+    openSeconds: deps.settings.breakerOpenSeconds,
     now,
   });
 
@@ -71,13 +71,9 @@ async function runFlush(deps: FlushDeps): Promise<FlushReport> {
   try {
     // Several rounds only when a round hit its record cap; each round is one transaction.
     for (let round = 0; round < 5 && now() < deadline; round++) {
-      const formed = await formBatches(
-        deps.db,
-        deps.settings.FLUSH_SETTLE_SECONDS,
-        deps.settings.FLUSH_MAX_RECORDS,
-      );
+      const formed = await formBatches(deps.db, deps.settings.settleSeconds, deps.settings.maxRecords);
       report.batches_formed += formed.batches;
-      if (formed.records < deps.settings.FLUSH_MAX_RECORDS) break;
+      if (formed.records < deps.settings.maxRecords) break;
     }
     await sendBatches(deps, report, breaker, deadline, now);
   } catch (error) {
@@ -127,7 +123,7 @@ async function sendBatches(
       report.stopped = "time_budget";
       return;
     }
-    const budget = settings.FLUSH_MAX_EVENTS - report.events_attempted;
+    const budget = settings.maxEvents - report.events_attempted;
     if (budget <= 0) {
       report.stopped = "event_budget";
       return;
@@ -141,7 +137,7 @@ async function sendBatches(
     const batches = await claimBatches(
       db,
       report.run_id,
-      permit === "probe" ? 1 : Math.min(settings.FLUSH_CONCURRENCY, budget),
+      permit === "probe" ? 1 : Math.min(settings.concurrency, budget),
       deps.leaseSeconds ?? DEFAULT_LEASE_SECONDS,
     );
     if (batches.length === 0) return;
@@ -167,7 +163,7 @@ async function sendBatches(
           id: batch.id,
           outcome: "retry",
           error: outcome.reason,
-          retry_after_seconds: Math.max(outcome.retryAfterSeconds ?? 0, settings.FLUSH_RETRY_DELAY_SECONDS),
+          retry_after_seconds: Math.max(outcome.retryAfterSeconds ?? 0, settings.retryDelaySeconds),
         });
       } else {
         report.dead_lettered += 1;
@@ -198,7 +194,7 @@ async function sendBatches(
 async function sendBatch(deps: FlushDeps, batch: ClaimedBatch): Promise<MeterOutcome> {
   try {
     await deps.stripe.reportMeterEvent({
-      eventName: deps.settings.STRIPE_METER_EVENT_NAME,
+      eventName: deps.settings.meterEventName,
       stripeCustomerId: batch.stripe_customer_id,
       value: batch.units,
       identifier: batch.id,

@@ -21,7 +21,7 @@ export async function ingestStream(
   now: () => number,
 ) {
   const { redis, db, settings, hooks } = deps;
-  while (report.read < settings.FLUSH_MAX_RECORDS) {
+  while (report.read < settings.maxRecords) {
     if (now() >= deadline) {
       report.stopped = "time_budget";
       report.stream_backlog = true;
@@ -31,8 +31,8 @@ export async function ingestStream(
     try {
       const read = await redis.readUsageForFlush({
         consumer: report.run_id,
-        count: Math.min(READ_CHUNK, settings.FLUSH_MAX_RECORDS - report.read),
-        minIdleMs: settings.FLUSH_RECLAIM_IDLE_MS,
+        count: Math.min(READ_CHUNK, settings.maxRecords - report.read),
+        minIdleMs: settings.reclaimIdleMs,
       });
       entries = read.entries;
       report.reclaimed += read.reclaimed;

@@ -7,6 +7,7 @@ import { type Config, ConfigError, loadConfig } from "../config";
 import type { Env } from "../env";
 import { log } from "../lib/log";
 import { createServices, type Services, type ServicesFactory, servicesFor } from "../services";
+import { flushSettingsOf } from "./flush-run";
 import { type FlushReport, flushUsage } from "./flusher";
 import { enforceGraceExpiry, type GraceExpiryReport } from "./grace-expiry";
 
@@ -18,7 +19,7 @@ export async function runScheduledFlush(
   const context = scheduledContext(env, buildServices, "usage flush");
   if (!context) return null;
   const { redis, db, stripe } = context.services;
-  return flushUsage({ redis, db, stripe, settings: context.config });
+  return flushUsage({ redis, db, stripe, settings: flushSettingsOf(context.config) });
 }
 
 /**

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { flushSettingsOf } from "../billing/flush-run";
 import { flushUsage } from "../billing/flusher";
 import { reconcileUsage } from "../billing/reconciliation";
 import { requeueUsageBatch, usageBatchSchema } from "../billing/usage-batches";
@@ -109,7 +110,7 @@ const requeueRoute = createRoute({
 export const adminBillingRoutes = newRouter()
   .openapi(flushRoute, async (c) => {
     const { redis, db, stripe } = c.get("services");
-    return c.json(await flushUsage({ redis, db, stripe, settings: c.get("config") }), 200);
+    return c.json(await flushUsage({ redis, db, stripe, settings: flushSettingsOf(c.get("config")) }), 200);
   })
   .openapi(
     reconciliationRoute,

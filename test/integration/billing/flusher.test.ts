@@ -59,7 +59,7 @@ describe("a normal run", () => {
   it("holds records younger than the settle time, then nets a late compensation into the same batch", async () => {
     const a = h.customer();
     const [first] = await h.admit(a, 2);
-    const early = await h.flush({ FLUSH_SETTLE_SECONDS: 60 });
+    const early = await h.flush({ settleSeconds: 60 });
     expect(early).toMatchObject({ ingested: 2, batches_formed: 0, sent: 0 });
     await h.compensate(first!);
     await h.expectExactlyBilled();
@@ -225,7 +225,7 @@ describe("Redis restarting", () => {
     // Read but not acknowledged by a run that then died, and then Redis restarts.
     await expect(
       h.flush(
-        { FLUSH_MAX_RECORDS: 10 },
+        { maxRecords: 10 },
         {
           afterIngest: () => {
             throw new Error("worker killed");
@@ -245,7 +245,7 @@ describe("Redis restarting", () => {
     const a = h.customer();
     await h.admit(a, 8);
     // In the ledger but not sent yet: too young for a 60 s settle time, so no batch is formed.
-    const held = await h.flush({ FLUSH_SETTLE_SECONDS: 60 });
+    const held = await h.flush({ settleSeconds: 60 });
     expect(held).toMatchObject({ ingested: 8, batches_formed: 0, events_attempted: 0 });
     expect(await h.xlen("sm:usage-stream")).toBe(0);
     expect(meterEventPosts(h)).toHaveLength(0);
@@ -295,9 +295,9 @@ describe("two flushers at once", () => {
 
     // Reclaim idle 0: each flusher XAUTOCLAIMs whatever the other holds, the worst case.
     const runs = await Promise.all([
-      h.flush({ FLUSH_MAX_RECORDS: 120 }),
-      h.flush({ FLUSH_MAX_RECORDS: 120 }),
-      h.flush({ FLUSH_MAX_RECORDS: 120 }),
+      h.flush({ maxRecords: 120 }),
+      h.flush({ maxRecords: 120 }),
+      h.flush({ maxRecords: 120 }),
     ]);
     // Each ledger row was counted as ingested by exactly one run; the rest went in as duplicates.
     const ingested = runs.reduce((sum, run) => sum + run.ingested, 0);

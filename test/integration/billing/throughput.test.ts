@@ -22,7 +22,7 @@ it("sends hundreds of meter events per run, each batch once", { timeout: 120_000
   const customers = 600;
   for (let i = 0; i < customers; i++) await h.admit(h.customer(), 1 + (i % 3));
   const started = performance.now();
-  const report = await h.flush({ FLUSH_MAX_EVENTS: customers, FLUSH_TIME_BUDGET_MS: 60_000 });
+  const report = await h.flush({ maxEvents: customers, timeBudgetMs: 60_000 });
   const seconds = (performance.now() - started) / 1000;
   expect(report.sent).toBe(customers);
   // Each batch once: one meter-event POST per sent batch, every one accepted, no identifier twice.

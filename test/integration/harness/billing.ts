@@ -25,16 +25,16 @@ import type { RecordedRequest } from "../../support/stripe-fake";
 
 /** Fast settings for tests: no settle delay, immediate retries, a breaker that opens and recovers quickly. */
 export const TEST_SETTINGS: FlushSettings = {
-  STRIPE_METER_EVENT_NAME: "api_validation",
-  FLUSH_TIME_BUDGET_MS: 20_000,
-  FLUSH_MAX_RECORDS: 5000,
-  FLUSH_MAX_EVENTS: 500,
-  FLUSH_CONCURRENCY: 6,
-  FLUSH_SETTLE_SECONDS: 0,
-  FLUSH_RECLAIM_IDLE_MS: 0,
-  FLUSH_RETRY_DELAY_SECONDS: 0,
-  STRIPE_BREAKER_FAILURE_THRESHOLD: 3,
-  STRIPE_BREAKER_OPEN_SECONDS: 1,
+  meterEventName: "api_validation",
+  timeBudgetMs: 20_000,
+  maxRecords: 5000,
+  maxEvents: 500,
+  concurrency: 6,
+  settleSeconds: 0,
+  reclaimIdleMs: 0,
+  retryDelaySeconds: 0,
+  breakerFailureThreshold: 3,
+  breakerOpenSeconds: 1,
 };
 
 const TIERS = { pro: { limit: 1_000_000, windowSeconds: 1 } };
@@ -284,7 +284,7 @@ export async function expectMeterEventsMatchBatches(
       batch_status: batch?.status,
     }).toEqual({
       identifier,
-      event_name: TEST_SETTINGS.STRIPE_METER_EVENT_NAME,
+      event_name: TEST_SETTINGS.meterEventName,
       customer: batch?.stripe_customer_id,
       value: String(batch?.units),
       timestamp: batch?.ts,
