@@ -1,76 +1,18 @@
-import { allOf } from "../keywords/applicator/all-of";
-import { anyOf } from "../keywords/applicator/any-of";
 import { ifKeyword } from "../keywords/applicator/if";
 import { not } from "../keywords/applicator/not";
-import { oneOf } from "../keywords/applicator/one-of";
-import { properties } from "../keywords/applicator/properties";
-import { propertyNames } from "../keywords/applicator/property-names";
 import { contentEncoding } from "../keywords/content/content-encoding";
-import { ref } from "../keywords/core/ref";
-import { dependenciesRequired, dependenciesSchemas } from "../keywords/draft-04/dependencies";
-import { itemsDraft04 } from "../keywords/draft-04/items";
-import { containsDraft06 } from "../keywords/draft-06/contains";
-import { format } from "../keywords/format-annotation/format";
-import { constKeyword } from "../keywords/validation/const";
-import { enumKeyword } from "../keywords/validation/enum";
-import { exclusiveMaximum } from "../keywords/validation/exclusive-maximum";
-import { exclusiveMinimum } from "../keywords/validation/exclusive-minimum";
-import { maxItems } from "../keywords/validation/max-items";
-import { maxLength } from "../keywords/validation/max-length";
-import { maxProperties } from "../keywords/validation/max-properties";
-import { maximum } from "../keywords/validation/maximum";
-import { minItems } from "../keywords/validation/min-items";
-import { minLength } from "../keywords/validation/min-length";
-import { minProperties } from "../keywords/validation/min-properties";
-import { minimum } from "../keywords/validation/minimum";
-import { multipleOf } from "../keywords/validation/multiple-of";
-import { pattern } from "../keywords/validation/pattern";
-import { required } from "../keywords/validation/required";
-import { type } from "../keywords/validation/type";
-import { uniqueItems } from "../keywords/validation/unique-items";
 import type { DialectKeywords } from "./dialect";
-import { META_DATA } from "./meta-data";
+import { DRAFT_06 } from "./draft-06";
 
 /** Draft-07: if/then/else, and content assertion (base64, JSON). */
 export const DRAFT_07: DialectKeywords = {
   draft: 7,
   vocabularies: {
-    core: [ref],
-    validation: [
-      type,
-      enumKeyword,
-      constKeyword,
-      maximum,
-      minimum,
-      exclusiveMaximum,
-      exclusiveMinimum,
-      multipleOf,
-      maxLength,
-      minLength,
-      pattern,
-      maxItems,
-      minItems,
-      uniqueItems,
-      maxProperties,
-      minProperties,
-      required,
-      dependenciesRequired,
-    ],
-    applicator: [
-      allOf,
-      anyOf,
-      oneOf,
-      not,
-      ifKeyword,
-      dependenciesSchemas,
-      properties,
-      propertyNames,
-      itemsDraft04,
-      containsDraft06,
-    ],
-    unevaluated: [],
-    "format-annotation": [format],
+    ...DRAFT_06.vocabularies,
+    // Draft 06's applicators, with if/then/else after `not`.
+    applicator: DRAFT_06.vocabularies.applicator.flatMap((keyword) =>
+      keyword === not ? [not, ifKeyword] : [keyword],
+    ),
     content: [contentEncoding],
-    "meta-data": META_DATA,
   },
 };
