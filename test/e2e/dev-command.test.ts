@@ -5,6 +5,7 @@
  * operator scripts finding the running stack by themselves, and Ctrl-C stops everything.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
@@ -73,16 +74,20 @@ describe("npm run dev", () => {
     const base = `http://127.0.0.1:${port}`;
     const ready = await fetch(`${base}/health/ready`);
     expect(ready.status, await ready.clone().text()).toBe(200);
+    // dev keeps its Redis (the shared one) across runs, and sign-ups are limited per client network
+    // (5 an hour): each run signs up from a /64 of its own, or the sixth run within the hour fails.
+    const clientIp = `2001:db8:${randomBytes(2).toString("hex")}:${randomBytes(2).toString("hex")}::1`;
     // The passed-through tiers reach the Worker: a new free account is limited to 7.
     const signup = await fetch(`${base}/v1/signup`, {
       method: "POST",
-      headers: { "Content-Type": "application/json", "CF-Connecting-IP": "192.0.2.77" },
+      headers: { "Content-Type": "application/json", "CF-Connecting-IP": clientIp },
       body: JSON.stringify({ email: `dev-${Date.now()}@example.com` }),
     });
+    expect(signup.status, await signup.clone().text()).toBe(201);
     const { api_key: apiKey } = (await signup.json()) as { api_key: string };
     const minted = await fetch(`${base}/v1/token`, {
       method: "POST",
-      headers: { Authorization: `Bearer ${apiKey}` },
+      headers: { Authorization: `Bearer ${apiKey}`, "CF-Connecting-IP": clientIp },
     });
     const { token } = (await minted.json()) as { token: string };
     const auth = { Authorization: `Bearer ${token}` };
