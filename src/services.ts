@@ -69,6 +69,7 @@ export const createServices: ServicesFactory = (config) => ({
       maxBatchDocuments: config.MAX_BATCH_DOCUMENTS,
       maxRemoteDocuments: DEFAULT_VALIDATION_LIMITS.maxRemoteDocuments,
       maxEnrichmentBytes: config.MAX_ENRICHMENT_BYTES,
+      maxErrorBytes: config.MAX_ERROR_BYTES,
     },
     cache: { maxEntries: config.SCHEMA_CACHE_ENTRIES, maxBytes: config.SCHEMA_CACHE_BYTES },
   }),

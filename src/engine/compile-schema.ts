@@ -37,6 +37,9 @@ export interface CompileOptions {
   validateSchema?: boolean;
   /** Base URI of a schema without an absolute `$id`. Default "https://schema-meter.invalid/schema". */
   baseUri?: string;
+  /** Awaited between the phases of a compilation (metaschema check, registration, building), each
+   * a stretch of synchronous work: a server hands its thread to other requests there. */
+  pause?: () => Promise<void>;
 }
 
 const DEFAULT_BASE = "https://schema-meter.invalid/schema";
@@ -78,6 +81,7 @@ export async function compileSchema(schema: unknown, opts: CompileOptions = {}):
     isObject(schema) && typeof schema.$schema === "string" ? await loader.dialect(schema.$schema) : fallback;
   if (opts.validateSchema !== false) {
     const meta = await metaschemaFor(dialect, loader);
+    await opts.pause?.();
     // flag mode first (no allocation); the located errors only when the schema is invalid
     const r = meta.validate(schema, { output: "flag" }).valid
       ? { valid: true }
@@ -90,9 +94,11 @@ export async function compileSchema(schema: unknown, opts: CompileOptions = {}):
       );
     }
   }
+  await opts.pause?.();
   const base = opts.baseUri ?? DEFAULT_BASE;
   reg.addDocument(schema, base, dialect);
   await loader.loadReferenced(dialect);
+  await opts.pause?.();
   const compiler = new Compiler(reg, { formatAssertion: opts.formatAssertion === true });
   const doc = reg.resources.get(normalizeId(base))?.document;
   if (!doc) throw new SchemaError("invalid_schema", "schema could not be registered");

@@ -47,6 +47,20 @@ export function canonicalJson(value: unknown): string {
   return `${out}}`;
 }
 
+/** Nodes of a JSON value (itself, every member key and value, every item): the most a structural
+ * comparison with it can visit, the measure its cost is spent by. */
+export function jsonNodeCount(value: unknown): number {
+  if (typeof value !== "object" || value === null) return 1;
+  let n = 1;
+  if (Array.isArray(value)) {
+    for (const item of value) n += jsonNodeCount(item);
+  } else {
+    for (const key in value)
+      if (Object.hasOwn(value, key)) n += 1 + jsonNodeCount((value as JsonObject)[key]);
+  }
+  return n;
+}
+
 /** Length of a string in Unicode code points (a surrogate pair counts once). */
 export function codePointLength(s: string): number {
   let n = s.length;

@@ -12,11 +12,13 @@ import {
   DEFAULT_MAX_ENRICHMENT_BYTES,
   type EnrichOptions,
   SchemaError,
+  type StepPool,
   ValidationLimitError,
   type ValidationResult,
 } from "../engine";
 import { BoundedLru } from "../lib/bounded-lru";
 import { exceedsDepth, parseJsonText } from "../lib/json-text";
+import { capErrorBytes } from "./error-bytes";
 import type { SchemaFetcher } from "./schema-fetcher";
 import { SchemaFetchError } from "./schema-fetcher";
 
@@ -30,7 +32,8 @@ export interface ValidationLimits {
   maxDepth: number;
   /** Errors reported per document before `truncated`. Default 100. */
   maxErrors: number;
-  /** Schema evaluations per request (the CPU budget; Workers' clocks stand still while computing). Default 2,000,000. */
+  /** Work units per request, shared by its documents (the CPU budget; Workers' clocks stand still
+   * while computing). Default 400,000. */
   maxSteps: number;
   /** Documents per batch. Default 100. */
   maxBatchDocuments: number;
@@ -39,6 +42,9 @@ export interface ValidationLimits {
   /** JSON bytes enrichment may add per request (defaults filled plus annotations), shared by its
    * documents; more set `enrichmentTruncated`. Default 256 KiB. */
   maxEnrichmentBytes: number;
+  /** JSON bytes of a verdict's errors per request, shared by its documents; more set `truncated`.
+   * Default 128 KiB. */
+  maxErrorBytes: number;
 }
 
 export const DEFAULT_VALIDATION_LIMITS: ValidationLimits = {
@@ -46,11 +52,18 @@ export const DEFAULT_VALIDATION_LIMITS: ValidationLimits = {
   maxSchemaBytes: 256_000,
   maxDepth: 64,
   maxErrors: 100,
-  maxSteps: 2_000_000,
+  maxSteps: 400_000,
   maxBatchDocuments: 100,
   maxRemoteDocuments: 20,
   maxEnrichmentBytes: DEFAULT_MAX_ENRICHMENT_BYTES,
+  maxErrorBytes: 128 * 1024,
 };
+
+/** Work after which a batch hands the thread back before its next document (about 5 ms here). */
+const YIELD_AFTER_STEPS = 50_000;
+
+/** Lets the isolate serve other requests' ready work (a timer, not a microtask, so I/O runs too). */
+const yieldThread = () => new Promise<void>((resume) => setTimeout(resume, 0));
 
 export type RefusalCode =
   | "DOCUMENT_NOT_JSON"
@@ -178,6 +191,7 @@ export function createValidationService(deps: {
       return await compileSchema(schema, {
         formatAssertion: options.formatAssertion,
         baseUri: options.baseUri,
+        pause: yieldThread,
         resolveRemote: async (uri) => {
           remoteDocuments++;
           if (remoteDocuments > limits.maxRemoteDocuments) {
@@ -239,6 +253,8 @@ export function createValidationService(deps: {
       if (exceedsDepth(fetched.body, limits.maxDepth)) throw schemaTooDeep("The schema");
       const validator = await compile(fetched.body, { formatAssertion, baseUri: fetched.url });
       compiled.set(key, validator, validator.retainedBytes);
+      // Compiling and validating are each one stretch of synchronous work: not one after the other.
+      await yieldThread();
       return validator;
     }
     const keys = inlineKeysOf(input.schema);
@@ -248,6 +264,7 @@ export function createValidationService(deps: {
     const validator = await compile(input.schema, { formatAssertion });
     // The key is the canonical text (UTF-16: two bytes a character).
     compiled.set(key, validator, validator.retainedBytes + 2 * keys.canonicalBytes);
+    await yieldThread();
     return validator;
   }
 
@@ -324,16 +341,27 @@ export function createValidationService(deps: {
       // Parse every document first: a batch is refused whole, before any CPU goes into validation.
       const documents = request.documents.map((input, index) => documentValue(input, index, batch));
       const validator = await resolveSchema(request.schema, request.formatAssertion);
-      // One CPU budget per request, shared by its documents.
-      const maxSteps = Math.max(1, Math.floor(limits.maxSteps / Math.max(1, documents.length)));
+      // One CPU budget per request, a pool its documents spend from in turn (a small document
+      // leaves the rest to the next); between documents that did real work the isolate's thread is
+      // handed back, so a batch never holds it longer than one document's share.
+      const pool: StepPool = { remaining: limits.maxSteps };
       const maxEnrichmentBytes = Math.floor(limits.maxEnrichmentBytes / Math.max(1, documents.length));
-      return documents.map((document, index) => {
+      const maxErrorBytes = Math.floor(limits.maxErrorBytes / Math.max(1, documents.length));
+      const results: ValidationResult[] = [];
+      for (const [index, document] of documents.entries()) {
+        const before = pool.remaining;
+        results.push(capErrorBytes(validateOne(document, index, pool, maxEnrichmentBytes), maxErrorBytes));
+        if (index < documents.length - 1 && before - pool.remaining >= YIELD_AFTER_STEPS) await yieldThread();
+      }
+      return results;
+
+      function validateOne(document: unknown, index: number, pool: StepPool, maxEnrichmentBytes: number) {
         try {
           return validator.validate(document, {
             output: request.output,
             maxErrors: limits.maxErrors,
             maxDepth: limits.maxDepth,
-            maxSteps,
+            pool,
             enrich: request.enrich,
             maxEnrichmentBytes,
           });
@@ -348,7 +376,7 @@ export function createValidationService(deps: {
                 : "Validation needed more work than one request may use; simplify the schema or send fewer documents.";
           throw new ValidationRefusal("LIMIT_EXCEEDED", detail, { limit, ...(batch && { index }) });
         }
-      });
+      }
     },
   };
 }
