@@ -110,8 +110,11 @@ const configSchema = z.object({
   JWT_ALGORITHM: z.enum(["EdDSA", "HS256"]).optional(),
   /** Lifetime of tokens from POST /v1/token. Default 900 (15 min); at most 3600. */
   TOKEN_TTL_SECONDS: integerSetting(60, 3600).default(900),
-  /** Budget of the one admission round trip to Redis; past it the fail-open/closed rule applies. Default 50. */
-  ADMISSION_TIMEOUT_MS: integerSetting(5, 1000).default(50),
+  /** Budget of the one admission round trip to Redis; past it the fail-open/closed rule applies.
+   * Default 100, from the latency model in docs/deploy.md ("Admission latency"): the Worker placed
+   * beside the Upstash primary (wrangler.toml `placement`), a round trip of a few ms, a cold
+   * connection's handshakes and the tail of a busy Redis inside it. */
+  ADMISSION_TIMEOUT_MS: integerSetting(5, 1000).default(100),
   /** Tiers refused (503) while Redis is unreachable; every other tier is served and billed later. Default "free". */
   ADMISSION_FAIL_CLOSED_TIERS: z
     .string()
