@@ -8,6 +8,7 @@ import { newApp, renderError } from "./app";
 import type { AppBindings, Env } from "./env";
 import { jsonBody, requireJson } from "./lib/json-body";
 import { requestId } from "./middleware/request-id";
+import { createRegistryResolver } from "./registry/resolver";
 import type { Services } from "./services";
 import { createSchemaFetcher } from "./validation/schema-fetcher";
 import { createValidationService, DEFAULT_VALIDATION_LIMITS, ValidationRefusal } from "./validation/service";
@@ -25,9 +26,11 @@ const env: Env = {
 function fakeServices(
   overrides: { redisPing?: () => Promise<void>; rpc?: () => Promise<unknown> } = {},
 ): Services {
+  const db = { rpc: (overrides.rpc ?? (async () => ({ ok: true }))) as Services["db"]["rpc"] };
   return {
     redis: { ...createUnreachableRedisAdapter(), ping: overrides.redisPing ?? (async () => {}) },
-    db: { rpc: (overrides.rpc ?? (async () => ({ ok: true }))) as Services["db"]["rpc"] },
+    db,
+    registry: createRegistryResolver({ db, latestTtlSeconds: 5 }),
     stripe: { ...createUnreachableStripeAdapter(), reportMeterEvent: async () => {} },
     validation: createValidationService({
       fetchSchema: createSchemaFetcher(),

@@ -154,6 +154,17 @@ const configSchema = z.object({
   /** JSON bytes of the errors a verdict lists per request (shared by a batch's documents); past it
    * `truncated`. Default 128 KiB. */
   MAX_ERROR_BYTES: integerSetting(1024, 100 * 1024 * 1024).default(128 * 1024),
+  /** Schema registry: per tier, how many names an account may keep active and how many bytes of
+   * versions it may store; a tier not listed gets the smallest. Default free 10 / 5 MB, pro 1,000 / 500 MB. */
+  SCHEMA_REGISTRY_QUOTAS: jsonSetting(
+    z.record(
+      z.string(),
+      z.object({ schemas: z.number().int().min(0), bytes: z.number().int().min(0) }).strict(),
+    ),
+  ).default({ free: { schemas: 10, bytes: 5_000_000 }, pro: { schemas: 1000, bytes: 500_000_000 } }),
+  /** Schema registry: seconds an isolate trusts what `orders` (latest) stands for, so how long a
+   * publish or a retirement takes to reach every isolate. Default 5. */
+  SCHEMA_LATEST_TTL_SECONDS: integerSetting(0, 3600).default(5),
   /** Documents per /v1/validate/batch call. Default 100. */
   MAX_BATCH_DOCUMENTS: integerSetting(1, 1000).default(100),
   /** Compiled schemas cached per isolate. Default 500. */

@@ -10,6 +10,7 @@ import {
   rateLimitHeaders,
 } from "../openapi/responses";
 import { newRouter } from "../openapi/router";
+import { parseSchemaId, type SchemaId } from "../registry/store";
 import type { DocumentInput, SchemaInput, ValidationRequest } from "../validation/service";
 
 const enrichSchema = z
@@ -43,6 +44,15 @@ const schemaFields = {
     .url({ protocol: /^https?$/ })
     .optional()
     .describe("Where to fetch the schema (https; 3 s; 1 MB)"),
+  schema_id: z
+    .string()
+    .refine((text) => parseSchemaId(text) !== undefined, {
+      message: "write a registered schema's name (`orders`, its latest version) or name@version (`orders@3`)",
+    })
+    .optional()
+    .describe(
+      "A schema you registered (PUT /v1/schemas/{name}): `orders` for its latest version, `orders@3` for one",
+    ),
   output: z
     .enum(["flag", "basic", "detailed"])
     .default("basic")
@@ -54,7 +64,7 @@ const schemaFields = {
   enrich: enrichSchema,
 };
 
-function exactlyOne(body: Record<string, unknown>, names: [string, string], ctx: z.RefinementCtx) {
+function exactlyOne(body: Record<string, unknown>, names: [string, ...string[]], ctx: z.RefinementCtx) {
   const present = names.filter((name) => body[name] !== undefined);
   if (present.length !== 1) {
     ctx.addIssue({ code: "custom", path: [names[0]], message: `send exactly one of ${names.join(" or ")}` });
@@ -73,7 +83,7 @@ const validateBody = z
   .strict()
   .superRefine((body, ctx) => {
     exactlyOne(body, ["data", "json"], ctx);
-    exactlyOne(body, ["schema", "schema_url"], ctx);
+    exactlyOne(body, ["schema", "schema_url", "schema_id"], ctx);
   });
 
 /** A hard ceiling for the request shape; the configured MAX_BATCH_DOCUMENTS is checked by the service. */
@@ -85,7 +95,7 @@ const batchBody = z
     ...schemaFields,
   })
   .strict()
-  .superRefine((body, ctx) => exactlyOne(body, ["schema", "schema_url"], ctx));
+  .superRefine((body, ctx) => exactlyOne(body, ["schema", "schema_url", "schema_id"], ctx));
 
 type ValidateBody = z.infer<typeof validateBody>;
 type BatchBody = z.infer<typeof batchBody>;
@@ -125,13 +135,20 @@ const verdictSchema = z.object({
 
 const unitsPerDocument = (enrich: ValidateBody["enrich"]) => (enrich === false ? 1 : 2);
 
-function schemaInput(body: ValidateBody | BatchBody): SchemaInput {
+function schemaInput(body: ValidateBody | BatchBody, account: string): SchemaInput {
+  if (body.schema_id !== undefined) {
+    return { schemaId: { account, id: parseSchemaId(body.schema_id) as SchemaId } };
+  }
   return body.schema_url !== undefined ? { schemaUrl: body.schema_url } : { schema: body.schema };
 }
 
-function requestOf(body: ValidateBody | BatchBody, documents: DocumentInput[]): ValidationRequest {
+function requestOf(
+  body: ValidateBody | BatchBody,
+  documents: DocumentInput[],
+  account: string,
+): ValidationRequest {
   return {
-    schema: schemaInput(body),
+    schema: schemaInput(body, account),
     documents,
     output: body.output,
     formatAssertion: body.format_assertion,
@@ -146,6 +163,10 @@ const refusals = {
   422: problemResponse(
     "No verdict, not billed: DOCUMENT_NOT_JSON (with line and column), SCHEMA_INVALID (with the metaschema errors), SCHEMA_UNRESOLVABLE, SCHEMA_UNAVAILABLE, LIMIT_EXCEEDED",
   ),
+  404: problemResponse(
+    "SCHEMA_NOT_FOUND: no registered schema of that name or version (schema_id); not billed",
+  ),
+  410: problemResponse("SCHEMA_RETIRED: the registered schema was retired (schema_id); not billed"),
 };
 
 const validateResponse = verdictSchema.extend({ units: z.number().int() });
@@ -245,14 +266,18 @@ export const validateRoutes = newRouter()
   .openapi(validateRoute, async (c) => {
     const body = c.req.valid("json");
     const document: DocumentInput = body.json !== undefined ? { json: body.json } : { data: body.data };
-    const [verdict] = await c.get("services").validation.validate(requestOf(body, [document]));
+    const [verdict] = await c
+      .get("services")
+      .validation.validate(requestOf(body, [document], c.get("auth").sub));
     if (!verdict) throw new Error("the validation service gave no verdict for one document");
     return c.json({ ...verdict, units: unitsPerDocument(body.enrich) }, 200);
   })
   .openapi(batchRoute, async (c) => {
     const body = c.req.valid("json");
     const documents = body.documents.map((data) => ({ data }));
-    const results = await c.get("services").validation.validate(requestOf(body, documents));
+    const results = await c
+      .get("services")
+      .validation.validate(requestOf(body, documents, c.get("auth").sub));
     return c.json(
       {
         valid: results.every((result) => result.valid),

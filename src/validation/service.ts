@@ -18,6 +18,8 @@ import {
 } from "../engine";
 import { BoundedLru } from "../lib/bounded-lru";
 import { exceedsDepth, parseJsonText } from "../lib/json-text";
+import { parseRegistryUri, type RegistryResolver, registryUri } from "../registry/resolver";
+import type { SchemaId } from "../registry/store";
 import { capErrorBytes } from "./error-bytes";
 import type { SchemaFetcher } from "./schema-fetcher";
 import { SchemaFetchError } from "./schema-fetcher";
@@ -85,7 +87,10 @@ export class ValidationRefusal extends Error {
 }
 
 export type DocumentInput = { data: unknown } | { json: string };
-export type SchemaInput = { schema: unknown } | { schemaUrl: string };
+export type SchemaInput =
+  | { schema: unknown }
+  | { schemaUrl: string }
+  | { schemaId: { account: string; id: SchemaId } };
 
 export interface ValidationRequest {
   schema: SchemaInput;
@@ -123,6 +128,8 @@ export function createValidationService(deps: {
   fetchSchema: SchemaFetcher;
   limits: ValidationLimits;
   cache: SchemaCacheOptions;
+  /** Registered schemas (`schema_id`); without it, validation by id is refused. */
+  registry?: RegistryResolver;
 }) {
   const { fetchSchema, limits } = deps;
   const compiled = new BoundedLru<CompiledSchema>(deps.cache.maxEntries, deps.cache.maxBytes);
@@ -183,7 +190,10 @@ export function createValidationService(deps: {
     return new ValidationRefusal("SCHEMA_UNAVAILABLE", error.message, { reason: error.reason, url });
   }
 
-  async function compile(schema: unknown, options: { formatAssertion: boolean; baseUri?: string }) {
+  async function compile(
+    schema: unknown,
+    options: { formatAssertion: boolean; baseUri?: string; account?: string },
+  ) {
     let remoteDocuments = 0;
     // Why a remote document was not loaded, by URI: the engine only sees "unresolvable".
     const refusedRemotes = new Map<string, ValidationRefusal>();
@@ -202,6 +212,13 @@ export function createValidationService(deps: {
             );
             refusedRemotes.set(uri, refusal);
             throw refusal;
+          }
+          try {
+            const body = options.account ? await registered(options.account, uri) : undefined;
+            if (body !== undefined) return body;
+          } catch (error) {
+            if (error instanceof ValidationRefusal) refusedRemotes.set(uri, error);
+            throw error;
           }
           try {
             const body = (await fetchSchema(uri)).body;
@@ -237,8 +254,48 @@ export function createValidationService(deps: {
     }
   }
 
+  /** A registered schema another one references by its registry URI; undefined for any other URI. */
+  async function registered(account: string, uri: string): Promise<unknown> {
+    const registry = deps.registry;
+    const ref = parseRegistryUri(uri);
+    if (!registry || !uri.startsWith("urn:schema-meter:")) return undefined;
+    if (!ref) {
+      throw new ValidationRefusal(
+        "SCHEMA_UNRESOLVABLE",
+        `${uri} is not a registry reference: write urn:schema-meter:schema:<name>@<version>, with the version.`,
+        { ref: uri },
+      );
+    }
+    const pointer = await registry.pointer(account, ref);
+    return parseRegistered(await registry.document(account, pointer), ref.name);
+  }
+
+  function parseRegistered(text: string, name: string): unknown {
+    const document: unknown = JSON.parse(text);
+    if (exceedsDepth(document, limits.maxDepth)) throw schemaTooDeep(`The registered schema ${name}`);
+    return document;
+  }
+
   /** The compiled validator for the request's schema, from the cache when the same schema was seen. */
   async function resolveSchema(input: SchemaInput, formatAssertion: boolean): Promise<CompiledSchema> {
+    if ("schemaId" in input) {
+      const { account, id } = input.schemaId;
+      if (!deps.registry) throw new Error("validation by schema_id without a registry");
+      const pointer = await deps.registry.pointer(account, id);
+      // Versions are immutable: the key is the version's identity, the hash a guard against reuse.
+      const key = `id:${account}/${pointer.name}@${pointer.version}|${pointer.content_hash}|${formatAssertion}`;
+      const hit = compiled.get(key);
+      if (hit) return hit;
+      const body = parseRegistered(await deps.registry.document(account, pointer), pointer.name);
+      const validator = await compile(body, {
+        formatAssertion,
+        baseUri: registryUri(pointer.name, pointer.version),
+        account,
+      });
+      compiled.set(key, validator, validator.retainedBytes);
+      await yieldThread();
+      return validator;
+    }
     if ("schemaUrl" in input) {
       let fetched: Awaited<ReturnType<SchemaFetcher>>;
       try {
@@ -326,6 +383,21 @@ export function createValidationService(deps: {
   }
 
   return {
+    /**
+     * Checks a schema about to be registered as `name@version` of `account`: its metaschema, and
+     * that its references resolve (registry references included). Throws the ValidationRefusal a
+     * validation by it would; compiles without caching (publishing is rare).
+     */
+    async checkRegisteredSchema(
+      schema: unknown,
+      account: string,
+      name: string,
+      version: number,
+    ): Promise<void> {
+      if (exceedsDepth(schema, limits.maxDepth)) throw schemaTooDeep("The schema");
+      await compile(schema, { formatAssertion: false, baseUri: registryUri(name, version), account });
+    },
+
     /** Validates every document against the schema; results in the documents' order. */
     async validate(request: ValidationRequest): Promise<ValidationResult[]> {
       const batch = request.documents.length !== 1;
