@@ -8,68 +8,20 @@
 import {
   type CompiledSchema,
   canonicalJson,
-  compileSchema,
-  DEFAULT_MAX_ENRICHMENT_BYTES,
   type EnrichOptions,
-  SchemaError,
   ValidationLimitError,
   type ValidationResult,
 } from "../engine";
 import { BoundedLru } from "../lib/bounded-lru";
 import { exceedsDepth, parseJsonText } from "../lib/json-text";
+import type { ValidationLimits } from "./limits";
+import { schemaTooDeep, ValidationRefusal } from "./refusal";
+import { compileWithinLimits, unavailable } from "./schema-compilation";
 import type { SchemaFetcher } from "./schema-fetcher";
 import { SchemaFetchError } from "./schema-fetcher";
 
-/** Limits of one request; each is configurable and each refusal names the limit. */
-export interface ValidationLimits {
-  /** Largest document, in bytes: `json` text as UTF-8, `data` by its JSON text. Default 100 kB. */
-  maxDocumentBytes: number;
-  /** Largest inline schema (canonical JSON), in bytes. Default 256 kB. */
-  maxSchemaBytes: number;
-  /** Deepest document or schema nesting. Default 64. */
-  maxDepth: number;
-  /** Errors reported per document before `truncated`. Default 100. */
-  maxErrors: number;
-  /** Schema evaluations per request (the CPU budget; Workers' clocks stand still while computing). Default 2,000,000. */
-  maxSteps: number;
-  /** Documents per batch. Default 100. */
-  maxBatchDocuments: number;
-  /** Remote documents one schema may pull in through `$ref`. Default 20. */
-  maxRemoteDocuments: number;
-  /** JSON bytes enrichment may add per request (defaults filled plus annotations), shared by its
-   * documents; more set `enrichmentTruncated`. Default 256 KiB. */
-  maxEnrichmentBytes: number;
-}
-
-export const DEFAULT_VALIDATION_LIMITS: ValidationLimits = {
-  maxDocumentBytes: 100_000,
-  maxSchemaBytes: 256_000,
-  maxDepth: 64,
-  maxErrors: 100,
-  maxSteps: 2_000_000,
-  maxBatchDocuments: 100,
-  maxRemoteDocuments: 20,
-  maxEnrichmentBytes: DEFAULT_MAX_ENRICHMENT_BYTES,
-};
-
-export type RefusalCode =
-  | "DOCUMENT_NOT_JSON"
-  | "SCHEMA_INVALID"
-  | "SCHEMA_UNRESOLVABLE"
-  | "SCHEMA_UNAVAILABLE"
-  | "LIMIT_EXCEEDED";
-
-/** The request cannot get a verdict; `detail` and `extensions` are safe to show the client. */
-export class ValidationRefusal extends Error {
-  constructor(
-    readonly code: RefusalCode,
-    readonly detail: string,
-    readonly extensions: Record<string, unknown> = {},
-  ) {
-    super(detail);
-    this.name = "ValidationRefusal";
-  }
-}
+export { DEFAULT_VALIDATION_LIMITS, type ValidationLimits } from "./limits";
+export { type RefusalCode, ValidationRefusal } from "./refusal";
 
 export type DocumentInput = { data: unknown } | { json: string };
 export type SchemaInput = { schema: unknown } | { schemaUrl: string };
@@ -80,6 +32,8 @@ export interface ValidationRequest {
   output: "flag" | "basic" | "detailed";
   formatAssertion: boolean;
   enrich: boolean | EnrichOptions;
+  /** "strict": only the declared draft's keywords; "compatible" (default) adds later-draft ones it leaves free. */
+  dialect?: "compatible" | "strict";
 }
 
 export interface SchemaCacheOptions {
@@ -133,7 +87,7 @@ export function createValidationService(deps: {
     }
     const known = text === undefined ? undefined : inlineKeysByText.get(text);
     if (known) return known;
-    if (exceedsDepth(schema, limits.maxDepth)) throw schemaTooDeep("The schema");
+    if (exceedsDepth(schema, limits.maxDepth)) throw tooDeep("The schema");
     const canonical = canonicalJson(schema);
     if (canonical.length > limits.maxSchemaBytes) {
       throw new ValidationRefusal(
@@ -155,76 +109,16 @@ export function createValidationService(deps: {
     return keys;
   }
 
-  function schemaTooDeep(what: string): ValidationRefusal {
-    return new ValidationRefusal(
-      "LIMIT_EXCEEDED",
-      `${what} is nested deeper than ${limits.maxDepth} levels.`,
-      {
-        limit: "max_depth",
-      },
-    );
-  }
-
-  /** A schema_url (or remote $ref) that could not be fetched: SCHEMA_UNAVAILABLE with the reason. */
-  function unavailable(url: string, error: SchemaFetchError): ValidationRefusal {
-    return new ValidationRefusal("SCHEMA_UNAVAILABLE", error.message, { reason: error.reason, url });
-  }
-
-  async function compile(schema: unknown, options: { formatAssertion: boolean; baseUri?: string }) {
-    let remoteDocuments = 0;
-    // Why a remote document was not loaded, by URI: the engine only sees "unresolvable".
-    const refusedRemotes = new Map<string, ValidationRefusal>();
-    try {
-      return await compileSchema(schema, {
-        formatAssertion: options.formatAssertion,
-        baseUri: options.baseUri,
-        resolveRemote: async (uri) => {
-          remoteDocuments++;
-          if (remoteDocuments > limits.maxRemoteDocuments) {
-            const refusal = new ValidationRefusal(
-              "LIMIT_EXCEEDED",
-              `The schema references more than ${limits.maxRemoteDocuments} remote schemas.`,
-              { limit: "max_remote_documents" },
-            );
-            refusedRemotes.set(uri, refusal);
-            throw refusal;
-          }
-          try {
-            const body = (await fetchSchema(uri)).body;
-            // Held to the inline schema's depth limit: deeper nesting overflows the compiler's stack.
-            if (exceedsDepth(body, limits.maxDepth)) {
-              const refusal = schemaTooDeep(`The remote schema ${uri}`);
-              refusedRemotes.set(uri, refusal);
-              throw refusal;
-            }
-            return body;
-          } catch (error) {
-            if (error instanceof SchemaFetchError) refusedRemotes.set(uri, unavailable(uri, error));
-            throw error;
-          }
-        },
-      });
-    } catch (error) {
-      if (!(error instanceof SchemaError)) throw error;
-      if (error.kind === "unresolvable_ref") {
-        const refused = error.ref ? refusedRemotes.get(error.ref.split("#")[0] as string) : undefined;
-        if (refused) throw refused;
-        throw new ValidationRefusal(
-          "SCHEMA_UNRESOLVABLE",
-          error.message,
-          error.ref ? { ref: error.ref } : {},
-        );
-      }
-      throw new ValidationRefusal(
-        "SCHEMA_INVALID",
-        error.message,
-        error.errors.length ? { errors: error.errors } : {},
-      );
-    }
-  }
+  const tooDeep = (what: string) => schemaTooDeep(what, limits.maxDepth);
+  const compile = (schema: unknown, options: Parameters<typeof compileWithinLimits>[1]) =>
+    compileWithinLimits(schema, options, { fetchSchema, limits });
 
   /** The compiled validator for the request's schema, from the cache when the same schema was seen. */
-  async function resolveSchema(input: SchemaInput, formatAssertion: boolean): Promise<CompiledSchema> {
+  async function resolveSchema(
+    input: SchemaInput,
+    formatAssertion: boolean,
+    strictDialect: boolean,
+  ): Promise<CompiledSchema> {
     if ("schemaUrl" in input) {
       let fetched: Awaited<ReturnType<SchemaFetcher>>;
       try {
@@ -233,19 +127,22 @@ export function createValidationService(deps: {
         if (error instanceof SchemaFetchError) throw unavailable(input.schemaUrl, error);
         throw error;
       }
-      const key = `url:${fetched.url}|${fetched.version}|${formatAssertion}`;
+      const key = `url:${fetched.url}|${fetched.version}|${formatAssertion}|${strictDialect}`;
       const hit = compiled.get(key);
       if (hit) return hit;
-      if (exceedsDepth(fetched.body, limits.maxDepth)) throw schemaTooDeep("The schema");
-      const validator = await compile(fetched.body, { formatAssertion, baseUri: fetched.url });
+      if (exceedsDepth(fetched.body, limits.maxDepth)) throw tooDeep("The schema");
+      // The URL is the document's retrieval URI: its relative $refs resolve against it.
+      const validator = await compile(fetched.body, { formatAssertion, strictDialect, baseUri: fetched.url });
       compiled.set(key, validator, validator.retainedBytes);
       return validator;
     }
     const keys = inlineKeysOf(input.schema);
-    const key = formatAssertion ? keys.assert : keys.annotate;
+    const compatibleKey = formatAssertion ? keys.assert : keys.annotate;
+    // Strict requests are rare: their key is built per request rather than memoised.
+    const key = strictDialect ? `strict|${compatibleKey}` : compatibleKey;
     const hit = compiled.get(key);
     if (hit) return hit;
-    const validator = await compile(input.schema, { formatAssertion });
+    const validator = await compile(input.schema, { formatAssertion, strictDialect });
     // The key is the canonical text (UTF-16: two bytes a character).
     compiled.set(key, validator, validator.retainedBytes + 2 * keys.canonicalBytes);
     return validator;
@@ -323,7 +220,11 @@ export function createValidationService(deps: {
       }
       // Parse every document first: a batch is refused whole, before any CPU goes into validation.
       const documents = request.documents.map((input, index) => documentValue(input, index, batch));
-      const validator = await resolveSchema(request.schema, request.formatAssertion);
+      const validator = await resolveSchema(
+        request.schema,
+        request.formatAssertion,
+        request.dialect === "strict",
+      );
       // One CPU budget per request, shared by its documents.
       const maxSteps = Math.max(1, Math.floor(limits.maxSteps / Math.max(1, documents.length)));
       const maxEnrichmentBytes = Math.floor(limits.maxEnrichmentBytes / Math.max(1, documents.length));
