@@ -7,7 +7,7 @@ import { ValidationLimitError } from "./errors";
 // vega-lite (1.9 MB, 8,368 subschemas) 130-190 ms, biome (0.98 MB, 12,633) 150-230 ms, octokit
 // webhooks (0.63 MB, 6,163) 85-145 ms: 15-20 us per subschema, where a validation unit is about
 // 0.25 us (MAX_VALIDATION_STEPS' 2,000,000 is about 0.5 s). The metaschema check is cheap (biome:
-// 237,000 units, 11 ms) and spends its actual units.
+// 237,000 units, 11 ms) and spends its actual units; each pattern spends its CompiledPattern.compileUnits.
 
 /** Units one compiled subschema costs: its measured CPU (about 20 us) in validation units. */
 export const COMPILE_UNITS_PER_SUBSCHEMA = 80;

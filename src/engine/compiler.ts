@@ -166,7 +166,9 @@ export class Compiler {
   pattern(source: string, target?: SchemaTarget): CompiledPattern {
     const at = target ? ` at ${target.pointer || "/"}` : "";
     try {
-      return withLocation(compilePattern(source), at);
+      const compiled = compilePattern(source);
+      this.settings.budget.spend(compiled.compileUnits);
+      return withLocation(compiled, at);
     } catch (e) {
       if (e instanceof RegexError) {
         throw new SchemaError(
