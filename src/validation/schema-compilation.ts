@@ -86,7 +86,10 @@ export async function compileWithinLimits(
       if (refused) {
         // The fetch's own words, plus which reference asked for it and against which base.
         if (refused.code !== "SCHEMA_UNAVAILABLE") throw refused;
-        throw new ValidationRefusal("SCHEMA_UNAVAILABLE", `${refused.detail} (${error.message})`, {
+        // The engine's message ends with the fetch's own words (": <detail>"): said once.
+        const suffix = `: ${refused.detail}`;
+        const where = error.message.endsWith(suffix) ? error.message.slice(0, -suffix.length) : error.message;
+        throw new ValidationRefusal("SCHEMA_UNAVAILABLE", `${refused.detail} (${where})`, {
           ...refused.extensions,
           ...located,
         });

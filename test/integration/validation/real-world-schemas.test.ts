@@ -173,7 +173,9 @@ describe("the base URI", () => {
       ref: `${origin}/geo/nowhere.json`,
       base: `${origin}/geo/place.json`,
     });
-    expect(remote.detail).toContain(`against the base ${origin}/geo/place.json`);
+    expect(remote.detail).toBe(
+      `${origin}/geo/nowhere.json answered HTTP 404 (cannot resolve $ref "nowhere.json" at /: tried ${origin}/geo/nowhere.json (against the base ${origin}/geo/place.json))`,
+    );
   });
 });
 
