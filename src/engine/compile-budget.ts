@@ -54,6 +54,3 @@ export class CompileBudget {
   }
 }
 
-/** No limit: for callers outside a request (tests, tools, the bundled metaschemas). */
-export const unlimitedCompileBudget = (): CompileBudget =>
-  new CompileBudget(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY);
