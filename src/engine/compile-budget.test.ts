@@ -33,6 +33,18 @@ describe("the compilation's own budget", () => {
     expect(await limitOf(compileSchema(wide(200), { maxSteps: 50 }))).toBe("budget");
   });
 
+  it("counts a custom metaschema the request brings: compiling it spends from the same budget", async () => {
+    const meta = { $schema: "https://json-schema.org/draft/2020-12/schema", ...wide(1000) };
+    const resolveRemote = async () => meta;
+    const schema = { $schema: "https://example.org/meta", type: "object" };
+    expect(
+      await limitOf(compileSchema(schema, { resolveRemote, maxSteps: 500 * COMPILE_UNITS_PER_SUBSCHEMA })),
+    ).toBe("budget");
+    await expect(
+      compileSchema(schema, { resolveRemote, maxSteps: 5000 * COMPILE_UNITS_PER_SUBSCHEMA }),
+    ).resolves.toBeDefined();
+  });
+
   it("bounds the compiled weight while compiling, before the memory is taken", async () => {
     const schema = wide(1000);
     const compiled = await compileSchema(schema);

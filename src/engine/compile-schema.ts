@@ -67,7 +67,11 @@ function rootIdBase(schema: unknown, dialect: Dialect): string | undefined {
 
 const metaschemaCache = new Map<string, Promise<CompiledSchema>>();
 
-async function metaschemaFor(dialect: Dialect, loader: Loader): Promise<CompiledSchema> {
+async function metaschemaFor(
+  dialect: Dialect,
+  loader: Loader,
+  budget: CompileBudget,
+): Promise<CompiledSchema> {
   const uri = dialect.metaschema;
   const standard = knownDraft(uri) !== undefined;
   if (standard) {
@@ -79,19 +83,33 @@ async function metaschemaFor(dialect: Dialect, loader: Loader): Promise<Compiled
     }
     return p;
   }
+  // A custom metaschema comes with the request (fetched like any remote): compiling it spends from
+  // the same budget as the schema's own compilation.
   const doc = await loader.fetchDoc(uri);
-  return compileSchema(doc, {
-    validateSchema: false,
-    baseUri: uri,
-    resolveRemote: (u) => loader.fetchDoc(u),
-  });
+  return compileWithin(
+    doc,
+    { validateSchema: false, baseUri: uri, resolveRemote: (u) => loader.fetchDoc(u) },
+    budget,
+  );
 }
 
 /**
  * Compiles a schema: checks it against its metaschema, loads remote references, builds the
  * validator. Throws SchemaError (`invalid_schema`, `unresolvable_ref`, `unsupported`).
  */
-export async function compileSchema(schema: unknown, opts: CompileOptions = {}): Promise<CompiledSchema> {
+export function compileSchema(schema: unknown, opts: CompileOptions = {}): Promise<CompiledSchema> {
+  const budget = new CompileBudget(
+    opts.maxSteps ?? Number.POSITIVE_INFINITY,
+    opts.maxRetainedBytes ?? Number.POSITIVE_INFINITY,
+  );
+  return compileWithin(schema, opts, budget);
+}
+
+async function compileWithin(
+  schema: unknown,
+  opts: CompileOptions,
+  budget: CompileBudget,
+): Promise<CompiledSchema> {
   if (typeof schema !== "boolean" && !isObject(schema)) {
     throw new SchemaError("invalid_schema", "a schema must be an object or a boolean");
   }
@@ -100,12 +118,8 @@ export async function compileSchema(schema: unknown, opts: CompileOptions = {}):
   const fallback = standardDialect(DIALECT_NAMES[opts.defaultDialect ?? "draft-2020-12"]);
   const dialect =
     isObject(schema) && typeof schema.$schema === "string" ? await loader.dialect(schema.$schema) : fallback;
-  const budget = new CompileBudget(
-    opts.maxSteps ?? Number.POSITIVE_INFINITY,
-    opts.maxRetainedBytes ?? Number.POSITIVE_INFINITY,
-  );
   if (opts.validateSchema !== false) {
-    const meta = await metaschemaFor(dialect, loader);
+    const meta = await metaschemaFor(dialect, loader, budget);
     // flag mode first (no allocation, its units counted); the located errors only when the schema is invalid
     const check = meta.checkCounted(schema, budget.remaining);
     budget.spend(check.steps);
