@@ -1,14 +1,10 @@
 import { createRedisAdapter, type RedisAdapter } from "./adapters/redis";
 import { createStripeAdapter, type StripeAdapter } from "./adapters/stripe";
 import { createSupabaseAdapter, type DatabaseAdapter } from "./adapters/supabase";
-import type { Config } from "./config";
+import { type Config, schemaByteLimit } from "./config";
 import { createRegistryResolver, type RegistryResolver } from "./registry/resolver";
 import { createSchemaFetcher } from "./validation/schema-fetcher";
-import {
-  createValidationService,
-  DEFAULT_VALIDATION_LIMITS,
-  type ValidationService,
-} from "./validation/service";
+import { createValidationService, type ValidationService } from "./validation/service";
 
 /** Every outside dependency, behind its interface; tests swap any of them through `newApp`. */
 export interface Services {
@@ -66,15 +62,22 @@ export const createServices: ServicesFactory = (config) => {
       timeoutMs: Math.max(config.DEPENDENCY_TIMEOUT_MS, 5000),
     }),
     validation: createValidationService({
-      fetchSchema: createSchemaFetcher({ allowlist: config.SCHEMA_FETCH_ALLOWLIST }),
+      // A schema_url document may be as large as an inline schema.
+      fetchSchema: createSchemaFetcher({
+        allowlist: config.SCHEMA_FETCH_ALLOWLIST,
+        maxBytes: schemaByteLimit(config),
+      }),
       limits: {
         maxDocumentBytes: config.MAX_DOCUMENT_BYTES,
-        maxSchemaBytes: config.MAX_SCHEMA_BYTES,
+        maxSchemaBytes: schemaByteLimit(config),
         maxDepth: config.MAX_DEPTH,
         maxErrors: config.MAX_ERRORS,
         maxSteps: config.MAX_VALIDATION_STEPS,
+        maxCompileSteps: config.MAX_COMPILE_STEPS,
         maxBatchDocuments: config.MAX_BATCH_DOCUMENTS,
-        maxRemoteDocuments: DEFAULT_VALIDATION_LIMITS.maxRemoteDocuments,
+        maxRemoteDocuments: config.MAX_REMOTE_DOCUMENTS,
+        maxRemoteSchemaBytes: config.MAX_REMOTE_SCHEMA_BYTES,
+        maxCompiledSchemaBytes: config.MAX_COMPILED_SCHEMA_BYTES,
         maxEnrichmentBytes: config.MAX_ENRICHMENT_BYTES,
         maxErrorBytes: config.MAX_ERROR_BYTES,
       },

@@ -171,6 +171,16 @@ export class CompiledSchema {
     return result;
   }
 
+  /**
+   * @internal The flag verdict and the work units it took, for a compilation's metaschema check,
+   * which spends from the compilation's own budget. Throws ValidationLimitError past `maxSteps`.
+   */
+  checkCounted(instance: unknown, maxSteps: number): { valid: boolean; steps: number } {
+    const context = newContext(false, false, { maxSteps }, this.root);
+    const { valid } = run(this.root, instance, context, undefined);
+    return { valid, steps: context.steps };
+  }
+
   private enrich(instance: unknown, opts: ValidateOptions, result: ValidationResult): void {
     const parts: EnrichOptions = opts.enrich === true ? {} : opts.enrich || {};
     const context = newContext(false, true, opts, this.root);

@@ -38,13 +38,14 @@ export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   const obj = value as JsonObject;
   const keys = Object.keys(obj).sort();
-  let out = "{";
+  // Joined rather than appended: `+=` builds a rope of one node per piece until the whole text is
+  // flattened (about 10x the text at its peak, 39 MB for a 3.7 MB schema); join makes a flat string.
+  const members = new Array<string>(keys.length);
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i] as string;
-    if (i > 0) out += ",";
-    out += `${JSON.stringify(k)}:${canonicalJson(obj[k])}`;
+    members[i] = `${JSON.stringify(k)}:${canonicalJson(obj[k])}`;
   }
-  return `${out}}`;
+  return `{${members.join(",")}}`;
 }
 
 /** Nodes of a JSON value (itself, every member key and value, every item): the most a structural

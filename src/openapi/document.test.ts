@@ -25,6 +25,15 @@ describe("/openapi.json", () => {
     expect(JSON.stringify(document)).not.toContain("$defs");
   });
 
+  it("documents the request options of both validate routes, dialect among them", async () => {
+    const document = await servedDocument();
+    for (const path of ["/v1/validate", "/v1/validate/batch"]) {
+      const body = JSON.stringify(document.paths[path]?.post);
+      expect(body, path).toContain('"dialect"');
+      expect(body, path).toContain('"strict"');
+    }
+  });
+
   it("generates TypeScript types with openapi-typescript", async () => {
     // openapi-typescript throws on any $ref it cannot resolve or object it cannot read.
     const document = (await servedDocument()) as unknown as Parameters<typeof openapiTS>[0];

@@ -43,7 +43,9 @@ const schemaFields = {
   schema_url: z
     .url({ protocol: /^https?$/ })
     .optional()
-    .describe("Where to fetch the schema (https; 3 s; 1 MB)"),
+    .describe(
+      "Where to fetch the schema (https; 3 s; up to MAX_SCHEMA_BYTES); the URL is its base URI for relative `$ref`s",
+    ),
   schema_id: z
     .string()
     .refine((text) => parseSchemaId(text) !== undefined, {
@@ -62,6 +64,12 @@ const schemaFields = {
     .default(false)
     .describe("Assert `format` instead of treating it as an annotation"),
   enrich: enrichSchema,
+  dialect: z
+    .enum(["compatible", "strict"])
+    .default("compatible")
+    .describe(
+      "`compatible`: keywords of a later draft that the schema's draft leaves free (`const`, `contains`, `propertyNames`, `if`/`then`/`else` in draft-04; `if`/`then`/`else` in draft-06) apply, as ajv and @cfworker/json-schema do; `strict`: only the declared draft's keywords",
+    ),
 };
 
 function exactlyOne(body: Record<string, unknown>, names: [string, ...string[]], ctx: z.RefinementCtx) {
@@ -153,6 +161,7 @@ function requestOf(
     output: body.output,
     formatAssertion: body.format_assertion,
     enrich: body.enrich,
+    dialect: body.dialect,
   };
 }
 

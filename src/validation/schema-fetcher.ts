@@ -29,6 +29,8 @@ export interface FetchedSchema {
   body: unknown;
   /** The ETag, else a hash of the body: the compiled-schema cache keys on it. */
   version: string;
+  /** Size of the body text (counted against a schema's remote-bytes limit and the cache's bound). */
+  bytes: number;
 }
 
 export interface SchemaFetcherOptions {
@@ -52,8 +54,6 @@ export interface SchemaFetcherOptions {
 
 interface CacheEntry extends FetchedSchema {
   etag?: string;
-  /** Size of the body text, counted against the cache's byte bound. */
-  bytes: number;
   freshUntil: number;
 }
 

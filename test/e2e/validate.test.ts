@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BENCH_DIR } from "../support/fixtures";
 import { type LocalStack, startLocalStack } from "../support/local-stack";
+import { CORPUS_DIR } from "../support/real-world-corpus";
 import { E2E_ADMISSION_TIMEOUT_MS, startWranglerDev, type WorkerProcess } from "../support/wrangler-dev";
 
 let stack: LocalStack;
@@ -104,6 +105,41 @@ describe("validation in real workerd (no eval)", () => {
     expect(response.status).toBe(200);
     expect(((await response.json()) as { valid: boolean }).valid).toBe(false);
     expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it("real-world schemas: later-draft keywords, an inline root $id as base, the 1.9 MB vega-lite schema", async () => {
+    const bindings = {
+      $schema: "http://json-schema.org/draft-04/schema#",
+      oneOf: [
+        { properties: { type: { const: "file" } }, required: ["type", "path"] },
+        { properties: { type: { const: "url" } }, required: ["type", "href"] },
+      ],
+    };
+    const data = { type: "file", path: "a", href: "b" };
+    const compatible = await post("/v1/validate", { schema: bindings, data });
+    expect(await compatible.json()).toMatchObject({ valid: true });
+    const strict = await post("/v1/validate", { schema: bindings, data, dialect: "strict" });
+    expect(await strict.json()).toMatchObject({ valid: false });
+
+    const place = {
+      $schema: "http://json-schema.org/draft-07/schema#",
+      $id: "https://example.org/place.json",
+      $ref: "thing.json",
+      definitions: { thing: { $id: "https://example.org/thing.json", required: ["name"] } },
+    };
+    expect(await (await post("/v1/validate", { schema: place, data: {} })).json()).toMatchObject({
+      valid: false,
+    });
+
+    const vegaLite = readFileSync(resolve(CORPUS_DIR, "vega-lite--spec", "schema.json"), "utf8");
+    const chart = {
+      mark: "bar",
+      data: { values: [{ a: 1 }] },
+      encoding: { x: { field: "a", type: "nominal" } },
+    };
+    const big = await post("/v1/validate", `{"schema":${vegaLite},"data":${JSON.stringify(chart)}}`);
+    expect(big.status, await big.clone().text()).toBe(200);
+    expect(await big.json()).toMatchObject({ valid: true });
   });
 
   it("batch and the 422s in workerd", async () => {

@@ -68,6 +68,18 @@ const EXPECTED: Record<string, (status: number | string, text: string) => void> 
     expect(status).toBe(422);
     expect(text).toContain("regex_budget");
   },
+  "schema-compile-fanout": (status, text) => {
+    expect(status).toBe(422);
+    expect(text).toContain("cpu_budget");
+  },
+  "schema-compile-patterns": (status, text) => {
+    expect(status).toBe(422);
+    expect(text).toContain("cpu_budget");
+  },
+  "schema-compile-weight": (status, text) => {
+    expect(status).toBe(422);
+    expect(text).toContain("max_compiled_schema_bytes");
+  },
   "regex-too-large": (status, text) => {
     expect(status).toBe(422);
     expect(text).toContain("SCHEMA_INVALID");
