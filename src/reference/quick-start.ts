@@ -9,36 +9,49 @@ and a document, get a verdict with every error located in both.
 
 ## Quick start
 
-Three calls from nothing to a verdict. Set the base URL once (this page's origin):
+Three calls from nothing to a verdict, and one to upgrade. Set the base URL once (this page's origin):
 
 \`\`\`sh
-export SCHEMA_METER_URL="https://api.example.com"   # this page's origin
+export SCHEMA_METER_URL="https://api.example.com"
 \`\`\`
 
 **1. Sign up** (free tier). The API key is shown once: store it.
 
 \`\`\`sh
-export SCHEMA_METER_API_KEY=$(curl -s -X POST "$SCHEMA_METER_URL/v1/signup" \\
-  -H "Content-Type: application/json" -d '{"email":"dev@example.com"}' | jq -r .api_key)
+curl -s -X POST "$SCHEMA_METER_URL/v1/signup" \\
+  -H "Content-Type: application/json" \\
+  -d '{"email":"dev@example.com"}'
+export SCHEMA_METER_API_KEY="sm_…"   # its api_key
 \`\`\`
 
 **2. Get a token** with the key (valid 15 minutes; get a new one before \`expires_at\`).
 
 \`\`\`sh
-export SCHEMA_METER_TOKEN=$(curl -s -X POST "$SCHEMA_METER_URL/v1/token" \\
-  -H "Authorization: Bearer $SCHEMA_METER_API_KEY" | jq -r .token)
+curl -s -X POST "$SCHEMA_METER_URL/v1/token" \\
+  -H "Authorization: Bearer $SCHEMA_METER_API_KEY"
+export SCHEMA_METER_TOKEN="eyJ…"     # its token
 \`\`\`
 
 **3. Validate.**
 
 \`\`\`sh
 curl -s -X POST "$SCHEMA_METER_URL/v1/validate" \\
-  -H "Authorization: Bearer $SCHEMA_METER_TOKEN" -H "Content-Type: application/json" \\
-  -d '{"schema":{"type":"object","required":["id"]},"data":{"name":"x"}}'
+  -H "Authorization: Bearer $SCHEMA_METER_TOKEN" \\
+  -H "Content-Type: application/json" \\
+  -d '{"schema":{"required":["id"]},"data":{}}'
 \`\`\`
 
-**Upgrade** when the free tier's rate is not enough: \`POST /v1/billing/checkout\` with \`{"tier":"pro"}\`
-answers a Stripe Checkout \`url\`; open it in a browser. The new limits apply as soon as Stripe confirms payment.
+The answer is 200 with \`"valid": false\` and the error located in the document and in the schema.
+
+**Upgrade** when the free tier's rate is not enough: open the answer's \`url\` (Stripe Checkout) in a
+browser. The new limits apply as soon as Stripe confirms payment, to the tokens you already have.
+
+\`\`\`sh
+curl -s -X POST "$SCHEMA_METER_URL/v1/billing/checkout" \\
+  -H "Authorization: Bearer $SCHEMA_METER_TOKEN" \\
+  -H "Content-Type: application/json" \\
+  -d '{"tier":"pro"}'
+\`\`\`
 
 Every operation below has curl, JavaScript and Python samples (the Python ones use only the standard
 library). A typed TypeScript client that gets and renews tokens and honours \`Retry-After\` is in the

@@ -2,12 +2,16 @@
  * The clients against the built Worker under `wrangler dev` and the real local stack: the typed
  * TypeScript client (clients/typescript) signs up, exchanges its key once for many calls, waits out
  * Retry-After on 429 (a tier of 3 requests per 2 s) and on 503 (Redis stopped, then started), and
- * returns problems typed; the Python example (clients/python, standard library only) does the same.
+ * returns problems typed; the Python example (clients/python, standard library only) does the same;
+ * and the reference's quick start runs as written, with curl.
  */
 import { execFile, spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSchemaMeterClient } from "../../clients/typescript";
+import { setupStripe } from "../../scripts/stripe-setup";
+import { createStripeClient } from "../../src/adapters/stripe";
+import { QUICK_START } from "../../src/reference/quick-start";
 import { type LocalStack, startLocalStack } from "../support/local-stack";
 import { E2E_ADMISSION_TIMEOUT_MS, startWranglerDev, type WorkerProcess } from "../support/wrangler-dev";
 
@@ -19,15 +23,66 @@ beforeAll(async () => {
   worker = await startWranglerDev({
     vars: {
       ...stack.vars,
-      RATE_LIMIT_TIERS: '{"free":{"limit":3,"windowSeconds":2}}',
+      RATE_LIMIT_TIERS: '{"free":{"limit":3,"windowSeconds":2},"pro":{"limit":100,"windowSeconds":10}}',
       ADMISSION_TIMEOUT_MS: E2E_ADMISSION_TIMEOUT_MS,
     },
+  });
+  // What an operator does once (`npm run stripe:setup`), so the quick start's upgrade has a price.
+  const stripe = createStripeClient({
+    secretKey: stack.stripe.apiKey,
+    apiBase: stack.stripe.url,
+    timeoutMs: 5000,
+  });
+  await setupStripe(stripe, {
+    eventName: "api_validation",
+    lookupKeys: { pro: "schema_meter_pro" },
+    currency: "usd",
+    unitAmountDecimal: "0.1",
   });
 });
 
 afterAll(async () => {
   await worker?.stop();
   await stack?.stop();
+});
+
+/** `bash -c command` with `env`, asynchronously (the stack's bridges run in this process). */
+function bash(command: string, env: Record<string, string | undefined>) {
+  return new Promise<{ status: number; stdout: string; stderr: string }>((done) => {
+    execFile("bash", ["-c", command], { env, timeout: 30_000 }, (error, stdout, stderr) =>
+      done({ status: error ? 1 : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe("the reference's quick start", () => {
+  it("works as written: sign up, token, validate, upgrade", async () => {
+    const blocks = [...QUICK_START.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1] ?? "");
+    expect(blocks).toHaveLength(5);
+    // The first block sets the base URL: here, the Worker under test.
+    const env: Record<string, string | undefined> = { ...process.env, SCHEMA_METER_URL: worker.url };
+    const answers: Record<string, unknown>[] = [];
+    for (const block of blocks.slice(1)) {
+      const lines = block.trimEnd().split("\n");
+      // `export NAME="…"   # its field`: the reader copies `field` of the answer into NAME.
+      const placeholder = lines.findIndex((line) => line.startsWith("export "));
+      const command = (placeholder >= 0 ? lines.slice(0, placeholder) : lines).join("\n");
+      const run = await bash(command, env);
+      expect(run.status, `${command}\n${run.stderr}`).toBe(0);
+      const answer = JSON.parse(run.stdout) as Record<string, unknown>;
+      answers.push(answer);
+      if (placeholder >= 0) {
+        const [, name = "", field = ""] = /^export (\w+)=.*# its (\w+)$/.exec(lines[placeholder] ?? "") ?? [];
+        expect(typeof answer[field], `${field} in ${run.stdout}`).toBe("string");
+        env[name] = answer[field] as string;
+      }
+    }
+    const [account, token, verdict, checkout] = answers;
+    expect(account).toMatchObject({ tier: "free", api_key: expect.stringMatching(/^sm_/) });
+    expect(token).toMatchObject({ token_type: "Bearer" });
+    expect(verdict).toMatchObject({ valid: false, units: 1 });
+    expect(checkout, JSON.stringify(checkout)).toMatchObject({ tier: "pro", url: expect.any(String) });
+  });
 });
 
 /** A fetch that records every request's method and path. */
