@@ -21,7 +21,7 @@ export SCHEMA_METER_URL="https://api.example.com"
 curl -s -X POST "$SCHEMA_METER_URL/v1/signup" \\
   -H "Content-Type: application/json" \\
   -d '{"email":"dev@example.com"}'
-export SCHEMA_METER_API_KEY="sm_…"   # its api_key
+export SCHEMA_METER_API_KEY="sm_…" # its api_key
 \`\`\`
 
 **2. Get a token** with the key (valid 15 minutes; get a new one before \`expires_at\`).
@@ -29,7 +29,7 @@ export SCHEMA_METER_API_KEY="sm_…"   # its api_key
 \`\`\`sh
 curl -s -X POST "$SCHEMA_METER_URL/v1/token" \\
   -H "Authorization: Bearer $SCHEMA_METER_API_KEY"
-export SCHEMA_METER_TOKEN="eyJ…"     # its token
+export SCHEMA_METER_TOKEN="eyJ…" # its token
 \`\`\`
 
 **3. Validate.**

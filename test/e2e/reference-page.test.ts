@@ -74,6 +74,7 @@ describe("API reference in Chromium", () => {
       .toBeGreaterThan(0);
     // The quick start (the document's introduction) and a code sample of the validate operation.
     expect(await page.getByText("Quick start").count()).toBeGreaterThan(0);
+    await screenshot(page, "reference-intro.png");
     // Opening the operation shows its curl sample (the document's x-codeSamples).
     await page.getByText("Validate (and optionally enrich) one JSON document").first().click();
     await expect
