@@ -46,6 +46,38 @@ afterAll(async () => {
 });
 
 describe("validation in real workerd (no eval)", () => {
+  it("validates by a registered schema: published, compiled once, its document through the Cache API", async () => {
+    const put = (path: string, body: unknown) =>
+      api(path, {
+        method: "PUT",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+      });
+    const address = await put("/v1/schemas/e2e-address", { type: "object", required: ["city"] });
+    expect(address.status, await address.clone().text()).toBe(201);
+    const customer = await put("/v1/schemas/e2e-customer", {
+      type: "object",
+      properties: { address: { $ref: "urn:schema-meter:schema:e2e-address@1" } },
+    });
+    expect(customer.status, await customer.clone().text()).toBe(201);
+    for (const attempt of [1, 2]) {
+      const invalid = await post("/v1/validate", { schema_id: "e2e-customer", data: { address: {} } });
+      expect(invalid.status, `attempt ${attempt}: ${await invalid.clone().text()}`).toBe(200);
+      expect(await invalid.json()).toMatchObject({ valid: false, units: 1 });
+    }
+    const valid = await post("/v1/validate", {
+      schema_id: "e2e-customer@1",
+      data: { address: { city: "Oslo" } },
+    });
+    expect(await valid.json()).toMatchObject({ valid: true });
+    const retired = await api("/v1/schemas/e2e-address", {
+      method: "DELETE",
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(retired.status).toBe(200);
+    expect((await post("/v1/validate", { schema_id: "e2e-address", data: {} })).status).toBe(410);
+  });
+
   it("validates the mid-size order document, valid and invalid", async () => {
     const read = (name: string) => JSON.parse(readFileSync(resolve(BENCH_DIR, name), "utf8")) as unknown;
     if (!existsSync(BENCH_DIR)) throw new Error(`bench data missing at ${BENCH_DIR}`);
