@@ -3,13 +3,14 @@
  * - **the pointer**: which version `orders` (latest) or `orders@3` stands for now, its content hash
  *   and whether the name is retired. Cached per isolate for SCHEMA_LATEST_TTL_SECONDS (default 5):
  *   that is how long a publish or a retirement takes to reach every isolate; the isolate that
- *   published forgets its own pointer at once. One small Postgres call per name per isolate per TTL.
+ *   published forgets its own pointer at once. One small Postgres call per name per isolate per TTL;
+ *   while Postgres cannot answer, the last pointer known stands (stale if error).
  * - **the document**, only when the compiled-schema cache has no validator for that version and
  *   hash: versions are immutable, so the document is cached for good, first in the Workers Cache
  *   API (shared by the isolates of a location; absent in Node, where this layer is skipped), then
  *   read from Postgres.
  */
-import type { DatabaseAdapter } from "../adapters/supabase";
+import { type DatabaseAdapter, isDatabaseUnavailable } from "../adapters/supabase";
 import { BoundedLru } from "../lib/bounded-lru";
 import { log } from "../lib/log";
 import { Refusal } from "../refusal";
@@ -69,25 +70,36 @@ export function createRegistryResolver(deps: {
   const documentUrl = (account: string, v: SchemaVersion) =>
     `https://registry.schema-meter.internal/${account}/${v.name}/${v.version}/${v.content_hash}`;
 
+  const answer = (version: SchemaVersion): SchemaVersion => {
+    if (version.retired_at) {
+      throw new Refusal(
+        "SCHEMA_RETIRED",
+        `The schema "${version.name}" was retired at ${version.retired_at}; its versions stay readable at GET /v1/schemas/${version.name}.`,
+      );
+    }
+    return version;
+  };
+
   return {
     async pointer(account, id) {
       const key = `${account}/${id.name}`;
       const cached = pointers.get(key)?.get(id.version ?? "latest");
       let version = cached && cached.expiresAt > now() ? cached.version : undefined;
       if (!version) {
-        version = await resolveSchemaVersion(deps.db, account, id);
+        try {
+          version = await resolveSchemaVersion(deps.db, account, id);
+        } catch (error) {
+          // Stale if error: while Postgres cannot answer, what this isolate last knew stands.
+          if (!cached || !isDatabaseUnavailable(error)) throw error;
+          log("warn", "registry pointer stale", { name: id.name, error: (error as Error).message });
+          return answer(cached.version);
+        }
         if (!version) throw schemaNotFound(id);
         const byVersion = pointers.get(key) ?? new Map();
         byVersion.set(id.version ?? "latest", { version, expiresAt: now() + deps.latestTtlSeconds * 1000 });
         pointers.set(key, byVersion, 1);
       }
-      if (version.retired_at) {
-        throw new Refusal(
-          "SCHEMA_RETIRED",
-          `The schema "${id.name}" was retired at ${version.retired_at}; its versions stay readable at GET /v1/schemas/${id.name}.`,
-        );
-      }
-      return version;
+      return answer(version);
     },
 
     async document(account, version) {
