@@ -90,15 +90,17 @@ language sql stable security definer set search_path = '' as $$
 $$;
 
 -- A new key for an account, unless it already has p_max_active usable keys:
--- {"key": {...}} or {"refused": "API_KEY_LIMIT_REACHED"}; null when the account does not exist.
+-- {"key": {...}, "tier", "customer"} (the account's, for the hot path's entry) or
+-- {"refused": "API_KEY_LIMIT_REACHED"}; null when the account does not exist.
 create function public.create_account_api_key(
   p_account_id uuid, p_key_prefix text, p_key_hash text, p_name text, p_expires_at timestamptz, p_max_active integer
 ) returns jsonb
 language plpgsql security definer set search_path = '' as $$
 declare
   v_key public.api_keys;
+  v_account public.accounts;
 begin
-  perform 1 from public.accounts a where a.id = p_account_id for update;
+  select * into v_account from public.accounts a where a.id = p_account_id for update;
   if not found then return null; end if;
   if (select count(*) from public.api_keys k where k.account_id = p_account_id and k.revoked_at is null
       and (k.expires_at is null or k.expires_at > now())) >= p_max_active then
@@ -106,7 +108,8 @@ begin
   end if;
   insert into public.api_keys (account_id, name, prefix, key_hash, expires_at)
     values (p_account_id, p_name, p_key_prefix, p_key_hash, p_expires_at) returning * into v_key;
-  return jsonb_build_object('key', public.api_key_json(v_key));
+  return jsonb_build_object('key', public.api_key_json(v_key), 'tier', v_account.tier,
+    'customer', v_account.stripe_customer_id);
 end
 $$;
 
@@ -135,8 +138,8 @@ $$;
 
 -- Rolls one of the account's usable keys: a new key with the same name (and p_expires_at) takes
 -- its place; the old one stays valid for p_overlap_seconds (never longer than it already was),
--- or is revoked now when the overlap is 0. {"old": {...}, "old_key_hash": ..., "key": {...}};
--- null when the account has no such usable key.
+-- or is revoked now when the overlap is 0. {"old": {...}, "old_key_hash": ..., "key": {...},
+-- "tier", "customer"}; null when the account has no such usable key.
 create function public.roll_api_key(
   p_account_id uuid, p_key text, p_key_prefix text, p_key_hash text, p_overlap_seconds integer,
   p_expires_at timestamptz
@@ -145,9 +148,10 @@ language plpgsql security definer set search_path = '' as $$
 declare
   v_old public.api_keys;
   v_new public.api_keys;
+  v_account public.accounts;
   v_until timestamptz := now() + make_interval(secs => greatest(p_overlap_seconds, 0));
 begin
-  perform 1 from public.accounts a where a.id = p_account_id for update;
+  select * into v_account from public.accounts a where a.id = p_account_id for update;
   select * into v_old from public.api_keys k
     where k.account_id = p_account_id and (k.id::text = p_key or k.prefix = p_key)
       and k.revoked_at is null and (k.expires_at is null or k.expires_at > now());
@@ -160,7 +164,7 @@ begin
                         else least(coalesce(k.expires_at, v_until), v_until) end
     where k.id = v_old.id returning * into v_old;
   return jsonb_build_object('old', public.api_key_json(v_old), 'old_key_hash', v_old.key_hash,
-    'key', public.api_key_json(v_new));
+    'key', public.api_key_json(v_new), 'tier', v_account.tier, 'customer', v_account.stripe_customer_id);
 end
 $$;
 

@@ -24,6 +24,7 @@ import { billingRoutes } from "./routes/billing";
 import { docsRoutes } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { jwksRoutes } from "./routes/jwks";
+import { keyRoutes } from "./routes/keys";
 import { signupRoutes } from "./routes/signup";
 import { tokenRoutes } from "./routes/token";
 import { validateRoutes } from "./routes/validate";
@@ -170,6 +171,7 @@ export function newApp({ services: buildServices = createServices }: AppOptions 
   app.route("/", tokenRoutes);
   app.route("/", jwksRoutes);
   app.route("/", accountRoutes);
+  app.route("/", keyRoutes);
   app.route("/", validateRoutes);
   app.route("/", billingRoutes);
   app.route("/", webhookRoutes);

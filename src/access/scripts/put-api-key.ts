@@ -7,6 +7,8 @@
  *   so the change holds from the next request on. "fill" (the hot path after a miss, with what
  *   Postgres said) writes only when there is no entry: a fill that read Postgres before a
  *   revocation can never overwrite the revocation's entry, whichever reaches Redis first.
+ * - Revocation is final: an entry that says revoked is never replaced by one that does not (a roll's
+ *   write of the old key's expiry racing a revocation of that key cannot bring it back).
  * - A revoked key also gets its deny entry (tokens minted from it are refused too), for `ARGV[9]` s.
  * - The entry lives `ARGV[8]` s and is never extended by use, so it is never older than that: at
  *   most the lifetime of a token, which is what billing's overrides (tier, customer, deny; written
@@ -16,10 +18,11 @@
  * ARGV: 1 mode ("set" or "fill"), 2 state ("active", "revoked" or "unknown"), 3 subject, 4 key id,
  *       5 tier, 6 Stripe customer id ("" when none), 7 expiry (ms, "" when none), 8 entry TTL (s),
  *       9 deny TTL (s)
- * Reply: 1 written, 0 skipped (a fill found an entry already there).
+ * Reply: 1 written, 0 skipped (a fill found an entry already there, or the key is revoked).
  */
 export const PUT_API_KEY_LUA = `
 if ARGV[1] == 'fill' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if ARGV[2] ~= 'revoked' and redis.call('HGET', KEYS[1], 'state') == 'revoked' then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'subject', ARGV[3], 'key_id', ARGV[4], 'tier', ARGV[5],
   'customer', ARGV[6], 'expires_at', ARGV[7])
