@@ -86,6 +86,7 @@ export async function admitApiKeyRequest(
       nowMs,
       tiers: deps.settings.tiers,
       apiKeyHash: request.keyHash,
+      fallbackTier: policyFor(deps.settings.tiers, "").tier,
     });
   } catch (error) {
     return admitWithoutRedisByKey(deps, request, usageId, nowMs, error);

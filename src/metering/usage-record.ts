@@ -41,6 +41,8 @@ export interface AdmitApiKeyUsageInput
   extends Omit<AdmitUsageInput, "subject" | "apiKeyId" | "stripeCustomerId" | "tier"> {
   /** SHA-256 of the key, lowercase hex. */
   apiKeyHash: string;
+  /** The tier used when the key's entry names one no longer configured (the strictest). */
+  fallbackTier: string;
 }
 
 export interface WindowState {

@@ -62,7 +62,7 @@ export function admitScriptCall(input: AdmitUsageInput | AdmitApiKeyUsageInput):
     String(input.nowMs),
     input.usageId,
     String(input.units),
-    byKey ? "" : input.tier,
+    byKey ? input.fallbackTier : input.tier,
     input.requestId,
     subject,
     (byKey ? null : input.stripeCustomerId) ?? "",

@@ -12,7 +12,8 @@ import { KEY_PREFIXES } from "./keys";
  *   lock, so keys not passed in KEYS are allowed (this would not run on Redis Cluster, which we do
  *   not use). A token's call passes every key in KEYS, as before.
  * - A revoked subject or API key is refused before anything is written.
- * - The tier is the override when one is set (and configured), else the token's (entry's) tier; the
+ * - The tier is the override when one is set (and configured), else the token's (entry's, when
+ *   configured; else ARGV[4]) tier; the
  *   Stripe customer likewise is the override when set, else the token's (entry's). Both overrides
  *   are billing's, written by apply-edge-state.
  * - Sliding-window log: at most `limit` admissions in any window of `windowMs` ending now, even
@@ -28,7 +29,8 @@ import { KEY_PREFIXES } from "./keys";
  *
  * KEYS: 1 deny-subject, 2 deny-api-key, 3 tier-override, 4 window log, 5 period counter, 6 usage stream,
  *       7 customer override, 8 API key entry (for a token: a key that is never set)
- * ARGV: 1 now (ms), 2 usage id, 3 units, 4 token tier, 5 request id, 6 subject ("" for an API key),
+ * ARGV: 1 now (ms), 2 usage id, 3 units, 4 token tier (for an API key: the tier to use when the
+ *       entry's is no longer configured), 5 request id, 6 subject ("" for an API key),
  *       7 Stripe customer id ("" when none), 8 time (ISO 8601 UTC), 9 counter expiry (unix s),
  *       10 stream TTL (s), 11 period (YYYY-MM), 12 API key id ("" when none),
  *       13.. tiers as triples: name, limit, window (ms)
@@ -39,6 +41,11 @@ import { KEY_PREFIXES } from "./keys";
  */
 export const ADMIT_USAGE_LUA = `
 local now = tonumber(ARGV[1])
+local units = tonumber(ARGV[3])
+local policies = {}
+for i = 13, #ARGV, 3 do
+  policies[ARGV[i]] = {tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])}
+end
 local subject, key_id, token_tier, customer = ARGV[6], ARGV[12], ARGV[4], ARGV[7]
 local k_deny_sub, k_deny_key, k_tier, k_window, k_period, k_customer =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[7]
@@ -49,7 +56,9 @@ if subject == '' then
   if state == 'unknown' then return {-5} end
   if state ~= 'active' then return {-2} end
   if entry[6] and entry[6] ~= '' and tonumber(entry[6]) <= now then return {-6, entry[6]} end
-  subject, key_id, token_tier, customer = entry[2], entry[3], entry[4], entry[5] or ''
+  subject, key_id, customer = entry[2], entry[3], entry[5] or ''
+  -- A tier no longer configured falls back to the one the Worker named (the strictest).
+  if policies[entry[4]] then token_tier = entry[4] end
   k_deny_sub = '${KEY_PREFIXES.denySubject}' .. subject
   k_deny_key = '${KEY_PREFIXES.denyApiKey}' .. key_id
   k_tier = '${KEY_PREFIXES.tierOverride}' .. subject
@@ -61,11 +70,6 @@ end
 if redis.call('EXISTS', k_deny_sub) == 1 then return {-1} end
 if redis.call('EXISTS', k_deny_key) == 1 then return {-2} end
 
-local units = tonumber(ARGV[3])
-local policies = {}
-for i = 13, #ARGV, 3 do
-  policies[ARGV[i]] = {tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])}
-end
 local tier = token_tier
 local override = redis.call('GET', k_tier)
 if override and policies[override] then tier = override end

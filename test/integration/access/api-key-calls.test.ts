@@ -227,6 +227,47 @@ describe("Authorization: Bearer <api key> on /v1/validate", () => {
   });
 });
 
+describe("the key's entry in Redis (put-api-key)", () => {
+  const entry = (keyHash: string, state: "active" | "revoked") => ({
+    keyHash,
+    state,
+    subject: "acc_x",
+    apiKeyId: `key_${keyHash.slice(0, 6)}`,
+    tier: "free",
+    stripeCustomerId: null,
+    expiresAtMs: null,
+    ttlSeconds: 60,
+    denyTtlSeconds: 60,
+  });
+
+  it("a fill never overwrites an entry, and nothing brings a revoked key back", async () => {
+    const keyHash = "a".repeat(64);
+    expect(await h.redis.putApiKeyEntry(entry(keyHash, "revoked"), "set")).toBe(true);
+    // A fill that read Postgres before the revocation committed, arriving after it.
+    expect(await h.redis.putApiKeyEntry(entry(keyHash, "active"), "fill")).toBe(false);
+    // A roll's write of the old key's expiry racing its revocation.
+    expect(await h.redis.putApiKeyEntry(entry(keyHash, "active"), "set")).toBe(false);
+    expect(plain(await h.redisCommand("HGET", `sm:apikey:${keyHash}`, "state"))).toBe("revoked");
+    expect(plain(await h.redisCommand("EXISTS", `sm:deny:key:key_${keyHash.slice(0, 6)}`))).toBe(1);
+
+    const other = "b".repeat(64);
+    expect(await h.redis.putApiKeyEntry(entry(other, "active"), "fill")).toBe(true);
+    expect(await h.redis.putApiKeyEntry(entry(other, "active"), "fill")).toBe(false);
+    expect(await h.redis.putApiKeyEntry(entry(other, "revoked"), "set")).toBe(true);
+    const ttl = plain(await h.redisCommand("TTL", `sm:apikey:${other}`)) as number;
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60);
+  });
+
+  it("an entry naming a tier no longer configured gets the strictest configured one", async () => {
+    const { apiKey } = await h.account();
+    await h.redisCommand("HSET", await entryKey(apiKey), "tier", "legacy");
+    const response = await validate(apiKey);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("RateLimit-Policy")).toBe('"free";q=5;w=10');
+  });
+});
+
 describe("Redis unreachable, with a key", () => {
   it("a paying key is served from Postgres and recorded there once; a free key gets 503", async () => {
     const pro = await h.account("pro");
