@@ -12,6 +12,7 @@ import type { DatabaseAdapter } from "../adapters/supabase";
 import type { RateLimitTiers } from "../config";
 import { log } from "../lib/log";
 import { Refusal } from "../refusal";
+import { withBilledCustomer } from "./billed-customer";
 import { LocalWindowLimiter } from "./local-limiter";
 import { recordPendingUsage } from "./pending-usage";
 import { type RateLimitState, rateLimitHeaders, secondsFromMs } from "./rate-limit-headers";
@@ -318,7 +319,9 @@ export async function settleAdmission(
   if (!needsSettlement(admission, status)) return;
   const { record, mode } = admission;
   if (mode === "live") return compensate(deps, record);
-  await recordDurably(deps.db, isSuccess(status) ? record : compensationOf(record), admission.mayBeInStream);
+  if (isSuccess(status)) return recordDurably(deps.db, record, admission.mayBeInStream);
+  const billed = admission.mayBeInStream ? await withBilledCustomer(deps.db, record) : record;
+  await recordDurably(deps.db, compensationOf(billed), admission.mayBeInStream);
 }
 
 /**
@@ -332,7 +335,7 @@ export async function settleRefusal(
   refusal: Exclude<Admission, AdmittedRequest>,
 ): Promise<void> {
   if (refusal.outcome === "revoked" || !refusal.uncertainRecord) return;
-  await compensate(deps, refusal.uncertainRecord);
+  await compensate(deps, await withBilledCustomer(deps.db, refusal.uncertainRecord));
 }
 
 const compensationOf = (record: UsageRecord): UsageRecord => ({

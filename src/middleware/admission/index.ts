@@ -12,7 +12,7 @@ import {
   settleRefusal,
 } from "../../metering/admit";
 import { admitApiKeyRequest } from "../../metering/admit-api-key";
-import { clientIpOf, tokenLimit } from "../../metering/client-ip-limit";
+import { clientIpOf, keyLookupLimit } from "../../metering/client-ip-limit";
 import type { AuthVariables } from "../auth";
 
 /** What `admitUsage` puts on `c.var` (and `auth` for an API key); it reads what `requireCredential` set. */
@@ -69,7 +69,7 @@ export const admitUsage = <I extends Input = {}>({ units, now }: AdmitUsageOptio
     let admission: Admission;
     if (credential?.kind === "api_key") {
       const byKey = await admitApiKeyRequest(
-        { ...deps, db, lookupLimit: tokenLimit(config.TOKEN_RATE_LIMIT) },
+        { ...deps, db, lookupLimit: keyLookupLimit(config.TOKEN_RATE_LIMIT) },
         {
           keyHash: credential.keyHash,
           prefix: credential.prefix,

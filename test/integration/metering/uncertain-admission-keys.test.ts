@@ -79,7 +79,7 @@ const call = async (apiKey: string, requestId: string) => {
   return { requestId, status: response.status };
 };
 
-describe("a key call whose admission timed out but ran", () => {
+describe("a call whose admission timed out but ran", () => {
   it("bills exactly the calls answered 2xx: the fallback limiter's 429s are compensated", async () => {
     const pro = await h.account("pro");
     const tag = pro.id.slice(0, 8);
@@ -137,6 +137,39 @@ describe("a key call whose admission timed out but ran", () => {
         async () => (await usageStream(h)).filter((e) => e.subject === free.id && e.kind === "admit").length,
       )
       .toBe(1);
+    expect((await billedUnitsByRequest(free.id)).get(requestId)).toBe(0);
+  });
+
+  it("a token minted before the first checkout: the compensation names the customer the script billed", async () => {
+    const free = await h.account("free");
+    const customer = `cus_u${free.id.slice(0, 8)}`;
+    await h.sql.query("update public.accounts set stripe_customer_id = $1 where id = $2", [
+      customer,
+      free.id,
+    ]);
+    const { rows } = await h.sql.query("select public.billing_edge_state($1) as edge", [free.id]);
+    const edge = rows[0].edge as { tier: string; version: number };
+    await h.redis.applyEdgeState(
+      { subject: free.id, tier: edge.tier, customer, deny: false, version: edge.version },
+      60,
+    );
+
+    const blocked = blockRedis(400);
+    await new Promise((done) => setTimeout(done, 50));
+    const requestId = `t-uncertain-cus-${free.id.slice(0, 8)}`;
+    expect((await call(free.token, requestId)).status).toBe(503);
+    await blocked;
+    await h.settle();
+    await expect
+      .poll(
+        async () => (await usageStream(h)).filter((e) => e.subject === free.id && e.kind === "admit").length,
+      )
+      .toBe(1);
+    const records = (await usageStream(h)).filter((e) => e.subject === free.id);
+    expect(records.map((e) => [e.kind, e.stripe_customer_id])).toEqual([
+      ["admit", customer],
+      ["compensate", customer],
+    ]);
     expect((await billedUnitsByRequest(free.id)).get(requestId)).toBe(0);
   });
 });
