@@ -5,8 +5,9 @@
  * from the next request on. Secrets are returned once and never stored.
  */
 import { z } from "zod";
-import type { RedisAdapter } from "../adapters/redis";
+import { describeRedisError, type RedisAdapter } from "../adapters/redis";
 import type { DatabaseAdapter } from "../adapters/supabase";
+import { log } from "../lib/log";
 import { Refusal } from "../refusal";
 import { AccessRefusal } from "./access-refusal";
 import { markApiKeyRevoked, TOKEN_DENY_TTL_SECONDS } from "./accounts";
@@ -120,6 +121,11 @@ async function putActiveEntry(
   await redis.putApiKeyEntry(entry, "set");
 }
 
+/** Not fatal: without its entry, a new key's first call looks it up in Postgres and fills it. */
+const entryNotWritten = (key: AccountKey) => (error: unknown) => {
+  log("warn", "api key entry not written", { key_prefix: key.key_prefix, error: describeRedisError(error) });
+};
+
 /** A new key for the account; its secret is in the result, once. */
 export async function createAccountKey(
   { db, redis }: Deps,
@@ -138,8 +144,7 @@ export async function createAccountKey(
   const refusal = refusalOf(reply);
   if (refusal) throw refusal;
   const { key, tier, customer } = createdSchema.parse(reply);
-  // Not fatal: without its entry, the key's first call looks it up in Postgres and fills it.
-  await putActiveEntry(redis, { accountId, key, secret, tier, customer }).catch(() => {});
+  await putActiveEntry(redis, { accountId, key, secret, tier, customer }).catch(entryNotWritten(key));
   return { key, secret: secret.key };
 }
 
@@ -210,6 +215,8 @@ export async function rollAccountKey(
       );
     }
   });
-  await putActiveEntry(redis, { accountId, key: rolled.key, secret, tier, customer }).catch(() => {});
+  await putActiveEntry(redis, { accountId, key: rolled.key, secret, tier, customer }).catch(
+    entryNotWritten(rolled.key),
+  );
   return { old, key: rolled.key, secret: secret.key };
 }
