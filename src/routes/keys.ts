@@ -23,22 +23,20 @@ import {
 } from "../openapi/responses";
 import { newRouter } from "../openapi/router";
 
-const keySchema = z
-  .object({
-    id: z.string(),
-    prefix: z.string().describe("The visible start of the key (`sm_…`); never the secret"),
-    name: z.string(),
-    state: z.enum(["active", "expired", "revoked"]),
-    created_at: z.string(),
-    expires_at: z.string().nullable().describe("When the key stops working (UTC); null: never"),
-    last_used_at: z
-      .string()
-      .nullable()
-      .describe("Last exchange for a token or Postgres lookup of the key: accurate to about an hour"),
-    revoked_at: z.string().nullable(),
-    replaced_by: z.string().nullable().describe("The key a roll created in its place"),
-  })
-  .openapi("ApiKey");
+const keySchema = z.object({
+  id: z.string(),
+  prefix: z.string().describe("The visible start of the key (`sm_…`); never the secret"),
+  name: z.string(),
+  state: z.enum(["active", "expired", "revoked"]),
+  created_at: z.string(),
+  expires_at: z.string().nullable().describe("When the key stops working (UTC); null: never"),
+  last_used_at: z
+    .string()
+    .nullable()
+    .describe("Last exchange for a token or Postgres lookup of the key: accurate to about an hour"),
+  revoked_at: z.string().nullable(),
+  replaced_by: z.string().nullable().describe("The key a roll created in its place"),
+});
 
 const withSecret = z.object({
   key: keySchema,
