@@ -141,8 +141,8 @@ async function main() {
     console.log(
       [
         `  curl -s ${worker.url}/health/ready`,
-        "  TOKEN=$(npm run -s token -- --tier free)",
-        `  curl -s ${worker.url}/v1/validate -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`,
+        "  KEY=$(npm run -s keys -- create --email dev@example.com)",
+        `  curl -s ${worker.url}/v1/validate -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \\`,
         `    -d '{"schema": {"type": "object", "required": ["id"]}, "data": {"name": "x"}}'`,
         `  docs: ${worker.url}/docs`,
         "",

@@ -3,8 +3,8 @@
  *
  *   create --email <e> [--tier free] [--name default]   new account (or new key for an existing one);
  *                                                      prints the key once on stdout
- *   list [--email <e>]                                  keys (prefix, state, account), never secrets
- *   revoke <key id | prefix>                            revokes it and deny-lists its live tokens
+ *   list [--email <e>]                                  keys (prefix, state with any expiry, account), never secrets
+ *   revoke <key id | prefix>                            revokes it at once: the key (its Redis entry) and its live tokens
  *
  * Postgres: DATABASE_URL, else the dev database of `npm run dev`. Redis (for revoke):
  * UPSTASH_REDIS_REST_URL/TOKEN, else REDIS_URL or 127.0.0.1:6379.
@@ -48,7 +48,14 @@ async function main(): Promise<number> {
       const keys = await listApiKeys(db, flags.email);
       if (keys.length === 0) say("no keys");
       for (const key of keys) {
-        const state = key.revoked_at ? `revoked ${key.revoked_at}` : "active";
+        const expired = key.expires_at !== null && Date.parse(key.expires_at) <= Date.now();
+        const state = key.revoked_at
+          ? `revoked ${key.revoked_at}`
+          : expired
+            ? `expired ${key.expires_at}`
+            : key.expires_at
+              ? `active until ${key.expires_at}`
+              : "active";
         console.log(
           [
             key.key_prefix,
@@ -77,7 +84,7 @@ async function main(): Promise<number> {
       console.log(`revoked ${revoked.key_prefix} (${revoked.key_id}) at ${revoked.revoked_at}`);
       if (!revoked.denyListed) {
         say(
-          "warning: no Redis reachable, so tokens already minted from this key stay valid until they expire (at most TOKEN_TTL_SECONDS)",
+          "warning: no Redis reachable, so the key (cached for the hot path for up to an hour) and tokens already minted from it (at most TOKEN_TTL_SECONDS) may keep working until then; run revoke again once Redis is reachable",
         );
       }
       return 0;

@@ -25,6 +25,7 @@ import { billingRoutes } from "./routes/billing";
 import { docsRoutes } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { jwksRoutes } from "./routes/jwks";
+import { keyRoutes } from "./routes/keys";
 import { schemaRoutes } from "./routes/schemas";
 import { signupRoutes } from "./routes/signup";
 import { tokenRoutes } from "./routes/token";
@@ -182,6 +183,7 @@ export function newApp({ services: buildServices = createServices }: AppOptions 
   app.route("/", tokenRoutes);
   app.route("/", jwksRoutes);
   app.route("/", accountRoutes);
+  app.route("/", keyRoutes);
   app.route("/", validateRoutes);
   app.route("/", schemaRoutes);
   app.route("/", adminSchemaRoutes);

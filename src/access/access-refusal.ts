@@ -9,6 +9,9 @@ export type AccessRefusalCode = Extract<
   | "TOKEN_INVALID"
   | "EMAIL_TAKEN"
   | "API_KEY_INVALID"
+  | "API_KEY_EXPIRED"
+  | "API_KEY_LAST_ACTIVE"
+  | "API_KEY_LIMIT_REACHED"
   | "ACCOUNT_SUSPENDED"
   | "ACCOUNT_PAST_DUE"
   | "ACCOUNT_CLOSED"
@@ -42,6 +45,7 @@ export const REFUSAL_CHALLENGES: Partial<Record<ErrorCode, string>> = {
   AUTH_REQUIRED: bearerChallenge(),
   TOKEN_REVOKED: bearerChallenge("invalid_token"),
   API_KEY_INVALID: bearerChallenge("invalid_token"),
+  API_KEY_EXPIRED: bearerChallenge("invalid_token", "The API key expired"),
   TOKEN_EXPIRED: bearerChallenge("invalid_token", "The token expired"),
   TOKEN_INVALID: bearerChallenge("invalid_token", "The token is invalid"),
 };

@@ -7,9 +7,10 @@ import { z } from "zod";
 import type { RedisAdapter } from "../adapters/redis";
 import { type DatabaseAdapter, DatabaseError } from "../adapters/supabase";
 import { AccessRefusal } from "./access-refusal";
+import { apiKeyEntryOf, type KnownApiKey } from "./api-key-entry";
 import { generateApiKey, hashApiKey } from "./api-keys";
 
-const accountSchema = z.object({
+export const accountSchema = z.object({
   id: z.string(),
   email: z.string(),
   stripe_customer_id: z.string().nullable(),
@@ -28,6 +29,7 @@ const revokedKeySchema = z.object({
   key_prefix: z.string(),
   account_id: z.string(),
   revoked_at: z.string(),
+  key_hash: z.string(),
 });
 
 const listedKeySchema = z.object({
@@ -39,6 +41,7 @@ const listedKeySchema = z.object({
   tier: z.string(),
   status: z.string(),
   created_at: z.string(),
+  expires_at: z.string().nullable(),
   last_used_at: z.string().nullable(),
   revoked_at: z.string().nullable(),
 });
@@ -53,6 +56,8 @@ export interface CreatedAccount {
   account: AccountWithKey;
   /** The API key in full: returned once, never stored. */
   apiKey: string;
+  /** Its SHA-256, for the hot path's entry. */
+  keyHash: string;
 }
 
 /** A new free-tier (or `tier`) account and its first key. A taken email is EMAIL_TAKEN (409). */
@@ -69,10 +74,13 @@ export async function signUp(
       p_tier: tier,
       p_key_name: keyName,
     });
-    return { account: accountWithKeySchema.parse(created), apiKey: key.key };
+    return { account: accountWithKeySchema.parse(created), apiKey: key.key, keyHash: key.hash };
   } catch (error) {
     if (error instanceof DatabaseError && error.code === UNIQUE_VIOLATION) {
-      throw new AccessRefusal("EMAIL_TAKEN", "An account with this email already exists; use its API key.");
+      throw new AccessRefusal(
+        "EMAIL_TAKEN",
+        "An account with this email already exists. Call with any of its API keys (POST /v1/keys makes another, POST /v1/keys/{id}/roll replaces a leaked one); if every key is lost, ask support to issue a new key for this address (the operator's `npm run keys -- create --email`).",
+      );
     }
     throw error;
   }
@@ -91,7 +99,7 @@ export async function createApiKey(
     p_key_name: keyName,
   });
   if (created === null) return undefined;
-  return { account: accountWithKeySchema.parse(created), apiKey: key.key };
+  return { account: accountWithKeySchema.parse(created), apiKey: key.key, keyHash: key.hash };
 }
 
 /** Why an account may not get tokens, as an error code; undefined when it may. */
@@ -113,23 +121,74 @@ export function accountRefusal(
   }
 }
 
+const resolvedKeySchema = accountWithKeySchema.extend({
+  key_revoked_at: z.string().nullable(),
+  key_expires_at: z.string().nullable(),
+});
+/** A key Postgres knows, whatever its state, with its account. */
+export type ResolvedApiKey = z.infer<typeof resolvedKeySchema>;
+
+/** The key behind a hash (revoked and expired ones too), with its account; undefined when unknown. */
+export async function resolveApiKey(
+  db: DatabaseAdapter,
+  keyHash: string,
+): Promise<ResolvedApiKey | undefined> {
+  const found = await db.rpc<unknown>("resolve_api_key", { p_key_hash: keyHash });
+  return found === null ? undefined : resolvedKeySchema.parse(found);
+}
+
+/** What the hot path's cache needs of a resolved key (see api-key-entry.ts). */
+export const knownApiKeyOf = (keyHash: string, key: ResolvedApiKey): KnownApiKey => ({
+  keyHash,
+  apiKeyId: key.key_id,
+  subject: key.id,
+  tier: key.tier,
+  stripeCustomerId: key.stripe_customer_id,
+  expiresAtMs: key.key_expires_at === null ? null : Date.parse(key.key_expires_at),
+  revoked: key.key_revoked_at !== null,
+});
+
 /**
- * The account behind an API key, if the key is known, unrevoked and the account may use the API.
- * Unknown or revoked: API_KEY_INVALID (401). Inactive account: 403 with the reason as the code.
+ * Why a key may not be used now, as the refusal to answer with; undefined when it may. Unknown or
+ * revoked: API_KEY_INVALID (401); expired: API_KEY_EXPIRED (401); inactive account: 403 with the
+ * reason as the code.
+ */
+export function apiKeyRefusal(key: ResolvedApiKey | undefined, now: Date): AccessRefusal | undefined {
+  if (!key)
+    return new AccessRefusal("API_KEY_INVALID", "This API key is unknown; check that it was copied whole.");
+  if (key.key_revoked_at !== null) {
+    return new AccessRefusal(
+      "API_KEY_INVALID",
+      "This API key has been revoked; use another key of the account.",
+    );
+  }
+  if (key.key_expires_at !== null && Date.parse(key.key_expires_at) <= now.getTime()) {
+    return apiKeyExpired(Date.parse(key.key_expires_at));
+  }
+  const refusal = accountRefusal(key, now);
+  return refusal && new AccessRefusal(refusal, refusalDetail[refusal]);
+}
+
+/** API_KEY_EXPIRED (401), saying when. */
+export const apiKeyExpired = (expiresAtMs: number) =>
+  new AccessRefusal(
+    "API_KEY_EXPIRED",
+    `This API key expired at ${new Date(expiresAtMs).toISOString()}; use another key of the account.`,
+  );
+
+/**
+ * The account behind an API key, if the key is known, unrevoked, unexpired and the account may use
+ * the API; otherwise the refusal of `apiKeyRefusal`.
  */
 export async function authenticateApiKey(
   db: DatabaseAdapter,
   apiKey: string,
   now = new Date(),
-): Promise<AccountWithKey> {
-  const found = await db.rpc<unknown>("exchange_api_key", { p_key_hash: await hashApiKey(apiKey) });
-  if (found === null) {
-    throw new AccessRefusal("API_KEY_INVALID", "This API key is unknown or has been revoked.");
-  }
-  const account = accountWithKeySchema.parse(found);
-  const refusal = accountRefusal(account, now);
-  if (refusal) throw new AccessRefusal(refusal, refusalDetail[refusal]);
-  return account;
+): Promise<ResolvedApiKey> {
+  const key = await resolveApiKey(db, await hashApiKey(apiKey));
+  const refusal = apiKeyRefusal(key, now);
+  if (refusal || !key) throw refusal;
+  return key;
 }
 
 const refusalDetail = {
@@ -151,20 +210,34 @@ export async function listApiKeys(db: DatabaseAdapter, account?: string): Promis
 }
 
 /**
- * Revokes a key (by id or visible prefix) in Postgres, so it can mint no new token, then puts it on
- * the Redis deny-list for the longest token lifetime, so tokens already minted from it are refused
- * on their next request. Undefined when no such key exists.
+ * Revokes a key (by id or visible prefix) in Postgres, so it can mint no new token, then marks it
+ * revoked in Redis (its entry, and the deny-list for the longest token lifetime), so the key itself
+ * and tokens already minted from it are refused on their next request. Undefined when no such key
+ * exists.
  */
 export async function revokeApiKey(
   { db, redis }: { db: DatabaseAdapter; redis: RedisAdapter | undefined },
   key: string,
-): Promise<(z.infer<typeof revokedKeySchema> & { denyListed: boolean }) | undefined> {
+): Promise<(Omit<z.infer<typeof revokedKeySchema>, "key_hash"> & { denyListed: boolean }) | undefined> {
   const revoked = await db.rpc<unknown>("revoke_api_key", { p_key: key });
   if (revoked === null) return undefined;
-  const parsed = revokedKeySchema.parse(revoked);
+  const { key_hash: keyHash, ...parsed } = revokedKeySchema.parse(revoked);
   if (!redis) return { ...parsed, denyListed: false };
-  await redis.denyApiKey(parsed.key_id, TOKEN_DENY_TTL_SECONDS);
+  await markApiKeyRevoked(redis, { keyHash, apiKeyId: parsed.key_id, subject: parsed.account_id });
   return { ...parsed, denyListed: true };
+}
+
+/** Marks a key revoked in Redis: its entry (the key itself) and its deny entry (its tokens). */
+export async function markApiKeyRevoked(
+  redis: RedisAdapter,
+  { keyHash, apiKeyId, subject }: { keyHash: string; apiKeyId: string; subject: string },
+): Promise<void> {
+  const entry = apiKeyEntryOf(
+    keyHash,
+    { keyHash, apiKeyId, subject, tier: "", stripeCustomerId: null, expiresAtMs: null, revoked: true },
+    TOKEN_DENY_TTL_SECONDS,
+  );
+  await redis.putApiKeyEntry(entry, "set");
 }
 
 /** GET /v1/account: the caller's account with the limits and usage its admission just saw. */

@@ -9,18 +9,12 @@
  */
 import { z } from "zod";
 import { TOKEN_DENY_TTL_SECONDS } from "../access/accounts";
+import { edgeStateOf, edgeStateRowSchema } from "../access/edge-state";
 import { describeRedisError, type RedisAdapter } from "../adapters/redis";
 import type { DatabaseAdapter } from "../adapters/supabase";
 import { describeError, log } from "../lib/log";
 
-const edgeStatesSchema = z.array(
-  z.object({
-    account_id: z.string(),
-    tier: z.string(),
-    deny: z.boolean(),
-    version: z.coerce.number(),
-  }),
-);
+const edgeStatesSchema = z.array(edgeStateRowSchema);
 
 /** Accounts handled per run by default; the rest wait for the next run (a minute). */
 export const GRACE_EXPIRY_MAX_ACCOUNTS = 200;
@@ -75,12 +69,7 @@ export async function enforceGraceExpiry(deps: GraceExpiryDeps): Promise<GraceEx
     for (let i = 0; i < states.length; i += WRITE_CONCURRENCY) {
       const chunk = states.slice(i, i + WRITE_CONCURRENCY);
       const results = await Promise.allSettled(
-        chunk.map((state) =>
-          deps.redis.applyEdgeState(
-            { subject: state.account_id, tier: state.tier, deny: state.deny, version: state.version },
-            TOKEN_DENY_TTL_SECONDS,
-          ),
-        ),
+        chunk.map((state) => deps.redis.applyEdgeState(edgeStateOf(state), TOKEN_DENY_TTL_SECONDS)),
       );
       for (const [j, result] of results.entries()) {
         const state = chunk[j] as (typeof chunk)[number];

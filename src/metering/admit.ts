@@ -12,10 +12,11 @@ import type { DatabaseAdapter } from "../adapters/supabase";
 import type { RateLimitTiers } from "../config";
 import { log } from "../lib/log";
 import { Refusal } from "../refusal";
+import { withBilledCustomer } from "./billed-customer";
 import { LocalWindowLimiter } from "./local-limiter";
 import { recordPendingUsage } from "./pending-usage";
 import { type RateLimitState, rateLimitHeaders, secondsFromMs } from "./rate-limit-headers";
-import type { UsageRecord } from "./usage-record";
+import type { AdmitUsageReply, UsageRecord } from "./usage-record";
 
 /** Who is asking, from the verified token, and what the call costs. */
 export interface AdmissionRequest {
@@ -115,16 +116,7 @@ export function policyFor(
 export async function admitRequest(deps: AdmissionDeps, request: AdmissionRequest): Promise<Admission> {
   const nowMs = (deps.now ?? Date.now)();
   const policy = policyFor(deps.settings.tiers, request.tier);
-  const record: UsageRecord = {
-    id: newUsageId(),
-    kind: "admit",
-    requestId: request.requestId,
-    subject: request.subject,
-    stripeCustomerId: request.stripeCustomerId,
-    tier: policy.tier,
-    units: request.units,
-    occurredAtMs: nowMs,
-  };
+  const record = usageRecordOf(request, policy.tier, nowMs);
 
   let reply: Awaited<ReturnType<RedisAdapter["admitUsage"]>>;
   try {
@@ -143,10 +135,25 @@ export async function admitRequest(deps: AdmissionDeps, request: AdmissionReques
     return admitWithoutRedis(deps, request, record, policy, nowMs, error);
   }
 
+  return admissionOfReply(deps, request, record, reply, nowMs);
+}
+
+/**
+ * The admission that a reply of the admission script means for `request` (whose `record` the
+ * script admitted, or not). The record takes the tier and Stripe customer the script billed.
+ */
+export function admissionOfReply(
+  deps: AdmissionDeps,
+  request: AdmissionRequest,
+  record: UsageRecord,
+  reply: AdmitUsageReply,
+  nowMs: number,
+): Admission {
   if (reply.status === "denied") return { outcome: "revoked", reason: reply.reason };
-  if (reply.status === "unknown_tier") {
-    // Cannot happen (policyFor picked a configured tier), unless the configuration changed mid-call.
-    throw new Refusal("SERVICE_MISCONFIGURED", "Rate-limit tiers are inconsistent.");
+  if (reply.status !== "admitted" && reply.status !== "rate_limited") {
+    // unknown_tier cannot happen (policyFor picked a configured tier) unless the configuration
+    // changed mid-call; the key_* replies only answer calls made with an API key.
+    throw new Refusal("SERVICE_MISCONFIGURED", `Admission answered ${reply.status} unexpectedly.`);
   }
   const rateLimit: RateLimitState = {
     policy: reply.tier,
@@ -165,16 +172,41 @@ export async function admitRequest(deps: AdmissionDeps, request: AdmissionReques
   if (reply.status === "rate_limited") {
     return { outcome: "rate_limited", rateLimit, retryAfterSeconds: secondsFromMs(reply.resetMs) };
   }
+  const stripeCustomerId =
+    reply.stripeCustomerId === undefined ? request.stripeCustomerId : reply.stripeCustomerId;
   return {
     outcome: "admitted",
     mode: "live",
-    record: { ...record, tier: reply.tier },
+    record: { ...record, tier: reply.tier, stripeCustomerId },
     rateLimit,
     periodUnits: reply.periodUnits,
   };
 }
 
-function admitWithoutRedis(
+/** The usage record of `request`, before admission (its id goes to Redis with the admission). */
+export function usageRecordOf(
+  request: AdmissionRequest,
+  tier: string,
+  nowMs: number,
+  id = newUsageId(),
+): UsageRecord {
+  return {
+    id,
+    kind: "admit",
+    requestId: request.requestId,
+    subject: request.subject,
+    stripeCustomerId: request.stripeCustomerId,
+    tier,
+    units: request.units,
+    occurredAtMs: nowMs,
+  };
+}
+
+/**
+ * Admission while Redis did not answer (`error`): fail-closed tiers are refused, the others are
+ * served within what Redis last said was left of the window and billed through Postgres.
+ */
+export function admitWithoutRedis(
   deps: AdmissionDeps,
   request: AdmissionRequest,
   record: UsageRecord,
@@ -287,7 +319,9 @@ export async function settleAdmission(
   if (!needsSettlement(admission, status)) return;
   const { record, mode } = admission;
   if (mode === "live") return compensate(deps, record);
-  await recordDurably(deps.db, isSuccess(status) ? record : compensationOf(record), admission.mayBeInStream);
+  if (isSuccess(status)) return recordDurably(deps.db, record, admission.mayBeInStream);
+  const billed = admission.mayBeInStream ? await withBilledCustomer(deps.db, record) : record;
+  await recordDurably(deps.db, compensationOf(billed), admission.mayBeInStream);
 }
 
 /**
@@ -301,7 +335,7 @@ export async function settleRefusal(
   refusal: Exclude<Admission, AdmittedRequest>,
 ): Promise<void> {
   if (refusal.outcome === "revoked" || !refusal.uncertainRecord) return;
-  await compensate(deps, refusal.uncertainRecord);
+  await compensate(deps, await withBilledCustomer(deps.db, refusal.uncertainRecord));
 }
 
 const compensationOf = (record: UsageRecord): UsageRecord => ({

@@ -104,6 +104,17 @@ export const tokenLimit = (window: RateLimitWindow): ClientIpLimit => ({
 });
 
 /**
+ * Postgres lookups of API keys Redis does not know yet (a call made with the key itself): the same
+ * count as token exchange (TOKEN_RATE_LIMIT), as both look a key up in Postgres; allowed while Redis
+ * is unreachable for the same reason.
+ */
+export const keyLookupLimit = (window: RateLimitWindow): ClientIpLimit => ({
+  ...tokenLimit(window),
+  route: "Calling with an API key",
+  counted: "calls with API keys not seen recently (or token requests)",
+});
+
+/**
  * The network the caller counts against: its address as Cloudflare reports it (`CF-Connecting-IP`),
  * IPv6 by its first `ipv6Prefix` bits (CLIENT_IPV6_PREFIX, see `clientNetworkOf`); "unknown" off
  * Cloudflare (local runs, tests without it).

@@ -33,7 +33,25 @@ export interface AdmitUsageInput {
   tiers: Record<string, { limit: number; windowSeconds: number }>;
 }
 
+/**
+ * Input of the admission round trip of a call made with an API key: who is calling (subject, tier,
+ * customer, key id) is read in Redis from the key's entry, in the same round trip.
+ */
+export interface AdmitApiKeyUsageInput
+  extends Omit<AdmitUsageInput, "subject" | "apiKeyId" | "stripeCustomerId" | "tier"> {
+  /** SHA-256 of the key, lowercase hex. */
+  apiKeyHash: string;
+  /** The tier used when the key's entry names one no longer configured (the strictest). */
+  fallbackTier: string;
+}
+
 export interface WindowState {
+  /** The subject admitted (for an API key: read from its entry). Absent: the one asked for. */
+  subject?: string;
+  /** The API key admitted, if any. Absent: the one asked for. */
+  apiKeyId?: string | null;
+  /** The Stripe customer billed (billing's override, else the token's or key's). Absent: the one asked for. */
+  stripeCustomerId?: string | null;
   tier: string;
   limit: number;
   remaining: number;
@@ -47,7 +65,13 @@ export type AdmitUsageReply =
   | ({ status: "admitted" } & WindowState)
   | ({ status: "rate_limited" } & WindowState)
   | { status: "denied"; reason: "subject" | "api_key" }
-  | { status: "unknown_tier"; tier: string };
+  | { status: "unknown_tier"; tier: string }
+  /** API key calls only: Redis has no entry for the key (ask Postgres, then fill it). */
+  | { status: "key_missing" }
+  /** API key calls only: the key is unknown (Postgres said so recently). */
+  | { status: "key_unknown" }
+  /** API key calls only: the key expired at `expiresAtMs`. */
+  | { status: "key_expired"; expiresAtMs: number };
 
 /** One usage stream entry as read by the flusher: its Redis id and its raw fields. */
 export interface UsageStreamEntry {

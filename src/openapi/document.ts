@@ -14,12 +14,14 @@ const SECURITY_SCHEMES = {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
-    description: "A token from POST /v1/token",
+    description:
+      "A token from POST /v1/token (optional): verified without any lookup; it carries the tier and lives TOKEN_TTL_SECONDS",
   },
   apiKey: {
     type: "http",
     scheme: "bearer",
-    description: "An API key, exchanged for a token at POST /v1/token",
+    description:
+      "The API key itself (sm_…), accepted on every protected route: resolved in the same single Redis round trip as admission",
   },
   adminToken: { type: "http", scheme: "bearer", description: "The operator's ADMIN_TOKEN" },
 } as const;

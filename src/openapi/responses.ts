@@ -75,9 +75,17 @@ export function jsonRequest<T extends z.ZodType>(schema: T, example?: z.input<T>
   };
 }
 
-/** The refusals every route behind a bearer token and admission (`requireToken`, `admitUsage`) can give. */
+/** The security of every protected route: the API key itself, or a token minted from it. */
+export const API_KEY_OR_TOKEN: Record<string, string[]>[] = [{ apiKey: [] }, { bearerToken: [] }];
+
+/** The refusals every route behind a credential and admission (`requireCredential`, `admitUsage`) can give. */
 export const bearerRefusals = {
-  401: problemResponse("AUTH_REQUIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED"),
+  401: problemResponse(
+    "AUTH_REQUIRED (no credential: the detail says what to send), API_KEY_INVALID (unknown, malformed or revoked key), API_KEY_EXPIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED",
+  ),
+  403: problemResponse(
+    "ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED (an API key whose account may not call)",
+  ),
   429: problemResponse("RATE_LIMITED, with Retry-After", rateLimitedHeaders),
 };
 

@@ -40,7 +40,7 @@ export const ERROR_GUIDES = {
   AUTH_REQUIRED: {
     cause:
       "No credential was sent: the `Authorization` header is missing or not of the form `Bearer <credential>`.",
-    fix: "Send `Authorization: Bearer <token>` (a token from POST /v1/token); POST /v1/token itself takes your API key the same way.",
+    fix: "Send `Authorization: Bearer <your API key>` (the `sm_…` key from sign-up), or a token from POST /v1/token the same way.",
   },
   TOKEN_EXPIRED: {
     cause: "The access token is past its `expires_at` (tokens live 15 minutes by default).",
@@ -49,7 +49,7 @@ export const ERROR_GUIDES = {
   TOKEN_INVALID: {
     cause:
       "The bearer credential is not a token this service signed: malformed, altered, or something else sent in its place.",
-    fix: "Send the `token` value POST /v1/token returned, unmodified. Tokens are not API keys: exchange the key at POST /v1/token first.",
+    fix: "Send the `token` value POST /v1/token returned, unmodified, or your API key itself (`sm_…`), which every route accepts.",
   },
   TOKEN_REVOKED: {
     cause: "The token was issued for an API key that has since been revoked.",
@@ -58,6 +58,18 @@ export const ERROR_GUIDES = {
   API_KEY_INVALID: {
     cause: "The API key is unknown or revoked, or what was sent is not an API key at all.",
     fix: "Use the `api_key` returned once at sign-up (it starts with `sm_`), without quotes or whitespace; if it is lost or revoked, ask support for a new one.",
+  },
+  API_KEY_EXPIRED: {
+    cause: "The API key had an expiry (set when it was created, or the overlap of a roll) and it has passed.",
+    fix: "Use the account's current key (GET /v1/keys lists them), or create one with POST /v1/keys.",
+  },
+  API_KEY_LAST_ACTIVE: {
+    cause: "Revoking this key would leave the account with no key that does not expire: no way back in.",
+    fix: "Create another key first (POST /v1/keys), or roll this one (POST /v1/keys/{id}/roll) to replace its secret.",
+  },
+  API_KEY_LIMIT_REACHED: {
+    cause: "The account already has the most active keys it may hold (20).",
+    fix: "Revoke keys you no longer use (DELETE /v1/keys/{id}) before creating more.",
   },
   ACCOUNT_SUSPENDED: {
     cause: "The account has been suspended by the operator.",

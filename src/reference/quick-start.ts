@@ -4,12 +4,12 @@ import { ERROR_DOCS_PATH } from "../errors";
  * The customer reference's introduction (the OpenAPI `info.description`, Markdown): how to
  * authenticate, a first call from sign-up to upgrade, and where errors are explained.
  */
-export const QUICK_START = `Metered JSON Schema validation and enrichment at the edge: send a schema (inline or by \`schema_url\`)
-and a document, get a verdict with every error located in both.
+export const QUICK_START = `Metered JSON Schema validation and enrichment at the edge: send a schema (inline, by \`schema_url\`
+or by the name of one you registered) and a document, get a verdict with every error located in both.
 
 ## Quick start
 
-Three calls from nothing to a verdict, and one to upgrade. Set the base URL once (this page's origin):
+Two calls from nothing to a verdict, and one to upgrade. Set the base URL once (this page's origin):
 
 \`\`\`sh
 export SCHEMA_METER_URL="https://api.example.com"
@@ -24,19 +24,11 @@ curl -s -X POST "$SCHEMA_METER_URL/v1/signup" \\
 export SCHEMA_METER_API_KEY="sm_…" # its api_key
 \`\`\`
 
-**2. Get a token** with the key (valid 15 minutes; get a new one before \`expires_at\`).
-
-\`\`\`sh
-curl -s -X POST "$SCHEMA_METER_URL/v1/token" \\
-  -H "Authorization: Bearer $SCHEMA_METER_API_KEY"
-export SCHEMA_METER_TOKEN="eyJ…" # its token
-\`\`\`
-
-**3. Validate.**
+**2. Validate**, with the key.
 
 \`\`\`sh
 curl -s -X POST "$SCHEMA_METER_URL/v1/validate" \\
-  -H "Authorization: Bearer $SCHEMA_METER_TOKEN" \\
+  -H "Authorization: Bearer $SCHEMA_METER_API_KEY" \\
   -H "Content-Type: application/json" \\
   -d '{"schema":{"required":["id"]},"data":{}}'
 \`\`\`
@@ -44,11 +36,12 @@ curl -s -X POST "$SCHEMA_METER_URL/v1/validate" \\
 The answer is 200 with \`"valid": false\` and the error located in the document and in the schema.
 
 **Upgrade** when the free tier's rate is not enough: open the answer's \`url\` (Stripe Checkout) in a
-browser. The new limits apply as soon as Stripe confirms payment, to the tokens you already have.
+browser. The new limits apply as soon as Stripe confirms payment, to your keys and to the tokens
+you already have.
 
 \`\`\`sh
 curl -s -X POST "$SCHEMA_METER_URL/v1/billing/checkout" \\
-  -H "Authorization: Bearer $SCHEMA_METER_TOKEN" \\
+  -H "Authorization: Bearer $SCHEMA_METER_API_KEY" \\
   -H "Content-Type: application/json" \\
   -d '{"tier":"pro"}'
 \`\`\`
@@ -59,8 +52,11 @@ repository under \`clients/typescript\`, and a Python example under \`clients/py
 
 ## Authentication
 
-Send a credential as \`Authorization: Bearer <credential>\`. \`POST /v1/token\` takes your **API key**
-and answers a short-lived **token**; the other \`/v1\` routes take the token.
+Send a credential as \`Authorization: Bearer <credential>\`: your **API key** (\`sm_…\`) works on every
+\`/v1\` route, resolved in the same single Redis round trip as the rate limit. Optionally,
+\`POST /v1/token\` exchanges the key for a short-lived **token** (15 minutes) that is verified with no
+lookup at all. Manage keys with \`/v1/keys\`: create more, roll one (the old secret valid for an
+overlap you choose), revoke; an account always keeps one.
 
 ## Errors, limits and retries
 

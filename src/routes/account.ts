@@ -1,8 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { describeAccount } from "../access/accounts";
 import { admitUsage } from "../middleware/admission";
-import { requireToken } from "../middleware/auth";
-import { bearerRefusals, dependencyUnavailable, jsonResponse, rateLimitHeaders } from "../openapi/responses";
+import { requireCredential } from "../middleware/auth";
+import {
+  API_KEY_OR_TOKEN,
+  bearerRefusals,
+  dependencyUnavailable,
+  jsonResponse,
+  rateLimitHeaders,
+} from "../openapi/responses";
 import { newRouter } from "../openapi/router";
 
 const accountResponse = z.object({
@@ -29,9 +35,9 @@ const accountRoute = createRoute({
   summary: "The caller's account, limits and usage this period",
   description: "Rate limited with the caller's tier; not billed.",
   tags: ["Access"],
-  security: [{ bearerToken: [] }],
+  security: API_KEY_OR_TOKEN,
   // Rate limited like every protected route, but reading the account is not billed.
-  middleware: [requireToken(), admitUsage({ units: 0 })] as const,
+  middleware: [requireCredential(), admitUsage({ units: 0 })] as const,
   responses: {
     200: jsonResponse("The account", accountResponse, {
       headers: rateLimitHeaders,

@@ -2,8 +2,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createCheckoutLink, createPortalLink } from "../billing/checkout";
 import { jsonBody, requireJson } from "../lib/json-body";
 import { admitUsage } from "../middleware/admission";
-import { requireToken } from "../middleware/auth";
+import { requireCredential } from "../middleware/auth";
 import {
+  API_KEY_OR_TOKEN,
   bearerRefusals,
   dependencyUnavailable,
   jsonRequest,
@@ -32,9 +33,9 @@ const checkoutRoute = createRoute({
   description:
     "The tier changes once Stripe confirms payment (webhook), usually within seconds of checkout; tokens already issued see the new limits on their next request.",
   tags: ["Billing"],
-  security: [{ bearerToken: [] }],
+  security: API_KEY_OR_TOKEN,
   // The body is checked before admission, so a malformed request is not counted; rate limited, not billed.
-  middleware: [requireToken(), requireJson, jsonBody(checkoutBody), admitUsage({ units: 0 })] as const,
+  middleware: [requireCredential(), requireJson, jsonBody(checkoutBody), admitUsage({ units: 0 })] as const,
   request: { body: jsonRequest(checkoutBody, { tier: "pro" }) },
   responses: {
     200: jsonResponse("Checkout session created", checkoutResponse, {
@@ -56,8 +57,8 @@ const portalRoute = createRoute({
   path: "/v1/billing/portal",
   summary: "Manage the subscription: a Stripe Customer Portal URL",
   tags: ["Billing"],
-  security: [{ bearerToken: [] }],
-  middleware: [requireToken(), admitUsage({ units: 0 })] as const,
+  security: API_KEY_OR_TOKEN,
+  middleware: [requireCredential(), admitUsage({ units: 0 })] as const,
   responses: {
     200: jsonResponse("Portal session created", portalResponse, {
       example: { url: "https://billing.stripe.com/p/session/test_YWNjdF8x" },

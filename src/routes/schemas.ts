@@ -3,8 +3,9 @@ import { canonicalJson } from "../engine";
 import { jsonBody, requireJson } from "../lib/json-body";
 import { sha256Hex } from "../lib/sha256";
 import { admitUsage } from "../middleware/admission";
-import { requireToken } from "../middleware/auth";
+import { requireCredential } from "../middleware/auth";
 import {
+  API_KEY_OR_TOKEN,
   bearerRefusals,
   dependencyUnavailable,
   jsonResponse,
@@ -73,7 +74,7 @@ const publishedSchema = versionSummary.extend({
 });
 const fullVersion = versionSummary.extend({ schema: z.unknown() });
 
-const protectedRoute = { security: [{ bearerToken: [] }], tags: ["Schema registry"] };
+const protectedRoute = { security: API_KEY_OR_TOKEN, tags: ["Schema registry"] };
 
 const publishRoute = createRoute({
   ...protectedRoute,
@@ -82,7 +83,7 @@ const publishRoute = createRoute({
   summary: "Publish a new version of a registered schema",
   description:
     "The body is the schema. Checked against its metaschema, stored as the next immutable version (the same content as the latest version stores nothing), with a compatibility report against the previous version. `?require=compatible` refuses a version that can make previously valid documents invalid (409 SCHEMA_INCOMPATIBLE, with the report). Not billed; rate limited with your tier.",
-  middleware: [requireToken(), requireJson, jsonBody(schemaBody), admitUsage({ units: 0 })] as const,
+  middleware: [requireCredential(), requireJson, jsonBody(schemaBody), admitUsage({ units: 0 })] as const,
   request: {
     params: nameParam,
     query: z.object({ require: z.enum(["compatible"]).optional() }),
@@ -111,7 +112,7 @@ const listRoute = createRoute({
   method: "get",
   path: "/v1/schemas",
   summary: "Your registered schemas with their latest versions",
-  middleware: [requireToken(), admitUsage({ units: 0 })] as const,
+  middleware: [requireCredential(), admitUsage({ units: 0 })] as const,
   responses: {
     200: jsonResponse("Every name, retired ones marked", z.object({ schemas: z.array(versionSummary) }), {
       headers: rateLimitHeaders,
@@ -137,7 +138,7 @@ const latestRoute = createRoute({
   path: "/v1/schemas/{name}",
   summary: "The latest version of a registered schema",
   description: "Retired names stay readable (with `retired_at`).",
-  middleware: [requireToken(), admitUsage({ units: 0 })] as const,
+  middleware: [requireCredential(), admitUsage({ units: 0 })] as const,
   request: { params: nameParam },
   responses: getResponses,
 });
@@ -147,7 +148,7 @@ const versionRoute = createRoute({
   method: "get",
   path: "/v1/schemas/{name}/versions/{version}",
   summary: "One version of a registered schema",
-  middleware: [requireToken(), admitUsage({ units: 0 })] as const,
+  middleware: [requireCredential(), admitUsage({ units: 0 })] as const,
   request: { params: versionParams },
   responses: getResponses,
 });
@@ -159,7 +160,7 @@ const retireRoute = createRoute({
   summary: "Retire a registered schema",
   description:
     "Validation by the name answers 410 SCHEMA_RETIRED from then on (within SCHEMA_LATEST_TTL_SECONDS everywhere) and no new version can be published under it; its versions stay readable, and it no longer counts against your plan's number of schemas (its bytes do).",
-  middleware: [requireToken(), admitUsage({ units: 0 })] as const,
+  middleware: [requireCredential(), admitUsage({ units: 0 })] as const,
   request: { params: nameParam },
   responses: {
     200: jsonResponse(

@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { jsonBody, requireJson } from "../lib/json-body";
 import { admitUsage } from "../middleware/admission";
-import { requireToken } from "../middleware/auth";
+import { requireCredential } from "../middleware/auth";
 import {
+  API_KEY_OR_TOKEN,
   bearerRefusals,
   jsonRequest,
   jsonResponse,
@@ -195,9 +196,9 @@ const validateRoute = createRoute({
   description:
     "200 for any verdict, valid or not; billed 1 unit, 2 with enrichment. Errors carry instanceLocation, keywordLocation, absoluteKeywordLocation and a message.",
   tags: ["Validation"],
-  security: [{ bearerToken: [] }],
+  security: API_KEY_OR_TOKEN,
   middleware: [
-    requireToken(),
+    requireCredential(),
     requireJson,
     jsonBody(validateBody),
     admitUsage<{ out: { json: ValidateBody } }>({
@@ -236,9 +237,9 @@ const batchRoute = createRoute({
   summary: "Validate many documents against one schema",
   description: "Results in the documents' order; billed one unit per document (two with enrichment).",
   tags: ["Validation"],
-  security: [{ bearerToken: [] }],
+  security: API_KEY_OR_TOKEN,
   middleware: [
-    requireToken(),
+    requireCredential(),
     requireJson,
     jsonBody(batchBody),
     admitUsage<{ out: { json: BatchBody } }>({

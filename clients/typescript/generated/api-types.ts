@@ -84,6 +84,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's API keys
+         * @description Newest first, revoked and expired ones included; never a secret. Rate limited with the caller's tier; not billed.
+         */
+        get: operations["getV1Keys"];
+        put?: never;
+        /**
+         * Create an API key
+         * @description The secret is in the response, once (only its hash is kept). At most 20 active keys per account. Rate limited with the caller's tier; not billed.
+         */
+        post: operations["postV1Keys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of the account's API keys
+         * @description Never its secret. Rate limited with the caller's tier; not billed.
+         */
+        get: operations["getV1KeysId"];
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key
+         * @description Refused from the next request on, with every token minted from it. Repeating it changes nothing. The account's last key without an expiry cannot be revoked (roll it instead). Rate limited with the caller's tier; not billed.
+         */
+        delete: operations["deleteV1KeysId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{id}/roll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Roll an API key: a new secret, the old one valid for an overlap
+         * @description A new key with the same name replaces this one. The old key keeps working for `overlap_seconds` (default 0: revoked at once, with its tokens), then is refused as expired (tokens minted from it before the roll keep their own expiry). The body is optional. Rate limited with the caller's tier; not billed.
+         */
+        post: operations["postV1KeysIdRoll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/validate": {
         parameters: {
             query?: never;
@@ -625,8 +693,17 @@ export interface operations {
                     };
                 };
             };
-            /** @description AUTH_REQUIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
+            /** @description AUTH_REQUIRED (no credential: the detail says what to send), API_KEY_INVALID (unknown, malformed or revoked key), API_KEY_EXPIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED (an API key whose account may not call) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -650,6 +727,657 @@ export interface operations {
                 };
             };
             /** @description DEPENDENCY_UNAVAILABLE: Postgres or Redis unreachable; retry after Retry-After. Also when Redis is unreachable and the tier fails closed */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getV1Keys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The keys */
+            200: {
+                headers: {
+                    /** @description IETF draft syntax, e.g. `"pro";q=100;w=10` */
+                    "RateLimit-Policy": string;
+                    /** @description IETF draft syntax, e.g. `"pro";r=57;t=3` */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "keys": [
+                     *         {
+                     *           "id": "5b0e9c1a-3f2d-4c8b-9a7e-1d2c3b4a5f60",
+                     *           "prefix": "sm_3f9a1c2b7d",
+                     *           "name": "ci",
+                     *           "state": "active",
+                     *           "created_at": "2026-05-01T12:00:00.000Z",
+                     *           "expires_at": null,
+                     *           "last_used_at": "2026-05-02T08:00:00.000Z",
+                     *           "revoked_at": null,
+                     *           "replaced_by": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        keys: {
+                            id: string;
+                            /** @description The visible start of the key (`sm_…`); never the secret */
+                            prefix: string;
+                            name: string;
+                            /** @enum {string} */
+                            state: "active" | "expired" | "revoked";
+                            created_at: string;
+                            /** @description When the key stops working (UTC); null: never */
+                            expires_at: string | null;
+                            /** @description Last exchange for a token or Postgres lookup of the key: accurate to about an hour */
+                            last_used_at: string | null;
+                            revoked_at: string | null;
+                            /** @description The key a roll created in its place */
+                            replaced_by: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description AUTH_REQUIRED (no credential: the detail says what to send), API_KEY_INVALID (unknown, malformed or revoked key), API_KEY_EXPIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED (an API key whose account may not call) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RATE_LIMITED, with Retry-After */
+            429: {
+                headers: {
+                    /** @description IETF draft syntax, e.g. `"pro";q=100;w=10` */
+                    "RateLimit-Policy": string;
+                    /** @description IETF draft syntax, e.g. `"pro";r=57;t=3` */
+                    RateLimit: string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description DEPENDENCY_UNAVAILABLE: Postgres or Redis unreachable; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postV1Keys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "ci",
+                 *       "expires_at": "2027-01-01T00:00:00Z"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description A label for listings
+                     * @default default
+                     */
+                    name?: string;
+                    /**
+                     * Format: date-time
+                     * @description When the key stops working (ISO 8601); omitted or null: never
+                     * @default null
+                     */
+                    expires_at?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created; the secret is shown this once */
+            201: {
+                headers: {
+                    /** @description IETF draft syntax, e.g. `"pro";q=100;w=10` */
+                    "RateLimit-Policy": string;
+                    /** @description IETF draft syntax, e.g. `"pro";r=57;t=3` */
+                    RateLimit: string;
+                    /** @description /v1/keys/{id} */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": {
+                     *         "id": "5b0e9c1a-3f2d-4c8b-9a7e-1d2c3b4a5f60",
+                     *         "prefix": "sm_3f9a1c2b7d",
+                     *         "name": "ci",
+                     *         "state": "active",
+                     *         "created_at": "2026-05-01T12:00:00.000Z",
+                     *         "expires_at": null,
+                     *         "last_used_at": null,
+                     *         "revoked_at": null,
+                     *         "replaced_by": null
+                     *       },
+                     *       "secret": "sm_3f9a1c2b7d_q8VtY0sXr1m2N3b4V5c6X7z8A9s0D1f2G3h4J5k6L7m"
+                     *     }
+                     */
+                    "application/json": {
+                        key: {
+                            id: string;
+                            /** @description The visible start of the key (`sm_…`); never the secret */
+                            prefix: string;
+                            name: string;
+                            /** @enum {string} */
+                            state: "active" | "expired" | "revoked";
+                            created_at: string;
+                            /** @description When the key stops working (UTC); null: never */
+                            expires_at: string | null;
+                            /** @description Last exchange for a token or Postgres lookup of the key: accurate to about an hour */
+                            last_used_at: string | null;
+                            revoked_at: string | null;
+                            /** @description The key a roll created in its place */
+                            replaced_by: string | null;
+                        };
+                        /** @description The API key in full: shown once, never stored; send it as Authorization: Bearer */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description The body is not `{name?, expires_at?}` with a future expiry */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTH_REQUIRED (no credential: the detail says what to send), API_KEY_INVALID (unknown, malformed or revoked key), API_KEY_EXPIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED (an API key whose account may not call) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API_KEY_LIMIT_REACHED: delete a key first */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: the body is not sent as JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RATE_LIMITED, with Retry-After */
+            429: {
+                headers: {
+                    /** @description IETF draft syntax, e.g. `"pro";q=100;w=10` */
+                    "RateLimit-Policy": string;
+                    /** @description IETF draft syntax, e.g. `"pro";r=57;t=3` */
+                    RateLimit: string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description DEPENDENCY_UNAVAILABLE: Postgres or Redis unreachable; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getV1KeysId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key's id, or its prefix (`sm_…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": {
+                     *         "id": "5b0e9c1a-3f2d-4c8b-9a7e-1d2c3b4a5f60",
+                     *         "prefix": "sm_3f9a1c2b7d",
+                     *         "name": "ci",
+                     *         "state": "active",
+                     *         "created_at": "2026-05-01T12:00:00.000Z",
+                     *         "expires_at": null,
+                     *         "last_used_at": "2026-05-02T08:00:00.000Z",
+                     *         "revoked_at": null,
+                     *         "replaced_by": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        key: {
+                            id: string;
+                            /** @description The visible start of the key (`sm_…`); never the secret */
+                            prefix: string;
+                            name: string;
+                            /** @enum {string} */
+                            state: "active" | "expired" | "revoked";
+                            created_at: string;
+                            /** @description When the key stops working (UTC); null: never */
+                            expires_at: string | null;
+                            /** @description Last exchange for a token or Postgres lookup of the key: accurate to about an hour */
+                            last_used_at: string | null;
+                            revoked_at: string | null;
+                            /** @description The key a roll created in its place */
+                            replaced_by: string | null;
+                        };
+                    };
+                };
+            };
+            /** @description AUTH_REQUIRED (no credential: the detail says what to send), API_KEY_INVALID (unknown, malformed or revoked key), API_KEY_EXPIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED (an API key whose account may not call) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND: this account has no such key */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RATE_LIMITED, with Retry-After */
+            429: {
+                headers: {
+                    /** @description IETF draft syntax, e.g. `"pro";q=100;w=10` */
+                    "RateLimit-Policy": string;
+                    /** @description IETF draft syntax, e.g. `"pro";r=57;t=3` */
+                    RateLimit: string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description DEPENDENCY_UNAVAILABLE: Postgres or Redis unreachable; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteV1KeysId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key's id, or its prefix (`sm_…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": {
+                     *         "id": "5b0e9c1a-3f2d-4c8b-9a7e-1d2c3b4a5f60",
+                     *         "prefix": "sm_3f9a1c2b7d",
+                     *         "name": "ci",
+                     *         "state": "revoked",
+                     *         "created_at": "2026-05-01T12:00:00.000Z",
+                     *         "expires_at": null,
+                     *         "last_used_at": "2026-05-02T08:00:00.000Z",
+                     *         "revoked_at": "2026-05-03T09:30:00.000Z",
+                     *         "replaced_by": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        key: {
+                            id: string;
+                            /** @description The visible start of the key (`sm_…`); never the secret */
+                            prefix: string;
+                            name: string;
+                            /** @enum {string} */
+                            state: "active" | "expired" | "revoked";
+                            created_at: string;
+                            /** @description When the key stops working (UTC); null: never */
+                            expires_at: string | null;
+                            /** @description Last exchange for a token or Postgres lookup of the key: accurate to about an hour */
+                            last_used_at: string | null;
+                            revoked_at: string | null;
+                            /** @description The key a roll created in its place */
+                            replaced_by: string | null;
+                        };
+                    };
+                };
+            };
+            /** @description AUTH_REQUIRED (no credential: the detail says what to send), API_KEY_INVALID (unknown, malformed or revoked key), API_KEY_EXPIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED (an API key whose account may not call) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND: this account has no such key */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API_KEY_LAST_ACTIVE: the account's last way in; create another key first */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RATE_LIMITED, with Retry-After */
+            429: {
+                headers: {
+                    /** @description IETF draft syntax, e.g. `"pro";q=100;w=10` */
+                    "RateLimit-Policy": string;
+                    /** @description IETF draft syntax, e.g. `"pro";r=57;t=3` */
+                    RateLimit: string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description DEPENDENCY_UNAVAILABLE: Postgres or Redis unreachable; retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postV1KeysIdRoll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key's id, or its prefix (`sm_…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "overlap_seconds": 3600
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description How long the old key keeps working (0: revoked at once, with its tokens; at most 7 days)
+                     * @default 0
+                     */
+                    overlap_seconds?: number;
+                    /**
+                     * Format: date-time
+                     * @description When the new key stops working; omitted or null: never
+                     * @default null
+                     */
+                    expires_at?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Rolled; the new secret is shown this once */
+            201: {
+                headers: {
+                    /** @description /v1/keys/{new id} */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": {
+                     *         "id": "5b0e9c1a-3f2d-4c8b-9a7e-1d2c3b4a5f60",
+                     *         "prefix": "sm_3f9a1c2b7d",
+                     *         "name": "ci",
+                     *         "state": "active",
+                     *         "created_at": "2026-05-01T12:00:00.000Z",
+                     *         "expires_at": null,
+                     *         "last_used_at": null,
+                     *         "revoked_at": null,
+                     *         "replaced_by": null
+                     *       },
+                     *       "secret": "sm_3f9a1c2b7d_q8VtY0sXr1m2N3b4V5c6X7z8A9s0D1f2G3h4J5k6L7m",
+                     *       "old": {
+                     *         "id": "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+                     *         "prefix": "sm_3f9a1c2b7d",
+                     *         "name": "ci",
+                     *         "state": "active",
+                     *         "created_at": "2026-05-01T12:00:00.000Z",
+                     *         "expires_at": "2026-05-03T10:30:00.000Z",
+                     *         "last_used_at": "2026-05-02T08:00:00.000Z",
+                     *         "revoked_at": null,
+                     *         "replaced_by": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        key: {
+                            id: string;
+                            /** @description The visible start of the key (`sm_…`); never the secret */
+                            prefix: string;
+                            name: string;
+                            /** @enum {string} */
+                            state: "active" | "expired" | "revoked";
+                            created_at: string;
+                            /** @description When the key stops working (UTC); null: never */
+                            expires_at: string | null;
+                            /** @description Last exchange for a token or Postgres lookup of the key: accurate to about an hour */
+                            last_used_at: string | null;
+                            revoked_at: string | null;
+                            /** @description The key a roll created in its place */
+                            replaced_by: string | null;
+                        };
+                        /** @description The API key in full: shown once, never stored; send it as Authorization: Bearer */
+                        secret: string;
+                        old: {
+                            id: string;
+                            /** @description The visible start of the key (`sm_…`); never the secret */
+                            prefix: string;
+                            name: string;
+                            /** @enum {string} */
+                            state: "active" | "expired" | "revoked";
+                            created_at: string;
+                            /** @description When the key stops working (UTC); null: never */
+                            expires_at: string | null;
+                            /** @description Last exchange for a token or Postgres lookup of the key: accurate to about an hour */
+                            last_used_at: string | null;
+                            revoked_at: string | null;
+                            /** @description The key a roll created in its place */
+                            replaced_by: string | null;
+                        };
+                    };
+                };
+            };
+            /** @description The body is not `{overlap_seconds?, expires_at?}` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTH_REQUIRED (no credential: the detail says what to send), API_KEY_INVALID (unknown, malformed or revoked key), API_KEY_EXPIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED (an API key whose account may not call) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND: this account has no such key */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RATE_LIMITED, with Retry-After */
+            429: {
+                headers: {
+                    /** @description IETF draft syntax, e.g. `"pro";q=100;w=10` */
+                    "RateLimit-Policy": string;
+                    /** @description IETF draft syntax, e.g. `"pro";r=57;t=3` */
+                    RateLimit: string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description DEPENDENCY_UNAVAILABLE: Postgres or Redis unreachable; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -799,8 +1527,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description AUTH_REQUIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
+            /** @description AUTH_REQUIRED (no credential: the detail says what to send), API_KEY_INVALID (unknown, malformed or revoked key), API_KEY_EXPIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED (an API key whose account may not call) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1003,8 +1740,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description AUTH_REQUIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
+            /** @description AUTH_REQUIRED (no credential: the detail says what to send), API_KEY_INVALID (unknown, malformed or revoked key), API_KEY_EXPIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED (an API key whose account may not call) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1106,8 +1852,17 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description AUTH_REQUIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
+            /** @description AUTH_REQUIRED (no credential: the detail says what to send), API_KEY_INVALID (unknown, malformed or revoked key), API_KEY_EXPIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED (an API key whose account may not call) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1272,8 +2027,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description AUTH_REQUIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
+            /** @description AUTH_REQUIRED (no credential: the detail says what to send), API_KEY_INVALID (unknown, malformed or revoked key), API_KEY_EXPIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED (an API key whose account may not call) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1382,8 +2146,17 @@ export interface operations {
                     };
                 };
             };
-            /** @description AUTH_REQUIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
+            /** @description AUTH_REQUIRED (no credential: the detail says what to send), API_KEY_INVALID (unknown, malformed or revoked key), API_KEY_EXPIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED (an API key whose account may not call) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1461,8 +2234,17 @@ export interface operations {
                     };
                 };
             };
-            /** @description AUTH_REQUIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
+            /** @description AUTH_REQUIRED (no credential: the detail says what to send), API_KEY_INVALID (unknown, malformed or revoked key), API_KEY_EXPIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED (an API key whose account may not call) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1540,8 +2322,17 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description AUTH_REQUIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
+            /** @description AUTH_REQUIRED (no credential: the detail says what to send), API_KEY_INVALID (unknown, malformed or revoked key), API_KEY_EXPIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED (an API key whose account may not call) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1636,8 +2427,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description AUTH_REQUIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
+            /** @description AUTH_REQUIRED (no credential: the detail says what to send), API_KEY_INVALID (unknown, malformed or revoked key), API_KEY_EXPIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED (an API key whose account may not call) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1717,8 +2517,17 @@ export interface operations {
                     };
                 };
             };
-            /** @description AUTH_REQUIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
+            /** @description AUTH_REQUIRED (no credential: the detail says what to send), API_KEY_INVALID (unknown, malformed or revoked key), API_KEY_EXPIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED (an API key whose account may not call) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -6,13 +6,15 @@
  * - Monotone: the write happens only if `version` is not older than the version stored with the
  *   last write, so two webhook deliveries racing to Redis cannot leave the older state behind. An
  *   equal version is written again: a redelivered event re-applies its state and refreshes the TTLs.
- * - The tier override (read by admit-usage) is set to the account's tier, so tokens minted before
- *   the change get the new tier on their next request; the deny entry is set or removed with it.
+ * - The tier override (read by admit-usage) is set to the account's tier, so tokens minted (and API
+ *   key entries cached) before the change get the new tier on their next request; the deny entry is
+ *   set or removed with it, and the customer override is set to the account's Stripe customer (or
+ *   removed while it has none), so their usage is billed to the customer a checkout just linked.
  * - Every key written has a TTL of `ttl` seconds, at least the longest token lifetime: by then every
  *   live token was minted from Postgres with the right tier and status, so nothing is lost.
  *
- * KEYS: 1 edge version, 2 tier override, 3 deny-subject
- * ARGV: 1 version, 2 tier, 3 deny ("1" or "0"), 4 ttl (s)
+ * KEYS: 1 edge version, 2 tier override, 3 deny-subject, 4 customer override
+ * ARGV: 1 version, 2 tier, 3 deny ("1" or "0"), 4 ttl (s), 5 Stripe customer id ("" when none)
  * Reply: 1 written, 0 skipped (a newer state is already there).
  */
 export const APPLY_EDGE_STATE_LUA = `
@@ -26,6 +28,11 @@ if ARGV[3] == '1' then
   redis.call('SET', KEYS[3], '1', 'EX', ttl)
 else
   redis.call('DEL', KEYS[3])
+end
+if ARGV[5] ~= '' then
+  redis.call('SET', KEYS[4], ARGV[5], 'EX', ttl)
+else
+  redis.call('DEL', KEYS[4])
 end
 return 1
 `;

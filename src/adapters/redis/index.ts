@@ -1,6 +1,8 @@
 import { Redis, errors as upstashErrors } from "@upstash/redis/cloudflare";
+import type { ApiKeyEntry } from "../../access/api-key-entry";
 import type { EdgeState } from "../../access/edge-state";
 import { APPLY_EDGE_STATE_LUA } from "../../access/scripts/apply-edge-state";
+import { PUT_API_KEY_LUA } from "../../access/scripts/put-api-key";
 import type { BreakerCommand, BreakerReply, BreakerState } from "../../billing/breaker-state";
 import { STRIPE_BREAKER_LUA } from "../../billing/scripts/stripe-breaker";
 import { ACK_USAGE_LUA } from "../../metering/scripts/ack-usage";
@@ -17,12 +19,20 @@ import {
 import { READ_USAGE_LUA } from "../../metering/scripts/read-usage";
 import { RELEASE_CONSUMER_LUA } from "../../metering/scripts/release-consumer";
 import type {
+  AdmitApiKeyUsageInput,
   AdmitUsageInput,
   AdmitUsageReply,
   UsageRecord,
   UsageStreamEntry,
   UsageStreamRead,
 } from "../../metering/usage-record";
+import {
+  admitScriptCall,
+  type ScriptReply,
+  toAdmitReply,
+  USAGE_STREAM_TTL_SECONDS,
+  usagePeriodOf,
+} from "./admission";
 
 /** What the Worker needs from Redis. Later features add their scripts here, one method each. */
 export interface RedisAdapter {
@@ -34,6 +44,16 @@ export interface RedisAdapter {
    * Uses the short admission timeout; throws on error or timeout.
    */
   admitUsage(input: AdmitUsageInput): Promise<AdmitUsageReply>;
+  /**
+   * The same round trip for a call made with an API key: the key's entry (by its hash) names the
+   * caller; `key_missing` when Redis has none (then ask Postgres and `putApiKeyEntry(…, "fill")`).
+   */
+  admitApiKeyUsage(input: AdmitApiKeyUsageInput): Promise<AdmitUsageReply>;
+  /**
+   * Writes a key's entry: "set" after a change Postgres committed (creation, revocation, roll),
+   * "fill" after a miss (only if there is still no entry). True if written.
+   */
+  putApiKeyEntry(entry: ApiKeyEntry, mode: "set" | "fill"): Promise<boolean>;
   /** Appends a compensation or replayed record, once per (id, kind). True if appended now. */
   appendUsage(record: UsageRecord, source: "live" | "replay"): Promise<boolean>;
   /** Refuses every token of a subject (account) for `ttlSeconds`. */
@@ -129,24 +149,8 @@ export function mayHaveRun(error: unknown): boolean {
   );
 }
 
-/** How long the stream lives after its last write; the flusher reads it every minute. */
-const USAGE_STREAM_TTL_SECONDS = 30 * 24 * 3600;
 /** How long an appended record's marker blocks a second append of the same record. */
 const APPEND_MARKER_TTL_SECONDS = 7 * 24 * 3600;
-/** Period counters outlive their month by this much, for late compensations and reconciliation. */
-const PERIOD_COUNTER_GRACE_SECONDS = 35 * 24 * 3600;
-
-/** `YYYY-MM` of a UTC instant and the unix second when that month's counter may expire. */
-export function usagePeriodOf(nowMs: number): { period: string; counterExpiresAt: number } {
-  const now = new Date(nowMs);
-  const nextMonth = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
-  return {
-    period: now.toISOString().slice(0, 7),
-    counterExpiresAt: Math.floor(nextMonth / 1000) + PERIOD_COUNTER_GRACE_SECONDS,
-  };
-}
-
-type ScriptReply = [number, ...(string | number)[]];
 
 type RawEntry = [string, string[] | null];
 
@@ -164,39 +168,6 @@ const BREAKER_VERDICTS = { 0: "refused", 1: "allowed", 2: "probe" } as const;
 /** The breaker hash outlives its last change by a day; an abandoned breaker resets to closed. */
 const BREAKER_KEY_TTL_SECONDS = 24 * 3600;
 
-function toAdmitReply(reply: ScriptReply): AdmitUsageReply {
-  const [status, tier, limit, remaining, resetMs, windowMs, periodUnits] = reply;
-  if (status === -1) return { status: "denied", reason: "subject" };
-  if (status === -2) return { status: "denied", reason: "api_key" };
-  if (status === -3) return { status: "unknown_tier", tier: String(tier) };
-  if (status !== 0 && status !== 1) throw new Error(`admit-usage: unexpected reply ${JSON.stringify(reply)}`);
-  return {
-    status: status === 1 ? "admitted" : "rate_limited",
-    tier: String(tier),
-    limit: Number(limit),
-    remaining: Number(remaining),
-    resetMs: Number(resetMs),
-    windowMs: Number(windowMs),
-    periodUnits: Number(periodUnits),
-  };
-}
-
-const tierArgsByTiers = new WeakMap<AdmitUsageInput["tiers"], string[]>();
-
-/** The admission script's tier arguments (name, limit, window ms, ...), derived once per tiers object. */
-function tierArgs(tiers: AdmitUsageInput["tiers"]): string[] {
-  let args = tierArgsByTiers.get(tiers);
-  if (!args) {
-    args = Object.entries(tiers).flatMap(([name, { limit, windowSeconds }]) => [
-      name,
-      String(limit),
-      String(windowSeconds * 1000),
-    ]);
-    tierArgsByTiers.set(tiers, args);
-  }
-  return args;
-}
-
 export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdapterOptions): RedisAdapter {
   const client = createUpstashClient(options);
   // Admission gets its own client: a short timeout, and no batching with unrelated commands, so one
@@ -210,6 +181,7 @@ export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdap
   });
   // createScript: EVALSHA first; on NOSCRIPT, EVAL (which also caches the script in Redis).
   const admitScript = admissionClient.createScript<ScriptReply>(ADMIT_USAGE_LUA);
+  const apiKeyScript = client.createScript<number>(PUT_API_KEY_LUA);
   const appendScript = client.createScript<number>(APPEND_USAGE_LUA);
   const edgeStateScript = client.createScript<number>(APPLY_EDGE_STATE_LUA);
   const readUsageScript = client.createScript<[number, RawEntry[]]>(READ_USAGE_LUA);
@@ -224,29 +196,31 @@ export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdap
     },
 
     async admitUsage(input) {
-      const { period, counterExpiresAt } = usagePeriodOf(input.nowMs);
-      const keys = [
-        redisKeys.denySubject(input.subject),
-        redisKeys.denyApiKey(input.apiKeyId ?? NO_API_KEY),
-        redisKeys.tierOverride(input.subject),
-        redisKeys.rateWindow(input.subject),
-        redisKeys.periodUsage(input.subject, period),
-        USAGE_STREAM_KEY,
-      ];
-      const args = [
-        String(input.nowMs),
-        input.usageId,
-        String(input.units),
-        input.tier,
-        input.requestId,
-        input.subject,
-        input.stripeCustomerId ?? "",
-        new Date(input.nowMs).toISOString(),
-        String(counterExpiresAt),
-        String(USAGE_STREAM_TTL_SECONDS),
-        ...tierArgs(input.tiers),
-      ];
+      const { keys, args } = admitScriptCall(input);
       return toAdmitReply(await admitScript.exec(keys, args));
+    },
+
+    async admitApiKeyUsage(input) {
+      const { keys, args } = admitScriptCall(input);
+      return toAdmitReply(await admitScript.exec(keys, args));
+    },
+
+    async putApiKeyEntry(entry, mode) {
+      const reply = await apiKeyScript.exec(
+        [redisKeys.apiKeyEntry(entry.keyHash), redisKeys.denyApiKey(entry.apiKeyId ?? NO_API_KEY)],
+        [
+          mode,
+          entry.state,
+          entry.subject ?? "",
+          entry.apiKeyId ?? "",
+          entry.tier ?? "",
+          entry.stripeCustomerId ?? "",
+          entry.expiresAtMs === null ? "" : String(entry.expiresAtMs),
+          String(entry.ttlSeconds),
+          String(entry.denyTtlSeconds),
+        ],
+      );
+      return Number(reply) === 1;
     },
 
     async appendUsage(record, source) {
@@ -288,10 +262,15 @@ export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdap
       else await client.set(redisKeys.tierOverride(subject), tier, { ex: ttlSeconds });
     },
 
-    async applyEdgeState({ subject, tier, deny, version }, ttlSeconds) {
+    async applyEdgeState({ subject, tier, customer, deny, version }, ttlSeconds) {
       const reply = await edgeStateScript.exec(
-        [redisKeys.edgeVersion(subject), redisKeys.tierOverride(subject), redisKeys.denySubject(subject)],
-        [String(version), tier, deny ? "1" : "0", String(ttlSeconds)],
+        [
+          redisKeys.edgeVersion(subject),
+          redisKeys.tierOverride(subject),
+          redisKeys.denySubject(subject),
+          redisKeys.customerOverride(subject),
+        ],
+        [String(version), tier, deny ? "1" : "0", String(ttlSeconds), customer ?? ""],
       );
       return Number(reply) === 1;
     },
@@ -369,6 +348,8 @@ export function createUnreachableRedisAdapter(): RedisAdapter {
   return {
     ping: unreachable,
     admitUsage: unreachable,
+    admitApiKeyUsage: unreachable,
+    putApiKeyEntry: unreachable,
     appendUsage: unreachable,
     denySubject: unreachable,
     denyApiKey: unreachable,

@@ -12,6 +12,7 @@
  */
 import { z } from "zod";
 import { TOKEN_DENY_TTL_SECONDS } from "../../access/accounts";
+import { edgeStateOf, edgeStateRowSchema } from "../../access/edge-state";
 import type { RedisAdapter } from "../../adapters/redis";
 import type { StripeAdapter } from "../../adapters/stripe";
 import type { DatabaseAdapter } from "../../adapters/supabase";
@@ -28,18 +29,11 @@ import {
 export const EVENT_OUTCOMES = ["applied", "stale", "unmatched", "ignored", "conflict"] as const;
 export type EventOutcome = (typeof EVENT_OUTCOMES)[number];
 
-const edgeStateSchema = z.object({
-  account_id: z.string(),
-  tier: z.string(),
-  deny: z.boolean(),
-  version: z.coerce.number(),
-});
-
 const appliedSchema = z.object({
   duplicate: z.boolean(),
   outcome: z.enum(EVENT_OUTCOMES),
   account_id: z.string().nullable(),
-  edge: edgeStateSchema.nullable(),
+  edge: edgeStateRowSchema.nullable(),
 });
 
 /** What the webhook answers (Stripe only looks at the status; operators read the body in logs). */
@@ -135,8 +129,8 @@ export async function applyStripeWebhook(
 
 const EDGE_WRITE_ATTEMPTS = 2;
 
-async function writeEdgeState(deps: WebhookDeps, edge: z.infer<typeof edgeStateSchema>): Promise<void> {
-  const state = { subject: edge.account_id, tier: edge.tier, deny: edge.deny, version: edge.version };
+async function writeEdgeState(deps: WebhookDeps, edge: z.infer<typeof edgeStateRowSchema>): Promise<void> {
+  const state = edgeStateOf(edge);
   let lastError: unknown;
   for (let attempt = 1; attempt <= EDGE_WRITE_ATTEMPTS; attempt++) {
     try {

@@ -1,9 +1,21 @@
+import { KEY_PREFIXES } from "./keys";
+
 /**
- * admit-usage: the one Redis round trip of a protected request.
+ * admit-usage: the one Redis round trip of a protected request, made with a token or an API key.
  *
  * Guarantees (a Lua script runs atomically: no other command interleaves):
+ * - API key (ARGV[6] subject empty): the key's entry (KEYS[8], by the key's SHA-256) names its
+ *   subject, key id, tier, Stripe customer and expiry. No entry: reply -4 and nothing is written (the
+ *   Worker then asks Postgres once and fills the entry). A revoked, unknown or expired key is refused
+ *   before anything is written. The subject's keys are then derived here from the entry's subject,
+ *   with the prefixes of keys.ts: Upstash runs a script without `allow-key-locking` under its global
+ *   lock, so keys not passed in KEYS are allowed (this would not run on Redis Cluster, which we do
+ *   not use). A token's call passes every key in KEYS, as before.
  * - A revoked subject or API key is refused before anything is written.
- * - The tier is the override when one is set (and configured), else the token's tier.
+ * - The tier is the override when one is set (and configured), else the token's (entry's, when
+ *   configured; else ARGV[4]) tier; the
+ *   Stripe customer likewise is the override when set, else the token's (entry's). Both overrides
+ *   are billing's, written by apply-edge-state.
  * - Sliding-window log: at most `limit` admissions in any window of `windowMs` ending now, even
  *   under concurrency (check and add happen in the same script). An entry at time t stops counting
  *   at t + windowMs exactly. A refused request adds nothing, so hammering does not extend the wait.
@@ -12,63 +24,92 @@
  * - Every key written gets its TTL in the same script (no INCR-then-EXPIRE gap that could leave an
  *   immortal key): the window log `windowMs`, the period counter until `ARGV[9]` (unix seconds), the
  *   stream `ARGV[10]` seconds after its last write. The stream is never trimmed here: trimming could
- *   drop records the flusher has not read; the flusher deletes what it has acknowledged.
+ *   drop records the flusher has not read; the flusher deletes what it has acknowledged. The key
+ *   entry is only read (its TTL is set by whoever wrote it, and never extended by use).
  *
- * KEYS: 1 deny-subject, 2 deny-api-key, 3 tier-override, 4 window log, 5 period counter, 6 usage stream
- * ARGV: 1 now (ms), 2 usage id, 3 units, 4 token tier, 5 request id, 6 subject, 7 Stripe customer id
- *       ("" when none), 8 time (ISO 8601 UTC), 9 counter expiry (unix s), 10 stream TTL (s),
- *       11.. tiers as triples: name, limit, window (ms)
- * Reply: {status, tier, limit, remaining, reset ms, window ms, period units}, status 1 admitted,
- *        0 rate limited, -1 subject denied, -2 API key denied, -3 unknown tier (reply {-3, tier}).
+ * KEYS: 1 deny-subject, 2 deny-api-key, 3 tier-override, 4 window log, 5 period counter, 6 usage stream,
+ *       7 customer override, 8 API key entry (for a token: a key that is never set)
+ * ARGV: 1 now (ms), 2 usage id, 3 units, 4 token tier (for an API key: the tier to use when the
+ *       entry's is no longer configured), 5 request id, 6 subject ("" for an API key),
+ *       7 Stripe customer id ("" when none), 8 time (ISO 8601 UTC), 9 counter expiry (unix s),
+ *       10 stream TTL (s), 11 period (YYYY-MM), 12 API key id ("" when none),
+ *       13.. tiers as triples: name, limit, window (ms)
+ * Reply: {status, tier, limit, remaining, reset ms, window ms, period units, customer, subject, key id},
+ *        status 1 admitted, 0 rate limited, -1 subject denied, -2 API key denied (revoked),
+ *        -3 unknown tier (reply {-3, tier}), -4 API key not in Redis, -5 API key unknown,
+ *        -6 API key expired (reply {-6, expiry ms}).
  */
 export const ADMIT_USAGE_LUA = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return {-1} end
-if redis.call('EXISTS', KEYS[2]) == 1 then return {-2} end
-
 local now = tonumber(ARGV[1])
 local units = tonumber(ARGV[3])
 local policies = {}
-for i = 11, #ARGV, 3 do
+for i = 13, #ARGV, 3 do
   policies[ARGV[i]] = {tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])}
 end
-local tier = ARGV[4]
-local override = redis.call('GET', KEYS[3])
+local subject, key_id, token_tier, customer = ARGV[6], ARGV[12], ARGV[4], ARGV[7]
+local k_deny_sub, k_deny_key, k_tier, k_window, k_period, k_customer =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[7]
+if subject == '' then
+  local entry = redis.call('HMGET', KEYS[8], 'state', 'subject', 'key_id', 'tier', 'customer', 'expires_at')
+  local state = entry[1]
+  if not state then return {-4} end
+  if state == 'unknown' then return {-5} end
+  if state ~= 'active' then return {-2} end
+  if entry[6] and entry[6] ~= '' and tonumber(entry[6]) <= now then return {-6, entry[6]} end
+  subject, key_id, customer = entry[2], entry[3], entry[5] or ''
+  -- A tier no longer configured falls back to the one the Worker named (the strictest).
+  if policies[entry[4]] then token_tier = entry[4] end
+  k_deny_sub = '${KEY_PREFIXES.denySubject}' .. subject
+  k_deny_key = '${KEY_PREFIXES.denyApiKey}' .. key_id
+  k_tier = '${KEY_PREFIXES.tierOverride}' .. subject
+  k_window = '${KEY_PREFIXES.rateWindow}' .. subject
+  k_period = '${KEY_PREFIXES.periodUsage}' .. subject .. ':' .. ARGV[11]
+  k_customer = '${KEY_PREFIXES.customerOverride}' .. subject
+end
+
+if redis.call('EXISTS', k_deny_sub) == 1 then return {-1} end
+if redis.call('EXISTS', k_deny_key) == 1 then return {-2} end
+
+local tier = token_tier
+local override = redis.call('GET', k_tier)
 if override and policies[override] then tier = override end
 local policy = policies[tier]
 if not policy then return {-3, tier} end
 local limit, window = policy[1], policy[2]
+local billed_customer = redis.call('GET', k_customer)
+if billed_customer then customer = billed_customer end
 
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - window)
-local count = redis.call('ZCARD', KEYS[4])
+redis.call('ZREMRANGEBYSCORE', k_window, '-inf', now - window)
+local count = redis.call('ZCARD', k_window)
 
 local function reset_ms()
-  local oldest = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+  local oldest = redis.call('ZRANGE', k_window, 0, 0, 'WITHSCORES')
   if oldest[2] then return tonumber(oldest[2]) + window - now end
   return window
 end
 
 local function period_units()
-  return tonumber(redis.call('GET', KEYS[5]) or '0')
+  return tonumber(redis.call('GET', k_period) or '0')
 end
 
 if count >= limit then
-  return {0, tier, limit, 0, reset_ms(), window, period_units()}
+  return {0, tier, limit, 0, reset_ms(), window, period_units(), customer, subject, key_id}
 end
 
-redis.call('ZADD', KEYS[4], ARGV[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[4], window)
+redis.call('ZADD', k_window, ARGV[1], ARGV[2])
+redis.call('PEXPIRE', k_window, window)
 
 local usage
 if units ~= 0 then
-  usage = redis.call('INCRBY', KEYS[5], units)
-  redis.call('EXPIREAT', KEYS[5], ARGV[9])
+  usage = redis.call('INCRBY', k_period, units)
+  redis.call('EXPIREAT', k_period, ARGV[9])
   redis.call('XADD', KEYS[6], '*',
-    'id', ARGV[2], 'kind', 'admit', 'request_id', ARGV[5], 'subject', ARGV[6],
-    'stripe_customer_id', ARGV[7], 'tier', tier, 'units', ARGV[3], 'ts', ARGV[8], 'source', 'live')
+    'id', ARGV[2], 'kind', 'admit', 'request_id', ARGV[5], 'subject', subject,
+    'stripe_customer_id', customer, 'tier', tier, 'units', ARGV[3], 'ts', ARGV[8], 'source', 'live')
   redis.call('EXPIRE', KEYS[6], ARGV[10])
 else
   usage = period_units()
 end
 
-return {1, tier, limit, limit - count - 1, reset_ms(), window, usage}
+return {1, tier, limit, limit - count - 1, reset_ms(), window, usage, customer, subject, key_id}
 `;

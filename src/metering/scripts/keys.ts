@@ -7,17 +7,38 @@ const PREFIX = "sm";
 /** The usage stream: one entry per usage record (admission, compensation, replay). Read by the flusher. */
 export const USAGE_STREAM_KEY = `${PREFIX}:usage-stream`;
 
+/**
+ * The start of each key named after a subject (account id) or API key id. The admission script
+ * derives these names itself for a call made with an API key (whose subject it reads from the key's
+ * entry), so they are spelled once, here, and put into the script's source.
+ */
+export const KEY_PREFIXES = {
+  denySubject: `${PREFIX}:deny:sub:`,
+  denyApiKey: `${PREFIX}:deny:key:`,
+  tierOverride: `${PREFIX}:tier:`,
+  customerOverride: `${PREFIX}:cus:`,
+  rateWindow: `${PREFIX}:rl:`,
+  periodUsage: `${PREFIX}:usage:`,
+} as const;
+
 export const redisKeys = {
   /** Present while every token of this subject (account id) must be refused. */
-  denySubject: (subject: string) => `${PREFIX}:deny:sub:${subject}`,
+  denySubject: (subject: string) => `${KEY_PREFIXES.denySubject}${subject}`,
   /** Present while tokens minted from this API key must be refused (the key was revoked). */
-  denyApiKey: (apiKeyId: string) => `${PREFIX}:deny:key:${apiKeyId}`,
+  denyApiKey: (apiKeyId: string) => `${KEY_PREFIXES.denyApiKey}${apiKeyId}`,
   /** A tier name that replaces the token's tier (e.g. set on a downgrade before tokens expire). */
-  tierOverride: (subject: string) => `${PREFIX}:tier:${subject}`,
+  tierOverride: (subject: string) => `${KEY_PREFIXES.tierOverride}${subject}`,
+  /** The Stripe customer that replaces the token's (set by billing once a checkout links one). */
+  customerOverride: (subject: string) => `${KEY_PREFIXES.customerOverride}${subject}`,
   /** Sliding-window log of admitted requests: a sorted set scored by arrival time in ms. */
-  rateWindow: (subject: string) => `${PREFIX}:rl:${subject}`,
+  rateWindow: (subject: string) => `${KEY_PREFIXES.rateWindow}${subject}`,
   /** Units admitted for this subject in this UTC calendar month (`YYYY-MM`). */
-  periodUsage: (subject: string, period: string) => `${PREFIX}:usage:${subject}:${period}`,
+  periodUsage: (subject: string, period: string) => `${KEY_PREFIXES.periodUsage}${subject}:${period}`,
+  /**
+   * What the hot path knows of an API key, by the SHA-256 of the key: a hash of state (active,
+   * revoked, unknown), subject, key id, tier, customer and expiry (ms); see api-key-cache.ts.
+   */
+  apiKeyEntry: (keyHash: string) => `${PREFIX}:apikey:${keyHash}`,
   /** Marks a usage record (id and kind) as already in the stream, so appending it again is a no-op. */
   appended: (usageId: string, kind: string) => `${PREFIX}:appended:${usageId}:${kind}`,
   /** Version of the billing state last written to this subject's tier override and deny entry. */

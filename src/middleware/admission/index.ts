@@ -2,6 +2,7 @@ import type { Context, Input } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { BindingsWith } from "../../env";
 import {
+  type Admission,
   type AdmittedRequest,
   admissionHeaders,
   admissionRefusal,
@@ -10,9 +11,11 @@ import {
   settleAdmission,
   settleRefusal,
 } from "../../metering/admit";
+import { admitApiKeyRequest } from "../../metering/admit-api-key";
+import { clientIpOf, keyLookupLimit } from "../../metering/client-ip-limit";
 import type { AuthVariables } from "../auth";
 
-/** What `admitUsage` puts on `c.var`; it reads what `requireToken` set. */
+/** What `admitUsage` puts on `c.var` (and `auth` for an API key); it reads what `requireCredential` set. */
 export interface AdmissionVariables extends AuthVariables {
   /** The admitted usage of this request. */
   admission: AdmittedRequest;
@@ -46,34 +49,51 @@ async function afterResponse(c: Context<AdmissionBindings>, work: Promise<void>)
 }
 
 /**
- * Admission for a protected route; put it after `requireToken`. One Redis round trip decides
- * (deny-list, tier, sliding window) and admits the usage record; refusals are 429 RATE_LIMITED,
- * 401 TOKEN_REVOKED or 503. Every response gets the RateLimit headers; a response that is not 2xx
+ * Admission for a protected route; put it after `requireCredential`. One Redis round trip decides
+ * (for an API key: who it belongs to; deny-list, tier, sliding window) and admits the usage record;
+ * refusals are 429 RATE_LIMITED, 401 TOKEN_REVOKED, API_KEY_INVALID or API_KEY_EXPIRED, or 503. Every response gets the RateLimit headers; a response that is not 2xx
  * gets its usage compensated after it is sent.
  */
 // biome-ignore lint/complexity/noBannedTypes: Hono's own default for "no validated input".
 export const admitUsage = <I extends Input = {}>({ units, now }: AdmitUsageOptions<I>) =>
   createMiddleware<AdmissionBindings, string, I>(async (c, next) => {
-    const claims = c.get("auth");
     const { redis, db } = c.get("services");
-    const admission = await admitRequest(
-      {
-        redis,
-        settings: {
-          tiers: c.get("config").RATE_LIMIT_TIERS,
-          failClosedTiers: c.get("config").ADMISSION_FAIL_CLOSED_TIERS,
+    const config = c.get("config");
+    const deps = {
+      redis,
+      settings: { tiers: config.RATE_LIMIT_TIERS, failClosedTiers: config.ADMISSION_FAIL_CLOSED_TIERS },
+      now,
+    };
+    const cost = typeof units === "function" ? units(c) : units;
+    const credential = c.get("credential");
+    let admission: Admission;
+    if (credential?.kind === "api_key") {
+      const byKey = await admitApiKeyRequest(
+        { ...deps, db, lookupLimit: keyLookupLimit(config.TOKEN_RATE_LIMIT) },
+        {
+          keyHash: credential.keyHash,
+          prefix: credential.prefix,
+          units: cost,
+          requestId: c.get("requestId"),
+          clientIp: clientIpOf(c.req.header("CF-Connecting-IP"), c.get("config").CLIENT_IPV6_PREFIX),
         },
-        now,
-      },
-      {
+      );
+      admission = byKey.admission;
+      if (byKey.caller) {
+        c.set("auth", byKey.caller);
+        c.set("subject", byKey.caller.sub);
+      }
+    } else {
+      const claims = c.get("auth");
+      admission = await admitRequest(deps, {
         subject: claims.sub,
         tier: claims.tier,
         stripeCustomerId: claims.cus,
         apiKeyId: claims.akid,
-        units: typeof units === "function" ? units(c) : units,
+        units: cost,
         requestId: c.get("requestId"),
-      },
-    );
+      });
+    }
     if (admission.outcome !== "admitted") {
       await afterResponse(c, settleRefusal({ redis, db }, admission));
       throw admissionRefusal(admission);

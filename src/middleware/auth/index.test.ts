@@ -1,12 +1,13 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
+import { hashApiKey } from "../../access/api-keys";
 import { loadTokenKeys } from "../../access/token-keys";
 import { issueAccessToken } from "../../access/tokens";
 import { renderError } from "../../app";
 import { parseConfig } from "../../config";
 import type { AppBindings } from "../../env";
 import type { Services } from "../../services";
-import { requireToken } from ".";
+import { requireCredential } from ".";
 
 const config = parseConfig({
   UPSTASH_REDIS_REST_URL: "https://redis.example",
@@ -27,9 +28,11 @@ function appAt(now: Date) {
       c.set("services", {} as Services);
       await next();
     })
-    .get("/me", requireToken({ now: () => now }), (c) =>
-      c.json({ sub: c.var.auth.sub, tier: c.var.auth.tier, subject: c.var.subject }),
-    )
+    .get("/me", requireCredential({ now: () => now }), (c) => {
+      const credential = c.get("credential");
+      if (credential.kind === "api_key") return c.json({ api_key: credential });
+      return c.json({ sub: c.var.auth.sub, tier: c.var.auth.tier, subject: c.var.subject });
+    })
     .onError(renderError);
 }
 
@@ -44,7 +47,35 @@ async function token() {
 
 const bearer = (value: string) => ({ headers: { Authorization: `Bearer ${value}` } });
 
-describe("requireToken", () => {
+describe("requireCredential", () => {
+  it("takes an API key by its shape, keeping only its hash and prefix (admission resolves it)", async () => {
+    const key = `sm_abcdefghij_${"x".repeat(43)}`;
+    const response = await appAt(later(60)).request("/me", bearer(key));
+    expect(response.status).toBe(200);
+    const body = await response.text();
+    expect(JSON.parse(body)).toEqual({
+      api_key: { kind: "api_key", keyHash: await hashApiKey(key), prefix: "sm_abcdefghij" },
+    });
+    expect(body).not.toContain(key);
+  });
+
+  it("says what to send: no credential, a key without Bearer, a truncated key", async () => {
+    const none = await appAt(later(60)).request("/me");
+    expect(await none.json()).toMatchObject({
+      code: "AUTH_REQUIRED",
+      detail: expect.stringContaining("Send your API key"),
+    });
+    const bare = await appAt(later(60)).request("/me", { headers: { Authorization: "sm_abcdefghij_x" } });
+    expect(await bare.json()).toMatchObject({
+      code: "AUTH_REQUIRED",
+      detail: expect.stringContaining('Put "Bearer " before the credential'),
+    });
+    const truncated = await appAt(later(60)).request("/me", bearer("sm_abcdefghij_xyz"));
+    expect(truncated.status).toBe(401);
+    expect(truncated.headers.get("WWW-Authenticate")).toMatch(/error="invalid_token"/);
+    expect(await truncated.json()).toMatchObject({ code: "API_KEY_INVALID" });
+  });
+
   it("puts a valid token's claims and subject on c.var", async () => {
     const response = await appAt(later(60)).request("/me", bearer(await token()));
     expect(response.status).toBe(200);

@@ -54,12 +54,17 @@ describe("npm run keys / npm run token", () => {
     expect(listed.stdout).not.toContain(apiKey);
 
     expect((await h.request("/v1/account", bearer(token))).status).toBe(200);
+    expect((await h.request("/v1/account", bearer(apiKey))).status).toBe(200);
     const revoked = await script("keys", ["revoke", apiKey.slice(0, 13)]);
     expect(revoked.stdout).toMatch(/^revoked sm_/);
     expect(await problemOf(await h.request("/v1/account", bearer(token)))).toMatchObject({
       code: "TOKEN_REVOKED",
     });
     expect((await h.request("/v1/token", { method: "POST", ...bearer(apiKey) })).status).toBe(401);
+    // The key itself too, at once (its entry in Redis says revoked).
+    expect(await problemOf(await h.request("/v1/account", bearer(apiKey)))).toMatchObject({
+      code: "API_KEY_INVALID",
+    });
   });
 
   it("token --tier prints a token for a local account on that tier", async () => {

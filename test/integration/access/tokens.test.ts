@@ -221,14 +221,20 @@ describe("GET /v1/account (a protected route)", () => {
     const none = await h.request("/v1/account");
     expect(none.status).toBe(401);
     expect(none.headers.get("WWW-Authenticate")).toBe('Bearer realm="schema-meter"');
-    expect(await problemOf(none)).toMatchObject({ code: "AUTH_REQUIRED" });
+    expect(await problemOf(none)).toMatchObject({
+      code: "AUTH_REQUIRED",
+      detail: expect.stringContaining("Authorization: Bearer <api key or token>"),
+    });
 
-    const { apiKey } = await h.account();
-    const apiKeyAsToken = await h.request("/v1/account", bearer(apiKey));
-    expect(apiKeyAsToken.headers.get("WWW-Authenticate")).toMatch(
+    const garbage = await h.request("/v1/account", bearer("not-a-credential"));
+    expect(garbage.headers.get("WWW-Authenticate")).toMatch(
       /^Bearer realm="schema-meter", error="invalid_token"/,
     );
-    expect(await problemOf(apiKeyAsToken)).toMatchObject({ status: 401, code: "TOKEN_INVALID" });
+    expect(await problemOf(garbage)).toMatchObject({
+      status: 401,
+      code: "TOKEN_INVALID",
+      detail: expect.stringContaining("neither a valid token nor an API key"),
+    });
 
     const { importJWK } = await import("jose");
     const key = await importJWK(h.stack.secrets.jwtPrivateJwk as never, "EdDSA");

@@ -5,6 +5,9 @@
  * look at what the code wrote, and a fake ExecutionContext whose waitUntil work can be awaited.
  */
 import pg from "pg";
+import { knownApiKeyOf, resolveApiKey, TOKEN_DENY_TTL_SECONDS } from "../../../src/access/accounts";
+import { apiKeyEntryOf } from "../../../src/access/api-key-entry";
+import { hashApiKey } from "../../../src/access/api-keys";
 import { createRedisAdapter, type RedisAdapter } from "../../../src/adapters/redis";
 import { createSupabaseAdapter, type DatabaseAdapter } from "../../../src/adapters/supabase";
 import { type App, newApp } from "../../../src/app";
@@ -118,7 +121,18 @@ export async function startAccessHarness({
         account_id: string;
         api_key: string;
       };
-      if (tier !== "free") await sql.query("update public.accounts set tier = $1 where id = $2", [tier, id]);
+      if (tier !== "free") {
+        await sql.query("update public.accounts set tier = $1 where id = $2", [tier, id]);
+        // Sign-up cached the key for the hot path on the free tier: cache what Postgres now says,
+        // as billing's tier override would tell the hot path of a real upgrade.
+        const keyHash = await hashApiKey(apiKey);
+        const known = await resolveApiKey(db, keyHash);
+        if (!known) throw new Error("the new key is unknown to Postgres");
+        await redis.putApiKeyEntry(
+          apiKeyEntryOf(keyHash, knownApiKeyOf(keyHash, known), TOKEN_DENY_TTL_SECONDS),
+          "set",
+        );
+      }
       const minted = await request(
         "/v1/token",
         {

@@ -1,0 +1,104 @@
+/**
+ * The admission script's side of the Redis adapter: its KEYS and ARGV for a token's call and an API
+ * key's call, and its reply as a typed value. One call is one EVALSHA, so one HTTP request.
+ */
+import { NO_API_KEY, redisKeys, USAGE_STREAM_KEY } from "../../metering/scripts/keys";
+import type { AdmitApiKeyUsageInput, AdmitUsageInput, AdmitUsageReply } from "../../metering/usage-record";
+
+/** How long the stream lives after its last write; the flusher reads it every minute. */
+export const USAGE_STREAM_TTL_SECONDS = 30 * 24 * 3600;
+/** Period counters outlive their month by this much, for late compensations and reconciliation. */
+const PERIOD_COUNTER_GRACE_SECONDS = 35 * 24 * 3600;
+
+/** `YYYY-MM` of a UTC instant and the unix second when that month's counter may expire. */
+export function usagePeriodOf(nowMs: number): { period: string; counterExpiresAt: number } {
+  const now = new Date(nowMs);
+  const nextMonth = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
+  return {
+    period: now.toISOString().slice(0, 7),
+    counterExpiresAt: Math.floor(nextMonth / 1000) + PERIOD_COUNTER_GRACE_SECONDS,
+  };
+}
+
+export type ScriptReply = [number, ...(string | number)[]];
+
+const tierArgsByTiers = new WeakMap<AdmitUsageInput["tiers"], string[]>();
+
+/** The admission script's tier arguments (name, limit, window ms, ...), derived once per tiers object. */
+function tierArgs(tiers: AdmitUsageInput["tiers"]): string[] {
+  let args = tierArgsByTiers.get(tiers);
+  if (!args) {
+    args = Object.entries(tiers).flatMap(([name, { limit, windowSeconds }]) => [
+      name,
+      String(limit),
+      String(windowSeconds * 1000),
+    ]);
+    tierArgsByTiers.set(tiers, args);
+  }
+  return args;
+}
+
+/** The script's KEYS and ARGV for a call made with a token (`input`) or an API key (`keyHash`). */
+export function admitScriptCall(input: AdmitUsageInput | AdmitApiKeyUsageInput): {
+  keys: string[];
+  args: string[];
+} {
+  const { period, counterExpiresAt } = usagePeriodOf(input.nowMs);
+  const byKey = "apiKeyHash" in input;
+  // An API key's subject is read by the script, which derives the subject's keys itself; KEYS 1-5
+  // and 7 then name keys that are never set.
+  const subject = byKey ? "" : input.subject;
+  const keys = [
+    redisKeys.denySubject(subject || NO_API_KEY),
+    redisKeys.denyApiKey((byKey ? null : input.apiKeyId) ?? NO_API_KEY),
+    redisKeys.tierOverride(subject || NO_API_KEY),
+    redisKeys.rateWindow(subject || NO_API_KEY),
+    redisKeys.periodUsage(subject || NO_API_KEY, period),
+    USAGE_STREAM_KEY,
+    redisKeys.customerOverride(subject || NO_API_KEY),
+    redisKeys.apiKeyEntry(byKey ? input.apiKeyHash : NO_API_KEY),
+  ];
+  const args = [
+    String(input.nowMs),
+    input.usageId,
+    String(input.units),
+    byKey ? input.fallbackTier : input.tier,
+    input.requestId,
+    subject,
+    (byKey ? null : input.stripeCustomerId) ?? "",
+    new Date(input.nowMs).toISOString(),
+    String(counterExpiresAt),
+    String(USAGE_STREAM_TTL_SECONDS),
+    period,
+    (byKey ? null : input.apiKeyId) ?? "",
+    ...tierArgs(input.tiers),
+  ];
+  return { keys, args };
+}
+
+const orNull = (value: string | number | undefined) =>
+  value === undefined || value === "" ? null : String(value);
+
+/** The script's reply as a typed value. */
+export function toAdmitReply(reply: ScriptReply): AdmitUsageReply {
+  const [status, tier, limit, remaining, resetMs, windowMs, periodUnits, customer, subject, keyId] = reply;
+  if (status === -1) return { status: "denied", reason: "subject" };
+  if (status === -2) return { status: "denied", reason: "api_key" };
+  if (status === -3) return { status: "unknown_tier", tier: String(tier) };
+  if (status === -4) return { status: "key_missing" };
+  if (status === -5) return { status: "key_unknown" };
+  if (status === -6) return { status: "key_expired", expiresAtMs: Number(tier) };
+  if (status !== 0 && status !== 1) throw new Error(`admit-usage: unexpected reply ${JSON.stringify(reply)}`);
+  return {
+    status: status === 1 ? "admitted" : "rate_limited",
+    tier: String(tier),
+    limit: Number(limit),
+    remaining: Number(remaining),
+    resetMs: Number(resetMs),
+    windowMs: Number(windowMs),
+    periodUnits: Number(periodUnits),
+    stripeCustomerId: orNull(customer),
+    ...(subject !== undefined && { subject: String(subject) }),
+    apiKeyId: orNull(keyId),
+  };
+}
