@@ -56,9 +56,9 @@ function bash(command: string, env: Record<string, string | undefined>) {
 }
 
 describe("the reference's quick start", () => {
-  it("works as written: sign up, token, validate, upgrade", async () => {
+  it("works as written: sign up, validate with the key, upgrade", async () => {
     const blocks = [...QUICK_START.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1] ?? "");
-    expect(blocks).toHaveLength(5);
+    expect(blocks).toHaveLength(4);
     // The first block sets the base URL: here, the Worker under test.
     const env: Record<string, string | undefined> = { ...process.env, SCHEMA_METER_URL: worker.url };
     const answers: Record<string, unknown>[] = [];
@@ -77,9 +77,8 @@ describe("the reference's quick start", () => {
         env[name] = answer[field] as string;
       }
     }
-    const [account, token, verdict, checkout] = answers;
+    const [account, verdict, checkout] = answers;
     expect(account).toMatchObject({ tier: "free", api_key: expect.stringMatching(/^sm_/) });
-    expect(token).toMatchObject({ token_type: "Bearer" });
     expect(verdict).toMatchObject({ valid: false, units: 1 });
     expect(checkout, JSON.stringify(checkout)).toMatchObject({ tier: "pro", url: expect.any(String) });
   });
