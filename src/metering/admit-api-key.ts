@@ -36,7 +36,7 @@ import {
   usageRecordOf,
 } from "./admit";
 import { type ClientIpLimit, limitByClientIp } from "./client-ip-limit";
-import type { AdmitUsageReply } from "./usage-record";
+import type { AdmitUsageReply, IdempotencyClaim } from "./usage-record";
 
 export interface ApiKeyAdmissionDeps extends AdmissionDeps {
   db: DatabaseAdapter;
@@ -53,6 +53,8 @@ export interface ApiKeyAdmissionRequest {
   requestId: string;
   /** The caller's network (clientIpOf), for the limit on misses. */
   clientIp: string;
+  /** The call's Idempotency-Key, if any. */
+  idempotency?: IdempotencyClaim | null;
 }
 
 /** Who the key belongs to, as a token's claims would say. */
@@ -86,6 +88,7 @@ export async function admitApiKeyRequest(
       nowMs,
       tiers: deps.settings.tiers,
       apiKeyHash: request.keyHash,
+      idempotency: request.idempotency,
       fallbackTier: policyFor(deps.settings.tiers, "").tier,
     });
   } catch (error) {
@@ -123,6 +126,7 @@ const requestOf = (caller: KeyCaller, request: ApiKeyAdmissionRequest): Admissio
   apiKeyId: caller.akid,
   units: request.units,
   requestId: request.requestId,
+  idempotency: request.idempotency,
 });
 
 const callerOf = (key: ResolvedApiKey): KeyCaller => ({

@@ -15,8 +15,8 @@ import { Refusal } from "../refusal";
 import { withBilledCustomer } from "./billed-customer";
 import { LocalWindowLimiter } from "./local-limiter";
 import { recordPendingUsage } from "./pending-usage";
-import { type RateLimitState, rateLimitHeaders, secondsFromMs } from "./rate-limit-headers";
-import type { AdmitUsageReply, UsageRecord } from "./usage-record";
+import { type RateLimitState, secondsFromMs } from "./rate-limit-headers";
+import type { AdmitUsageReply, IdempotencyClaim, StoredResponse, UsageRecord } from "./usage-record";
 
 /** Who is asking, from the verified token, and what the call costs. */
 export interface AdmissionRequest {
@@ -27,6 +27,8 @@ export interface AdmissionRequest {
   /** Units to bill: 1 per validation, 2 with enrichment, 0 for non-billable calls. */
   units: number;
   requestId: string;
+  /** The call's Idempotency-Key, if any: checked in the same round trip. */
+  idempotency?: IdempotencyClaim | null;
 }
 
 export type Admission =
@@ -49,7 +51,16 @@ export type Admission =
       uncertainRecord?: UsageRecord;
     }
   | { outcome: "revoked"; reason: "subject" | "api_key" }
-  | { outcome: "unavailable"; rateLimit: RateLimitState; uncertainRecord?: UsageRecord };
+  /** Idempotency-Key: the first call's response, answered again (not billed, not counted). */
+  | { outcome: "replayed"; rateLimit: RateLimitState; response: StoredResponse }
+  | { outcome: "idempotency_refused"; reason: "reused" | "in_use"; rateLimit: RateLimitState }
+  | {
+      outcome: "unavailable";
+      rateLimit: RateLimitState;
+      uncertainRecord?: UsageRecord;
+      /** Set when the call sent an Idempotency-Key, which needs Redis: never served without it. */
+      idempotent?: boolean;
+    };
 
 export type AdmittedRequest = Extract<Admission, { outcome: "admitted" }>;
 
@@ -130,6 +141,7 @@ export async function admitRequest(deps: AdmissionDeps, request: AdmissionReques
       units: request.units,
       nowMs,
       tiers: deps.settings.tiers,
+      idempotency: request.idempotency,
     });
   } catch (error) {
     return admitWithoutRedis(deps, request, record, policy, nowMs, error);
@@ -150,7 +162,12 @@ export function admissionOfReply(
   nowMs: number,
 ): Admission {
   if (reply.status === "denied") return { outcome: "revoked", reason: reply.reason };
-  if (reply.status !== "admitted" && reply.status !== "rate_limited") {
+  if (
+    reply.status !== "admitted" &&
+    reply.status !== "rate_limited" &&
+    reply.status !== "replayed" &&
+    reply.status !== "idempotency_refused"
+  ) {
     // unknown_tier cannot happen (policyFor picked a configured tier) unless the configuration
     // changed mid-call; the key_* replies only answer calls made with an API key.
     throw new Refusal("SERVICE_MISCONFIGURED", `Admission answered ${reply.status} unexpectedly.`);
@@ -171,6 +188,10 @@ export function admissionOfReply(
   );
   if (reply.status === "rate_limited") {
     return { outcome: "rate_limited", rateLimit, retryAfterSeconds: secondsFromMs(reply.resetMs) };
+  }
+  if (reply.status === "replayed") return { outcome: "replayed", rateLimit, response: reply.response };
+  if (reply.status === "idempotency_refused") {
+    return { outcome: "idempotency_refused", reason: reply.reason, rateLimit };
   }
   const stripeCustomerId =
     reply.stripeCustomerId === undefined ? request.stripeCustomerId : reply.stripeCustomerId;
@@ -229,6 +250,12 @@ export function admitWithoutRedis(
   // here then carries it, so that it is compensated like any other answer that is not a 2xx. An
   // error reply means nothing ran (no compensation to write while Redis is plainly down).
   const uncertainRecord = record.units > 0 && mayHaveRun(error) ? record : undefined;
+  // An Idempotency-Key promises one bill per key: only Redis can keep that promise, so such a call
+  // is refused (503, unbilled) rather than served on a tier's fail-open path.
+  if (request.idempotency) {
+    counters.fallback_refused += 1;
+    return { outcome: "unavailable", rateLimit: base, uncertainRecord, idempotent: true };
+  }
   if (failClosed) {
     counters.fallback_refused += 1;
     return { outcome: "unavailable", rateLimit: base, uncertainRecord };
@@ -259,39 +286,6 @@ export function admitWithoutRedis(
     periodUnits: null,
     mayBeInStream: mayHaveRun(error),
   };
-}
-
-/** The RateLimit headers of any admission outcome that has a policy. */
-export function admissionHeaders(admission: Admission): Record<string, string> {
-  return admission.outcome === "revoked" ? {} : rateLimitHeaders(admission.rateLimit);
-}
-
-/** The refusal of a refused admission: RATE_LIMITED, TOKEN_REVOKED or DEPENDENCY_UNAVAILABLE. */
-export function admissionRefusal(admission: Exclude<Admission, AdmittedRequest>): Refusal {
-  switch (admission.outcome) {
-    case "rate_limited":
-      return new Refusal(
-        "RATE_LIMITED",
-        `The ${admission.rateLimit.policy} tier allows ${admission.rateLimit.limit} requests per ${admission.rateLimit.windowSeconds} s; retry in ${admission.retryAfterSeconds} s.`,
-        { rateLimit: admission.rateLimit, retryAfterSeconds: admission.retryAfterSeconds },
-      );
-    case "revoked":
-      return new Refusal(
-        "TOKEN_REVOKED",
-        admission.reason === "api_key"
-          ? "The API key this token was minted from has been revoked."
-          : "Access for this account has been revoked.",
-      );
-    case "unavailable":
-      return new Refusal(
-        "DEPENDENCY_UNAVAILABLE",
-        "Admission is temporarily unavailable for this tier; retry shortly.",
-        {
-          rateLimit: admission.rateLimit,
-          retryAfterSeconds: 1,
-        },
-      );
-  }
 }
 
 const isSuccess = (status: number) => status >= 200 && status < 300;
@@ -334,7 +328,8 @@ export async function settleRefusal(
   deps: { redis: RedisAdapter; db: DatabaseAdapter },
   refusal: Exclude<Admission, AdmittedRequest>,
 ): Promise<void> {
-  if (refusal.outcome === "revoked" || !refusal.uncertainRecord) return;
+  if (refusal.outcome !== "rate_limited" && refusal.outcome !== "unavailable") return;
+  if (!refusal.uncertainRecord) return;
   await compensate(deps, await withBilledCustomer(deps.db, refusal.uncertainRecord));
 }
 

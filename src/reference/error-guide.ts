@@ -138,6 +138,18 @@ export const ERROR_GUIDES = {
     cause: "The tier's request rate (or the per-address sign-up or token rate) was exceeded.",
     fix: "Wait the seconds in `Retry-After` before retrying (the `RateLimit` header shows what is left); upgrade with POST /v1/billing/checkout for a higher limit.",
   },
+  IDEMPOTENCY_KEY_INVALID: {
+    cause: "The Idempotency-Key header was empty, longer than 255 characters or not printable ASCII.",
+    fix: "Send a fresh random value per logical request, e.g. a UUID v4, and the same value on its retries.",
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    cause: "The Idempotency-Key was used in the last 24 h for a request with another body or path.",
+    fix: "Retry with exactly the same request, or send a new key for a new request. Nothing was billed.",
+  },
+  IDEMPOTENCY_KEY_IN_USE: {
+    cause: "The first request with this Idempotency-Key is still being answered.",
+    fix: "Wait the seconds in Retry-After and retry: you then get the first request's response, billed once.",
+  },
   WEBHOOK_SIGNATURE_INVALID: {
     cause: "A webhook request did not carry a valid Stripe signature for this endpoint's signing secret.",
     fix: "Operators: set STRIPE_WEBHOOK_SECRET to the endpoint's signing secret. Only Stripe calls this route.",

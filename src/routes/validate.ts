@@ -9,6 +9,7 @@ import {
   jsonResponse,
   problemResponse,
   rateLimitHeaders,
+  retryAfterHeaders,
 } from "../openapi/responses";
 import { newRouter } from "../openapi/router";
 import { parseSchemaId, type SchemaId } from "../registry/store";
@@ -177,7 +178,29 @@ const refusals = {
     "SCHEMA_NOT_FOUND: no registered schema of that name or version (schema_id); not billed",
   ),
   410: problemResponse("SCHEMA_RETIRED: the registered schema was retired (schema_id); not billed"),
+  409: problemResponse(
+    "IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key is still being answered; retry after Retry-After; not billed",
+    retryAfterHeaders,
+  ),
 };
+
+/** The Idempotency-Key header of both validate routes (checked by admission, not by zod-openapi). */
+const idempotencyHeaders = z.object({
+  "Idempotency-Key": z.string().optional().openapi({
+    description:
+      "Optional, 1-255 printable ASCII characters (e.g. a UUID), per account for 24 h: a retry with the same key and body is answered the first response (`Idempotent-Replayed: true`) and billed once; the same key with another body or path is 422 IDEMPOTENCY_KEY_REUSED; while the first is in flight, 409 IDEMPOTENCY_KEY_IN_USE. Responses over 64 KiB keep only their status. Never served without Redis (503).",
+    example: "7f3c2a9e-1b4d-4c8a-9e2f-5a6b7c8d9e0f",
+  }),
+});
+
+const verdictHeaders = rateLimitHeaders.extend({
+  "Idempotent-Replayed": z
+    .literal("true")
+    .optional()
+    .describe(
+      "Present on the answer to a retry with an Idempotency-Key: the first response, not billed again",
+    ),
+});
 
 const validateResponse = verdictSchema.extend({ units: z.number().int() });
 const batchResponse = z.object({
@@ -203,9 +226,11 @@ const validateRoute = createRoute({
     jsonBody(validateBody),
     admitUsage<{ out: { json: ValidateBody } }>({
       units: (c) => unitsPerDocument(c.req.valid("json").enrich),
+      idempotent: true,
     }),
   ] as const,
   request: {
+    headers: idempotencyHeaders,
     body: jsonRequest(validateBody, {
       schema: { type: "object", required: ["id"], properties: { id: { type: "integer" } } },
       data: { id: "x" },
@@ -213,7 +238,7 @@ const validateRoute = createRoute({
   },
   responses: {
     200: jsonResponse("The verdict", validateResponse, {
-      headers: rateLimitHeaders,
+      headers: verdictHeaders,
       example: {
         valid: false,
         errors: [
@@ -247,14 +272,16 @@ const batchRoute = createRoute({
         const body = c.req.valid("json");
         return body.documents.length * unitsPerDocument(body.enrich);
       },
+      idempotent: true,
     }),
   ] as const,
   request: {
+    headers: idempotencyHeaders,
     body: jsonRequest(batchBody, { schema: { type: "integer" }, documents: [1, "two", 3] }),
   },
   responses: {
     200: jsonResponse("One verdict per document", batchResponse, {
-      headers: rateLimitHeaders,
+      headers: verdictHeaders,
       example: {
         valid: false,
         results: [

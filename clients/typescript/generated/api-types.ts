@@ -1393,7 +1393,10 @@ export interface operations {
     postV1Validate: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Optional, 1-255 printable ASCII characters (e.g. a UUID), per account for 24 h: a retry with the same key and body is answered the first response (`Idempotent-Replayed: true`) and billed once; the same key with another body or path is 422 IDEMPOTENCY_KEY_REUSED; while the first is in flight, 409 IDEMPOTENCY_KEY_IN_USE. Responses over 64 KiB keep only their status. Never served without Redis (503). */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1473,6 +1476,8 @@ export interface operations {
                     "RateLimit-Policy": string;
                     /** @description IETF draft syntax, e.g. `"pro";r=57;t=3` */
                     RateLimit: string;
+                    /** @description Present on the answer to a retry with an Idempotency-Key: the first response, not billed again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1554,6 +1559,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key is still being answered; retry after Retry-After; not billed */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description SCHEMA_RETIRED: the registered schema was retired (schema_id); not billed */
             410: {
                 headers: {
@@ -1601,7 +1617,10 @@ export interface operations {
     postV1ValidateBatch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Optional, 1-255 printable ASCII characters (e.g. a UUID), per account for 24 h: a retry with the same key and body is answered the first response (`Idempotent-Replayed: true`) and billed once; the same key with another body or path is 422 IDEMPOTENCY_KEY_REUSED; while the first is in flight, 409 IDEMPOTENCY_KEY_IN_USE. Responses over 64 KiB keep only their status. Never served without Redis (503). */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1673,6 +1692,8 @@ export interface operations {
                     "RateLimit-Policy": string;
                     /** @description IETF draft syntax, e.g. `"pro";r=57;t=3` */
                     RateLimit: string;
+                    /** @description Present on the answer to a retry with an Idempotency-Key: the first response, not billed again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1761,6 +1782,17 @@ export interface operations {
             /** @description SCHEMA_NOT_FOUND: no registered schema of that name or version (schema_id); not billed */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key is still being answered; retry after Retry-After; not billed */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {

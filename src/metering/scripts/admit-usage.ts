@@ -26,6 +26,12 @@ import { KEY_PREFIXES } from "./keys";
  *   stream `ARGV[10]` seconds after its last write. The stream is never trimmed here: trimming could
  *   drop records the flusher has not read; the flusher deletes what it has acknowledged. The key
  *   entry is only read (its TTL is set by whoever wrote it, and never extended by use).
+ * - Idempotency-Key (ARGV[13] its SHA-256, "" when none; key `idem:<subject>:<hash>`): an entry
+ *   with another body fingerprint (ARGV[14]) is refused (-7), one still in flight (-8), one done is
+ *   answered from what it stored (2); none of these counts against the window or bills. Otherwise
+ *   the call is admitted as usual and, in the same script, an entry `pending` with this usage id is
+ *   written for ARGV[15] ms (complete-idempotent-call then keeps the response for 24 h). So of any
+ *   number of concurrent duplicates exactly one is admitted and billed.
  *
  * KEYS: 1 deny-subject, 2 deny-api-key, 3 tier-override, 4 window log, 5 period counter, 6 usage stream,
  *       7 customer override, 8 API key entry (for a token: a key that is never set)
@@ -33,17 +39,20 @@ import { KEY_PREFIXES } from "./keys";
  *       entry's is no longer configured), 5 request id, 6 subject ("" for an API key),
  *       7 Stripe customer id ("" when none), 8 time (ISO 8601 UTC), 9 counter expiry (unix s),
  *       10 stream TTL (s), 11 period (YYYY-MM), 12 API key id ("" when none),
- *       13.. tiers as triples: name, limit, window (ms)
+ *       13 idempotency key hash ("" when none), 14 body fingerprint, 15 pending entry TTL (ms),
+ *       16.. tiers as triples: name, limit, window (ms)
  * Reply: {status, tier, limit, remaining, reset ms, window ms, period units, customer, subject, key id},
  *        status 1 admitted, 0 rate limited, -1 subject denied, -2 API key denied (revoked),
  *        -3 unknown tier (reply {-3, tier}), -4 API key not in Redis, -5 API key unknown,
- *        -6 API key expired (reply {-6, expiry ms}).
+ *        -6 API key expired (reply {-6, expiry ms}), -7 idempotency key reused with another body,
+ *        -8 idempotency key in flight (both with the window fields), 2 replayed: the window fields,
+ *        then the stored status, stored ("1"/"0"), body, units.
  */
 export const ADMIT_USAGE_LUA = `
 local now = tonumber(ARGV[1])
 local units = tonumber(ARGV[3])
 local policies = {}
-for i = 13, #ARGV, 3 do
+for i = 16, #ARGV, 3 do
   policies[ARGV[i]] = {tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])}
 end
 local subject, key_id, token_tier, customer = ARGV[6], ARGV[12], ARGV[4], ARGV[7]
@@ -92,12 +101,33 @@ local function period_units()
   return tonumber(redis.call('GET', k_period) or '0')
 end
 
+local k_idem
+if ARGV[13] ~= '' then
+  k_idem = '${KEY_PREFIXES.idempotency}' .. subject .. ':' .. ARGV[13]
+  local held = redis.call('HMGET', k_idem, 'fingerprint', 'state', 'status', 'stored', 'body', 'units')
+  if held[1] then
+    local left = math.max(limit - count, 0)
+    if held[1] ~= ARGV[14] then
+      return {-7, tier, limit, left, reset_ms(), window, period_units(), customer, subject, key_id}
+    end
+    if held[2] ~= 'done' then
+      return {-8, tier, limit, left, reset_ms(), window, period_units(), customer, subject, key_id}
+    end
+    return {2, tier, limit, left, reset_ms(), window, period_units(), customer, subject, key_id,
+      held[3], held[4] or '0', held[5] or '', held[6] or '0'}
+  end
+end
+
 if count >= limit then
   return {0, tier, limit, 0, reset_ms(), window, period_units(), customer, subject, key_id}
 end
 
 redis.call('ZADD', k_window, ARGV[1], ARGV[2])
 redis.call('PEXPIRE', k_window, window)
+if k_idem then
+  redis.call('HSET', k_idem, 'fingerprint', ARGV[14], 'state', 'pending', 'usage_id', ARGV[2])
+  redis.call('PEXPIRE', k_idem, ARGV[15])
+end
 
 local usage
 if units ~= 0 then

@@ -19,6 +19,7 @@ export const KEY_PREFIXES = {
   customerOverride: `${PREFIX}:cus:`,
   rateWindow: `${PREFIX}:rl:`,
   periodUsage: `${PREFIX}:usage:`,
+  idempotency: `${PREFIX}:idem:`,
 } as const;
 
 export const redisKeys = {
@@ -39,6 +40,11 @@ export const redisKeys = {
    * revoked, unknown), subject, key id, tier, customer and expiry (ms); see api-key-cache.ts.
    */
   apiKeyEntry: (keyHash: string) => `${PREFIX}:apikey:${keyHash}`,
+  /**
+   * An Idempotency-Key's call (by the SHA-256 of the key, per subject): its body fingerprint, state
+   * (pending, done), usage id and, once done, the response (see admit-usage, complete-idempotent-call).
+   */
+  idempotency: (subject: string, keyHash: string) => `${KEY_PREFIXES.idempotency}${subject}:${keyHash}`,
   /** Marks a usage record (id and kind) as already in the stream, so appending it again is a no-op. */
   appended: (usageId: string, kind: string) => `${PREFIX}:appended:${usageId}:${kind}`,
   /** Version of the billing state last written to this subject's tier override and deny entry. */
