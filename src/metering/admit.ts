@@ -291,29 +291,39 @@ export function admitWithoutRedis(
 const isSuccess = (status: number) => status >= 200 && status < 300;
 
 /**
- * Whether `settleAdmission` has anything to do: the common case (a live admission answered 2xx)
- * is already billed by the script, so the hot path skips scheduling work after the response.
+ * Whether `settleAdmission` has anything to do: the common case (a live admission answered 2xx and
+ * billed as admitted) is already billed by the script, so the hot path skips work after the response.
+ * `billedUnits` is what the answer says it cost (less than admitted when enrichment was not performed).
  */
-export function needsSettlement(admission: AdmittedRequest, status: number): boolean {
+export function needsSettlement(admission: AdmittedRequest, status: number, billedUnits?: number): boolean {
   if (admission.record.units === 0) return false;
-  return admission.mode === "degraded" || !isSuccess(status);
+  if (admission.mode === "degraded" || !isSuccess(status)) return true;
+  return billedUnits !== undefined && billedUnits < admission.record.units;
 }
 
 /**
  * After the response: a live admission whose response was not 2xx gets a compensating record (same
- * id, negative units); a degraded admission is recorded in Postgres when it succeeded, and a
- * compensation is recorded when it did not (the timed-out script may have run after all; the
- * ledger ignores a compensation whose admission it never saw). Run it in `waitUntil`; never throws.
+ * id, negative units); one answered 2xx that cost less than admitted (`billedUnits`: enrichment asked
+ * for but not performed) gets a compensation of the difference. A degraded admission is recorded in
+ * Postgres when it succeeded (with that difference compensated beside it), and a compensation is
+ * recorded when it did not (the timed-out script may have run after all; the ledger ignores a
+ * compensation whose admission it never saw). Run it in `waitUntil`; never throws.
  */
 export async function settleAdmission(
   deps: { redis: RedisAdapter; db: DatabaseAdapter },
   admission: AdmittedRequest,
   status: number,
+  billedUnits: number = admission.record.units,
 ): Promise<void> {
-  if (!needsSettlement(admission, status)) return;
+  if (!needsSettlement(admission, status, billedUnits)) return;
   const { record, mode } = admission;
-  if (mode === "live") return compensate(deps, record);
-  if (isSuccess(status)) return recordDurably(deps.db, record, admission.mayBeInStream);
+  const refund = isSuccess(status) ? record.units - Math.max(0, billedUnits) : record.units;
+  if (mode === "live") return refund > 0 ? compensate(deps, record, refund) : undefined;
+  if (isSuccess(status)) {
+    await recordDurably(deps.db, record, admission.mayBeInStream);
+    if (refund > 0) await recordDurably(deps.db, compensationOf(record, refund), admission.mayBeInStream);
+    return;
+  }
   const billed = admission.mayBeInStream ? await withBilledCustomer(deps.db, record) : record;
   await recordDurably(deps.db, compensationOf(billed), admission.mayBeInStream);
 }
@@ -333,15 +343,20 @@ export async function settleRefusal(
   await compensate(deps, await withBilledCustomer(deps.db, refusal.uncertainRecord));
 }
 
-const compensationOf = (record: UsageRecord): UsageRecord => ({
+/** The compensation of `record`: all its units, or `units` of them (a 2xx that cost less). */
+const compensationOf = (record: UsageRecord, units = record.units): UsageRecord => ({
   ...record,
   kind: "compensate",
-  units: -record.units,
+  units: -units,
 });
 
 /** The compensation of a record the script (may have) admitted: into the stream, else into Postgres. */
-async function compensate({ redis, db }: { redis: RedisAdapter; db: DatabaseAdapter }, record: UsageRecord) {
-  const compensation = compensationOf(record);
+async function compensate(
+  { redis, db }: { redis: RedisAdapter; db: DatabaseAdapter },
+  record: UsageRecord,
+  units = record.units,
+) {
+  const compensation = compensationOf(record, units);
   try {
     await redis.appendUsage(compensation, "live");
   } catch (error) {

@@ -33,7 +33,9 @@ const enrichSchema = z
       .strict(),
   ])
   .default(false)
-  .describe("Enrich valid documents (2 units per document instead of 1); `true` turns on every part");
+  .describe(
+    "Enrich valid documents (2 units per valid document instead of 1; an invalid one is not enriched and costs 1); `true` turns on every part",
+  );
 
 const schemaFields = {
   schema: z
@@ -143,7 +145,11 @@ const verdictSchema = z.object({
     .describe("Enrichment: annotations by instance location"),
 });
 
+/** Units admitted per document: 2 when enrichment is asked for, since it may be performed. */
 const unitsPerDocument = (enrich: ValidateBody["enrich"]) => (enrich === false ? 1 : 2);
+/** Units billed for a verdict: enrichment is performed (and billed) only for a valid document. */
+const billedUnitsOf = (enrich: ValidateBody["enrich"], verdict: { valid: boolean }) =>
+  enrich !== false && verdict.valid ? 2 : 1;
 
 function schemaInput(body: ValidateBody | BatchBody, account: string): SchemaInput {
   if (body.schema_id !== undefined) {
@@ -217,7 +223,7 @@ const validateRoute = createRoute({
   path: "/v1/validate",
   summary: "Validate (and optionally enrich) one JSON document",
   description:
-    "200 for any verdict, valid or not; billed 1 unit, 2 with enrichment. Errors carry instanceLocation, keywordLocation, absoluteKeywordLocation and a message.",
+    "200 for any verdict, valid or not; billed 1 unit, 2 when a valid document was enriched (an invalid one is not enriched: 1). Errors carry instanceLocation, keywordLocation, absoluteKeywordLocation and a message.",
   tags: ["Validation"],
   security: API_KEY_OR_TOKEN,
   middleware: [
@@ -260,7 +266,8 @@ const batchRoute = createRoute({
   method: "post",
   path: "/v1/validate/batch",
   summary: "Validate many documents against one schema",
-  description: "Results in the documents' order; billed one unit per document (two with enrichment).",
+  description:
+    "Results in the documents' order; billed one unit per document, two for each valid document enriched (`units` says what was billed).",
   tags: ["Validation"],
   security: API_KEY_OR_TOKEN,
   middleware: [
@@ -307,7 +314,9 @@ export const validateRoutes = newRouter()
       .get("services")
       .validation.validate(requestOf(body, [document], c.get("auth").sub));
     if (!verdict) throw new Error("the validation service gave no verdict for one document");
-    return c.json({ ...verdict, units: unitsPerDocument(body.enrich) }, 200);
+    const units = billedUnitsOf(body.enrich, verdict);
+    c.set("billedUnits", units);
+    return c.json({ ...verdict, units }, 200);
   })
   .openapi(batchRoute, async (c) => {
     const body = c.req.valid("json");
@@ -315,12 +324,7 @@ export const validateRoutes = newRouter()
     const results = await c
       .get("services")
       .validation.validate(requestOf(body, documents, c.get("auth").sub));
-    return c.json(
-      {
-        valid: results.every((result) => result.valid),
-        results,
-        units: body.documents.length * unitsPerDocument(body.enrich),
-      },
-      200,
-    );
+    const units = results.reduce((sum, result) => sum + billedUnitsOf(body.enrich, result), 0);
+    c.set("billedUnits", units);
+    return c.json({ valid: results.every((result) => result.valid), results, units }, 200);
   });

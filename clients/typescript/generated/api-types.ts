@@ -163,7 +163,7 @@ export interface paths {
         put?: never;
         /**
          * Validate (and optionally enrich) one JSON document
-         * @description 200 for any verdict, valid or not; billed 1 unit, 2 with enrichment. Errors carry instanceLocation, keywordLocation, absoluteKeywordLocation and a message.
+         * @description 200 for any verdict, valid or not; billed 1 unit, 2 when a valid document was enriched (an invalid one is not enriched: 1). Errors carry instanceLocation, keywordLocation, absoluteKeywordLocation and a message.
          */
         post: operations["postV1Validate"];
         delete?: never;
@@ -183,7 +183,7 @@ export interface paths {
         put?: never;
         /**
          * Validate many documents against one schema
-         * @description Results in the documents' order; billed one unit per document (two with enrichment).
+         * @description Results in the documents' order; billed one unit per document, two for each valid document enriched (`units` says what was billed).
          */
         post: operations["postV1ValidateBatch"];
         delete?: never;
@@ -1448,7 +1448,7 @@ export interface operations {
                      */
                     format_assertion?: boolean;
                     /**
-                     * @description Enrich valid documents (2 units per document instead of 1); `true` turns on every part
+                     * @description Enrich valid documents (2 units per valid document instead of 1; an invalid one is not enriched and costs 1); `true` turns on every part
                      * @default false
                      */
                     enrich?: boolean | {
@@ -1664,7 +1664,7 @@ export interface operations {
                      */
                     format_assertion?: boolean;
                     /**
-                     * @description Enrich valid documents (2 units per document instead of 1); `true` turns on every part
+                     * @description Enrich valid documents (2 units per valid document instead of 1; an invalid one is not enriched and costs 1); `true` turns on every part
                      * @default false
                      */
                     enrich?: boolean | {

@@ -29,6 +29,11 @@ import type { AuthVariables } from "../auth";
 export interface AdmissionVariables extends AuthVariables {
   /** The admitted usage of this request. */
   admission: AdmittedRequest;
+  /**
+   * Set by a handler whose answer cost less than admitted (enrichment asked for, not performed):
+   * the difference is compensated after the response. Unset: billed as admitted.
+   */
+  billedUnits?: number;
 }
 
 type AdmissionBindings = BindingsWith<AdmissionVariables>;
@@ -131,13 +136,15 @@ export const admitUsage = <I extends Input = {}>({ units, now, idempotent = fals
     c.set("admission", admission);
     await next();
     for (const [name, value] of Object.entries(admissionHeaders(admission))) c.res.headers.set(name, value);
-    if (needsSettlement(admission, c.res.status)) {
-      await afterResponse(c, settleAdmission({ redis, db }, admission, c.res.status));
+    const billedUnits = c.get("billedUnits") ?? admission.record.units;
+    if (needsSettlement(admission, c.res.status, billedUnits)) {
+      await afterResponse(c, settleAdmission({ redis, db }, admission, c.res.status, billedUnits));
     }
     if (idempotency) {
       const response = c.res.clone();
       const kept = { status: response.status, body: response.ok ? response.text() : "" };
-      await afterResponse(c, keepForRetries(redis, admission.record, idempotency, kept));
+      const record = { ...admission.record, units: billedUnits };
+      await afterResponse(c, keepForRetries(redis, record, idempotency, kept));
     }
   });
 

@@ -212,9 +212,11 @@ describe("Idempotency-Key when admission timed out but its script ran", () => {
     await blocked;
     await slow.settle();
     // The script did run after the timeout: its admission is in the stream, and compensated.
-    const billed = await billedUnitsByRequest(slow, account.id);
-    expect(billed.has("timed-out")).toBe(true);
-    expect(billed.get("timed-out")).toBe(0);
+    await expect
+      .poll(async () => (await billedUnitsByRequest(slow, account.id)).has("timed-out"), { timeout: 3000 })
+      .toBe(true);
+    await slow.settle();
+    expect((await billedUnitsByRequest(slow, account.id)).get("timed-out")).toBe(0);
     // The key is free again: the retry is answered and billed once.
     const retry = await call(key, "retry");
     expect(retry.status).toBe(200);
