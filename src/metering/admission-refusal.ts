@@ -6,7 +6,9 @@ import { rateLimitHeaders } from "./rate-limit-headers";
 
 /** The RateLimit headers of any admission outcome that has a policy. */
 export function admissionHeaders(admission: Admission): Record<string, string> {
-  if (admission.outcome === "idempotency_refused") return rateLimitHeaders(admission.rateLimit);
+  if (admission.outcome === "idempotency_refused" || admission.outcome === "cost_over_limit") {
+    return rateLimitHeaders(admission.rateLimit);
+  }
   return admission.outcome === "revoked" ? {} : rateLimitHeaders(admission.rateLimit);
 }
 
@@ -17,10 +19,18 @@ export function admissionRefusal(
   switch (admission.outcome) {
     case "idempotency_refused":
       return idempotencyRefusal(admission.reason, { rateLimit: admission.rateLimit });
+    case "cost_over_limit": {
+      const { policy, limit, windowSeconds, cost } = admission.rateLimit;
+      return new Refusal(
+        "LIMIT_EXCEEDED",
+        `This call costs ${cost} units and the ${policy} tier admits ${limit} units per ${windowSeconds} s, so it can never be admitted: send fewer documents (1 unit each, 2 with enrichment) or upgrade. Not billed.`,
+        { rateLimit: admission.rateLimit, extensions: { limit: "rate_limit_cost", cost, rate_limit: limit } },
+      );
+    }
     case "rate_limited":
       return new Refusal(
         "RATE_LIMITED",
-        `The ${admission.rateLimit.policy} tier allows ${admission.rateLimit.limit} requests per ${admission.rateLimit.windowSeconds} s; retry in ${admission.retryAfterSeconds} s.`,
+        `The ${admission.rateLimit.policy} tier allows ${admission.rateLimit.limit} units per ${admission.rateLimit.windowSeconds} s (a call costs its units, at least 1${(admission.rateLimit.cost ?? 1) > 1 ? `; this one ${admission.rateLimit.cost}` : ""}); retry in ${admission.retryAfterSeconds} s.`,
         { rateLimit: admission.rateLimit, retryAfterSeconds: admission.retryAfterSeconds },
       );
     case "revoked":

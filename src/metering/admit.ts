@@ -54,6 +54,8 @@ export type Admission =
   /** Idempotency-Key: the first call's response, answered again (not billed, not counted). */
   | { outcome: "replayed"; rateLimit: RateLimitState; response: StoredResponse }
   | { outcome: "idempotency_refused"; reason: "reused" | "in_use"; rateLimit: RateLimitState }
+  /** The call costs more units than the tier's whole window: never admissible as sent. */
+  | { outcome: "cost_over_limit"; rateLimit: RateLimitState }
   | {
       outcome: "unavailable";
       rateLimit: RateLimitState;
@@ -162,12 +164,7 @@ export function admissionOfReply(
   nowMs: number,
 ): Admission {
   if (reply.status === "denied") return { outcome: "revoked", reason: reply.reason };
-  if (
-    reply.status !== "admitted" &&
-    reply.status !== "rate_limited" &&
-    reply.status !== "replayed" &&
-    reply.status !== "idempotency_refused"
-  ) {
+  if (!("windowMs" in reply)) {
     // unknown_tier cannot happen (policyFor picked a configured tier) unless the configuration
     // changed mid-call; the key_* replies only answer calls made with an API key.
     throw new Refusal("SERVICE_MISCONFIGURED", `Admission answered ${reply.status} unexpectedly.`);
@@ -178,6 +175,7 @@ export function admissionOfReply(
     windowSeconds: Math.round(reply.windowMs / 1000),
     remaining: reply.remaining,
     resetSeconds: secondsFromMs(reply.resetMs),
+    cost: Math.max(request.units, 1),
   };
   counters.live += 1;
   (deps.localLimiter ?? isolateLimiter).noteRedisWindow(
@@ -190,6 +188,7 @@ export function admissionOfReply(
     return { outcome: "rate_limited", rateLimit, retryAfterSeconds: secondsFromMs(reply.resetMs) };
   }
   if (reply.status === "replayed") return { outcome: "replayed", rateLimit, response: reply.response };
+  if (reply.status === "cost_over_limit") return { outcome: "cost_over_limit", rateLimit };
   if (reply.status === "idempotency_refused") {
     return { outcome: "idempotency_refused", reason: reply.reason, rateLimit };
   }

@@ -96,6 +96,8 @@ export type AdmitUsageReply =
   | ({ status: "replayed"; response: StoredResponse } & WindowState)
   /** The Idempotency-Key was used with another body (`reused`) or its call is in flight (`in_use`). */
   | ({ status: "idempotency_refused"; reason: "reused" | "in_use" } & WindowState)
+  /** The call costs more units than the tier's whole window admits: it can never be admitted. */
+  | ({ status: "cost_over_limit" } & WindowState)
   | { status: "denied"; reason: "subject" | "api_key" }
   | { status: "unknown_tier"; tier: string }
   /** API key calls only: Redis has no entry for the key (ask Postgres, then fill it). */

@@ -107,7 +107,7 @@ export const ERROR_GUIDES = {
   },
   LIMIT_EXCEEDED: {
     cause:
-      "A validation limit was reached; `limit` names it (max_document_bytes, max_schema_bytes, max_depth, max_batch_documents, max_remote_documents, max_remote_schema_bytes, max_compiled_schema_bytes, cpu_budget for the work of one request or of compiling its schema, regex_budget for one pattern on one input).",
+      "A validation limit was reached; `limit` names it (max_document_bytes, max_schema_bytes, max_depth, max_batch_documents, max_remote_documents, max_remote_schema_bytes, max_compiled_schema_bytes, cpu_budget for the work of one request or of compiling its schema, regex_budget for one pattern on one input, rate_limit_cost for a call that costs more units than the tier's whole rate-limit window).",
     fix: "Split the work (smaller documents, fewer per batch, fewer remote schemas) or simplify the schema; the limits are listed in the README. A large schema used often is cheaper registered (PUT /v1/schemas/{name}).",
   },
   SCHEMA_NOT_FOUND: {
@@ -135,7 +135,8 @@ export const ERROR_GUIDES = {
     fix: "Change the schema so it only widens (or keep the old rule), or publish without `require=compatible` once your clients are ready; nothing was published.",
   },
   RATE_LIMITED: {
-    cause: "The tier's request rate (or the per-address sign-up or token rate) was exceeded.",
+    cause:
+      "The tier's rate in units (a batch costs its documents) or the per-address sign-up or token rate was exceeded.",
     fix: "Wait the seconds in `Retry-After` before retrying (the `RateLimit` header shows what is left); upgrade with POST /v1/billing/checkout for a higher limit.",
   },
   IDEMPOTENCY_KEY_INVALID: {

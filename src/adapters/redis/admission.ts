@@ -94,7 +94,7 @@ export function toAdmitReply(reply: ScriptReply): AdmitUsageReply {
   if (status === -4) return { status: "key_missing" };
   if (status === -5) return { status: "key_unknown" };
   if (status === -6) return { status: "key_expired", expiresAtMs: Number(tier) };
-  if (status !== 0 && status !== 1 && status !== 2 && status !== -7 && status !== -8) {
+  if (![0, 1, 2, -7, -8, -9].includes(status)) {
     throw new Error(`admit-usage: unexpected reply ${JSON.stringify(reply)}`);
   }
   const window = {
@@ -108,6 +108,7 @@ export function toAdmitReply(reply: ScriptReply): AdmitUsageReply {
     ...(subject !== undefined && { subject: String(subject) }),
     apiKeyId: orNull(keyId),
   };
+  if (status === -9) return { status: "cost_over_limit", ...window };
   if (status === -7 || status === -8) {
     return { status: "idempotency_refused", reason: status === -7 ? "reused" : "in_use", ...window };
   }

@@ -16,9 +16,12 @@ import { KEY_PREFIXES } from "./keys";
  *   configured; else ARGV[4]) tier; the
  *   Stripe customer likewise is the override when set, else the token's (entry's). Both overrides
  *   are billing's, written by apply-edge-state.
- * - Sliding-window log: at most `limit` admissions in any window of `windowMs` ending now, even
- *   under concurrency (check and add happen in the same script). An entry at time t stops counting
- *   at t + windowMs exactly. A refused request adds nothing, so hammering does not extend the wait.
+ * - Sliding-window log counted in units: at most `limit` units admitted in any window of `windowMs`
+ *   ending now, even under concurrency (check and add happen in the same script). A call costs its
+ *   units (ARGV[3]), at least 1 (a call billed 0 units costs 1). An entry at time t stops counting at
+ *   t + windowMs exactly. A refused request adds nothing, so hammering does not extend the wait; the
+ *   429's reset is when enough units will have left for this call's cost. A call that costs more
+ *   than the whole limit can never fit: -9, nothing written.
  * - When `units` > 0, the period usage counter and the usage stream entry are written together with
  *   the admission, or not at all. `units` = 0 (non-billable calls) writes neither.
  * - Every key written gets its TTL in the same script (no INCR-then-EXPIRE gap that could leave an
@@ -45,7 +48,8 @@ import { KEY_PREFIXES } from "./keys";
  *        status 1 admitted, 0 rate limited, -1 subject denied, -2 API key denied (revoked),
  *        -3 unknown tier (reply {-3, tier}), -4 API key not in Redis, -5 API key unknown,
  *        -6 API key expired (reply {-6, expiry ms}), -7 idempotency key reused with another body,
- *        -8 idempotency key in flight (both with the window fields), 2 replayed: the window fields,
+ *        -8 idempotency key in flight, -9 cost over the whole limit (all three with the window
+ *        fields), 2 replayed: the window fields,
  *        then the stored status, stored ("1"/"0"), body, units.
  */
 export const ADMIT_USAGE_LUA = `
@@ -89,11 +93,27 @@ local billed_customer = redis.call('GET', k_customer)
 if billed_customer then customer = billed_customer end
 
 redis.call('ZREMRANGEBYSCORE', k_window, '-inf', now - window)
-local count = redis.call('ZCARD', k_window)
+-- Each entry is '<usage id>' (cost 1) or '<usage id>|<cost>'; entries cost at least 1, so the
+-- window never holds more than 'limit' of them and reading them all stays bounded.
+local entries = redis.call('ZRANGE', k_window, 0, -1, 'WITHSCORES')
+local function cost_of(member) return tonumber(string.match(member, '|(%d+)$') or '1') end
+local used = 0
+for i = 1, #entries, 2 do used = used + cost_of(entries[i]) end
+local cost = math.max(units, 1)
 
 local function reset_ms()
   local oldest = redis.call('ZRANGE', k_window, 0, 0, 'WITHSCORES')
   if oldest[2] then return tonumber(oldest[2]) + window - now end
+  return window
+end
+
+-- ms until 'needed' units fit: when enough of the oldest entries have left the window.
+local function wait_ms(needed)
+  local freed = 0
+  for i = 1, #entries, 2 do
+    freed = freed + cost_of(entries[i])
+    if used - freed + needed <= limit then return tonumber(entries[i + 1]) + window - now end
+  end
   return window
 end
 
@@ -106,7 +126,7 @@ if ARGV[13] ~= '' then
   k_idem = '${KEY_PREFIXES.idempotency}' .. subject .. ':' .. ARGV[13]
   local held = redis.call('HMGET', k_idem, 'fingerprint', 'state', 'status', 'stored', 'body', 'units')
   if held[1] then
-    local left = math.max(limit - count, 0)
+    local left = math.max(limit - used, 0)
     if held[1] ~= ARGV[14] then
       return {-7, tier, limit, left, reset_ms(), window, period_units(), customer, subject, key_id}
     end
@@ -118,11 +138,16 @@ if ARGV[13] ~= '' then
   end
 end
 
-if count >= limit then
-  return {0, tier, limit, 0, reset_ms(), window, period_units(), customer, subject, key_id}
+if cost > limit then
+  return {-9, tier, limit, math.max(limit - used, 0), reset_ms(), window, period_units(), customer, subject, key_id}
+end
+if used + cost > limit then
+  return {0, tier, limit, math.max(limit - used, 0), wait_ms(cost), window, period_units(), customer, subject, key_id}
 end
 
-redis.call('ZADD', k_window, ARGV[1], ARGV[2])
+local member = ARGV[2]
+if cost > 1 then member = ARGV[2] .. '|' .. cost end
+redis.call('ZADD', k_window, ARGV[1], member)
 redis.call('PEXPIRE', k_window, window)
 if k_idem then
   redis.call('HSET', k_idem, 'fingerprint', ARGV[14], 'state', 'pending', 'usage_id', ARGV[2])
@@ -141,5 +166,5 @@ else
   usage = period_units()
 end
 
-return {1, tier, limit, limit - count - 1, reset_ms(), window, usage, customer, subject, key_id}
+return {1, tier, limit, limit - used - cost, reset_ms(), window, usage, customer, subject, key_id}
 `;
