@@ -55,6 +55,8 @@ export interface ApiKeyAdmissionRequest {
   clientIp: string;
   /** The call's Idempotency-Key, if any. */
   idempotency?: IdempotencyClaim | null;
+  /** "reads": an account read, in its own window. Default the tier's. */
+  bucket?: "tier" | "reads";
 }
 
 /** Who the key belongs to, as a token's claims would say. */
@@ -89,6 +91,7 @@ export async function admitApiKeyRequest(
       tiers: deps.settings.tiers,
       apiKeyHash: request.keyHash,
       idempotency: request.idempotency,
+      bucket: request.bucket,
       fallbackTier: policyFor(deps.settings.tiers, "").tier,
     });
   } catch (error) {
@@ -127,6 +130,7 @@ const requestOf = (caller: KeyCaller, request: ApiKeyAdmissionRequest): Admissio
   units: request.units,
   requestId: request.requestId,
   idempotency: request.idempotency,
+  bucket: request.bucket,
 });
 
 const callerOf = (key: ResolvedApiKey): KeyCaller => ({

@@ -8,13 +8,10 @@
  * recorded durably in Postgres, to be replayed into the stream by `replayPendingUsage`.
  */
 import { describeRedisError, mayHaveRun, type RedisAdapter } from "../adapters/redis";
-import type { DatabaseAdapter } from "../adapters/supabase";
 import type { RateLimitTiers } from "../config";
 import { log } from "../lib/log";
 import { Refusal } from "../refusal";
-import { withBilledCustomer } from "./billed-customer";
 import { LocalWindowLimiter } from "./local-limiter";
-import { recordPendingUsage } from "./pending-usage";
 import { type RateLimitState, secondsFromMs } from "./rate-limit-headers";
 import type { AdmitUsageReply, IdempotencyClaim, StoredResponse, UsageRecord } from "./usage-record";
 
@@ -29,6 +26,8 @@ export interface AdmissionRequest {
   requestId: string;
   /** The call's Idempotency-Key, if any: checked in the same round trip. */
   idempotency?: IdempotencyClaim | null;
+  /** "reads": an account read, in its own window (ACCOUNT_READS_LIMIT). Default "tier". */
+  bucket?: "tier" | "reads";
 }
 
 export type Admission =
@@ -40,6 +39,8 @@ export type Admission =
       rateLimit: RateLimitState;
       /** Units admitted this UTC month; null when Redis could not say. */
       periodUnits: number | null;
+      /** An account read: its own window (then `rateLimit` is the tier's, as it stands, unspent). */
+      readsRateLimit?: RateLimitState;
       /** Degraded only: the timed-out admission call may have recorded the record in Redis anyway. */
       mayBeInStream?: boolean;
     }
@@ -144,6 +145,7 @@ export async function admitRequest(deps: AdmissionDeps, request: AdmissionReques
       nowMs,
       tiers: deps.settings.tiers,
       idempotency: request.idempotency,
+      bucket: request.bucket,
     });
   } catch (error) {
     return admitWithoutRedis(deps, request, record, policy, nowMs, error);
@@ -169,8 +171,9 @@ export function admissionOfReply(
     // changed mid-call; the key_* replies only answer calls made with an API key.
     throw new Refusal("SERVICE_MISCONFIGURED", `Admission answered ${reply.status} unexpectedly.`);
   }
+  const reads = request.bucket === "reads";
   const rateLimit: RateLimitState = {
-    policy: reply.tier,
+    policy: reads ? READS_POLICY : reply.tier,
     limit: reply.limit,
     windowSeconds: Math.round(reply.windowMs / 1000),
     remaining: reply.remaining,
@@ -178,12 +181,15 @@ export function admissionOfReply(
     cost: Math.max(request.units, 1),
   };
   counters.live += 1;
-  (deps.localLimiter ?? isolateLimiter).noteRedisWindow(
-    request.subject,
-    reply.remaining,
-    reply.resetMs,
-    nowMs,
-  );
+  // The fallback limiter mirrors the tier's window only; a read's own window is not it.
+  if (!reads) {
+    (deps.localLimiter ?? isolateLimiter).noteRedisWindow(
+      request.subject,
+      reply.remaining,
+      reply.resetMs,
+      nowMs,
+    );
+  }
   if (reply.status === "rate_limited") {
     return { outcome: "rate_limited", rateLimit, retryAfterSeconds: secondsFromMs(reply.resetMs) };
   }
@@ -200,8 +206,23 @@ export function admissionOfReply(
     record: { ...record, tier: reply.tier, stripeCustomerId },
     rateLimit,
     periodUnits: reply.periodUnits,
+    ...(reply.tierWindow && {
+      // An account read: its headers show the tier's window (what the caller asks about), its own
+      // window is in `readsRateLimit`; a refused read (429) shows its own.
+      rateLimit: {
+        policy: reply.tier,
+        limit: reply.tierWindow.limit,
+        windowSeconds: Math.round(reply.tierWindow.windowMs / 1000),
+        remaining: reply.tierWindow.remaining,
+        resetSeconds: secondsFromMs(reply.tierWindow.resetMs),
+      },
+      readsRateLimit: rateLimit,
+    }),
   };
 }
+
+/** The RateLimit policy name of account reads' own window. */
+const READS_POLICY = "account-reads";
 
 /** The usage record of `request`, before admission (its id goes to Redis with the admission). */
 export function usageRecordOf(
@@ -285,113 +306,4 @@ export function admitWithoutRedis(
     periodUnits: null,
     mayBeInStream: mayHaveRun(error),
   };
-}
-
-const isSuccess = (status: number) => status >= 200 && status < 300;
-
-/**
- * Whether `settleAdmission` has anything to do: the common case (a live admission answered 2xx and
- * billed as admitted) is already billed by the script, so the hot path skips work after the response.
- * `billedUnits` is what the answer says it cost (less than admitted when enrichment was not performed).
- */
-export function needsSettlement(admission: AdmittedRequest, status: number, billedUnits?: number): boolean {
-  if (admission.record.units === 0) return false;
-  if (admission.mode === "degraded" || !isSuccess(status)) return true;
-  return billedUnits !== undefined && billedUnits < admission.record.units;
-}
-
-/**
- * After the response: a live admission whose response was not 2xx gets a compensating record (same
- * id, negative units); one answered 2xx that cost less than admitted (`billedUnits`: enrichment asked
- * for but not performed) gets a compensation of the difference. A degraded admission is recorded in
- * Postgres when it succeeded (with that difference compensated beside it), and a compensation is
- * recorded when it did not (the timed-out script may have run after all; the ledger ignores a
- * compensation whose admission it never saw). Run it in `waitUntil`; never throws.
- */
-export async function settleAdmission(
-  deps: { redis: RedisAdapter; db: DatabaseAdapter },
-  admission: AdmittedRequest,
-  status: number,
-  billedUnits: number = admission.record.units,
-): Promise<void> {
-  if (!needsSettlement(admission, status, billedUnits)) return;
-  const { record, mode } = admission;
-  const refund = isSuccess(status) ? record.units - Math.max(0, billedUnits) : record.units;
-  if (mode === "live") return refund > 0 ? compensate(deps, record, refund) : undefined;
-  if (isSuccess(status)) {
-    await recordDurably(deps.db, record, admission.mayBeInStream);
-    if (refund > 0) await recordDurably(deps.db, compensationOf(record, refund), admission.mayBeInStream);
-    return;
-  }
-  const billed = admission.mayBeInStream ? await withBilledCustomer(deps.db, record) : record;
-  await recordDurably(deps.db, compensationOf(billed), admission.mayBeInStream);
-}
-
-/**
- * After a refusal that followed a timed-out admission call (`uncertainRecord`): the script may have
- * run in Redis after the client gave up and admitted the record, so it is compensated as a live
- * admission that did not end in 2xx would be. When the script never ran, the ledger ignores the
- * compensation (it never saw the admission). Run it in `waitUntil`; never throws.
- */
-export async function settleRefusal(
-  deps: { redis: RedisAdapter; db: DatabaseAdapter },
-  refusal: Exclude<Admission, AdmittedRequest>,
-): Promise<void> {
-  if (refusal.outcome !== "rate_limited" && refusal.outcome !== "unavailable") return;
-  if (!refusal.uncertainRecord) return;
-  await compensate(deps, await withBilledCustomer(deps.db, refusal.uncertainRecord));
-}
-
-/** The compensation of `record`: all its units, or `units` of them (a 2xx that cost less). */
-const compensationOf = (record: UsageRecord, units = record.units): UsageRecord => ({
-  ...record,
-  kind: "compensate",
-  units: -units,
-});
-
-/** The compensation of a record the script (may have) admitted: into the stream, else into Postgres. */
-async function compensate(
-  { redis, db }: { redis: RedisAdapter; db: DatabaseAdapter },
-  record: UsageRecord,
-  units = record.units,
-) {
-  const compensation = compensationOf(record, units);
-  try {
-    await redis.appendUsage(compensation, "live");
-  } catch (error) {
-    log("warn", "compensation via redis failed; recording it in postgres", {
-      request_id: record.requestId,
-      usage_id: record.id,
-      error: describeRedisError(error),
-    });
-    await recordDurably(db, compensation);
-  }
-}
-
-/**
- * Records `record` in Postgres for replay; if even that fails, logs it whole (never throws), so an
- * operator can re-enter it with `npm run usage-batches -- reenter '<log line>'`. That is safe even
- * when the record did get through: the ledger keys records by (usage id, kind). When the timed-out
- * admission may have recorded it in Redis, the line says so instead of calling it lost.
- */
-async function recordDurably(db: DatabaseAdapter, record: UsageRecord, mayBeInStream = false): Promise<void> {
-  try {
-    await recordPendingUsage(db, record);
-  } catch (error) {
-    const message = mayBeInStream
-      ? "usage record unconfirmed: postgres did not take it, and the timed-out admission may have recorded it in redis"
-      : "usage record lost: neither redis nor postgres took it";
-    log(mayBeInStream ? "warn" : "error", message, {
-      request_id: record.requestId,
-      usage_id: record.id,
-      kind: record.kind,
-      subject: record.subject,
-      stripe_customer_id: record.stripeCustomerId,
-      tier: record.tier,
-      units: record.units,
-      occurred_at: new Date(record.occurredAtMs).toISOString(),
-      may_be_in_stream: mayBeInStream,
-      error: describeRedisError(error),
-    });
-  }
 }

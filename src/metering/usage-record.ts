@@ -59,6 +59,8 @@ export interface AdmitUsageInput {
   tiers: Record<string, { limit: number; windowSeconds: number }>;
   /** The call's Idempotency-Key, if it sent one. */
   idempotency?: IdempotencyClaim | null;
+  /** "reads": an account read, counted in its own window (ACCOUNT_READS_LIMIT). Default the tier's. */
+  bucket?: "tier" | "reads";
 }
 
 /**
@@ -87,6 +89,8 @@ export interface WindowState {
   windowMs: number;
   /** Units admitted this UTC month, after this admission. */
   periodUnits: number;
+  /** A read in its own bucket: the tier's (validation) window as it stands, read, not written. */
+  tierWindow?: { limit: number; remaining: number; resetMs: number; windowMs: number };
 }
 
 export type AdmitUsageReply =

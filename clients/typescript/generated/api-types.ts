@@ -73,7 +73,7 @@ export interface paths {
         };
         /**
          * The caller's account, limits and usage this period
-         * @description Rate limited with the caller's tier; not billed.
+         * @description Not billed. Counted in the account reads' own window (`reads_rate_limit`; a 429 of it has RateLimit headers of policy `account-reads`), so it answers while the tier's window is exhausted; `rate_limit` and the RateLimit headers show the tier's window as it stands.
          */
         get: operations["getV1Account"];
         put?: never;
@@ -661,7 +661,13 @@ export interface operations {
                      *       "rate_limit": {
                      *         "limit": 100,
                      *         "window_seconds": 10,
-                     *         "remaining": 99
+                     *         "remaining": 99,
+                     *         "reset_seconds": 7
+                     *       },
+                     *       "reads_rate_limit": {
+                     *         "limit": 60,
+                     *         "window_seconds": 10,
+                     *         "remaining": 59
                      *       },
                      *       "usage": {
                      *         "period": "2026-05",
@@ -679,11 +685,20 @@ export interface operations {
                         grace_until: string | null;
                         stripe_customer_id: string | null;
                         created_at: string;
+                        /** @description The tier's window (validation and every call not listed under reads_rate_limit), in units; as it stands, this read does not spend from it */
                         rate_limit: {
                             limit: number;
                             window_seconds: number;
                             remaining: number | null;
+                            /** @description Seconds until the oldest admission leaves the window */
+                            reset_seconds: number | null;
                         };
+                        /** @description The window of account reads (GET /v1/account, /v1/keys, /v1/schemas), apart from the tier's, so they answer while it is exhausted; this read spent 1 of it. Null while Redis is unreachable */
+                        reads_rate_limit: {
+                            limit: number;
+                            window_seconds: number;
+                            remaining: number | null;
+                        } | null;
                         usage: {
                             /** @description UTC calendar month, YYYY-MM */
                             period: string;

@@ -4,7 +4,7 @@
  */
 
 import { IDEMPOTENCY_PENDING_TTL_MS } from "../../metering/idempotency";
-import { NO_API_KEY, redisKeys, USAGE_STREAM_KEY } from "../../metering/scripts/keys";
+import { ACCOUNT_READS_LIMIT, NO_API_KEY, redisKeys, USAGE_STREAM_KEY } from "../../metering/scripts/keys";
 import type { AdmitApiKeyUsageInput, AdmitUsageInput, AdmitUsageReply } from "../../metering/usage-record";
 
 /** How long the stream lives after its last write; the flusher reads it every minute. */
@@ -76,6 +76,9 @@ export function admitScriptCall(input: AdmitUsageInput | AdmitApiKeyUsageInput):
     input.idempotency?.keyHash ?? "",
     input.idempotency?.fingerprint ?? "",
     String(IDEMPOTENCY_PENDING_TTL_MS),
+    input.bucket === "reads" ? "reads" : "",
+    String(ACCOUNT_READS_LIMIT.limit),
+    String(ACCOUNT_READS_LIMIT.windowSeconds * 1000),
     ...tierArgs(input.tiers),
   ];
   return { keys, args };
@@ -124,6 +127,10 @@ export function toAdmitReply(reply: ScriptReply): AdmitUsageReply {
       },
       ...window,
     };
+  }
+  if (status === 1 && rest.length >= 4) {
+    const [limit, remaining, resetMs, windowMs] = rest.map(Number) as [number, number, number, number];
+    return { status: "admitted", ...window, tierWindow: { limit, remaining, resetMs, windowMs } };
   }
   return { status: status === 1 ? "admitted" : "rate_limited", ...window };
 }

@@ -43,20 +43,22 @@ import { KEY_PREFIXES } from "./keys";
  *       7 Stripe customer id ("" when none), 8 time (ISO 8601 UTC), 9 counter expiry (unix s),
  *       10 stream TTL (s), 11 period (YYYY-MM), 12 API key id ("" when none),
  *       13 idempotency key hash ("" when none), 14 body fingerprint, 15 pending entry TTL (ms),
- *       16.. tiers as triples: name, limit, window (ms)
+ *       16 bucket ("" the tier's window, "reads" the account reads' own), 17 reads limit,
+ *       18 reads window (ms), 19.. tiers as triples: name, limit, window (ms)
  * Reply: {status, tier, limit, remaining, reset ms, window ms, period units, customer, subject, key id},
  *        status 1 admitted, 0 rate limited, -1 subject denied, -2 API key denied (revoked),
  *        -3 unknown tier (reply {-3, tier}), -4 API key not in Redis, -5 API key unknown,
  *        -6 API key expired (reply {-6, expiry ms}), -7 idempotency key reused with another body,
  *        -8 idempotency key in flight, -9 cost over the whole limit (all three with the window
  *        fields), 2 replayed: the window fields,
- *        then the stored status, stored ("1"/"0"), body, units.
+ *        then the stored status, stored ("1"/"0"), body, units. An admitted read (bucket "reads")
+ *        adds the tier window's limit, remaining, reset ms and window ms (read, not written).
  */
 export const ADMIT_USAGE_LUA = `
 local now = tonumber(ARGV[1])
 local units = tonumber(ARGV[3])
 local policies = {}
-for i = 16, #ARGV, 3 do
+for i = 19, #ARGV, 3 do
   policies[ARGV[i]] = {tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])}
 end
 local subject, key_id, token_tier, customer = ARGV[6], ARGV[12], ARGV[4], ARGV[7]
@@ -91,6 +93,20 @@ if not policy then return {-3, tier} end
 local limit, window = policy[1], policy[2]
 local billed_customer = redis.call('GET', k_customer)
 if billed_customer then customer = billed_customer end
+
+-- A read of the account (ARGV[16] = 'reads') counts against a window of its own, so a caller
+-- limited on validation can still look at why; the validation window is only read, to show it.
+local tier_state = nil
+if ARGV[16] ~= '' then
+  local tier_used = 0
+  local since = redis.call('ZRANGEBYSCORE', k_window, '(' .. (now - window), '+inf', 'WITHSCORES')
+  for i = 1, #since, 2 do tier_used = tier_used + tonumber(string.match(since[i], '|(%d+)$') or '1') end
+  local reset = window
+  if since[2] then reset = tonumber(since[2]) + window - now end
+  tier_state = {limit, math.max(limit - tier_used, 0), reset, window}
+  k_window = k_window .. ':' .. ARGV[16]
+  limit, window = tonumber(ARGV[17]), tonumber(ARGV[18])
+end
 
 redis.call('ZREMRANGEBYSCORE', k_window, '-inf', now - window)
 -- Each entry is '<usage id>' (cost 1) or '<usage id>|<cost>'; entries cost at least 1, so the
@@ -166,5 +182,9 @@ else
   usage = period_units()
 end
 
+if tier_state then
+  return {1, tier, limit, limit - used - cost, reset_ms(), window, usage, customer, subject, key_id,
+    tier_state[1], tier_state[2], tier_state[3], tier_state[4]}
+end
 return {1, tier, limit, limit - used - cost, reset_ms(), window, usage, customer, subject, key_id}
 `;

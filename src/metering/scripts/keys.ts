@@ -51,6 +51,12 @@ export const redisKeys = {
   edgeVersion: (subject: string) => `${PREFIX}:edge-version:${subject}`,
 } as const;
 
+/**
+ * The window of account reads (GET /v1/account, /v1/keys, /v1/schemas), apart from the tier's, as
+ * GitHub's GET /rate_limit: a caller limited on validation can still look at why. Per account.
+ */
+export const ACCOUNT_READS_LIMIT = { limit: 60, windowSeconds: 10 } as const;
+
 /** Used when a token names no API key: a key that is never set, so the script's key list stays fixed. */
 export const NO_API_KEY = "-";
 

@@ -6,14 +6,7 @@ import { describeRedisError } from "../../adapters/redis";
 import type { BindingsWith } from "../../env";
 import { log } from "../../lib/log";
 import { admissionHeaders, admissionRefusal } from "../../metering/admission-refusal";
-import {
-  type Admission,
-  type AdmittedRequest,
-  admitRequest,
-  needsSettlement,
-  settleAdmission,
-  settleRefusal,
-} from "../../metering/admit";
+import { type Admission, type AdmittedRequest, admitRequest } from "../../metering/admit";
 import { admitApiKeyRequest } from "../../metering/admit-api-key";
 import { clientIpOf, keyLookupLimit } from "../../metering/client-ip-limit";
 import {
@@ -22,6 +15,7 @@ import {
   storedResponseOf,
   unstoredReplayBody,
 } from "../../metering/idempotency";
+import { needsSettlement, settleAdmission, settleRefusal } from "../../metering/settle";
 import type { IdempotencyClaim, UsageRecord } from "../../metering/usage-record";
 import type { AuthVariables } from "../auth";
 
@@ -53,6 +47,11 @@ export interface AdmitUsageOptions<I extends Input = {}> {
    * the first response (`Idempotent-Replayed: true`) and billed once. Default false.
    */
   idempotent?: boolean;
+  /**
+   * "reads": an account read (GET /v1/account, /v1/keys, /v1/schemas), counted in its own window
+   * (ACCOUNT_READS_LIMIT) so it answers while the tier's is exhausted. Default "tier".
+   */
+  bucket?: "tier" | "reads";
 }
 
 /** Runs `work` after the response when the runtime allows (`waitUntil`), else before returning. */
@@ -75,7 +74,12 @@ async function afterResponse(c: Context<AdmissionBindings>, work: Promise<void>)
  * gets its usage compensated after it is sent.
  */
 // biome-ignore lint/complexity/noBannedTypes: Hono's own default for "no validated input".
-export const admitUsage = <I extends Input = {}>({ units, now, idempotent = false }: AdmitUsageOptions<I>) =>
+export const admitUsage = <I extends Input = {}>({
+  units,
+  now,
+  idempotent = false,
+  bucket,
+}: AdmitUsageOptions<I>) =>
   createMiddleware<AdmissionBindings, string, I>(async (c, next) => {
     const { redis, db } = c.get("services");
     const config = c.get("config");
@@ -104,6 +108,7 @@ export const admitUsage = <I extends Input = {}>({ units, now, idempotent = fals
           requestId: c.get("requestId"),
           clientIp: clientIpOf(c.req.header("CF-Connecting-IP"), c.get("config").CLIENT_IPV6_PREFIX),
           idempotency,
+          bucket,
         },
       );
       admission = byKey.admission;
@@ -121,6 +126,7 @@ export const admitUsage = <I extends Input = {}>({ units, now, idempotent = fals
         units: cost,
         requestId: c.get("requestId"),
         idempotency,
+        bucket,
       });
     }
     if (admission.outcome === "replayed") return replayOf(c, admission);
