@@ -45,7 +45,9 @@ const reconciliationSchema = z
     to: z.string(),
     balanced: z
       .boolean()
-      .describe("admitted - compensated = reported + pending + dead_lettered, for every row"),
+      .describe(
+        "Both checks hold: the ledger (admitted - compensated = reported + pending + dead_lettered, for every row) and answered_check (units answered 2xx = units billed, nothing stuck)",
+      ),
     rows: z.array(z.object({}).loose()),
   })
   .loose();

@@ -23,6 +23,7 @@ import type {
   UsageStreamEntry,
   UsageStreamRead,
 } from "../../metering/usage-record";
+import { answeredUnitsCommands } from "./answered-units";
 
 /** What the Worker needs from Redis. Later features add their scripts here, one method each. */
 export interface RedisAdapter {
@@ -63,7 +64,11 @@ export interface RedisAdapter {
    * Entries in the usage stream: the flusher deletes what it recorded in the ledger, so these are
    * the records not yet in the ledger (unread, or read by a run that has not acknowledged them).
    */
-  usageStreamBacklog(): Promise<{ entries: number }>;
+  usageStreamBacklog(): Promise<{ entries: number; oldestEntryMs: number | null }>;
+  /** Adds `units` answered 2xx to a customer's count for a UTC month (one request). */
+  countAnsweredUnits(stripeCustomerId: string, period: string, units: number): Promise<void>;
+  /** The answered units of a UTC month by Stripe customer, as `countAnsweredUnits` counted them. */
+  answeredUnits(period: string): Promise<Record<string, number>>;
   /** The shared Stripe circuit breaker (one atomic script). */
   stripeBreaker(command: BreakerCommand): Promise<BreakerReply>;
 }
@@ -334,8 +339,16 @@ export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdap
     },
 
     async usageStreamBacklog() {
-      return { entries: Number(await client.xlen(USAGE_STREAM_KEY)) };
+      const [entries, oldest] = await Promise.all([
+        client.xlen(USAGE_STREAM_KEY),
+        client.xrange(USAGE_STREAM_KEY, "-", "+", 1),
+      ]);
+      // Without automatic deserialization XRANGE may answer [[id, fields]] instead of {id: fields}.
+      const oldestId = Array.isArray(oldest) ? String(oldest[0]?.[0] ?? "") : Object.keys(oldest ?? {})[0];
+      return { entries: Number(entries), oldestEntryMs: oldestId ? Number(oldestId.split("-")[0]) : null };
     },
+
+    ...answeredUnitsCommands(client),
 
     async stripeBreaker(command) {
       const [verdict, state, failures, openUntil] = await breakerScript.exec(
@@ -378,6 +391,8 @@ export function createUnreachableRedisAdapter(): RedisAdapter {
     acknowledgeUsage: unreachable,
     releaseUsageConsumer: unreachable,
     usageStreamBacklog: unreachable,
+    countAnsweredUnits: unreachable,
+    answeredUnits: unreachable,
     stripeBreaker: unreachable,
   };
 }

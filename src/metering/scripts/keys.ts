@@ -22,6 +22,8 @@ export const redisKeys = {
   appended: (usageId: string, kind: string) => `${PREFIX}:appended:${usageId}:${kind}`,
   /** Version of the billing state last written to this subject's tier override and deny entry. */
   edgeVersion: (subject: string) => `${PREFIX}:edge-version:${subject}`,
+  /** Units answered 2xx in a UTC month (`YYYY-MM`), a hash by Stripe customer: the reconciliation's other side. */
+  answeredUnits: (period: string) => `${PREFIX}:answered:${period}`,
 } as const;
 
 /** Used when a token names no API key: a key that is never set, so the script's key list stays fixed. */
