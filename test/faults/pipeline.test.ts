@@ -1,10 +1,10 @@
 /**
- * Fault suite, part 1 (also in `npm test`: one stack, about a minute): issue 15's reproductions
- * that need no process killed. Redis blocked by a busy script while admissions time out (1), poison
- * entries of every kind in the usage stream (2, 3), Stripe failing in every way the fake can, and
- * two flushers at once. After each: units billed = units answered 2xx, per request id, Stripe's
- * totals the same, and the reconciliation balanced on both checks. Part 2 (outages.test.ts) stops
- * Redis, Postgres and the Worker itself.
+ * Fault suite, part 1 (also in `npm test`: one stack, about 15 s): Redis blocked by a busy script
+ * while admissions time out (issue 15's reproduction 1), poison entries of every kind in the usage
+ * stream (2, 3), Redis killed and restarted (also in the middle of a flush), Stripe failing in
+ * every way the fake can, and two flushers at once. After each: units billed = units answered 2xx,
+ * per request id, Stripe's totals the same, and the reconciliation balanced on both checks. Part 2
+ * (outages.test.ts, `npm run test:faults`) stops Postgres, kills the Worker and adds latency.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { USAGE_DEAD_LETTER_KEY, USAGE_STREAM_KEY } from "../../src/metering/scripts/keys";
@@ -18,6 +18,8 @@ const TIERS = {
   pro: { limit: 10_000, windowSeconds: 10 },
   tight: { limit: 3, windowSeconds: 10 },
   closed: { limit: 3, windowSeconds: 10 },
+  // Fail-closed too, with room: the outage scenario's paying tier that is refused while Redis is down.
+  closed_roomy: { limit: 10_000, windowSeconds: 10 },
 };
 
 let h: FaultHarness;
@@ -26,7 +28,7 @@ beforeAll(async () => {
   h = await startFaultHarness({
     // "closed": a paying tier refused (503) when admission times out, so every call of a blocked
     // moment is refused while its script still admits in Redis: the refusals must be compensated.
-    env: { RATE_LIMIT_TIERS: JSON.stringify(TIERS), ADMISSION_FAIL_CLOSED_TIERS: "free,closed" },
+    env: { RATE_LIMIT_TIERS: JSON.stringify(TIERS), ADMISSION_FAIL_CLOSED_TIERS: "free,closed,closed_roomy" },
   });
 });
 afterAll(async () => {
@@ -147,6 +149,52 @@ describe("fault suite: the pipeline", () => {
       note: "500, 429, 503, timeout, timeout after processing (resent, deduplicated by identifier)",
     });
     expect(h.stack.stripe.pendingFailures()).toBe(0);
+  });
+
+  it("Redis killed and restarted, once in the middle of a flush", async () => {
+    const calls: Call[] = [];
+    const pro = await h.payingAccount("pro");
+    const closed = await h.payingAccount("closed_roomy");
+    for (let i = 0; i < 5; i++) {
+      await h.validate(pro, calls, { enrich: i % 2 === 0 });
+      await h.validate(closed, calls);
+    }
+    await h.settle();
+    // Killed after the ledger committed a chunk, before its entries were acknowledged in Redis.
+    let killed = false;
+    await h.flush(
+      {},
+      {
+        hooks: {
+          afterIngest: async () => {
+            if (killed) return;
+            killed = true;
+            await h.stack.redis.stop();
+          },
+        },
+      },
+    );
+    expect(killed).toBe(true);
+    try {
+      // Down: the paying tier is served (recorded in Postgres), the fail-closed one refused.
+      for (let i = 0; i < 5; i++) {
+        expect((await h.validate(pro, calls)).status).toBe(200);
+        expect((await h.validate(closed, calls)).status).toBe(503);
+      }
+      await h.settle();
+      expect((await h.flush()).errors.length).toBeGreaterThan(0);
+    } finally {
+      await h.stack.redis.start();
+    }
+    // The failed run's replay leased the Postgres records for 60 s (then any run retries them): end
+    // that lease now rather than wait.
+    await h.sql.query("update public.pending_usage set claimed_until = null where replayed_at is null");
+    for (let i = 0; i < 3; i++) await h.validate(pro, calls);
+    const reports = await h.drain();
+    expect(reports.some((report) => (report.replay?.appended ?? 0) > 0)).toBe(true);
+    await h.expectBilledAsAnswered("redis killed and restarted", calls, {
+      note: "killed mid-flush (after ingest, before ack) and under traffic; fail-open served, fail-closed 503",
+    });
   });
 
   it("two flushers at once bill every record once", async () => {
