@@ -31,6 +31,8 @@ const ANSWERED_VERDICTS = {
   balanced: "answered balanced: every unit billed was answered 2xx, every unit answered 2xx is billed",
   mismatch:
     "ANSWERED NOT BALANCED: a positive difference is billed without a 2xx, a negative one answered but not billed; unsent is usage stuck before Stripe",
+  not_compared:
+    "answered not compared: no whole UTC day in the range was counted whole (counting began during it, or the range cuts it)",
   in_flight:
     "NOT CONCLUDED: usage younger than the grace period is still on its way; re-run after the next flush",
   unavailable: "NOT CONCLUDED: Redis's answered-unit counts could not be read",
@@ -116,7 +118,10 @@ async function main(): Promise<number> {
         : "LEDGER NOT BALANCED",
     );
     const check = report.answered_check;
-    console.log(`\nanswered 2xx against billed (grace ${check.grace_minutes} min):`);
+    const days = check.days_compared;
+    console.log(
+      `\nanswered 2xx against billed, ${days ? `UTC days ${days.from} to ${days.to} (exclusive)` : "no whole day"}, grace ${check.grace_minutes} min:`,
+    );
     printTable(
       ["customer", "period", "answered", "billed", "difference", "unsent", "matches"],
       check.rows.map((row) => [

@@ -1,19 +1,22 @@
 /**
- * The reconciliation's second, independent check: per Stripe customer and UTC month, the units the
- * Worker answered 2xx (counted after each response, src/metering/answered-units.ts) against the units
- * the ledger bills (admitted - compensated), and ledger units that should have reached Stripe by
- * now but did not. The ledger's own identity (reconciliation.ts) cannot see a billed refusal (a
- * record without its compensation balances perfectly) nor usage that never reaches the ledger or
- * Stripe; this check sees both:
+ * The reconciliation's second, independent check: the units the Worker answered 2xx (counted after
+ * each response, per Stripe customer and UTC day: src/metering/answered-units.ts) against the units
+ * the ledger bills for the same days, shown per customer and month, and ledger units that should
+ * have reached Stripe by now but did not. The ledger's own identity (reconciliation.ts) cannot see
+ * a billed refusal (a record without its compensation balances perfectly) nor usage that never
+ * reaches the ledger or Stripe; this check sees both:
  * - billed > answered: units billed for answers that were not 2xx (issue 15, reproduction 1);
- * - answered > billed: units answered 2xx that are not in the ledger (a stalled stream, lost records);
+ * - answered > billed: units answered 2xx that are not in the ledger (a stalled stream, lost or
+ *   dead-lettered records);
  * - unsent: ledger units older than the grace period not reported to Stripe (stuck batches);
  * - stalled: the oldest usage not yet in the ledger (stream entry, record awaiting replay) is older
  *   than the grace period: ingestion is not keeping up, or is stuck on something.
- * Usage younger than the grace period may still be on its way (in the stream, its compensation
- * not yet appended), so while some is in flight a mismatch in a period that has not been over for
- * the grace period is reported as `in_flight` instead of failing. `--grace-minutes 0` after a
- * drained flush makes every mismatch count.
+ * Only whole UTC days inside the range that were counted whole are compared: not the day counting
+ * began if the ledger has usage of it from before (a deployment mid-day), nor a partial first or
+ * last day of the range. Usage younger than the grace period may still be on its way (in the
+ * stream, its compensation not yet appended), so while some is in flight a difference on a day
+ * that ended less than the grace period ago is reported as `in_flight` instead of failing.
+ * `--grace-minutes 0` after a drained flush makes every difference count.
  */
 import { z } from "zod";
 import type { RedisAdapter } from "../adapters/redis";
@@ -21,11 +24,15 @@ import type { DatabaseAdapter } from "../adapters/supabase";
 
 /** How old usage may be and still be on its way to the ledger and Stripe. Default 15 minutes. */
 export const DEFAULT_ANSWERED_GRACE_MS = 15 * 60 * 1000;
-/** At most this many months are read from Redis per check (its counts live about 13 months). */
-const MAX_REDIS_PERIODS = 24;
+/** At most this many days are read from Redis per check (its counts live about 13 months). */
+const MAX_REDIS_DAYS = 400;
 
+const dayCount = z.object({ stripe_customer_id: z.string(), day: z.string(), units: z.number() });
 const checkSchema = z.object({
-  answered: z.array(z.object({ stripe_customer_id: z.string(), period: z.string(), units: z.number() })),
+  days_from: z.string().nullable(),
+  days_to: z.string().nullable(),
+  answered: z.array(dayCount),
+  billed: z.array(dayCount),
   unsent: z.array(
     z.object({ stripe_customer_id: z.string(), period: z.string(), units: z.number(), oldest: z.string() }),
   ),
@@ -36,7 +43,7 @@ export interface AnsweredRow {
   period: string;
   /** Units the Worker answered 2xx (Redis and Postgres counts). */
   answered: number;
-  /** Units the ledger bills: admitted - compensated. */
+  /** Units the ledger bills on the days compared: admitted - compensated. */
   billed: number;
   /** billed - answered: positive means billed without a 2xx, negative means answered but not billed. */
   difference: number;
@@ -46,10 +53,15 @@ export interface AnsweredRow {
 }
 
 export interface AnsweredCheck {
-  /** Every row matches, nothing is unsent or stalled, and the counts could be read. */
+  /**
+   * Nothing disagrees: every row matches and nothing is unsent or stalled ("balanced"), or no whole
+   * counted day lies in the range and nothing is unsent or stalled ("not_compared").
+   */
   balanced: boolean;
   /** "unavailable": Redis's counts could not be read, so nothing can be concluded. */
-  status: "balanced" | "mismatch" | "in_flight" | "unavailable";
+  status: "balanced" | "not_compared" | "mismatch" | "in_flight" | "unavailable";
+  /** The UTC days compared, `from` inclusive and `to` exclusive (YYYY-MM-DD); null when none. */
+  days_compared: { from: string; to: string } | null;
   grace_minutes: number;
   /** Usage younger than the grace period is still on its way to the ledger. */
   in_flight: boolean;
@@ -58,61 +70,56 @@ export interface AnsweredCheck {
   rows: AnsweredRow[];
 }
 
-/** What the check needs from the ledger check: billed units per row, and what is not in the ledger yet. */
-export interface LedgerView {
-  rows: { stripe_customer_id: string; period: string; admitted: number; compensated: number }[];
+/** What is not in the ledger yet, from the ledger check. */
+export interface LedgerBacklog {
   oldestStreamEntryMs: number | null;
   oldestPendingReplayMs: number | null;
   streamEntries: number | null;
 }
 
-/** The first instant after a `YYYY-MM` month, in ms. */
-const periodEndMs = (period: string) => {
-  const start = new Date(`${period}-01T00:00:00Z`);
-  return Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1);
-};
+const dayEndMs = (day: string) => Date.parse(`${day}T00:00:00Z`) + 86_400_000;
 
-/** `YYYY-MM` of every UTC month overlapping [from, min(to, now)), the latest `MAX_REDIS_PERIODS` of them. */
-export function periodsBetween(from: Date, to: Date, nowMs: number): string[] {
-  const end = new Date(Math.min(to.getTime() - 1, nowMs));
-  const periods: string[] = [];
-  const cursor = new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth(), 1));
-  // A month overlaps the range when it ends after `from`.
-  while (
-    periods.length < MAX_REDIS_PERIODS &&
-    periodEndMs(cursor.toISOString().slice(0, 7)) > from.getTime()
-  ) {
-    periods.unshift(cursor.toISOString().slice(0, 7));
-    cursor.setUTCMonth(cursor.getUTCMonth() - 1);
+/** Every `YYYY-MM-DD` from `from` (inclusive) to `to` (exclusive), at most `MAX_REDIS_DAYS` of them. */
+export function daysBetween(from: string, to: string): string[] {
+  const days: string[] = [];
+  const cursor = new Date(`${from}T00:00:00Z`);
+  const end = Date.parse(`${to}T00:00:00Z`);
+  while (cursor.getTime() < end && days.length < MAX_REDIS_DAYS) {
+    days.push(cursor.toISOString().slice(0, 10));
+    cursor.setUTCDate(cursor.getUTCDate() + 1);
   }
-  return periods;
+  return days;
 }
 
 export async function checkAnsweredUnits(
   { db, redis }: { db: DatabaseAdapter; redis: RedisAdapter },
   query: { from: Date; to: Date; customer?: string; graceMs?: number; nowMs?: number },
-  ledger: LedgerView,
+  ledger: LedgerBacklog,
 ): Promise<AnsweredCheck> {
   const nowMs = query.nowMs ?? Date.now();
   const graceMs = query.graceMs ?? DEFAULT_ANSWERED_GRACE_MS;
-  const [database, fromRedis] = await Promise.all([
-    db.rpc<unknown>("answered_units_check", {
+  const since = await redis.answeredSince().catch(() => undefined);
+  const database = checkSchema.parse(
+    await db.rpc<unknown>("answered_units_check", {
       p_from: query.from.toISOString(),
       p_to: query.to.toISOString(),
       p_customer: query.customer ?? null,
       p_unsent_before: new Date(nowMs - graceMs).toISOString(),
+      p_since: since ? new Date(since).toISOString() : null,
     }),
-    Promise.all(
-      periodsBetween(query.from, query.to, nowMs).map(async (period) => ({
-        period,
-        counts: await redis.answeredUnits(period),
-      })),
-    ).catch(() => null),
-  ]);
-  const { answered, unsent } = checkSchema.parse(database);
+  );
+  const { days_from: daysFrom, days_to: daysTo } = database;
+  const days = daysFrom && daysTo ? daysBetween(daysFrom, daysTo) : [];
+  const fromRedis =
+    since === undefined
+      ? null
+      : await Promise.all(days.map(async (day) => ({ day, counts: await redis.answeredUnits(day) }))).catch(
+          () => null,
+        );
 
-  const rows = new Map<string, AnsweredRow>();
-  const rowOf = (customer: string, period: string) => {
+  const rows = new Map<string, AnsweredRow & { lastDay: string }>();
+  const rowOf = (customer: string, day: string) => {
+    const period = day.slice(0, 7);
     const key = `${customer} ${period}`;
     let row = rows.get(key);
     if (!row) {
@@ -124,20 +131,22 @@ export async function checkAnsweredUnits(
         difference: 0,
         unsent: 0,
         matches: true,
+        lastDay: day,
       };
       rows.set(key, row);
     }
+    if (day > row.lastDay) row.lastDay = day;
     return row;
   };
-  for (const row of ledger.rows)
-    rowOf(row.stripe_customer_id, row.period).billed += row.admitted - row.compensated;
-  for (const row of answered) rowOf(row.stripe_customer_id, row.period).answered += row.units;
-  for (const { period, counts } of fromRedis ?? []) {
+  for (const row of database.billed) rowOf(row.stripe_customer_id, row.day).billed += row.units;
+  for (const row of database.answered) rowOf(row.stripe_customer_id, row.day).answered += row.units;
+  for (const { day, counts } of fromRedis ?? []) {
     for (const [customer, units] of Object.entries(counts)) {
-      if (!query.customer || customer === query.customer) rowOf(customer, period).answered += units;
+      if (!query.customer || customer === query.customer) rowOf(customer, day).answered += units;
     }
   }
-  for (const row of unsent) rowOf(row.stripe_customer_id, row.period).unsent += row.units;
+  // Unsent usage is counted per month; it always fails the check, in flight or not.
+  for (const row of database.unsent) rowOf(row.stripe_customer_id, `${row.period}-01`).unsent += row.units;
 
   const ages = [ledger.oldestStreamEntryMs, ledger.oldestPendingReplayMs].filter((ms) => ms !== null);
   const stalled = ages.some((ms) => nowMs - ms >= graceMs);
@@ -153,8 +162,8 @@ export async function checkAnsweredUnits(
     row.difference = row.billed - row.answered;
     row.matches = row.difference === 0 && row.unsent === 0;
     if (row.matches) continue;
-    // Usage still on its way can only belong to a period that was open within the grace period.
-    if (row.unsent === 0 && inFlight && periodEndMs(row.period) > nowMs - graceMs) waiting = true;
+    // Usage still on its way can only belong to a day that ended within the grace period.
+    if (row.unsent === 0 && inFlight && dayEndMs(row.lastDay) > nowMs - graceMs) waiting = true;
     else mismatched = true;
   }
   const status =
@@ -164,13 +173,16 @@ export async function checkAnsweredUnits(
         ? "mismatch"
         : waiting
           ? "in_flight"
-          : "balanced";
+          : days.length === 0
+            ? "not_compared"
+            : "balanced";
   return {
-    balanced: status === "balanced",
+    balanced: status === "balanced" || status === "not_compared",
     status,
+    days_compared: daysFrom && daysTo && days.length > 0 ? { from: daysFrom, to: daysTo } : null,
     grace_minutes: graceMs / 60_000,
     in_flight: inFlight,
     stalled,
-    rows: sorted,
+    rows: sorted.map(({ lastDay: _lastDay, ...row }) => row),
   };
 }

@@ -104,7 +104,6 @@ export async function reconcileUsage(
   ) as Record<(typeof SUMMED)[number], number>;
   const ledgerBalanced = rows.every((row) => row.balanced && row.batches_consistent);
   const answeredCheck = await checkAnsweredUnits({ db, redis }, query, {
-    rows,
     streamEntries: stream?.entries ?? null,
     oldestStreamEntryMs: stream?.oldestEntryMs ?? null,
     oldestPendingReplayMs: replay?.oldest ? Date.parse(replay.oldest) : null,

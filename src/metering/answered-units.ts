@@ -1,6 +1,6 @@
 /**
  * Answered units: the Worker's own count of the units it answered 2xx, per Stripe customer and UTC
- * month, for the reconciliation's second check (src/billing/answered-check.ts).
+ * day, for the reconciliation's second check (src/billing/answered-check.ts).
  *
  * Why this is independent of the usage records the ledger is built from:
  * - The records are written *before* compute (the admission script appends one, in the same round
@@ -17,9 +17,11 @@
  *   gets; outer middleware only adds headers).
  * A billed refusal shows as ledger > answered; lost or stalled usage as answered > ledger.
  *
- * Cost: one Redis request (HINCRBY + EXPIRE, pipelined) per billable 2xx of a paying customer, in
- * `waitUntil`, never on the response path; free-tier calls (no Stripe customer) are not counted,
- * as they are never billed. Storage: one hash per month, one field per customer.
+ * Cost: one Redis request (one script: HINCRBY, EXPIRE, and the counting-since mark) per billable
+ * 2xx of a paying customer, in `waitUntil`, never on the response path; free-tier calls (no Stripe
+ * customer) are not counted, as they are never billed. Storage: one hash per UTC day (kept about
+ * 13 months), one field per customer. Days, not months, so that the reconciliation can leave out
+ * the day counting began (usage before it was never counted) and compare every whole day after.
  *
  * When Redis does not take the count it goes to Postgres (`record_answered_units`); when neither
  * does, one log line says so with the customer, period and units, so the mismatch the next
@@ -27,7 +29,7 @@
  * (counted twice): the line says that too. Counts are not idempotent, on purpose: a per-request
  * marker would cost a key per request.
  */
-import { describeRedisError, mayHaveRun, type RedisAdapter, usagePeriodOf } from "../adapters/redis";
+import { describeRedisError, mayHaveRun, type RedisAdapter } from "../adapters/redis";
 import type { DatabaseAdapter } from "../adapters/supabase";
 import { log } from "../lib/log";
 import type { UsageRecord } from "./usage-record";
@@ -37,9 +39,12 @@ export function countsAsAnswered(record: UsageRecord, status: number): boolean {
   return status >= 200 && status < 300 && record.units > 0 && record.stripeCustomerId !== null;
 }
 
+/** The UTC day (`YYYY-MM-DD`) a count belongs to: that of the admission, as its usage record's. */
+export const answeredDayOf = (occurredAtMs: number) => new Date(occurredAtMs).toISOString().slice(0, 10);
+
 /**
- * Counts `record`'s units as answered 2xx, in the UTC month of its admission (the period its usage
- * record is billed in). Run it in `waitUntil` after a 2xx; never throws.
+ * Counts `record`'s units as answered 2xx, on the UTC day of its admission (the day, and so the
+ * period, its usage record is billed in). Run it in `waitUntil` after a 2xx; never throws.
  */
 export async function countAnsweredUnits(
   { redis, db }: { redis: RedisAdapter; db: DatabaseAdapter },
@@ -47,10 +52,11 @@ export async function countAnsweredUnits(
 ): Promise<void> {
   const customer = record.stripeCustomerId;
   if (!customer || record.units <= 0) return;
-  const { period } = usagePeriodOf(record.occurredAtMs);
+  const day = answeredDayOf(record.occurredAtMs);
   let redisError: unknown;
   try {
-    await redis.countAnsweredUnits(customer, period, record.units);
+    // Counting began with the first counted call's admission: earlier usage was never counted.
+    await redis.countAnsweredUnits(customer, day, record.units, record.occurredAtMs);
     return;
   } catch (error) {
     redisError = error;
@@ -58,14 +64,14 @@ export async function countAnsweredUnits(
   const fields = {
     request_id: record.requestId,
     stripe_customer_id: customer,
-    period,
+    day,
     units: record.units,
     redis_error: describeRedisError(redisError),
   };
   try {
     await db.rpc<null>("record_answered_units", {
       p_stripe_customer_id: customer,
-      p_period: period,
+      p_day: day,
       p_units: record.units,
     });
     if (mayHaveRun(redisError)) {

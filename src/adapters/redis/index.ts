@@ -23,10 +23,10 @@ import type {
   UsageStreamEntry,
   UsageStreamRead,
 } from "../../metering/usage-record";
-import { answeredUnitsCommands } from "./answered-units";
+import { type AnsweredUnitsCommands, answeredUnitsCommands } from "./answered-units";
 
 /** What the Worker needs from Redis. Later features add their scripts here, one method each. */
-export interface RedisAdapter {
+export interface RedisAdapter extends AnsweredUnitsCommands {
   /** Round trip to Redis; throws on error or timeout. */
   ping(): Promise<void>;
   /**
@@ -65,10 +65,6 @@ export interface RedisAdapter {
    * the records not yet in the ledger (unread, or read by a run that has not acknowledged them).
    */
   usageStreamBacklog(): Promise<{ entries: number; oldestEntryMs: number | null }>;
-  /** Adds `units` answered 2xx to a customer's count for a UTC month (one request). */
-  countAnsweredUnits(stripeCustomerId: string, period: string, units: number): Promise<void>;
-  /** The answered units of a UTC month by Stripe customer, as `countAnsweredUnits` counted them. */
-  answeredUnits(period: string): Promise<Record<string, number>>;
   /** The shared Stripe circuit breaker (one atomic script). */
   stripeBreaker(command: BreakerCommand): Promise<BreakerReply>;
 }
@@ -393,6 +389,7 @@ export function createUnreachableRedisAdapter(): RedisAdapter {
     usageStreamBacklog: unreachable,
     countAnsweredUnits: unreachable,
     answeredUnits: unreachable,
+    answeredSince: unreachable,
     stripeBreaker: unreachable,
   };
 }

@@ -66,12 +66,33 @@ describe("the answered-units check", () => {
     const records = await h.admit(customer, 4, 2);
     await h.compensate(records[0]!);
     const report = await h.expectExactlyBilled();
+    const today = new Date().toISOString().slice(0, 10);
     expect(report.answered_check).toMatchObject({
       status: "balanced",
+      days_compared: { from: today },
       rows: [{ stripe_customer_id: customer, answered: 6, billed: 6, difference: 0, unsent: 0 }],
     });
     const command = await reconcileCommand("--grace-minutes", "0");
     expect(command.stdout).toContain("answered balanced");
+    expect(command.code).toBe(0);
+  });
+
+  it("a day with usage from before counting began is not compared (a deployment mid-day)", async () => {
+    const customer = h.customer();
+    const day = new Date().toISOString().slice(0, 10);
+    // Served by a Worker that did not count yet: take the harness's counts back, forget `since`.
+    await h.admit(customer, 2);
+    await h.redisCommand("HINCRBY", `sm:answered:${day}`, customer, "-2");
+    await h.redisCommand("DEL", "sm:answered-since");
+    await h.admit(customer, 1);
+    const report = await h.expectExactlyBilled();
+    expect(report.answered_check).toMatchObject({
+      status: "not_compared",
+      balanced: true,
+      days_compared: null,
+    });
+    const command = await reconcileCommand("--grace-minutes", "0");
+    expect(command.stdout).toContain("answered not compared");
     expect(command.code).toBe(0);
   });
 
@@ -84,7 +105,7 @@ describe("the answered-units check", () => {
     const [refused] = await h.admit(customer, 1);
     await h.redisCommand(
       "HINCRBY",
-      `sm:answered:${new Date(refused!.occurredAtMs).toISOString().slice(0, 7)}`,
+      `sm:answered:${new Date(refused!.occurredAtMs).toISOString().slice(0, 10)}`,
       customer,
       "-1",
     );

@@ -7,7 +7,7 @@
  */
 import pg from "pg";
 import { expect } from "vitest";
-import { createRedisAdapter, type RedisAdapter, usagePeriodOf } from "../../../src/adapters/redis";
+import { createRedisAdapter, type RedisAdapter } from "../../../src/adapters/redis";
 import { createStripeAdapter, type StripeAdapter } from "../../../src/adapters/stripe";
 import { createSupabaseAdapter, type DatabaseAdapter } from "../../../src/adapters/supabase";
 import {
@@ -18,7 +18,7 @@ import {
   flushUsage,
 } from "../../../src/billing/flusher";
 import { type ReconciliationReport, reconcileUsage } from "../../../src/billing/reconciliation";
-import { countAnsweredUnits } from "../../../src/metering/answered-units";
+import { answeredDayOf, countAnsweredUnits } from "../../../src/metering/answered-units";
 import { redisKeys } from "../../../src/metering/scripts/keys";
 import type { UsageRecord } from "../../../src/metering/usage-record";
 import { type LocalStack, startLocalStack } from "../../support/local-stack";
@@ -163,7 +163,7 @@ export async function startBillingHarness(): Promise<BillingHarness> {
       );
       if (record.stripeCustomerId) {
         truth[record.stripeCustomerId] = (truth[record.stripeCustomerId] ?? 0) - record.units;
-        const key = redisKeys.answeredUnits(usagePeriodOf(record.occurredAtMs).period);
+        const key = redisKeys.answeredUnits(answeredDayOf(record.occurredAtMs));
         await respClient.command(["HINCRBY", key, record.stripeCustomerId, String(-record.units)]);
       }
     },
