@@ -1,4 +1,4 @@
--- 0008 Answered units: the second, independent side of the reconciliation (issue 15).
+-- 0011 Answered units: the second, independent side of the reconciliation (issue 15).
 --
 -- The ledger (0003) is built from usage records: the admission script appends one before compute,
 -- and a compensation cancels it when the answer was not 2xx. A check of the ledger against itself

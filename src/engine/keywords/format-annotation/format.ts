@@ -1,4 +1,4 @@
-import { report } from "../../context";
+import { report, spendScan } from "../../context";
 import { FORMAT_CHECKS } from "../../formats";
 import type { KeywordDefinition } from "../../keyword";
 
@@ -17,6 +17,7 @@ export const format: KeywordDefinition = {
     const location = compiler.location("format");
     const message = `must be a valid ${value}`;
     return (instance, context) => {
+      spendScan(context, (instance as string).length);
       if (test(instance as string)) return true;
       if (context.full) report(context, location, message);
       return false;
