@@ -8,8 +8,9 @@
 -- in Redis (`sm:answered:<YYYY-MM-DD>`, one script off the response path), and here when Redis does
 -- not take the count. `npm run reconcile` compares those counts with the ledger per customer and
 -- day, shown per month (src/billing/answered-check.ts).
+-- Written to apply again cleanly (if not exists, or replace): the file may be renumbered on merge.
 
-create table public.answered_units (
+create table if not exists public.answered_units (
   stripe_customer_id text not null check (stripe_customer_id <> ''),
   day date not null,
   units bigint not null,
@@ -21,7 +22,7 @@ revoke all on public.answered_units from public, anon, authenticated;
 
 -- Adds p_units to a customer's answered units of p_day. Not idempotent (a count, like the Redis
 -- one): the Worker calls it once per answer, only when Redis did not take the count.
-create function public.record_answered_units(p_stripe_customer_id text, p_day date, p_units integer)
+create or replace function public.record_answered_units(p_stripe_customer_id text, p_day date, p_units integer)
 returns void
 language sql security definer set search_path = '' as $$
   insert into public.answered_units (stripe_customer_id, day, units)
@@ -42,7 +43,7 @@ $$;
 --     batch formation or sending is stuck (issue 15, reproduction 3).
 -- Returns {"days_from": date|null, "days_to": date|null, "answered": [{stripe_customer_id, day,
 -- units}], "billed": [...same...], "unsent": [{stripe_customer_id, period, units, oldest}]}.
-create function public.answered_units_check(
+create or replace function public.answered_units_check(
   p_from timestamptz, p_to timestamptz, p_customer text, p_unsent_before timestamptz, p_since timestamptz
 ) returns jsonb
 language sql stable security definer set search_path = '' as $$
