@@ -12,6 +12,7 @@ import {
   settleRefusal,
 } from "../../metering/admit";
 import { admitApiKeyRequest } from "../../metering/admit-api-key";
+import { countAnsweredUnits, countsAsAnswered } from "../../metering/answered-units";
 import { clientIpOf, keyLookupLimit } from "../../metering/client-ip-limit";
 import type { AuthVariables } from "../auth";
 
@@ -51,8 +52,9 @@ async function afterResponse(c: Context<AdmissionBindings>, work: Promise<void>)
 /**
  * Admission for a protected route; put it after `requireCredential`. One Redis round trip decides
  * (for an API key: who it belongs to; deny-list, tier, sliding window) and admits the usage record;
- * refusals are 429 RATE_LIMITED, 401 TOKEN_REVOKED, API_KEY_INVALID or API_KEY_EXPIRED, or 503. Every response gets the RateLimit headers; a response that is not 2xx
- * gets its usage compensated after it is sent.
+ * refusals are 429 RATE_LIMITED, 401 TOKEN_REVOKED, API_KEY_INVALID or API_KEY_EXPIRED, or 503.
+ * Every response gets the RateLimit headers; a response that is not 2xx gets its usage compensated
+ * after it is sent, and a 2xx its units counted as answered.
  */
 // biome-ignore lint/complexity/noBannedTypes: Hono's own default for "no validated input".
 export const admitUsage = <I extends Input = {}>({ units, now }: AdmitUsageOptions<I>) =>
@@ -103,5 +105,9 @@ export const admitUsage = <I extends Input = {}>({ units, now }: AdmitUsageOptio
     for (const [name, value] of Object.entries(admissionHeaders(admission))) c.res.headers.set(name, value);
     if (needsSettlement(admission, c.res.status)) {
       await afterResponse(c, settleAdmission({ redis, db }, admission, c.res.status));
+    }
+    // The reconciliation's independent side: what the caller got, counted apart from the records.
+    if (countsAsAnswered(admission.record, c.res.status)) {
+      await afterResponse(c, countAnsweredUnits({ redis, db }, admission.record));
     }
   });
