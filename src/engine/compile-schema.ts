@@ -13,6 +13,7 @@ import {
   Registry,
   standardDialect,
 } from "./registry";
+import { PLACEHOLDER_BASE } from "./uri";
 
 /** Dialect names accepted by `defaultDialect`. */
 export type DialectName = "draft-04" | "draft-06" | "draft-07" | "draft-2019-09" | "draft-2020-12";
@@ -35,11 +36,10 @@ export interface CompileOptions {
   defaultDialect?: DialectName;
   /** Validate the schema against its metaschema first. Default true. */
   validateSchema?: boolean;
-  /** Base URI of a schema without an absolute `$id`. Default "https://schema-meter.invalid/schema". */
+  /** Base URI of a schema without an absolute `$id`. Default a placeholder (PLACEHOLDER_BASE), which
+   * errors show as a relative reference (`#/properties/id`). */
   baseUri?: string;
 }
-
-const DEFAULT_BASE = "https://schema-meter.invalid/schema";
 
 const metaschemaCache = new Map<string, Promise<CompiledSchema>>();
 
@@ -90,7 +90,7 @@ export async function compileSchema(schema: unknown, opts: CompileOptions = {}):
       );
     }
   }
-  const base = opts.baseUri ?? DEFAULT_BASE;
+  const base = opts.baseUri ?? PLACEHOLDER_BASE;
   reg.addDocument(schema, base, dialect);
   await loader.loadReferenced(dialect);
   const compiler = new Compiler(reg, { formatAssertion: opts.formatAssertion === true });

@@ -1,7 +1,7 @@
 import { type Node, STOP, spendFromContext, type ValidationContext } from "./context";
 import { type EnrichOptions, enrichDocument, type LocationAnnotations } from "./enrich";
 import { ValidationLimitError } from "./errors";
-import { type OutputUnit, type RawUnit, toBasic, toDetailed } from "./output";
+import { countBasic, type OutputUnit, type RawUnit, toBasic, toDetailed } from "./output";
 import type { Draft } from "./registry";
 
 /** Options of `CompiledSchema.validate`. */
@@ -147,11 +147,11 @@ export class CompiledSchema {
     if (!valid && output !== "flag") {
       const errs = context.errors as RawUnit[];
       if (output === "basic") {
-        result.errors = toBasic(errs, context.maxErrors);
+        result.errors = toBasic(errs, context.maxErrors, instance);
         if (truncated || result.errors.length >= context.maxErrors)
-          result.truncated = truncated || toBasic(errs, context.maxErrors + 1).length > context.maxErrors;
+          result.truncated = truncated || countBasic(errs, context.maxErrors + 1) > context.maxErrors;
       } else {
-        result.errors = toDetailed(errs);
+        result.errors = toDetailed(errs, instance);
         if (truncated) result.truncated = true;
       }
       if (context.errorsDropped) result.truncated = true;

@@ -15,10 +15,11 @@ export const format: KeywordDefinition = {
     const test = FORMAT_CHECKS[value];
     if (!compiler.assertsFormat || !test) return null;
     const location = compiler.location("format");
+    const detail = { params: { format: value } };
     const message = `must be a valid ${value}`;
     return (instance, context) => {
       if (test(instance as string)) return true;
-      if (context.full) report(context, location, message);
+      if (context.full) report(context, location, message, undefined, detail);
       return false;
     };
   },

@@ -11,10 +11,14 @@ export const constKeyword: KeywordDefinition = {
   compile(value, _schema, compiler) {
     const location = compiler.location("const");
     const message = `must be equal to ${describeValue(value)}`;
+    const detail = {
+      params: { allowedValue: value },
+      candidates: typeof value === "string" ? [value] : undefined,
+    };
     const primitive = typeof value !== "object" || value === null;
     return (instance, context) => {
       if (primitive ? instance === value : jsonEqual(instance, value)) return true;
-      if (context.full) report(context, location, message);
+      if (context.full) report(context, location, message, undefined, detail);
       return false;
     };
   },

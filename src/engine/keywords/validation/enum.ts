@@ -22,6 +22,14 @@ export const enumKeyword: KeywordDefinition = {
       values.length <= 10
         ? `must be one of ${values.map(describeValue).join(", ")}`
         : "must be one of the allowed values";
+    // Shown in full up to 100 values; suggestions look among the strings.
+    const detail = {
+      params:
+        values.length <= 100
+          ? { allowedValues: values }
+          : { allowedValues: values.slice(0, 100), allowedValuesTruncated: true },
+      candidates: values.filter((v) => typeof v === "string"),
+    };
     return (instance, context) => {
       if (typeof instance !== "object" || instance === null) {
         if (primitives.has(instance)) return true;
@@ -29,7 +37,7 @@ export const enumKeyword: KeywordDefinition = {
         spend(context, complex.length);
         for (const c of complex) if (jsonEqual(instance, c)) return true;
       }
-      if (context.full) report(context, location, message);
+      if (context.full) report(context, location, message, undefined, detail);
       return false;
     };
   },
