@@ -13,6 +13,7 @@ import {
   Registry,
   standardDialect,
 } from "./registry";
+import { explainSchemaErrors } from "./schema-problem";
 import { PLACEHOLDER_BASE } from "./uri";
 
 /** Dialect names accepted by `defaultDialect`. */
@@ -83,10 +84,14 @@ export async function compileSchema(schema: unknown, opts: CompileOptions = {}):
       ? { valid: true }
       : meta.validate(schema, { output: "basic", maxErrors: 20 });
     if (!r.valid) {
+      const errors = "errors" in r ? (r.errors ?? []) : [];
+      const problem = explainSchemaErrors(errors);
       throw new SchemaError(
         "invalid_schema",
-        "the schema is invalid against its metaschema",
-        "errors" in r ? (r.errors ?? []) : [],
+        problem?.message ?? "the schema is invalid against its metaschema",
+        errors,
+        undefined,
+        problem,
       );
     }
   }

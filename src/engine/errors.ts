@@ -1,4 +1,5 @@
 import type { OutputUnit } from "./output";
+import type { SchemaProblem } from "./schema-problem";
 
 /** Why a schema could not be compiled. The route maps every kind to a 422. */
 export type SchemaErrorKind = "invalid_schema" | "unresolvable_ref" | "unsupported";
@@ -13,6 +14,8 @@ export class SchemaError extends Error {
     readonly errors: OutputUnit[] = [],
     /** For `unresolvable_ref`: the absolute URI that could not be resolved. */
     readonly ref?: string,
+    /** For `invalid_schema`: the deepest metaschema error, located in the schema (explainSchemaErrors). */
+    readonly problem?: SchemaProblem,
   ) {
     super(message);
     this.name = "SchemaError";

@@ -19,3 +19,4 @@ export { type LimitKind, SchemaError, type SchemaErrorKind, ValidationLimitError
 export { canonicalJson, jsonEqual } from "./json";
 export type { OutputUnit } from "./output";
 export type { Draft } from "./registry";
+export type { SchemaProblem } from "./schema-problem";

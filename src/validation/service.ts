@@ -215,11 +215,13 @@ export function createValidationService(deps: {
           error.ref ? { ref: error.ref } : {},
         );
       }
-      throw new ValidationRefusal(
-        "SCHEMA_INVALID",
-        error.message,
-        error.errors.length ? { errors: error.errors } : {},
-      );
+      // Where in the customer's schema, the bad value and what is allowed there; the metaschema's
+      // full output stays in `errors`.
+      const { message: _, ...problem } = error.problem ?? { message: "" };
+      throw new ValidationRefusal("SCHEMA_INVALID", error.message, {
+        ...problem,
+        ...(error.errors.length && { errors: error.errors }),
+      });
     }
   }
 
