@@ -14,6 +14,7 @@ import {
   standardDialect,
 } from "./registry";
 import { explainSchemaErrors } from "./schema-problem";
+import { schemaWarnings } from "./schema-warnings";
 import { PLACEHOLDER_BASE } from "./uri";
 
 /** Dialect names accepted by `defaultDialect`. */
@@ -96,7 +97,7 @@ export async function compileSchema(schema: unknown, opts: CompileOptions = {}):
     }
   }
   const base = opts.baseUri ?? PLACEHOLDER_BASE;
-  reg.addDocument(schema, base, dialect);
+  const added = reg.addDocument(schema, base, dialect);
   await loader.loadReferenced(dialect);
   const compiler = new Compiler(reg, { formatAssertion: opts.formatAssertion === true });
   const doc = reg.resources.get(normalizeId(base))?.document;
@@ -111,5 +112,16 @@ export async function compileSchema(schema: unknown, opts: CompileOptions = {}):
     throw e;
   }
   const footprint = { nodes: compiler.nodeCount, documentBytes: reg.documentBytes };
-  return new CompiledSchema(root, rootRes.dialect.draft, rootRes.uri, compiler.tracksEvaluation, footprint);
+  // The schema's own document only (remote ones may not be the caller's to fix); metaschemas none.
+  const { warnings, truncated } =
+    opts.validateSchema !== false ? schemaWarnings(added) : { warnings: [], truncated: false };
+  return new CompiledSchema(
+    root,
+    rootRes.dialect.draft,
+    rootRes.uri,
+    compiler.tracksEvaluation,
+    footprint,
+    warnings,
+    truncated,
+  );
 }

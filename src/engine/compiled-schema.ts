@@ -3,6 +3,7 @@ import { type EnrichOptions, enrichDocument, type LocationAnnotations } from "./
 import { ValidationLimitError } from "./errors";
 import { countBasic, type OutputUnit, type RawUnit, toBasic, toDetailed } from "./output";
 import type { Draft } from "./registry";
+import type { SchemaWarning } from "./schema-warnings";
 
 /** Options of `CompiledSchema.validate`. */
 export interface ValidateOptions {
@@ -122,7 +123,12 @@ export class CompiledSchema {
     readonly tracksEvaluation: boolean,
     /** Subschemas compiled and JSON bytes of the documents, remote ones included. */
     readonly footprint: Footprint = { nodes: 1, documentBytes: 0 },
+    /** What in the schema is valid but likely a mistake; computed once, at compile time. */
+    readonly warnings: readonly SchemaWarning[] = [],
+    /** More than MAX_WARNINGS warnings were found. */
+    readonly warningsTruncated = false,
   ) {
+    Object.freeze(this.warnings);
     Object.freeze(this);
   }
 

@@ -35,7 +35,7 @@ export function editDistance(a: string, b: string, max: number): number {
 
 /** How many edits still count as a typo of a word of this length. */
 function tolerance(length: number): number {
-  return length <= 3 ? 1 : length <= 6 ? 2 : 3;
+  return length <= 4 ? 1 : length <= 8 ? 2 : 3;
 }
 
 /** The candidate `word` most likely meant, or undefined when none is close (an exact match is not a suggestion). */

@@ -137,3 +137,122 @@ export function exceedsDepth(value: unknown, limit: number): boolean {
   }
   return false;
 }
+
+/** A 1-based line and column in a JSON text. */
+export interface TextPosition {
+  line: number;
+  column: number;
+}
+
+/**
+ * Where the values at `pointers` start in `text` (valid JSON), by pointer. A pointer to nothing (a
+ * missing property) gets the position of its nearest existing parent. One scan of the text, only
+ * when some error needs it; pointers are built only for the containers on the way to a wanted one.
+ */
+export function locatePointers(text: string, pointers: Iterable<string>): Map<string, TextPosition> {
+  const wanted = new Set<string>();
+  for (const pointer of pointers) {
+    let p = pointer;
+    for (;;) {
+      wanted.add(p);
+      if (p === "") break;
+      p = p.slice(0, p.lastIndexOf("/"));
+    }
+  }
+  const offsets = valueOffsets(text, wanted);
+  const lineStarts = [0];
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lineStarts.push(i + 1);
+  const position = (offset: number): TextPosition => {
+    let low = 0;
+    let high = lineStarts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if ((lineStarts[mid] as number) <= offset) low = mid;
+      else high = mid - 1;
+    }
+    return { line: low + 1, column: offset - (lineStarts[low] as number) + 1 };
+  };
+  const out = new Map<string, TextPosition>();
+  for (const pointer of pointers) {
+    let p = pointer;
+    while (!offsets.has(p) && p !== "") p = p.slice(0, p.lastIndexOf("/"));
+    const offset = offsets.get(p);
+    if (offset !== undefined) out.set(pointer, position(offset));
+  }
+  return out;
+}
+
+function escapeToken(token: string): string {
+  return token.includes("~") || token.includes("/") ? token.replace(/~/g, "~0").replace(/\//g, "~1") : token;
+}
+
+/** Start offsets of the values whose pointers are in `wanted` (and are not inside unwanted ones). */
+function valueOffsets(text: string, wanted: ReadonlySet<string>): Map<string, number> {
+  const found = new Map<string, number>();
+  // One frame per open container: its pointer (null when nothing below it is wanted), kind, next index.
+  const frames: Array<{ pointer: string | null; array: boolean; index: number }> = [];
+  let pos = 0;
+  let key: string | null = null;
+  const skipWhitespace = () => {
+    WHITESPACE.lastIndex = pos;
+    WHITESPACE.test(text);
+    pos = WHITESPACE.lastIndex;
+  };
+  const childPointer = (): string | null => {
+    const top = frames.at(-1);
+    if (!top) return "";
+    if (top.pointer === null) return null;
+    const token = top.array ? String(top.index) : escapeToken(key as string);
+    const pointer = `${top.pointer}/${token}`;
+    return wanted.has(pointer) ? pointer : null;
+  };
+  while (pos < text.length) {
+    skipWhitespace();
+    const char = text[pos];
+    if (char === undefined) break;
+    if (char === "," || char === ":") {
+      pos++;
+      continue;
+    }
+    if (char === "}" || char === "]") {
+      frames.pop();
+      pos++;
+      const top = frames.at(-1);
+      if (top?.array) top.index++;
+      continue;
+    }
+    const top = frames.at(-1);
+    if (top && !top.array && key === null) {
+      // An object key.
+      const end = (scanString(text, pos) as { end: number }).end;
+      key = JSON.parse(text.slice(pos, end)) as string;
+      pos = end;
+      continue;
+    }
+    const pointer = childPointer();
+    if (pointer !== null) found.set(pointer, pos);
+    key = null;
+    if (char === "{" || char === "[") {
+      frames.push({ pointer, array: char === "[", index: 0 });
+      pos++;
+      continue;
+    }
+    if (char === '"') pos = (scanString(text, pos) as { end: number }).end;
+    else if (char === "t" || char === "n") pos += 4;
+    else if (char === "f") pos += 5;
+    else {
+      NUMBER.lastIndex = pos;
+      NUMBER.test(text);
+      pos = NUMBER.lastIndex;
+    }
+    if (top?.array) top.index++;
+  }
+  return found;
+}
+
+/** Whether `text` takes more than `limit` bytes as UTF-8; encodes only when its length cannot decide. */
+export function exceedsUtf8Bytes(text: string, limit: number): boolean {
+  if (text.length > limit) return true;
+  if (text.length * 3 <= limit) return false;
+  return new TextEncoder().encode(text).byteLength > limit;
+}

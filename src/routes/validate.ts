@@ -52,6 +52,12 @@ const schemaFields = {
     .default(false)
     .describe("Assert `format` instead of treating it as an annotation"),
   enrich: enrichSchema,
+  strict: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Refuse a schema with warnings (422 SCHEMA_INVALID listing them) instead of validating with it",
+    ),
 };
 
 function exactlyOne(body: Record<string, unknown>, names: [string, string], ctx: z.RefinementCtx) {
@@ -94,11 +100,57 @@ const outputUnit = z
   .object({
     valid: z.boolean().optional(),
     keywordLocation: z.string(),
-    absoluteKeywordLocation: z.string().optional(),
-    instanceLocation: z.string(),
+    absoluteKeywordLocation: z
+      .string()
+      .optional()
+      .describe(
+        "The keyword's schema URI and JSON Pointer; for a schema without an absolute $id, a reference relative to it (`#/properties/id/type`)",
+      ),
+    instanceLocation: z
+      .string()
+      .describe("JSON Pointer to the failing value (for required/dependentRequired: the missing property)"),
     error: z.string().optional(),
+    keyword: z.string().optional().describe('The failing keyword ("false" for a false schema)'),
+    params: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe(
+        "Machine-readable detail, named as ajv does: missingProperty, allowedValues, limit, comparison, additionalProperty, pattern, format, type, closestBranch, passingSchemas, ...",
+      ),
+    value: z
+      .unknown()
+      .optional()
+      .describe("The offending value; longer than 200 characters of JSON it is cut, as text"),
+    valueTruncated: z.boolean().optional(),
+    suggestion: z.string().optional().describe("A likely fix for a near-miss enum value or property name"),
+    line: z.number().int().optional().describe("With `json` text: 1-based line of the value"),
+    column: z.number().int().optional().describe("With `json` text: 1-based column of the value"),
   })
   .loose();
+
+const schemaWarning = z.object({
+  code: z.enum([
+    "unknown_keyword",
+    "keyword_not_in_draft",
+    "unknown_format",
+    "keyword_without_effect",
+    "ref_sibling_ignored",
+  ]),
+  schemaLocation: z.string().describe("JSON Pointer to the member in the schema"),
+  keyword: z.string(),
+  message: z.string(),
+  suggestion: z.string().optional().describe('The likely intended name ("required" for "requried")'),
+});
+
+const warningsFields = {
+  warnings: z
+    .array(schemaWarning)
+    .optional()
+    .describe(
+      'What in the schema is valid but likely a mistake (computed once per schema); "strict": true refuses them',
+    ),
+  warningsTruncated: z.boolean().optional().describe("More warnings existed than the 100 listed"),
+};
 
 const verdictSchema = z.object({
   valid: z.boolean(),
@@ -136,6 +188,7 @@ function requestOf(body: ValidateBody | BatchBody, documents: DocumentInput[]): 
     output: body.output,
     formatAssertion: body.format_assertion,
     enrich: body.enrich,
+    strict: body.strict,
   };
 }
 
@@ -148,10 +201,11 @@ const refusals = {
   ),
 };
 
-const validateResponse = verdictSchema.extend({ units: z.number().int() });
+const validateResponse = verdictSchema.extend({ ...warningsFields, units: z.number().int() });
 const batchResponse = z.object({
   valid: z.boolean(),
   results: z.array(verdictSchema),
+  ...warningsFields,
   units: z.number().int(),
 });
 
@@ -245,18 +299,20 @@ export const validateRoutes = newRouter()
   .openapi(validateRoute, async (c) => {
     const body = c.req.valid("json");
     const document: DocumentInput = body.json !== undefined ? { json: body.json } : { data: body.data };
-    const [verdict] = await c.get("services").validation.validate(requestOf(body, [document]));
+    const { results, ...warnings } = await c.get("services").validation.check(requestOf(body, [document]));
+    const [verdict] = results;
     if (!verdict) throw new Error("the validation service gave no verdict for one document");
-    return c.json({ ...verdict, units: unitsPerDocument(body.enrich) }, 200);
+    return c.json({ ...verdict, ...warnings, units: unitsPerDocument(body.enrich) }, 200);
   })
   .openapi(batchRoute, async (c) => {
     const body = c.req.valid("json");
     const documents = body.documents.map((data) => ({ data }));
-    const results = await c.get("services").validation.validate(requestOf(body, documents));
+    const { results, ...warnings } = await c.get("services").validation.check(requestOf(body, documents));
     return c.json(
       {
         valid: results.every((result) => result.valid),
         results,
+        ...warnings,
         units: body.documents.length * unitsPerDocument(body.enrich),
       },
       200,

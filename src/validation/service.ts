@@ -12,11 +12,13 @@ import {
   DEFAULT_MAX_ENRICHMENT_BYTES,
   type EnrichOptions,
   SchemaError,
+  type SchemaWarning,
   ValidationLimitError,
   type ValidationResult,
 } from "../engine";
 import { BoundedLru } from "../lib/bounded-lru";
-import { exceedsDepth, parseJsonText } from "../lib/json-text";
+import { exceedsDepth, exceedsUtf8Bytes, parseJsonText } from "../lib/json-text";
+import { addPositions } from "./positions";
 import type { SchemaFetcher } from "./schema-fetcher";
 import { SchemaFetchError } from "./schema-fetcher";
 
@@ -80,6 +82,17 @@ export interface ValidationRequest {
   output: "flag" | "basic" | "detailed";
   formatAssertion: boolean;
   enrich: boolean | EnrichOptions;
+  /** Refuse a schema that has warnings (SCHEMA_INVALID) instead of validating with it. */
+  strict?: boolean;
+}
+
+/** Verdicts in the documents' order, with what the schema's compilation found worth a warning. */
+export interface Verdicts {
+  results: ValidationResult[];
+  /** Schema warnings (computed once per compiled schema); absent when there are none. */
+  warnings?: SchemaWarning[];
+  /** More warnings existed than are listed. */
+  warningsTruncated?: true;
 }
 
 export interface SchemaCacheOptions {
@@ -87,13 +100,6 @@ export interface SchemaCacheOptions {
   maxEntries: number;
   /** Bytes of compiled schemas kept per isolate (measured weight: CompiledSchema.retainedBytes). Default 32 MiB. */
   maxBytes: number;
-}
-
-/** Whether `text` takes more than `limit` bytes as UTF-8; encodes only when its length cannot decide. */
-function exceedsUtf8Bytes(text: string, limit: number): boolean {
-  if (text.length > limit) return true;
-  if (text.length * 3 <= limit) return false;
-  return new TextEncoder().encode(text).byteLength > limit;
 }
 
 /** Bound of the inline-schema key memo (UTF-16 bytes of its texts and keys). */
@@ -310,47 +316,78 @@ export function createValidationService(deps: {
     return parsed.value;
   }
 
+  /** A strict request's refusal of a schema with warnings: SCHEMA_INVALID naming the first. */
+  function strictRefusal(validator: CompiledSchema): ValidationRefusal {
+    const [first] = validator.warnings;
+    const count = validator.warnings.length;
+    return new ValidationRefusal(
+      "SCHEMA_INVALID",
+      `The schema has ${count}${validator.warningsTruncated ? "+" : ""} warning${count === 1 ? "" : "s"} and "strict" is on. ` +
+        `At ${first?.schemaLocation || "its root"}: ${first?.message}`,
+      {
+        schemaLocation: first?.schemaLocation,
+        warnings: validator.warnings,
+        ...(validator.warningsTruncated && { warningsTruncated: true }),
+      },
+    );
+  }
+
+  /** Validates every document against the schema; results in the documents' order. */
+  async function check(request: ValidationRequest): Promise<Verdicts> {
+    const batch = request.documents.length !== 1;
+    if (request.documents.length > limits.maxBatchDocuments) {
+      throw new ValidationRefusal(
+        "LIMIT_EXCEEDED",
+        `A batch holds at most ${limits.maxBatchDocuments} documents.`,
+        {
+          limit: "max_batch_documents",
+        },
+      );
+    }
+    // Parse every document first: a batch is refused whole, before any CPU goes into validation.
+    const documents = request.documents.map((input, index) => documentValue(input, index, batch));
+    const validator = await resolveSchema(request.schema, request.formatAssertion);
+    if (request.strict && validator.warnings.length > 0) throw strictRefusal(validator);
+    // One CPU budget per request, shared by its documents.
+    const maxSteps = Math.max(1, Math.floor(limits.maxSteps / Math.max(1, documents.length)));
+    const maxEnrichmentBytes = Math.floor(limits.maxEnrichmentBytes / Math.max(1, documents.length));
+    const results = documents.map((document, index) => {
+      try {
+        const result = validator.validate(document, {
+          output: request.output,
+          maxErrors: limits.maxErrors,
+          maxDepth: limits.maxDepth,
+          maxSteps,
+          enrich: request.enrich,
+          maxEnrichmentBytes,
+        });
+        const input = request.documents[index];
+        if (result.errors && input && "json" in input) addPositions(input.json, result.errors);
+        return result;
+      } catch (error) {
+        if (!(error instanceof ValidationLimitError)) throw error;
+        const limit = error.kind === "budget" ? "cpu_budget" : error.kind;
+        const detail =
+          error.kind === "max_depth"
+            ? `${batch ? `Document ${index}` : "The document"} is nested deeper than ${limits.maxDepth} levels.`
+            : error.kind === "regex_budget"
+              ? `${error.message}; simplify the pattern.`
+              : "Validation needed more work than one request may use; simplify the schema or send fewer documents.";
+        throw new ValidationRefusal("LIMIT_EXCEEDED", detail, { limit, ...(batch && { index }) });
+      }
+    });
+    const verdicts: Verdicts = { results };
+    if (validator.warnings.length > 0) verdicts.warnings = [...validator.warnings];
+    if (validator.warningsTruncated) verdicts.warningsTruncated = true;
+    return verdicts;
+  }
+
   return {
+    /** Validates every document; the verdicts with the schema's warnings. */
+    check,
     /** Validates every document against the schema; results in the documents' order. */
     async validate(request: ValidationRequest): Promise<ValidationResult[]> {
-      const batch = request.documents.length !== 1;
-      if (request.documents.length > limits.maxBatchDocuments) {
-        throw new ValidationRefusal(
-          "LIMIT_EXCEEDED",
-          `A batch holds at most ${limits.maxBatchDocuments} documents.`,
-          {
-            limit: "max_batch_documents",
-          },
-        );
-      }
-      // Parse every document first: a batch is refused whole, before any CPU goes into validation.
-      const documents = request.documents.map((input, index) => documentValue(input, index, batch));
-      const validator = await resolveSchema(request.schema, request.formatAssertion);
-      // One CPU budget per request, shared by its documents.
-      const maxSteps = Math.max(1, Math.floor(limits.maxSteps / Math.max(1, documents.length)));
-      const maxEnrichmentBytes = Math.floor(limits.maxEnrichmentBytes / Math.max(1, documents.length));
-      return documents.map((document, index) => {
-        try {
-          return validator.validate(document, {
-            output: request.output,
-            maxErrors: limits.maxErrors,
-            maxDepth: limits.maxDepth,
-            maxSteps,
-            enrich: request.enrich,
-            maxEnrichmentBytes,
-          });
-        } catch (error) {
-          if (!(error instanceof ValidationLimitError)) throw error;
-          const limit = error.kind === "budget" ? "cpu_budget" : error.kind;
-          const detail =
-            error.kind === "max_depth"
-              ? `${batch ? `Document ${index}` : "The document"} is nested deeper than ${limits.maxDepth} levels.`
-              : error.kind === "regex_budget"
-                ? `${error.message}; simplify the pattern.`
-                : "Validation needed more work than one request may use; simplify the schema or send fewer documents.";
-          throw new ValidationRefusal("LIMIT_EXCEEDED", detail, { limit, ...(batch && { index }) });
-        }
-      });
+      return (await check(request)).results;
     },
   };
 }

@@ -31,7 +31,10 @@ export const anyOf: KeywordDefinition = {
           if (!track) break;
         } else {
           context.annotations.length = annotationMark;
-          if (context.full) (closest ??= new ClosestBranch()).consider(context.errors, i, from);
+          if (context.full) {
+            closest ??= new ClosestBranch();
+            closest.consider(context.errors, i, from);
+          }
         }
       }
       context.speculative--;

@@ -28,7 +28,10 @@ export const oneOf: KeywordDefinition = {
           if (count > 1 && !context.full) break;
         } else {
           context.annotations.length = annotationMark;
-          if (context.full) (closest ??= new ClosestBranch()).consider(context.errors, i, from);
+          if (context.full) {
+            closest ??= new ClosestBranch();
+            closest.consider(context.errors, i, from);
+          }
         }
       }
       context.speculative--;

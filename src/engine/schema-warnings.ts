@@ -1,0 +1,184 @@
+import { RESOURCE_KEYWORDS } from "./dialects/resource-keywords";
+import { FORMATS } from "./formats";
+import { isObject, type JsonObject } from "./json";
+import {
+  EXTRA_FORMATS,
+  HARMLESS_REF_SIBLINGS,
+  isVendorKeyword,
+  KEYWORD_DRAFTS,
+  KEYWORD_INSTANCE,
+  keywordsOf,
+  LATER_ANNOTATIONS,
+} from "./known-keywords";
+import type { Draft, SchemaDocument } from "./registry";
+import { walkPointer } from "./registry";
+import { closest } from "./suggest";
+import { escapePointerToken } from "./uri";
+
+/** What a schema warning is about. */
+export type SchemaWarningCode =
+  | "unknown_keyword"
+  | "keyword_not_in_draft"
+  | "unknown_format"
+  | "keyword_without_effect"
+  | "ref_sibling_ignored";
+
+/** Something in a schema that is valid but almost certainly not what its author meant. */
+export interface SchemaWarning {
+  code: SchemaWarningCode;
+  /** JSON Pointer to the member in the schema. */
+  schemaLocation: string;
+  keyword: string;
+  message: string;
+  /** The likely intended name ("required" for "requried"). */
+  suggestion?: string;
+}
+
+/** Most warnings kept per schema; more set `truncated`. */
+export const MAX_WARNINGS = 100;
+
+const DRAFT_NAMES: Record<Draft, string> = {
+  4: "draft-04",
+  6: "draft-06",
+  7: "draft-07",
+  2019: "draft 2019-09",
+  2020: "draft 2020-12",
+};
+
+const TYPE_KINDS: Record<string, string> = {
+  string: "string",
+  number: "number",
+  integer: "number",
+  object: "object",
+  array: "array",
+};
+
+const KNOWN_BY_DRAFT = new Map<Draft, string[]>();
+function known(draft: Draft): string[] {
+  let list = KNOWN_BY_DRAFT.get(draft);
+  if (!list) {
+    list = keywordsOf(draft);
+    KNOWN_BY_DRAFT.set(draft, list);
+  }
+  return list;
+}
+
+/**
+ * The warnings of a schema document: computed once, when the schema is compiled (never per
+ * validation), over every subschema the registry scanned. Members of vendor annotations (`x-…`,
+ * markdownDescription, ...) and containers that local `$ref`s point into are not warned about.
+ */
+export function schemaWarnings(document: SchemaDocument): { warnings: SchemaWarning[]; truncated: boolean } {
+  const found: SchemaWarning[] = [];
+  const refTargets: string[] = [];
+  for (const [pointer, resource] of document.resourceByPointer) {
+    const schema = walkPointer(document.root, pointer).value;
+    if (!isObject(schema)) continue;
+    checkSchema(schema, pointer, resource.dialect.draft, found, refTargets);
+  }
+  // A non-keyword member that a `$ref` points into is a container of definitions, not a typo.
+  const used = found.filter(
+    (w) =>
+      (w.code !== "unknown_keyword" && w.code !== "keyword_not_in_draft") ||
+      !refTargets.some((t) => t === w.schemaLocation || t.startsWith(`${w.schemaLocation}/`)),
+  );
+  used.sort((a, b) =>
+    a.schemaLocation < b.schemaLocation ? -1 : a.schemaLocation > b.schemaLocation ? 1 : 0,
+  );
+  return { warnings: used.slice(0, MAX_WARNINGS), truncated: used.length > MAX_WARNINGS };
+}
+
+function checkSchema(
+  schema: JsonObject,
+  pointer: string,
+  draft: Draft,
+  found: SchemaWarning[],
+  refTargets: string[],
+): void {
+  const at = (keyword: string) => `${pointer}/${escapePointerToken(keyword)}`;
+  const ref = schema.$ref;
+  if (typeof ref === "string" && ref.startsWith("#/")) refTargets.push(decodeFragment(ref.slice(1)));
+  const refOnly = RESOURCE_KEYWORDS[draft].refOverridesSiblings && typeof ref === "string";
+  const kinds = typeKinds(schema.type);
+  for (const keyword of Object.keys(schema)) {
+    if (isVendorKeyword(keyword)) continue;
+    const drafts = KEYWORD_DRAFTS[keyword];
+    if (!drafts) {
+      const suggestion = closest(keyword, known(draft));
+      found.push({
+        code: "unknown_keyword",
+        schemaLocation: at(keyword),
+        keyword,
+        message: `"${keyword}" is not a ${DRAFT_NAMES[draft]} keyword: it is ignored${suggestion ? `; did you mean "${suggestion}"?` : "."}`,
+        ...(suggestion && { suggestion }),
+      });
+      continue;
+    }
+    if (!drafts.includes(draft)) {
+      if (LATER_ANNOTATIONS.has(keyword)) continue;
+      found.push({
+        code: "keyword_not_in_draft",
+        schemaLocation: at(keyword),
+        keyword,
+        message: `"${keyword}" is not a ${DRAFT_NAMES[draft]} keyword (it is from ${DRAFT_NAMES[drafts[0] as Draft]}${drafts.length > 1 ? " on" : ""}): it is ignored here; set "$schema" to the draft that has it.`,
+      });
+      continue;
+    }
+    if (refOnly && keyword !== "$ref" && !HARMLESS_REF_SIBLINGS.has(keyword)) {
+      found.push({
+        code: "ref_sibling_ignored",
+        schemaLocation: at(keyword),
+        keyword,
+        message: `In ${DRAFT_NAMES[draft]} a "$ref" replaces its whole schema: "${keyword}" beside it is ignored. Move it into an "allOf" with the "$ref", or use draft 2019-09 or later.`,
+      });
+      continue;
+    }
+    const applies = KEYWORD_INSTANCE[keyword];
+    if (kinds && applies && !kinds.has(applies)) {
+      found.push({
+        code: "keyword_without_effect",
+        schemaLocation: at(keyword),
+        keyword,
+        message: `"${keyword}" applies to ${applies === "array" ? "arrays" : `${applies}s`} only; beside "type": ${JSON.stringify(schema.type)} it has no effect.`,
+      });
+    }
+  }
+  const format = schema.format;
+  if (
+    !refOnly &&
+    typeof format === "string" &&
+    !Object.hasOwn(FORMATS, format) &&
+    !EXTRA_FORMATS.has(format)
+  ) {
+    const suggestion = closest(format, Object.keys(FORMATS));
+    found.push({
+      code: "unknown_format",
+      schemaLocation: at("format"),
+      keyword: "format",
+      message: `"${format}" is not a format this API knows: it is never asserted${suggestion ? `; did you mean "${suggestion}"?` : "."}`,
+      ...(suggestion && { suggestion }),
+    });
+  }
+}
+
+/** The kinds of instance a `type` allows, or null when the schema has no (usable) `type`. */
+function typeKinds(type: unknown): Set<string> | null {
+  const names = typeof type === "string" ? [type] : Array.isArray(type) ? type : null;
+  if (!names || names.length === 0) return null;
+  const kinds = new Set<string>();
+  for (const name of names) {
+    if (typeof name !== "string") return null;
+    const kind = TYPE_KINDS[name];
+    if (kind) kinds.add(kind);
+    else if (name !== "boolean" && name !== "null") return null;
+  }
+  return kinds;
+}
+
+function decodeFragment(fragment: string): string {
+  try {
+    return decodeURIComponent(fragment);
+  } catch {
+    return fragment;
+  }
+}
