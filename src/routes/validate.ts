@@ -10,6 +10,7 @@ import {
   rateLimitHeaders,
 } from "../openapi/responses";
 import { newRouter } from "../openapi/router";
+import { MALFORMED_BODY_EXAMPLES, SCHEMA_INVALID_EXAMPLES } from "../openapi/validation-examples";
 import type { DocumentInput, SchemaInput, ValidationRequest } from "../validation/service";
 
 const enrichSchema = z
@@ -193,11 +194,17 @@ function requestOf(body: ValidateBody | BatchBody, documents: DocumentInput[]): 
 }
 
 const refusals = {
-  400: problemResponse("The request body is malformed"),
+  400: problemResponse(
+    "MALFORMED_JSON (with line, column and a hint) or BAD_REQUEST (a pointer per problem, hints)",
+    undefined,
+    MALFORMED_BODY_EXAMPLES,
+  ),
   ...bearerRefusals,
   415: problemResponse("UNSUPPORTED_MEDIA_TYPE: the body is not sent as JSON"),
   422: problemResponse(
-    "No verdict, not billed: DOCUMENT_NOT_JSON (with line and column), SCHEMA_INVALID (with the metaschema errors), SCHEMA_UNRESOLVABLE, SCHEMA_UNAVAILABLE, LIMIT_EXCEEDED",
+    "No verdict, not billed: DOCUMENT_NOT_JSON (with line and column), SCHEMA_INVALID (located in the schema: schemaLocation, value, allowedValues, suggestion, and the metaschema's errors; or, with strict, the warnings), SCHEMA_UNRESOLVABLE, SCHEMA_UNAVAILABLE, LIMIT_EXCEEDED",
+    undefined,
+    SCHEMA_INVALID_EXAMPLES,
   ),
 };
 
@@ -217,7 +224,7 @@ const validateRoute = createRoute({
   path: "/v1/validate",
   summary: "Validate (and optionally enrich) one JSON document",
   description:
-    "200 for any verdict, valid or not; billed 1 unit, 2 with enrichment. Errors carry instanceLocation, keywordLocation, absoluteKeywordLocation and a message.",
+    "200 for any verdict, valid or not; billed 1 unit, 2 with enrichment. Errors carry instanceLocation, keywordLocation, absoluteKeywordLocation and a message (the standard's output units), plus keyword, params, value, suggestion and, for `json` text, line and column. `warnings` lists what in the schema is valid but likely a mistake; `strict: true` refuses such a schema.",
   tags: ["Validation"],
   security: [{ bearerToken: [] }],
   middleware: [
@@ -230,8 +237,12 @@ const validateRoute = createRoute({
   ] as const,
   request: {
     body: jsonRequest(validateBody, {
-      schema: { type: "object", required: ["id"], properties: { id: { type: "integer" } } },
-      data: { id: "x" },
+      schema: {
+        type: "object",
+        required: ["id", "email"],
+        properties: { id: { type: "integer" }, email: { type: "string", format: "e-mail" } },
+      },
+      data: { id: "x", emial: "a@b.c" },
     }),
   },
   responses: {
@@ -241,10 +252,33 @@ const validateRoute = createRoute({
         valid: false,
         errors: [
           {
+            valid: false,
             keywordLocation: "/properties/id/type",
             absoluteKeywordLocation: "#/properties/id/type",
             instanceLocation: "/id",
-            error: "must be integer",
+            error: "must be integer (got string)",
+            keyword: "type",
+            params: { type: "integer" },
+            value: "x",
+          },
+          {
+            valid: false,
+            keywordLocation: "/required",
+            absoluteKeywordLocation: "#/required",
+            instanceLocation: "/email",
+            error: 'must have required property "email"',
+            keyword: "required",
+            params: { missingProperty: "email" },
+            suggestion: 'The document has "emial": did you mean "email"?',
+          },
+        ],
+        warnings: [
+          {
+            code: "unknown_format",
+            schemaLocation: "/properties/email/format",
+            keyword: "format",
+            message: '"e-mail" is not a format this API knows: it is never asserted; did you mean "email"?',
+            suggestion: "email",
           },
         ],
         units: 1,
