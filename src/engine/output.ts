@@ -1,4 +1,4 @@
-import { closest } from "./suggest";
+import { closest, SUGGESTION_BUDGET, type SuggestionBudget } from "./suggest";
 import { unescapePointerToken } from "./uri";
 
 /**
@@ -45,48 +45,59 @@ export interface RawUnit extends OutputUnit {
 /** Most characters of JSON text an error shows of the offending value. */
 export const VALUE_MAX_CHARS = 200;
 
-/** JSON text of `value`, stopping once it exceeds `max` characters (never serialises a large value whole). */
-function boundedJson(value: unknown, max: number): string {
-  let out = "";
-  const write = (v: unknown): void => {
-    if (out.length > max) return;
-    if (Array.isArray(v)) {
-      out += "[";
-      for (let i = 0; i < v.length && out.length <= max; i++) {
-        if (i > 0) out += ",";
-        write(v[i]);
-      }
-      out += "]";
-    } else if (typeof v === "object" && v !== null) {
-      out += "{";
-      let first = true;
-      for (const key of Object.keys(v)) {
-        if (out.length > max) break;
-        out += `${first ? "" : ","}${JSON.stringify(key)}:`;
-        first = false;
-        write((v as Record<string, unknown>)[key]);
-      }
-      out += "}";
-    } else
-      out +=
-        typeof v === "string" && v.length > max ? JSON.stringify(v.slice(0, max + 1)) : JSON.stringify(v);
-  };
-  write(value);
-  return out;
+/** Appends the JSON text of `v` to `out`, stopping once it exceeds `max` characters. */
+function writeBounded(v: unknown, max: number, out: string): string {
+  if (out.length > max) return out;
+  if (Array.isArray(v)) {
+    let text = `${out}[`;
+    for (let i = 0; i < v.length && text.length <= max; i++)
+      text = writeBounded(v[i], max, i > 0 ? `${text},` : text);
+    return `${text}]`;
+  }
+  if (typeof v === "object" && v !== null) {
+    let text = `${out}{`;
+    let first = true;
+    for (const key in v) {
+      if (text.length > max) break;
+      if (!Object.hasOwn(v, key)) continue;
+      text = writeBounded(
+        (v as Record<string, unknown>)[key],
+        max,
+        `${text}${first ? "" : ","}${JSON.stringify(key)}:`,
+      );
+      first = false;
+    }
+    return `${text}}`;
+  }
+  return (
+    out + (typeof v === "string" && v.length > max ? JSON.stringify(v.slice(0, max + 1)) : JSON.stringify(v))
+  );
 }
 
-/** The value at a JSON Pointer in `document`, or undefined. */
+/** The value an error shows: itself when short, else its JSON text cut to VALUE_MAX_CHARS. */
+function shownValue(value: unknown): { value: unknown; truncated: boolean } {
+  // Most offending values are short primitives: no serialisation needed to know they fit.
+  if (typeof value === "number" || typeof value === "boolean" || value === null)
+    return { value, truncated: false };
+  if (typeof value === "string" && value.length <= VALUE_MAX_CHARS / 2 - 2)
+    return { value, truncated: false };
+  const text = writeBounded(value, VALUE_MAX_CHARS, "");
+  if (text.length <= VALUE_MAX_CHARS) return { value, truncated: false };
+  return { value: `${text.slice(0, VALUE_MAX_CHARS - 3)}...`, truncated: true };
+}
+
+/** The value at a JSON Pointer in `document`, or undefined (walked without splitting the pointer). */
 export function valueAt(document: unknown, pointer: string): unknown {
-  if (pointer === "") return document;
   let v: unknown = document;
-  for (const raw of pointer.slice(1).split("/")) {
+  let start = 1;
+  while (start <= pointer.length && pointer !== "") {
     if (typeof v !== "object" || v === null) return undefined;
-    const token = unescapePointerToken(raw);
-    v = Array.isArray(v)
-      ? v[Number(token)]
-      : Object.hasOwn(v, token)
-        ? (v as Record<string, unknown>)[token]
-        : undefined;
+    let end = pointer.indexOf("/", start);
+    if (end < 0) end = pointer.length;
+    const token = unescapePointerToken(pointer.slice(start, end));
+    if (Array.isArray(v)) v = v[Number(token)];
+    else v = Object.hasOwn(v, token) ? (v as Record<string, unknown>)[token] : undefined;
+    start = end + 1;
   }
   return v;
 }
@@ -96,22 +107,27 @@ function parentPointer(pointer: string): string {
 }
 
 /** "Did you mean" for a failing unit, from its candidates or (for a missing property) the object's keys. */
-function suggestionFor(u: RawUnit, value: unknown, document: unknown): string | undefined {
+function suggestionFor(
+  u: RawUnit,
+  value: unknown,
+  document: unknown,
+  budget: SuggestionBudget,
+): string | undefined {
   const params = u.params;
   if (u.candidates && typeof value === "string" && (u.keyword === "enum" || u.keyword === "const")) {
-    const hit = closest(value, u.candidates);
+    const hit = closest(value, u.candidates, budget);
     return hit === undefined ? undefined : `Did you mean ${JSON.stringify(hit)}?`;
   }
   const extra = params?.additionalProperty ?? params?.unevaluatedProperty;
   if (u.candidates && typeof extra === "string") {
-    const hit = closest(extra, u.candidates);
+    const hit = closest(extra, u.candidates, budget);
     return hit === undefined ? undefined : `Did you mean ${JSON.stringify(hit)}? The schema declares it.`;
   }
   const missing = params?.missingProperty;
   if (typeof missing === "string") {
     const parent = valueAt(document, parentPointer(u.instanceLocation));
     if (typeof parent !== "object" || parent === null || Array.isArray(parent)) return undefined;
-    const hit = closest(missing, Object.keys(parent));
+    const hit = closest(missing, Object.keys(parent), budget);
     return hit === undefined
       ? undefined
       : `The document has ${JSON.stringify(hit)}: did you mean ${JSON.stringify(missing)}?`;
@@ -119,7 +135,7 @@ function suggestionFor(u: RawUnit, value: unknown, document: unknown): string | 
   return undefined;
 }
 
-function strip(u: RawUnit, document: unknown, children?: OutputUnit[]): OutputUnit {
+function strip(u: RawUnit, document: unknown, budget: SuggestionBudget, children?: OutputUnit[]): OutputUnit {
   const out: OutputUnit = {
     valid: false,
     keywordLocation: u.keywordLocation,
@@ -131,14 +147,11 @@ function strip(u: RawUnit, document: unknown, children?: OutputUnit[]): OutputUn
   if (u.params) out.params = u.params;
   const value = valueAt(document, u.instanceLocation);
   if (value !== undefined) {
-    const text = boundedJson(value, VALUE_MAX_CHARS);
-    if (text.length <= VALUE_MAX_CHARS) out.value = value;
-    else {
-      out.value = `${text.slice(0, VALUE_MAX_CHARS - 3)}...`;
-      out.valueTruncated = true;
-    }
+    const shown = shownValue(value);
+    out.value = shown.value;
+    if (shown.truncated) out.valueTruncated = true;
   }
-  const suggestion = suggestionFor(u, value, document);
+  const suggestion = suggestionFor(u, value, document, budget);
   if (suggestion) out.suggestion = suggestion;
   if (children && children.length > 0) out.errors = children;
   return out;
@@ -147,10 +160,11 @@ function strip(u: RawUnit, document: unknown, children?: OutputUnit[]): OutputUn
 /** Basic format: a flat list. Units that merely group their subschemas' errors are left out. */
 export function toBasic(units: RawUnit[], limit: number, document?: unknown): OutputUnit[] {
   const out: OutputUnit[] = [];
+  const budget = { comparisons: SUGGESTION_BUDGET };
   const walk = (list: RawUnit[]): void => {
     for (const u of list) {
       if (out.length >= limit) return;
-      if (!u.wrapper) out.push(strip(u, document));
+      if (!u.wrapper) out.push(strip(u, document, budget));
       if (u.errors) walk(u.errors);
     }
   };
@@ -174,10 +188,11 @@ export function countBasic(units: RawUnit[], limit: number): number {
 
 /** Detailed format: the hierarchy of the evaluation, applicators with a single child collapsed. */
 export function toDetailed(units: RawUnit[], document?: unknown): OutputUnit[] {
+  const budget = { comparisons: SUGGESTION_BUDGET };
   const conv = (u: RawUnit): OutputUnit => {
     const kids = u.errors ? u.errors.map(conv) : undefined;
     if (u.wrapper && kids && kids.length === 1) return kids[0] as OutputUnit;
-    return strip(u, document, kids);
+    return strip(u, document, budget, kids);
   };
   return units.map(conv);
 }
