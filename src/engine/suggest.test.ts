@@ -1,25 +1,27 @@
 import { describe, expect, it } from "vitest";
 import { closest, editDistance } from "./suggest";
 
-/** The textbook optimal-string-alignment distance, for comparison. */
+/** The textbook optimal-string-alignment distance, for comparison (one flat matrix). */
 function reference(a: string, b: string): number {
   const x = a.toLowerCase();
   const y = b.toLowerCase();
-  const d = Array.from({ length: x.length + 1 }, (_, i) =>
-    Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
+  const w = y.length + 1;
+  const d = new Array<number>((x.length + 1) * w).fill(0);
+  const at = (i: number, j: number): number => d[i * w + j] as number;
+  for (let i = 0; i <= x.length; i++) d[i * w] = i;
+  for (let j = 0; j <= y.length; j++) d[j] = j;
   for (let i = 1; i <= x.length; i++)
     for (let j = 1; j <= y.length; j++) {
-      const row = d[i] as number[];
-      row[j] = Math.min(
-        (d[i - 1] as number[])[j]! + 1,
-        row[j - 1]! + 1,
-        (d[i - 1] as number[])[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1),
+      let v = Math.min(
+        at(i - 1, j) + 1,
+        at(i, j - 1) + 1,
+        at(i - 1, j - 1) + (x[i - 1] === y[j - 1] ? 0 : 1),
       );
       if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1])
-        row[j] = Math.min(row[j]!, (d[i - 2] as number[])[j - 2]! + 1);
+        v = Math.min(v, at(i - 2, j - 2) + 1);
+      d[i * w + j] = v;
     }
-  return (d[x.length] as number[])[y.length]!;
+  return at(x.length, y.length);
 }
 
 describe("suggestions", () => {
