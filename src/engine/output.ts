@@ -145,6 +145,11 @@ function strip(u: RawUnit, document: unknown, budget: SuggestionBudget, children
   };
   if (u.keyword !== undefined) out.keyword = u.keyword;
   if (u.params) out.params = u.params;
+  // A unit that only groups its subschemas' errors (detailed: properties, items, allOf) shows no value.
+  if (u.wrapper) {
+    if (children && children.length > 0) out.errors = children;
+    return out;
+  }
   const value = valueAt(document, u.instanceLocation);
   if (value !== undefined) {
     const shown = shownValue(value);

@@ -186,66 +186,86 @@ function escapeToken(token: string): string {
   return token.includes("~") || token.includes("/") ? token.replace(/~/g, "~0").replace(/\//g, "~1") : token;
 }
 
-/** Start offsets of the values whose pointers are in `wanted` (and are not inside unwanted ones). */
+/** Offset just past the string starting at `start` of a valid JSON text. */
+function stringEnd(text: string, start: number): number {
+  let quote = text.indexOf('"', start + 1);
+  for (;;) {
+    let slashes = 0;
+    while (text.charCodeAt(quote - 1 - slashes) === 0x5c) slashes++;
+    if (slashes % 2 === 0) return quote + 1;
+    quote = text.indexOf('"', quote + 1);
+  }
+}
+
+/**
+ * Start offsets of the values whose pointers are in `wanted` (and are not inside unwanted ones), in
+ * a valid JSON text (it was parsed already), scanning character codes without regular expressions.
+ */
 function valueOffsets(text: string, wanted: ReadonlySet<string>): Map<string, number> {
   const found = new Map<string, number>();
-  // One frame per open container: its pointer (null when nothing below it is wanted), kind, next index.
-  const frames: Array<{ pointer: string | null; array: boolean; index: number }> = [];
+  // Per open container: its pointer (null when nothing below it is wanted), kind and next index.
+  const pointers: Array<string | null> = [];
+  const arrays: boolean[] = [];
+  const indexes: number[] = [];
   let pos = 0;
   let key: string | null = null;
-  const skipWhitespace = () => {
-    WHITESPACE.lastIndex = pos;
-    WHITESPACE.test(text);
-    pos = WHITESPACE.lastIndex;
-  };
-  const childPointer = (): string | null => {
-    const top = frames.at(-1);
-    if (!top) return "";
-    if (top.pointer === null) return null;
-    const token = top.array ? String(top.index) : escapeToken(key as string);
-    const pointer = `${top.pointer}/${token}`;
-    return wanted.has(pointer) ? pointer : null;
-  };
-  while (pos < text.length) {
-    skipWhitespace();
-    const char = text[pos];
-    if (char === undefined) break;
-    if (char === "," || char === ":") {
+  const n = text.length;
+  while (pos < n) {
+    const code = text.charCodeAt(pos);
+    // whitespace, "," and ":"
+    if (code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09 || code === 0x2c || code === 0x3a) {
       pos++;
       continue;
     }
-    if (char === "}" || char === "]") {
-      frames.pop();
+    const depth = pointers.length;
+    if (code === 0x7d || code === 0x5d) {
+      pointers.pop();
+      arrays.pop();
+      indexes.pop();
       pos++;
-      const top = frames.at(-1);
-      if (top?.array) top.index++;
+      if (depth > 1 && arrays[depth - 2]) indexes[depth - 2] = (indexes[depth - 2] as number) + 1;
       continue;
     }
-    const top = frames.at(-1);
-    if (top && !top.array && key === null) {
+    const inArray = depth > 0 && arrays[depth - 1] === true;
+    if (depth > 0 && !inArray && key === null) {
       // An object key.
-      const end = (scanString(text, pos) as { end: number }).end;
-      key = JSON.parse(text.slice(pos, end)) as string;
+      const end = stringEnd(text, pos);
+      const raw = text.slice(pos + 1, end - 1);
+      key = raw.includes("\\") ? (JSON.parse(text.slice(pos, end)) as string) : raw;
       pos = end;
       continue;
     }
-    const pointer = childPointer();
+    let pointer: string | null = "";
+    if (depth > 0) {
+      const parent = pointers[depth - 1] as string | null;
+      if (parent === null) pointer = null;
+      else {
+        const token = inArray ? String(indexes[depth - 1]) : escapeToken(key as string);
+        pointer = `${parent}/${token}`;
+        if (!wanted.has(pointer)) pointer = null;
+      }
+    }
     if (pointer !== null) found.set(pointer, pos);
     key = null;
-    if (char === "{" || char === "[") {
-      frames.push({ pointer, array: char === "[", index: 0 });
+    if (code === 0x7b || code === 0x5b) {
+      pointers.push(pointer);
+      arrays.push(code === 0x5b);
+      indexes.push(0);
       pos++;
       continue;
     }
-    if (char === '"') pos = (scanString(text, pos) as { end: number }).end;
-    else if (char === "t" || char === "n") pos += 4;
-    else if (char === "f") pos += 5;
+    if (code === 0x22) pos = stringEnd(text, pos);
     else {
-      NUMBER.lastIndex = pos;
-      NUMBER.test(text);
-      pos = NUMBER.lastIndex;
+      // a number or a literal: up to the next delimiter
+      pos++;
+      while (pos < n) {
+        const c = text.charCodeAt(pos);
+        if (c === 0x2c || c === 0x7d || c === 0x5d || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)
+          break;
+        pos++;
+      }
     }
-    if (top?.array) top.index++;
+    if (inArray) indexes[depth - 1] = (indexes[depth - 1] as number) + 1;
   }
   return found;
 }
