@@ -130,3 +130,14 @@ describe("verdict error detail", () => {
     expect(c.validate("a")).toEqual({ valid: true });
   });
 });
+
+describe("error detail stays bounded", () => {
+  it("a large enum lists its first values up to 1,000 characters; a large const none", async () => {
+    const values = Array.from({ length: 300 }, (_, i) => `value-number-${i}`);
+    const [e] = await errorsOf({ enum: values }, "value-number-x");
+    expect(e?.params?.allowedValuesTruncated).toBe(true);
+    expect(JSON.stringify(e?.params?.allowedValues).length).toBeLessThanOrEqual(1000);
+    const [c] = await errorsOf({ const: { big: "x".repeat(5000) } }, 1);
+    expect(c?.params).toEqual({ allowedValueTruncated: true });
+  });
+});

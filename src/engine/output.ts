@@ -127,7 +127,11 @@ function suggestionFor(
   if (typeof missing === "string") {
     const parent = valueAt(document, parentPointer(u.instanceLocation));
     if (typeof parent !== "object" || parent === null || Array.isArray(parent)) return undefined;
-    const hit = closest(missing, Object.keys(parent), budget);
+    // The object's keys, no more than the budget can compare (an object may have very many).
+    const keys: string[] = [];
+    for (const key in parent)
+      if (keys.length < budget.comparisons && Object.hasOwn(parent, key)) keys.push(key);
+    const hit = closest(missing, keys, budget);
     return hit === undefined
       ? undefined
       : `The document has ${JSON.stringify(hit)}: did you mean ${JSON.stringify(missing)}?`;

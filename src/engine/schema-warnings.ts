@@ -34,8 +34,14 @@ export interface SchemaWarning {
   suggestion?: string;
 }
 
-/** Most warnings kept per schema; more set `truncated`. */
+/** Most warnings kept per schema, and most characters of their text; more set `truncated`. */
 export const MAX_WARNINGS = 100;
+const MAX_WARNING_CHARS = 32 * 1024;
+
+/** A name for a message, cut to 60 characters (the exact name is in `keyword` and `schemaLocation`). */
+function quoted(name: string): string {
+  return JSON.stringify(name.length > 60 ? `${name.slice(0, 57)}...` : name);
+}
 
 const DRAFT_NAMES: Record<Draft, string> = {
   4: "draft-04",
@@ -85,7 +91,14 @@ export function schemaWarnings(document: SchemaDocument): { warnings: SchemaWarn
   used.sort((a, b) =>
     a.schemaLocation < b.schemaLocation ? -1 : a.schemaLocation > b.schemaLocation ? 1 : 0,
   );
-  return { warnings: used.slice(0, MAX_WARNINGS), truncated: used.length > MAX_WARNINGS };
+  const kept: SchemaWarning[] = [];
+  let chars = 0;
+  for (const w of used) {
+    chars += w.message.length + 2 * w.schemaLocation.length + 64;
+    if (kept.length >= MAX_WARNINGS || chars > MAX_WARNING_CHARS) break;
+    kept.push(w);
+  }
+  return { warnings: kept, truncated: kept.length < used.length };
 }
 
 function checkSchema(
@@ -109,7 +122,7 @@ function checkSchema(
         code: "unknown_keyword",
         schemaLocation: at(keyword),
         keyword,
-        message: `"${keyword}" is not a ${DRAFT_NAMES[draft]} keyword: it is ignored${suggestion ? `; did you mean "${suggestion}"?` : "."}`,
+        message: `${quoted(keyword)} is not a ${DRAFT_NAMES[draft]} keyword: it is ignored${suggestion ? `; did you mean "${suggestion}"?` : "."}`,
         ...(suggestion && { suggestion }),
       });
       continue;
@@ -120,7 +133,7 @@ function checkSchema(
         code: "keyword_not_in_draft",
         schemaLocation: at(keyword),
         keyword,
-        message: `"${keyword}" is not a ${DRAFT_NAMES[draft]} keyword (it is from ${DRAFT_NAMES[drafts[0] as Draft]}${drafts.length > 1 ? " on" : ""}): it is ignored here; set "$schema" to the draft that has it.`,
+        message: `${quoted(keyword)} is not a ${DRAFT_NAMES[draft]} keyword (it is from ${DRAFT_NAMES[drafts[0] as Draft]}${drafts.length > 1 ? " on" : ""}): it is ignored here; set "$schema" to the draft that has it.`,
       });
       continue;
     }
@@ -155,7 +168,7 @@ function checkSchema(
       code: "unknown_format",
       schemaLocation: at("format"),
       keyword: "format",
-      message: `"${format}" is not a format this API knows: it is never asserted${suggestion ? `; did you mean "${suggestion}"?` : "."}`,
+      message: `${quoted(format)} is not a format this API knows: it is never asserted${suggestion ? `; did you mean "${suggestion}"?` : "."}`,
       ...(suggestion && { suggestion }),
     });
   }

@@ -1,7 +1,7 @@
 import { report } from "../../context";
 import { jsonEqual } from "../../json";
 import type { KeywordDefinition } from "../../keyword";
-import { describeValue } from "./describe-value";
+import { describeValue, listedValues } from "./describe-value";
 
 /** `const`. */
 export const constKeyword: KeywordDefinition = {
@@ -12,7 +12,8 @@ export const constKeyword: KeywordDefinition = {
     const location = compiler.location("const");
     const message = `must be equal to ${describeValue(value)}`;
     const detail = {
-      params: { allowedValue: value },
+      // A large const is not repeated in every error: it is in the schema.
+      params: listedValues([value]).truncated ? { allowedValueTruncated: true } : { allowedValue: value },
       candidates: typeof value === "string" ? [value] : undefined,
     };
     const primitive = typeof value !== "object" || value === null;

@@ -1,7 +1,7 @@
 import { report, spend } from "../../context";
 import { jsonEqual } from "../../json";
 import type { KeywordDefinition } from "../../keyword";
-import { describeValue } from "./describe-value";
+import { describeValue, listedValues } from "./describe-value";
 
 /** `enum`: primitives are looked up in a Set, only objects and arrays are compared structurally. */
 export const enumKeyword: KeywordDefinition = {
@@ -22,12 +22,12 @@ export const enumKeyword: KeywordDefinition = {
       values.length <= 10
         ? `must be one of ${values.map(describeValue).join(", ")}`
         : "must be one of the allowed values";
-    // Shown in full up to 100 values; suggestions look among the strings.
+    // Listed up to MAX_PARAM_CHARS of JSON; suggestions look among the strings.
+    const listed = listedValues(values);
     const detail = {
-      params:
-        values.length <= 100
-          ? { allowedValues: values }
-          : { allowedValues: values.slice(0, 100), allowedValuesTruncated: true },
+      params: listed.truncated
+        ? { allowedValues: listed.values, allowedValuesTruncated: true }
+        : { allowedValues: listed.values },
       candidates: values.filter((v) => typeof v === "string"),
     };
     return (instance, context) => {
