@@ -59,6 +59,7 @@ const TYPE_KINDS: Record<string, string> = {
   array: "array",
 };
 
+const KNOWN_DRAFTS = new Map(Object.entries(KEYWORD_DRAFTS));
 const KNOWN_BY_DRAFT = new Map<Draft, string[]>();
 function known(draft: Draft): string[] {
   let list = KNOWN_BY_DRAFT.get(draft);
@@ -77,8 +78,12 @@ function known(draft: Draft): string[] {
 export function schemaWarnings(document: SchemaDocument): { warnings: SchemaWarning[]; truncated: boolean } {
   const found: SchemaWarning[] = [];
   const refTargets: string[] = [];
+  // The scan lists parents before their subschemas: each value is found from its nearest listed
+  // ancestor's, one or two tokens down, instead of walking the pointer from the root.
+  const values = new Map<string, unknown>();
   for (const [pointer, resource] of document.resourceByPointer) {
-    const schema = walkPointer(document.root, pointer).value;
+    const schema = valueBelow(document.root, pointer, values);
+    values.set(pointer, schema);
     if (!isObject(schema)) continue;
     checkSchema(schema, pointer, resource.dialect.draft, found, refTargets);
   }
@@ -108,19 +113,20 @@ function checkSchema(
   found: SchemaWarning[],
   refTargets: string[],
 ): void {
-  const at = (keyword: string) => `${pointer}/${escapePointerToken(keyword)}`;
   const ref = schema.$ref;
   if (typeof ref === "string" && ref.startsWith("#/")) refTargets.push(decodeFragment(ref.slice(1)));
   const refOnly = RESOURCE_KEYWORDS[draft].refOverridesSiblings && typeof ref === "string";
-  const kinds = typeKinds(schema.type);
-  for (const keyword of Object.keys(schema)) {
-    if (isVendorKeyword(keyword)) continue;
-    const drafts = KEYWORD_DRAFTS[keyword];
+  // Worked out on the first type-specific keyword only.
+  let kinds: Set<string> | null | undefined;
+  for (const keyword in schema) {
+    if (!Object.hasOwn(schema, keyword)) continue;
+    const drafts = KNOWN_DRAFTS.get(keyword);
+    if (!drafts && isVendorKeyword(keyword)) continue;
     if (!drafts) {
       const suggestion = closest(keyword, known(draft));
       found.push({
         code: "unknown_keyword",
-        schemaLocation: at(keyword),
+        schemaLocation: `${pointer}/${escapePointerToken(keyword)}`,
         keyword,
         message: `${quoted(keyword)} is not a ${DRAFT_NAMES[draft]} keyword: it is ignored${suggestion ? `; did you mean "${suggestion}"?` : "."}`,
         ...(suggestion && { suggestion }),
@@ -131,7 +137,7 @@ function checkSchema(
       if (LATER_ANNOTATIONS.has(keyword)) continue;
       found.push({
         code: "keyword_not_in_draft",
-        schemaLocation: at(keyword),
+        schemaLocation: `${pointer}/${escapePointerToken(keyword)}`,
         keyword,
         message: `${quoted(keyword)} is not a ${DRAFT_NAMES[draft]} keyword (it is from ${DRAFT_NAMES[drafts[0] as Draft]}${drafts.length > 1 ? " on" : ""}): it is ignored here; set "$schema" to the draft that has it.`,
       });
@@ -140,17 +146,19 @@ function checkSchema(
     if (refOnly && keyword !== "$ref" && !HARMLESS_REF_SIBLINGS.has(keyword)) {
       found.push({
         code: "ref_sibling_ignored",
-        schemaLocation: at(keyword),
+        schemaLocation: `${pointer}/${escapePointerToken(keyword)}`,
         keyword,
         message: `In ${DRAFT_NAMES[draft]} a "$ref" replaces its whole schema: "${keyword}" beside it is ignored. Move it into an "allOf" with the "$ref", or use draft 2019-09 or later.`,
       });
       continue;
     }
     const applies = KEYWORD_INSTANCE[keyword];
-    if (kinds && applies && !kinds.has(applies)) {
+    if (applies === undefined) continue;
+    if (kinds === undefined) kinds = typeKinds(schema.type);
+    if (kinds && !kinds.has(applies)) {
       found.push({
         code: "keyword_without_effect",
-        schemaLocation: at(keyword),
+        schemaLocation: `${pointer}/${escapePointerToken(keyword)}`,
         keyword,
         message: `"${keyword}" applies to ${applies === "array" ? "arrays" : `${applies}s`} only; beside "type": ${JSON.stringify(schema.type)} it has no effect.`,
       });
@@ -166,12 +174,20 @@ function checkSchema(
     const suggestion = closest(format, Object.keys(FORMATS));
     found.push({
       code: "unknown_format",
-      schemaLocation: at("format"),
+      schemaLocation: `${pointer}/format`,
       keyword: "format",
       message: `${quoted(format)} is not a format this API knows: it is never asserted${suggestion ? `; did you mean "${suggestion}"?` : "."}`,
       ...(suggestion && { suggestion }),
     });
   }
+}
+
+/** The value at `pointer`, from the nearest ancestor already in `known`. */
+function valueBelow(root: unknown, pointer: string, known: ReadonlyMap<string, unknown>): unknown {
+  let ancestor = pointer;
+  while (ancestor !== "" && !known.has(ancestor)) ancestor = ancestor.slice(0, ancestor.lastIndexOf("/"));
+  const from = ancestor === "" && !known.has("") ? root : known.get(ancestor);
+  return walkPointer(from, pointer.slice(ancestor.length)).value;
 }
 
 /** The kinds of instance a `type` allows, or null when the schema has no (usable) `type`. */
