@@ -25,6 +25,7 @@ export default defineConfig({
             "test/unit/**/*.test.ts",
             "test/bridges/**/*.test.ts",
             "test/fakes/**/*.test.ts",
+            "clients/**/*.test.ts",
           ],
           testTimeout: 20_000,
           hookTimeout: 60_000,

@@ -150,6 +150,8 @@ let stack: LocalStack | undefined;
 let worker: WorkerdProcess | undefined;
 let floorWorker: WorkerdProcess | undefined;
 
+const SCHEMA_ID_ROUTE = "POST /v1/validate (schema_id)";
+
 async function stopWorker(which: "worker" | "floor"): Promise<void> {
   const running = which === "worker" ? worker : floorWorker;
   if (which === "worker") worker = undefined;
@@ -359,6 +361,30 @@ async function main(): Promise<number> {
   }
   if (abort.signal.aborted) return 130;
 
+  // The same document by a registered schema (schema_id): published once, then compiled once per
+  // isolate and found by its pointer, where inline calls hash and look up the whole schema.
+  if (!validateSkip) {
+    const published = await fetch(`${worker.url}/v1/schemas/bench-order`, {
+      method: "PUT",
+      headers: validateRequest.headers,
+      body: JSON.stringify(data.schema),
+    });
+    if (published.status !== 201 && published.status !== 200) {
+      const why = `PUT /v1/schemas/bench-order answered ${published.status}: ${(await published.text()).slice(0, 300)}`;
+      problems.push(why);
+      say(`!! ${why}`);
+    } else {
+      say(`loading ${SCHEMA_ID_ROUTE} for ${duration} s`);
+      results.push(
+        await measure(SCHEMA_ID_ROUTE, {
+          ...validateRequest,
+          body: JSON.stringify({ schema_id: "bench-order", data: data.valid }),
+        }),
+      );
+    }
+  }
+  if (abort.signal.aborted) return 130;
+
   // Admissions that timed out (ADMISSION_TIMEOUT_MS) were served fail-open and their usage written
   // to Postgres: still 200s, but not the path being measured. A few are a symptom of an overloaded
   // machine; many would make the figure meaningless.
@@ -426,6 +452,12 @@ async function main(): Promise<number> {
     );
   } else {
     console.log("validate/health throughput ratio: n/a (POST /v1/validate was not measured)");
+  }
+  const byId = results.find((r) => r.route === SCHEMA_ID_ROUTE)?.load;
+  if (byId && validate) {
+    console.log(
+      `validate by schema_id / inline throughput ratio: ${(byId.requestsPerSecond / validate.requestsPerSecond).toFixed(2)} (target ≥ 1.0)`,
+    );
   }
   printFloorSummary(results);
   if (profilePath) {

@@ -8,7 +8,9 @@
  * A measurement, not a test: it asserts nothing and exits 0 whatever it finds, so the same run
  * gives before and after figures for a fix. Figures depend on the machine; compare runs of one.
  *
- *   npm run probe:security [-- --only anyof-fanout,regex-dot-repeat] [--cap-ms 30000]
+ *   npm run probe:security [-- --only anyof-fanout,regex-dot-repeat] [--cap-ms 30000] [--steps N]
+ *
+ * `--steps` sets MAX_VALIDATION_STEPS for the run, to see what another default would give.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -30,6 +32,7 @@ async function main(): Promise<number> {
     await buildWorkerBundle(bundleDir);
     stack = await startLocalStack({ redis: "own" });
     const vars = probeVars(stack);
+    if (flags.steps) vars.MAX_VALIDATION_STEPS = flags.steps;
     const rows: string[][] = [];
     for (const attack of attacks) {
       const worker = await startWorkerdServe({ vars, bundleDir });

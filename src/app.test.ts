@@ -8,6 +8,7 @@ import { newApp, renderError } from "./app";
 import type { AppBindings, Env } from "./env";
 import { jsonBody, requireJson } from "./lib/json-body";
 import { requestId } from "./middleware/request-id";
+import { createRegistryResolver } from "./registry/resolver";
 import type { Services } from "./services";
 import { createSchemaFetcher } from "./validation/schema-fetcher";
 import { createValidationService, DEFAULT_VALIDATION_LIMITS, ValidationRefusal } from "./validation/service";
@@ -25,9 +26,11 @@ const env: Env = {
 function fakeServices(
   overrides: { redisPing?: () => Promise<void>; rpc?: () => Promise<unknown> } = {},
 ): Services {
+  const db = { rpc: (overrides.rpc ?? (async () => ({ ok: true }))) as Services["db"]["rpc"] };
   return {
     redis: { ...createUnreachableRedisAdapter(), ping: overrides.redisPing ?? (async () => {}) },
-    db: { rpc: (overrides.rpc ?? (async () => ({ ok: true }))) as Services["db"]["rpc"] },
+    db,
+    registry: createRegistryResolver({ db, latestTtlSeconds: 5 }),
     stripe: { ...createUnreachableStripeAdapter(), reportMeterEvent: async () => {} },
     validation: createValidationService({
       fetchSchema: createSchemaFetcher(),
@@ -289,35 +292,69 @@ describe("request log", () => {
 });
 
 describe("OpenAPI and docs", () => {
-  it("serves an OpenAPI 3.1 document listing the routes, and an HTML page", async () => {
+  type Document = { openapi: string; paths: Record<string, Record<string, { "x-codeSamples"?: unknown[] }>> };
+  const documentAt = async (app: ReturnType<typeof appWith>, path: string) =>
+    (await (await app.request(path, {}, env)).json()) as Document;
+
+  it("serves the customer routes at /openapi.json and the operator's apart, each with code samples", async () => {
     const app = appWith();
-    const document = (await (await app.request("/openapi.json", {}, env)).json()) as {
-      openapi: string;
-      paths: Record<string, unknown>;
-    };
-    expect(document.openapi).toBe("3.1.0");
-    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(["/health", "/health/ready"]));
+    const customer = await documentAt(app, "/openapi.json");
+    const operator = await documentAt(app, "/openapi/operator.json");
+    expect(customer.openapi).toBe("3.1.0");
+    expect(Object.keys(customer.paths)).toEqual(
+      expect.arrayContaining(["/v1/validate", "/v1/token", "/docs"]),
+    );
+    expect(Object.keys(customer.paths).filter((path) => /^\/(admin|webhooks|health)/.test(path))).toEqual([]);
+    expect(Object.keys(operator.paths)).toEqual(
+      expect.arrayContaining(["/health/ready", "/admin/flush", "/webhooks/stripe"]),
+    );
+    expect(Object.keys(operator.paths)).not.toContain("/v1/validate");
+    for (const operation of Object.values(customer.paths).flatMap((item) => Object.values(item))) {
+      expect(operation["x-codeSamples"]).toHaveLength(3);
+    }
+  });
+
+  it("renders the reference with this Worker's renderer script, and one section per error code", async () => {
+    const app = appWith();
     const page = await app.request("/docs", {}, env);
     expect(page.headers.get("Content-Type")).toMatch(/text\/html/);
     const html = await page.text();
-    expect(html).toContain("/health/ready");
-    expect(html).toContain('id="error-not_found"');
+    expect(html).toContain("/docs/scalar/standalone.esm.js");
+    expect(html).toContain('"url": "/openapi.json"');
+    expect(html).not.toMatch(/https?:\/\//);
+    expect(await (await app.request("/docs/operator", {}, env)).text()).toContain("/openapi/operator.json");
+    const errors = await (await app.request("/docs/errors", {}, env)).text();
+    for (const code of ["NOT_FOUND", "TOKEN_INVALID", "RATE_LIMITED", "INTERNAL"]) {
+      expect(errors).toContain(`id="${code.toLowerCase()}"`);
+    }
+    expect(errors).toContain("<code>Retry-After</code>");
+    expect(errors).not.toContain("`");
   });
 });
 
 describe("response headers", () => {
-  it("every response has the security headers; the docs page a CSP that allows no script", async () => {
-    const docs = await appWith().request("/docs", {}, env);
-    expect(docs.status).toBe(200);
-    const csp = docs.headers.get("Content-Security-Policy") ?? "";
+  it("every response has the security headers; only the reference pages allow a script, their own", async () => {
+    const errors = await appWith().request("/docs/errors", {}, env);
+    expect(errors.status).toBe(200);
+    const csp = errors.headers.get("Content-Security-Policy") ?? "";
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).not.toMatch(/script-src/);
-    expect(docs.headers.get("X-Content-Type-Options")).toBe("nosniff");
-    expect(docs.headers.get("X-Frame-Options")).toBe("DENY");
-    expect(docs.headers.get("Strict-Transport-Security")).toMatch(/^max-age=\d+/);
+    expect(errors.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    expect(errors.headers.get("X-Frame-Options")).toBe("DENY");
+    expect(errors.headers.get("Strict-Transport-Security")).toMatch(/^max-age=\d+/);
     const missing = await appWith().request("/nowhere", {}, env);
     expect(missing.headers.get("X-Content-Type-Options")).toBe("nosniff");
+
+    const docs = await appWith().request("/docs", {}, env);
+    const docsCsp = docs.headers.get("Content-Security-Policy") ?? "";
+    const nonce = /script-src 'self' 'nonce-([^']+)'/.exec(docsCsp)?.[1];
+    expect(nonce, docsCsp).toBeDefined();
+    expect(await docs.text()).toContain(`nonce="${nonce}"`);
+    expect(docsCsp).toContain("connect-src 'self'");
+    expect(docsCsp).toContain("frame-ancestors 'none'");
+    expect(docsCsp).not.toMatch(/https?:/);
+    expect(docs.headers.get("X-Frame-Options")).toBe("DENY");
   });
 
   it("API answers, errors included, are never stored by a cache; public documents may be", async () => {

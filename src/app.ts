@@ -20,10 +20,12 @@ import { Refusal } from "./refusal";
 import { accountRoutes } from "./routes/account";
 import { adminBillingRoutes } from "./routes/admin-billing";
 import { adminEventRoutes } from "./routes/admin-events";
+import { adminSchemaRoutes } from "./routes/admin-schemas";
 import { billingRoutes } from "./routes/billing";
 import { docsRoutes } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { jwksRoutes } from "./routes/jwks";
+import { schemaRoutes } from "./routes/schemas";
 import { signupRoutes } from "./routes/signup";
 import { tokenRoutes } from "./routes/token";
 import { validateRoutes } from "./routes/validate";
@@ -38,9 +40,11 @@ export interface AppOptions {
 
 /**
  * Security headers on every response (nosniff, no framing, no referrer, HSTS) with a strict content
- * security policy: the one HTML page (/docs) uses inline styles and nothing else, no script at all.
+ * security policy: no script at all, inline styles only. The reference pages (/docs) set their own,
+ * which allows this origin's renderer script and its nonce'd start-up script, and it is kept.
  */
 const SECURITY_HEADERS: NonNullable<Parameters<typeof secureHeaders>[0]> = {
+  overwrite: false,
   xFrameOptions: "DENY",
   contentSecurityPolicy: {
     defaultSrc: ["'none'"],
@@ -71,7 +75,15 @@ const noStoreForApiResponses: MiddlewareHandler<AppBindings> = async (c, next) =
 const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /** Routes that must answer even when the configuration is broken. */
-const CONFIG_FREE_PATHS = new Set(["/", "/health", "/openapi.json", "/docs"]);
+const CONFIG_FREE_PATHS = new Set([
+  "/",
+  "/health",
+  "/openapi.json",
+  "/openapi/operator.json",
+  "/docs",
+  "/docs/operator",
+  "/docs/errors",
+]);
 
 /** The request body limit of MAX_BODY_BYTES (413 beyond), built once per configuration. */
 const bodyLimits = new WeakMap<Config, MiddlewareHandler<AppBindings>>();
@@ -171,6 +183,8 @@ export function newApp({ services: buildServices = createServices }: AppOptions 
   app.route("/", jwksRoutes);
   app.route("/", accountRoutes);
   app.route("/", validateRoutes);
+  app.route("/", schemaRoutes);
+  app.route("/", adminSchemaRoutes);
   app.route("/", billingRoutes);
   app.route("/", webhookRoutes);
   app.route("/", adminBillingRoutes);

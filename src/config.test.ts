@@ -1,5 +1,12 @@
 import { describe, expect, expectTypeOf, it, vi } from "vitest";
-import { type Config, ConfigError, DEFAULT_RATE_LIMIT_TIERS, loadConfig, parseConfig } from "./config";
+import {
+  type Config,
+  ConfigError,
+  DEFAULT_RATE_LIMIT_TIERS,
+  loadConfig,
+  parseConfig,
+  schemaByteLimit,
+} from "./config";
 import type { Env } from "./env";
 
 const complete: Env = {
@@ -31,7 +38,14 @@ describe("parseConfig", () => {
     expect(config.RATE_LIMIT_TIERS).toEqual(DEFAULT_RATE_LIMIT_TIERS);
     expect(config.STRIPE_METER_EVENT_NAME).toBe("api_validation");
     expect(config.SCHEMA_FETCH_ALLOWLIST).toEqual([]);
-    expect(config.MAX_BODY_BYTES).toBe(1024 * 1024);
+    expect(config.MAX_BODY_BYTES).toBe(4 * 1024 * 1024);
+    expect(config.MAX_REMOTE_DOCUMENTS).toBe(50);
+  });
+
+  it("limits a schema to the request body unless MAX_SCHEMA_BYTES says less", () => {
+    expect(schemaByteLimit(parseConfig(complete))).toBe(4 * 1024 * 1024);
+    expect(schemaByteLimit(parseConfig({ ...complete, MAX_BODY_BYTES: "2000000" }))).toBe(2_000_000);
+    expect(schemaByteLimit(parseConfig({ ...complete, MAX_SCHEMA_BYTES: "300000" }))).toBe(300_000);
   });
 
   it("names every missing setting at once", () => {

@@ -42,6 +42,25 @@ function jsonSetting<T extends z.ZodType>(schema: T) {
 
 const integerSetting = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+// Limits sized for real schemas (issue 13), measured on the largest schemas of the real-world corpus
+// (test/fixtures/real-world, `npm run probe:compile`), node 20 on a 2-core machine, warm:
+//   vega-lite 1.9 MB: 8,368 subschemas, 130-190 ms CPU, 28 MB heap at peak, 19.6 MB retained
+//   biome 0.98 MB:   12,633 subschemas, 150-230 ms CPU, 38 MB heap at peak, 26.8 MB retained
+// The measured weight model (CompiledSchema.retainedBytes) gives 41 and 51 MB for them: it rounds up.
+// A 4 MiB body carries a schema twice vega-lite's size with its document; compiling spends from its
+// own budget, MAX_COMPILE_STEPS (each subschema 80 units, the measured CPU; vega-lite 733k units,
+// biome 1.27M), and is refused past MAX_COMPILED_SCHEMA_BYTES of weight before the memory is taken,
+// so a big schema is no CPU or memory DoS.
+
+/** Default of MAX_BODY_BYTES, and so of MAX_SCHEMA_BYTES: 4 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** Default of MAX_REMOTE_DOCUMENTS: real schema families (CycloneDX, AsyncAPI, OpenAPI) split into tens of files. */
+export const DEFAULT_MAX_REMOTE_DOCUMENTS = 50;
+/** Default of MAX_REMOTE_SCHEMA_BYTES: 4 MiB of remote documents per schema. */
+export const DEFAULT_MAX_REMOTE_SCHEMA_BYTES = 4 * 1024 * 1024;
+/** Default of MAX_COMPILED_SCHEMA_BYTES: 64 MiB of measured weight (biome: 51 MB of weight, 27 MB real). */
+export const DEFAULT_MAX_COMPILED_SCHEMA_BYTES = 64 * 1024 * 1024;
+
 const configSchema = z.object({
   /** Upstash Redis REST endpoint: admission, usage stream, deny-list, breaker. Required. */
   UPSTASH_REDIS_REST_URL: httpUrl,
@@ -110,8 +129,11 @@ const configSchema = z.object({
   JWT_ALGORITHM: z.enum(["EdDSA", "HS256"]).optional(),
   /** Lifetime of tokens from POST /v1/token. Default 900 (15 min); at most 3600. */
   TOKEN_TTL_SECONDS: integerSetting(60, 3600).default(900),
-  /** Budget of the one admission round trip to Redis; past it the fail-open/closed rule applies. Default 50. */
-  ADMISSION_TIMEOUT_MS: integerSetting(5, 1000).default(50),
+  /** Budget of the one admission round trip to Redis; past it the fail-open/closed rule applies.
+   * Default 100, from the latency model in docs/deploy.md ("Admission latency"): the Worker placed
+   * beside the Upstash primary (wrangler.toml `placement`), a round trip of a few ms, a cold
+   * connection's handshakes and the tail of a busy Redis inside it. */
+  ADMISSION_TIMEOUT_MS: integerSetting(5, 1000).default(100),
   /** Tiers refused (503) while Redis is unreachable; every other tier is served and billed later. Default "free". */
   ADMISSION_FAIL_CLOSED_TIERS: z
     .string()
@@ -124,23 +146,58 @@ const configSchema = z.object({
     ),
   /** POST /v1/signup per client IP. Default 5 per hour. */
   SIGNUP_RATE_LIMIT: jsonSetting(tierSchema).default({ limit: 5, windowSeconds: 3600 }),
+  /** Prefix length an IPv6 client counts by in the per-IP limits (sign-up, token): one subscriber is
+   * given a /64 (often a /56 or /48), so counting single addresses would give one person 2^64 of
+   * them. IPv4 counts by the address. Default 64. */
+  CLIENT_IPV6_PREFIX: integerSetting(16, 128).default(64),
   /** POST /v1/token per client IP (each call is a Postgres lookup). Default 60 per minute. */
   TOKEN_RATE_LIMIT: jsonSetting(tierSchema).default({ limit: 60, windowSeconds: 60 }),
-  /** Largest request body. Default 1 MiB. */
-  MAX_BODY_BYTES: integerSetting(1024, 10 * 1024 * 1024).default(1024 * 1024),
+  /** Largest request body (schema and documents). Default 4 MiB: a multi-MB schema with its document. */
+  MAX_BODY_BYTES: integerSetting(1024, 32 * 1024 * 1024).default(DEFAULT_MAX_BODY_BYTES),
   /** Largest document in /v1/validate: `json` text, or `data` measured by its JSON text. Default 100 kB. */
   MAX_DOCUMENT_BYTES: integerSetting(1, 10 * 1024 * 1024).default(100_000),
-  /** Largest inline schema (canonical JSON). Default 256 kB. */
-  MAX_SCHEMA_BYTES: integerSetting(1, 10 * 1024 * 1024).default(256_000),
+  /** Largest schema (inline, by canonical JSON; or fetched by schema_url). Default MAX_BODY_BYTES (see schemaByteLimit). */
+  MAX_SCHEMA_BYTES: integerSetting(1, 32 * 1024 * 1024).optional(),
+  /** Remote documents one schema may pull in through `$ref`. Default 50. */
+  MAX_REMOTE_DOCUMENTS: integerSetting(0, 1000).default(DEFAULT_MAX_REMOTE_DOCUMENTS),
+  /** JSON bytes of the remote documents one schema pulls in, together. Default 4 MiB. */
+  MAX_REMOTE_SCHEMA_BYTES: integerSetting(0, 64 * 1024 * 1024).default(DEFAULT_MAX_REMOTE_SCHEMA_BYTES),
+  /** Largest compiled schema, by its measured weight (CompiledSchema.retainedBytes); refused while
+   * compiling, before the memory is taken. Default 64 MiB. */
+  MAX_COMPILED_SCHEMA_BYTES: integerSetting(1024 * 1024, 1024 * 1024 * 1024).default(
+    DEFAULT_MAX_COMPILED_SCHEMA_BYTES,
+  ),
   /** Deepest document or schema nesting. Default 64. */
   MAX_DEPTH: integerSetting(1, 1000).default(64),
   /** Errors reported per document before `truncated`. Default 100. */
   MAX_ERRORS: integerSetting(1, 10_000).default(100),
   /** Work units per request, the CPU budget (Workers' clocks stand still while computing): subschema
-   * evaluations, elements scanned, regex steps, error units; past it 422 `cpu_budget`. Default 2,000,000. */
-  MAX_VALIDATION_STEPS: integerSetting(1000, 100_000_000).default(2_000_000),
+   * evaluations, elements scanned, regex steps, error units; past it 422 `cpu_budget`. Default
+   * 400,000: the dearest unit measured (test/support/security-probe.ts) takes about 160 ns in
+   * workerd here, so one request computes for at most about 65 ms, while the most any document of
+   * the real-world corpus needs is 49,827. */
+  MAX_VALIDATION_STEPS: integerSetting(1000, 100_000_000).default(400_000),
+  /** Work units compiling a schema not yet cached may spend (metaschema check, 80 per subschema,
+   * patterns by size); past it 422 `cpu_budget`. Apart from MAX_VALIDATION_STEPS, so that a verdict
+   * never depends on whether the schema was cached. Default 2,000,000: the largest real schemas
+   * (biome, 1.27M units) fit, at about 0.3 s of CPU once per isolate. */
+  MAX_COMPILE_STEPS: integerSetting(1000, 100_000_000).default(2_000_000),
   /** JSON bytes enrichment may add per request (defaults filled plus annotations); past it `enrichmentTruncated`. Default 256 KiB. */
   MAX_ENRICHMENT_BYTES: integerSetting(0, 100 * 1024 * 1024).default(256 * 1024),
+  /** JSON bytes of the errors a verdict lists per request (shared by a batch's documents); past it
+   * `truncated`. Default 128 KiB. */
+  MAX_ERROR_BYTES: integerSetting(1024, 100 * 1024 * 1024).default(128 * 1024),
+  /** Schema registry: per tier, how many names an account may keep active and how many bytes of
+   * versions it may store; a tier not listed gets the smallest. Default free 10 / 5 MB, pro 1,000 / 500 MB. */
+  SCHEMA_REGISTRY_QUOTAS: jsonSetting(
+    z.record(
+      z.string(),
+      z.object({ schemas: z.number().int().min(0), bytes: z.number().int().min(0) }).strict(),
+    ),
+  ).default({ free: { schemas: 10, bytes: 5_000_000 }, pro: { schemas: 1000, bytes: 500_000_000 } }),
+  /** Schema registry: seconds an isolate trusts what `orders` (latest) stands for, so how long a
+   * publish or a retirement takes to reach every isolate. Default 5. */
+  SCHEMA_LATEST_TTL_SECONDS: integerSetting(0, 3600).default(5),
   /** Documents per /v1/validate/batch call. Default 100. */
   MAX_BATCH_DOCUMENTS: integerSetting(1, 1000).default(100),
   /** Compiled schemas cached per isolate. Default 500. */
@@ -189,6 +246,11 @@ const configSchema = z.object({
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** The largest schema a request may use: MAX_SCHEMA_BYTES, by default the request body limit. */
+export function schemaByteLimit(config: Pick<Config, "MAX_SCHEMA_BYTES" | "MAX_BODY_BYTES">): number {
+  return config.MAX_SCHEMA_BYTES ?? config.MAX_BODY_BYTES;
+}
 
 /**
  * Bindings and secrets the Worker receives: one optional string per setting of `configSchema`

@@ -25,6 +25,11 @@ export const ERROR_CODES = {
   SCHEMA_UNRESOLVABLE: { status: 422, title: "Schema reference cannot be resolved" },
   SCHEMA_UNAVAILABLE: { status: 422, title: "Schema URL cannot be used" },
   LIMIT_EXCEEDED: { status: 422, title: "A validation limit was exceeded" },
+  SCHEMA_NOT_FOUND: { status: 404, title: "Registered schema not found" },
+  SCHEMA_RETIRED: { status: 410, title: "Registered schema retired" },
+  SCHEMA_QUOTA_EXCEEDED: { status: 409, title: "Registered schema quota exceeded" },
+  SCHEMA_STORAGE_EXCEEDED: { status: 413, title: "Registered schema storage exceeded" },
+  SCHEMA_INCOMPATIBLE: { status: 409, title: "Schema version is not compatible" },
   RATE_LIMITED: { status: 429, title: "Rate limit exceeded" },
   WEBHOOK_SIGNATURE_INVALID: { status: 400, title: "Webhook signature invalid" },
   BILLING_TIER_UNAVAILABLE: { status: 422, title: "Tier not available for purchase" },
@@ -63,13 +68,19 @@ export class ApiError extends Error {
   readonly headers?: Record<string, string>;
 }
 
+/** The page that explains every error code, one section each: a problem's `type` links to it. */
+export const ERROR_DOCS_PATH = "/docs/errors";
+
+/** The id of a code's section on the error page (`TOKEN_INVALID` → `token_invalid`). */
+export const errorAnchorOf = (code: ErrorCode) => code.toLowerCase();
+
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 
 /** An RFC 9457 body: `type`, `title`, `status`, `detail`, `instance`, plus `code` and `request_id`. */
 export function problemBody(error: ApiError, requestId: string, instance: string): Record<string, unknown> {
   return {
-    // A relative reference to the error's entry on this API's own /docs page.
-    type: `/docs#error-${error.code.toLowerCase()}`,
+    // A relative reference to the error's cause and fix on this API's own error page.
+    type: `${ERROR_DOCS_PATH}#${errorAnchorOf(error.code)}`,
     title: ERROR_CODES[error.code].title,
     status: error.status,
     ...(error.detail ? { detail: error.detail } : {}),

@@ -1,6 +1,8 @@
+import { COMPILE_BYTES_PER_UNIT, CompileBudget } from "./compile-budget";
 import { CompiledSchema } from "./compiled-schema";
 import { Compiler } from "./compiler";
 import type { Node } from "./context";
+import { RESOURCE_KEYWORDS } from "./dialects/resource-keywords";
 import { SchemaError } from "./errors";
 import { isObject } from "./json";
 import { Loader } from "./loader";
@@ -15,7 +17,7 @@ import {
 } from "./registry";
 import { explainSchemaErrors } from "./schema-problem";
 import { schemaWarnings } from "./schema-warnings";
-import { PLACEHOLDER_BASE } from "./uri";
+import { PLACEHOLDER_BASE, resolveUri, splitFragment } from "./uri";
 
 /** Dialect names accepted by `defaultDialect`. */
 export type DialectName = "draft-04" | "draft-06" | "draft-07" | "draft-2019-09" | "draft-2020-12";
@@ -38,14 +40,42 @@ export interface CompileOptions {
   defaultDialect?: DialectName;
   /** Validate the schema against its metaschema first. Default true. */
   validateSchema?: boolean;
-  /** Base URI of a schema without an absolute `$id`. Default a placeholder (PLACEHOLDER_BASE), which
-   * errors show as a relative reference (`#/properties/id`). */
+  /**
+   * Retrieval URI of the schema (a `schema_url`'s URL). Default: the root's `$id` (`id` in draft-04)
+   * resolved against the placeholder PLACEHOLDER_BASE, else that placeholder itself (errors show
+   * locations under it as references relative to the schema: `#/properties/id`). The root
+   * `$id` counts even beside a `$ref` in drafts 4-7 (where it is otherwise ignored): for a schema
+   * sent inline it is the only retrieval URI its author can mean.
+   */
   baseUri?: string;
+  /** Awaited between the phases of a compilation (metaschema check, registration, building), each
+   * a stretch of synchronous work: a server hands its thread to other requests there. */
+  pause?: () => Promise<void>;
+  /** Only the declared draft's keywords: no later-draft ones (dialects/later-keywords.ts). Default false. */
+  strictDialect?: boolean;
+  /** Work units the compilation may spend (the metaschema check, each subschema, the bytes of its
+   * documents); more throws ValidationLimitError("budget"). Default: no limit. */
+  maxSteps?: number;
+  /** Largest compiled weight (CompiledSchema.retainedBytes); more throws
+   * ValidationLimitError("compiled_schema_bytes") before it is allocated. Default: no limit. */
+  maxRetainedBytes?: number;
+}
+
+/** The retrieval URI an inline schema's root `$id` (draft-04: `id`) names, if it has one. */
+function rootIdBase(schema: unknown, dialect: Dialect): string | undefined {
+  if (!isObject(schema)) return undefined;
+  const id = schema[RESOURCE_KEYWORDS[dialect.draft].id];
+  if (typeof id !== "string" || id === "" || id.startsWith("#")) return undefined;
+  return normalizeId(splitFragment(resolveUri(PLACEHOLDER_BASE, id))[0]);
 }
 
 const metaschemaCache = new Map<string, Promise<CompiledSchema>>();
 
-async function metaschemaFor(dialect: Dialect, loader: Loader): Promise<CompiledSchema> {
+async function metaschemaFor(
+  dialect: Dialect,
+  loader: Loader,
+  budget: CompileBudget,
+): Promise<CompiledSchema> {
   const uri = dialect.metaschema;
   const standard = knownDraft(uri) !== undefined;
   if (standard) {
@@ -57,19 +87,33 @@ async function metaschemaFor(dialect: Dialect, loader: Loader): Promise<Compiled
     }
     return p;
   }
+  // A custom metaschema comes with the request (fetched like any remote): compiling it spends from
+  // the same budget as the schema's own compilation.
   const doc = await loader.fetchDoc(uri);
-  return compileSchema(doc, {
-    validateSchema: false,
-    baseUri: uri,
-    resolveRemote: (u) => loader.fetchDoc(u),
-  });
+  return compileWithin(
+    doc,
+    { validateSchema: false, baseUri: uri, resolveRemote: (u) => loader.fetchDoc(u) },
+    budget,
+  );
 }
 
 /**
  * Compiles a schema: checks it against its metaschema, loads remote references, builds the
  * validator. Throws SchemaError (`invalid_schema`, `unresolvable_ref`, `unsupported`).
  */
-export async function compileSchema(schema: unknown, opts: CompileOptions = {}): Promise<CompiledSchema> {
+export function compileSchema(schema: unknown, opts: CompileOptions = {}): Promise<CompiledSchema> {
+  const budget = new CompileBudget(
+    opts.maxSteps ?? Number.POSITIVE_INFINITY,
+    opts.maxRetainedBytes ?? Number.POSITIVE_INFINITY,
+  );
+  return compileWithin(schema, opts, budget);
+}
+
+async function compileWithin(
+  schema: unknown,
+  opts: CompileOptions,
+  budget: CompileBudget,
+): Promise<CompiledSchema> {
   if (typeof schema !== "boolean" && !isObject(schema)) {
     throw new SchemaError("invalid_schema", "a schema must be an object or a boolean");
   }
@@ -79,11 +123,14 @@ export async function compileSchema(schema: unknown, opts: CompileOptions = {}):
   const dialect =
     isObject(schema) && typeof schema.$schema === "string" ? await loader.dialect(schema.$schema) : fallback;
   if (opts.validateSchema !== false) {
-    const meta = await metaschemaFor(dialect, loader);
-    // flag mode first (no allocation); the located errors only when the schema is invalid
-    const r = meta.validate(schema, { output: "flag" }).valid
+    const meta = await metaschemaFor(dialect, loader, budget);
+    await opts.pause?.();
+    // flag mode first (no allocation, its units counted); the located errors only when the schema is invalid
+    const check = meta.checkCounted(schema, budget.remaining);
+    budget.spend(check.steps);
+    const r = check.valid
       ? { valid: true }
-      : meta.validate(schema, { output: "basic", maxErrors: 20 });
+      : meta.validate(schema, { output: "basic", maxErrors: 20, maxSteps: budget.maxSteps });
     if (!r.valid) {
       const errors = "errors" in r ? (r.errors ?? []) : [];
       const problem = explainSchemaErrors(errors);
@@ -92,14 +139,23 @@ export async function compileSchema(schema: unknown, opts: CompileOptions = {}):
         problem?.message ?? "the schema is invalid against its metaschema",
         errors,
         undefined,
+        undefined,
         problem,
       );
     }
   }
-  const base = opts.baseUri ?? PLACEHOLDER_BASE;
+  await opts.pause?.();
+  const base = opts.baseUri ?? rootIdBase(schema, dialect) ?? PLACEHOLDER_BASE;
   const added = reg.addDocument(schema, base, dialect);
   await loader.loadReferenced(dialect);
-  const compiler = new Compiler(reg, { formatAssertion: opts.formatAssertion === true });
+  budget.spend(Math.ceil(reg.documentBytes / COMPILE_BYTES_PER_UNIT));
+  budget.checkWeight(0, reg.documentBytes);
+  await opts.pause?.();
+  const compiler = new Compiler(reg, {
+    formatAssertion: opts.formatAssertion === true,
+    laterKeywords: opts.strictDialect !== true,
+    budget,
+  });
   const doc = reg.resources.get(normalizeId(base))?.document;
   if (!doc) throw new SchemaError("invalid_schema", "schema could not be registered");
   const rootRes = reg.resourceAt(doc, "");
@@ -114,7 +170,9 @@ export async function compileSchema(schema: unknown, opts: CompileOptions = {}):
   const footprint = { nodes: compiler.nodeCount, documentBytes: reg.documentBytes };
   // The schema's own document only (remote ones may not be the caller's to fix); metaschemas none.
   const { warnings, truncated } =
-    opts.validateSchema !== false ? schemaWarnings(added) : { warnings: [], truncated: false };
+    opts.validateSchema !== false
+      ? schemaWarnings(added, { laterKeywords: opts.strictDialect !== true })
+      : { warnings: [], truncated: false };
   return new CompiledSchema(
     root,
     rootRes.dialect.draft,

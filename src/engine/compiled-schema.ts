@@ -17,6 +17,9 @@ export interface ValidateOptions {
    * more throws ValidationLimitError("budget"). Default 1,000,000. This is the budget that holds in
    * Workers, where clocks do not advance during synchronous work. */
   maxSteps?: number;
+  /** A budget shared by several validations (the documents of one request, each pass of
+   * enrichment): each spends from what is `remaining` and leaves the rest; overrides maxSteps. */
+  pool?: StepPool;
   /** Wall-clock budget in ms, checked every 1024 steps (effective in Node). Default: none. */
   budgetMs?: number;
   /** For valid documents: return an enriched copy and annotations. Never changes the verdict. */
@@ -24,6 +27,11 @@ export interface ValidateOptions {
   /** Most JSON bytes enrichment adds (filled defaults plus annotations); more set
    * `enrichmentTruncated`. Default 256 KiB. */
   maxEnrichmentBytes?: number;
+}
+
+/** Work units left to a request, spent by every validation handed it. */
+export interface StepPool {
+  remaining: number;
 }
 
 /** The result of a validation. */
@@ -48,7 +56,7 @@ export interface ValidationResult {
 export const DEFAULT_MAX_ENRICHMENT_BYTES = 256 * 1024;
 
 function newContext(full: boolean, annotate: boolean, opts: ValidateOptions, root: Node): ValidationContext {
-  const maxSteps = opts.maxSteps ?? 1_000_000;
+  const maxSteps = opts.pool ? opts.pool.remaining : (opts.maxSteps ?? 1_000_000);
   return {
     full,
     track: full || annotate,
@@ -78,6 +86,7 @@ function run(
   root: Node,
   instance: unknown,
   context: ValidationContext,
+  pool: StepPool | undefined,
 ): { valid: boolean; truncated: boolean } {
   try {
     return { valid: root.validate(instance, context), truncated: false };
@@ -91,6 +100,8 @@ function run(
       );
     }
     throw e;
+  } finally {
+    if (pool) pool.remaining = Math.max(0, pool.remaining - context.steps);
   }
 }
 
@@ -144,7 +155,7 @@ export class CompiledSchema {
   validate(instance: unknown, opts: ValidateOptions = {}): ValidationResult {
     const output = opts.output ?? "basic";
     const context = newContext(output !== "flag", false, opts, this.root);
-    const { valid, truncated } = run(this.root, instance, context);
+    const { valid, truncated } = run(this.root, instance, context, opts.pool);
     const result: ValidationResult = { valid };
     if (output === "detailed") {
       result.keywordLocation = "";
@@ -166,10 +177,20 @@ export class CompiledSchema {
     return result;
   }
 
+  /**
+   * @internal The flag verdict and the work units it took, for a compilation's metaschema check,
+   * which spends from the compilation's own budget. Throws ValidationLimitError past `maxSteps`.
+   */
+  checkCounted(instance: unknown, maxSteps: number): { valid: boolean; steps: number } {
+    const context = newContext(false, false, { maxSteps }, this.root);
+    const { valid } = run(this.root, instance, context, undefined);
+    return { valid, steps: context.steps };
+  }
+
   private enrich(instance: unknown, opts: ValidateOptions, result: ValidationResult): void {
     const parts: EnrichOptions = opts.enrich === true ? {} : opts.enrich || {};
     const context = newContext(false, true, opts, this.root);
-    run(this.root, instance, context);
+    run(this.root, instance, context, opts.pool);
     const maxBytes = opts.maxEnrichmentBytes ?? DEFAULT_MAX_ENRICHMENT_BYTES;
     const enriched = enrichDocument(instance, context.annotations, parts, maxBytes);
     result.data = enriched.data;

@@ -1,3 +1,4 @@
+import { COMPILE_UNITS_PER_SUBSCHEMA, type CompileBudget } from "./compile-budget";
 import {
   type Check,
   type EvaluatedRecord,
@@ -6,7 +7,8 @@ import {
   report,
   SchemaLocation,
 } from "./context";
-import { ANNOTATION_ORDER, DIALECT_KEYWORDS, VALIDATION_ORDER } from "./dialects";
+import { ANNOTATION_ORDER, DIALECT_KEYWORDS, VALIDATION_ORDER, type VocabularyName } from "./dialects";
+import { LATER_KEYWORDS, type LaterKeyword } from "./dialects/later-keywords";
 import { RESOURCE_KEYWORDS } from "./dialects/resource-keywords";
 import { SchemaError } from "./errors";
 import { isObject, type JsonObject } from "./json";
@@ -23,6 +25,10 @@ import { escapePointerToken, resolveUri, splitFragment } from "./uri";
 /** Options fixed at compile time. */
 export interface CompileSettings {
   formatAssertion: boolean;
+  /** Spent per subschema compiled; its weight is checked as the compilation grows. */
+  budget: CompileBudget;
+  /** Apply later-draft keywords an earlier draft leaves free (dialects/later-keywords.ts); false is `"dialect": "strict"`. */
+  laterKeywords: boolean;
 }
 
 /** A keyword's compiled check, with what the assembly needs to know about it. */
@@ -39,6 +45,8 @@ interface ActiveKeywords {
   refOverridesSiblings: boolean;
   validation: KeywordDefinition[];
   annotation: KeywordDefinition[];
+  /** For a later-draft keyword: whether its value has the shape that makes it apply. */
+  applies: Map<KeywordDefinition, LaterKeyword["applies"]>;
 }
 
 type ComposeCache = Map<Check, Map<Check, Check>>;
@@ -100,6 +108,8 @@ export class Compiler {
     if (hit) return hit;
     const node: Node = { validate: () => true, resource: target.resource };
     this.nodes.set(key, node);
+    this.settings.budget.spend(COMPILE_UNITS_PER_SUBSCHEMA);
+    this.settings.budget.checkWeight(this.nodes.size, this.registry.documentBytes);
     this.compileInto(node, target);
     return node;
   }
@@ -123,15 +133,17 @@ export class Compiler {
 
   /** Resolves a reference against `target`'s base URI; throws SchemaError when it cannot. */
   resolve(target: SchemaTarget, reference: string, keyword: string): SchemaTarget {
-    const absolute = resolveUri(target.resource.uri, reference);
+    const base = target.resource.uri;
+    const absolute = resolveUri(base, reference);
     const resolved = this.registry.lookup(absolute);
     if (!resolved) {
       const why = this.registry.failures.get(splitFragment(absolute)[0]);
       throw new SchemaError(
         "unresolvable_ref",
-        `cannot resolve ${keyword} "${reference}" (${absolute})${why ? `: ${why}` : ""}`,
+        `cannot resolve ${keyword} "${reference}" at ${target.pointer || "/"}: tried ${absolute} (against the base ${base})${why ? `: ${why}` : ""}`,
         [],
         absolute,
+        base,
       );
     }
     return resolved;
@@ -154,7 +166,9 @@ export class Compiler {
   pattern(source: string, target?: SchemaTarget): CompiledPattern {
     const at = target ? ` at ${target.pointer || "/"}` : "";
     try {
-      return withLocation(compilePattern(source), at);
+      const compiled = compilePattern(source);
+      this.settings.budget.spend(compiled.compileUnits);
+      return withLocation(compiled, at);
     } catch (e) {
       if (e instanceof RegexError) {
         throw new SchemaError(
@@ -193,6 +207,7 @@ export class Compiler {
     for (const definition of active.validation) {
       if (!definition.compile || !present(definition, schema)) continue;
       if (onlyRef && definition.keyword !== "$ref") continue;
+      if (active.applies.get(definition)?.(schema[definition.keyword], schema) === false) continue;
       const compiled = definition.compile(schema[definition.keyword], schema, scope);
       if (compiled === null) continue;
       for (const check of typeof compiled === "function" ? [compiled] : compiled) {
@@ -207,6 +222,7 @@ export class Compiler {
     const annotations: Check[] = [];
     for (const definition of active.annotation) {
       if (!definition.annotate || !present(definition, schema)) continue;
+      if (active.applies.get(definition)?.(schema[definition.keyword], schema) === false) continue;
       const check = definition.annotate(schema[definition.keyword], schema, scope);
       if (check) annotations.push(check);
     }
@@ -224,11 +240,18 @@ export class Compiler {
     if (hit) return hit;
     const table = DIALECT_KEYWORDS[dialect.draft];
     const on = (flag: keyof Dialect["vocab"] | null): boolean => flag === null || dialect.vocab[flag];
+    const later = this.settings.laterKeywords ? LATER_KEYWORDS[dialect.draft] : [];
+    // A vocabulary's keywords, then the later-draft ones this draft takes into it.
+    const keywordsOf = (vocabulary: VocabularyName): readonly KeywordDefinition[] => [
+      ...table.vocabularies[vocabulary],
+      ...later.filter((keyword) => keyword.vocabulary === vocabulary).map((keyword) => keyword.definition),
+    ];
     const active: ActiveKeywords = {
       // Before 2019-09 a `$ref` stands for its whole schema: the sibling keywords are ignored.
       refOverridesSiblings: RESOURCE_KEYWORDS[dialect.draft].refOverridesSiblings,
-      validation: VALIDATION_ORDER.filter(([, flag]) => on(flag)).flatMap(([v]) => table.vocabularies[v]),
-      annotation: ANNOTATION_ORDER.filter(([, flag]) => on(flag)).flatMap(([v]) => table.vocabularies[v]),
+      validation: VALIDATION_ORDER.filter(([, flag]) => on(flag)).flatMap(([v]) => keywordsOf(v)),
+      annotation: ANNOTATION_ORDER.filter(([, flag]) => on(flag)).flatMap(([v]) => keywordsOf(v)),
+      applies: new Map(later.map((keyword) => [keyword.definition, keyword.applies])),
     };
     byDraft.set(dialect.draft, active);
     return active;

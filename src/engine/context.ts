@@ -1,4 +1,4 @@
-import type { WorkBudget } from "./budget";
+import { CHARS_PER_UNIT, type WorkBudget } from "./budget";
 import { ValidationLimitError } from "./errors";
 import type { RawUnit } from "./output";
 import type { Resource } from "./registry";
@@ -96,6 +96,11 @@ export function spendFromContext(this: ValidationContext, units: number): void {
 export function spend(context: ValidationContext, units = 1): void {
   context.steps += units;
   if (context.steps > context.nextCheck) tick(context);
+}
+
+/** Spends the cost of one linear pass over a string of `length` code units (see CHARS_PER_UNIT). */
+export function spendScan(context: ValidationContext, length: number): void {
+  if (length >= CHARS_PER_UNIT) spend(context, Math.floor(length / CHARS_PER_UNIT));
 }
 
 /** Thrown to unwind when the error cap is reached; caught by the caller. */

@@ -68,6 +68,61 @@ describe("one budget per validate call", () => {
     );
   });
 
+  // Work that scales with what is scanned spends by its size, not one unit per keyword: each of
+  // these took 0.4–16 s when it spent one unit (or none) per evaluation. Passing keywords under
+  // allOf, failing ones under anyOf, so that every one of the 500 runs.
+  const zeros = (n: number) => repeat(n, () => 0);
+  it.each([
+    [
+      "uniqueItems by canonical text",
+      { allOf: repeat(500, () => ({ uniqueItems: true })) },
+      repeat(17, (i) => [...zeros(2800), i]),
+    ],
+    [
+      "uniqueItems pairwise",
+      { allOf: repeat(500, () => ({ uniqueItems: true })) },
+      repeat(16, (i) => [...zeros(2900), i]),
+    ],
+    ["const of an array", { anyOf: repeat(500, () => ({ const: zeros(20_000) })) }, [...zeros(19_999), 1]],
+    ["enum of arrays", { anyOf: repeat(500, () => ({ enum: [zeros(20_000)] })) }, [...zeros(19_999), 1]],
+    [
+      "minLength counting code points",
+      { allOf: repeat(500, () => ({ minLength: 60_000 })) },
+      "a".repeat(99_000),
+    ],
+    [
+      "maxLength counting code points",
+      { anyOf: repeat(500, () => ({ maxLength: 60_000 })) },
+      "a".repeat(99_000),
+    ],
+  ])("spends %s by its size", async (_name, schema, document) => {
+    expect((await budgetOf(schema, document, 400_000, "flag")).kind).toBe("budget");
+    // One evaluation of the same keyword fits easily.
+    const { allOf, anyOf } = schema as { allOf?: object[]; anyOf?: object[] };
+    const one = (allOf ?? anyOf)?.[0];
+    expect((await budgetOf(one, document, 400_000, "flag")).kind).toBeUndefined();
+  });
+
+  it("spends format checks and draft-07 content checks by the string's length", async () => {
+    const many = (keyword: object) => ({ allOf: repeat(2000, () => keyword) });
+    const long = `http://x/${"a".repeat(98_000)}`;
+    const run = async (schema: object, document: unknown, formatAssertion = false) => {
+      const compiled = await compileSchema(schema, { formatAssertion });
+      try {
+        compiled.validate(document, { output: "flag", maxSteps: 400_000 });
+        return undefined;
+      } catch (error) {
+        return (error as ValidationLimitError).kind;
+      }
+    };
+    expect(await run(many({ format: "uri" }), long, true)).toBe("budget");
+    expect(await run({ format: "uri" }, long, true)).toBeUndefined();
+    const draft07 = (keyword: object) => ({ $schema: "http://json-schema.org/draft-07/schema#", ...keyword });
+    expect(
+      await run(draft07(many({ contentMediaType: "application/json" })), `[${"0,".repeat(40_000)}0]`),
+    ).toBe("budget");
+  });
+
   it("leaves ordinary documents well inside the default budget", async () => {
     const compiled = await compileSchema({ items: { anyOf: repeat(20, (i) => ({ const: i })) } });
     expect(compiled.validate(repeat(10_000, () => 19)).valid).toBe(true);

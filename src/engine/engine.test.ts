@@ -138,15 +138,16 @@ describe("the draft comes from $schema; 2020-12 by default", () => {
   const DRAFT_07 = "http://json-schema.org/draft-07/schema#";
   const DRAFT_2019 = "https://json-schema.org/draft/2019-09/schema";
   const DRAFT_2020 = "https://json-schema.org/draft/2020-12/schema";
-  const verdict = async (schema: Record<string, unknown>, data: unknown) =>
-    (await compileSchema(schema)).validate(data, { output: "flag" }).valid;
+  const verdict = async (schema: Record<string, unknown>, data: unknown, strictDialect = false) =>
+    (await compileSchema(schema, { strictDialect })).validate(data, { output: "flag" }).valid;
 
-  it("draft-06 knows no if/then (draft-07 added them)", async () => {
+  it("draft-06 knows no if/then (draft-07 added them): ignored when strict, applied by default", async () => {
     // Parsed rather than written as a literal: a `then` property makes an object look like a promise.
     const ifThen = JSON.parse('{"if": {"const": 1}, "then": false}') as Record<string, unknown>;
     expect((await compileSchema({ $schema: DRAFT_06, ...ifThen })).draft).toBe(6);
-    expect(await verdict({ $schema: DRAFT_06, ...ifThen }, 1)).toBe(true);
-    expect(await verdict({ $schema: DRAFT_07, ...ifThen }, 1)).toBe(false);
+    expect(await verdict({ $schema: DRAFT_06, ...ifThen }, 1, true)).toBe(true);
+    expect(await verdict({ $schema: DRAFT_06, ...ifThen }, 1)).toBe(false);
+    expect(await verdict({ $schema: DRAFT_07, ...ifThen }, 1, true)).toBe(false);
   });
 
   it("2019-09 reads array-form items as a tuple and knows no prefixItems; 2020-12 the reverse", async () => {

@@ -14,6 +14,8 @@ export class SchemaError extends Error {
     readonly errors: OutputUnit[] = [],
     /** For `unresolvable_ref`: the absolute URI that could not be resolved. */
     readonly ref?: string,
+    /** For `unresolvable_ref`: the base URI the reference was resolved against. */
+    readonly base?: string,
     /** For `invalid_schema`: the deepest metaschema error, located in the schema (explainSchemaErrors). */
     readonly problem?: SchemaProblem,
   ) {
@@ -23,7 +25,7 @@ export class SchemaError extends Error {
 }
 
 /** Which validation limit was exceeded. */
-export type LimitKind = "max_depth" | "budget" | "regex_budget";
+export type LimitKind = "max_depth" | "budget" | "regex_budget" | "compiled_schema_bytes";
 
 /** Validation stopped because the document or the work it needs exceeds a configured limit. */
 export class ValidationLimitError extends Error {

@@ -11,6 +11,7 @@ export { type CompileOptions, compileSchema, type DialectName } from "./compile-
 export {
   CompiledSchema,
   DEFAULT_MAX_ENRICHMENT_BYTES,
+  type StepPool,
   type ValidateOptions,
   type ValidationResult,
 } from "./compiled-schema";

@@ -1,3 +1,4 @@
+import { LATER_KEYWORDS } from "./dialects/later-keywords";
 import { RESOURCE_KEYWORDS } from "./dialects/resource-keywords";
 import { FORMATS } from "./formats";
 import { isObject, type JsonObject } from "./json";
@@ -60,6 +61,20 @@ const TYPE_KINDS: Record<string, string> = {
 };
 
 const KNOWN_DRAFTS = new Map(Object.entries(KEYWORD_DRAFTS));
+
+/** The later-draft keywords the "compatible" dialect applies in each draft (not warned about there). */
+const LATER_NAMES = new Map<Draft, Set<string>>(
+  Object.entries(LATER_KEYWORDS).map(([draft, list]) => [
+    Number(draft) as Draft,
+    new Set(
+      list.flatMap(({ definition }) => [
+        definition.keyword,
+        ...(definition.alsoFor ?? []),
+        ...(definition.keyword === "if" ? ["then", "else"] : []),
+      ]),
+    ),
+  ]),
+);
 const KNOWN_BY_DRAFT = new Map<Draft, string[]>();
 function known(draft: Draft): string[] {
   let list = KNOWN_BY_DRAFT.get(draft);
@@ -75,7 +90,10 @@ function known(draft: Draft): string[] {
  * validation), over every subschema the registry scanned. Members of vendor annotations (`x-…`,
  * markdownDescription, ...) and containers that local `$ref`s point into are not warned about.
  */
-export function schemaWarnings(document: SchemaDocument): { warnings: SchemaWarning[]; truncated: boolean } {
+export function schemaWarnings(
+  document: SchemaDocument,
+  options: { laterKeywords: boolean } = { laterKeywords: true },
+): { warnings: SchemaWarning[]; truncated: boolean } {
   const found: SchemaWarning[] = [];
   const refTargets: string[] = [];
   // The scan lists parents before their subschemas: each value is found from its nearest listed
@@ -85,7 +103,9 @@ export function schemaWarnings(document: SchemaDocument): { warnings: SchemaWarn
     const schema = valueBelow(document.root, pointer, values);
     values.set(pointer, schema);
     if (!isObject(schema)) continue;
-    checkSchema(schema, pointer, resource.dialect.draft, found, refTargets);
+    const draft = resource.dialect.draft;
+    const later = options.laterKeywords ? LATER_NAMES.get(draft) : undefined;
+    checkSchema(schema, pointer, draft, later, found, refTargets);
   }
   // A non-keyword member that a `$ref` points into is a container of definitions, not a typo.
   const used = found.filter(
@@ -110,6 +130,7 @@ function checkSchema(
   schema: JsonObject,
   pointer: string,
   draft: Draft,
+  later: ReadonlySet<string> | undefined,
   found: SchemaWarning[],
   refTargets: string[],
 ): void {
@@ -133,7 +154,7 @@ function checkSchema(
       });
       continue;
     }
-    if (!drafts.includes(draft)) {
+    if (!drafts.includes(draft) && !later?.has(keyword)) {
       if (LATER_ANNOTATIONS.has(keyword)) continue;
       found.push({
         code: "keyword_not_in_draft",

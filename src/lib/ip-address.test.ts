@@ -13,15 +13,15 @@ describe("IP addresses", () => {
   });
 
   it("counts IPv6 clients by their /64, IPv4 clients by their address", () => {
-    const a = clientNetworkOf("2001:db8:1:2:aaaa::1");
+    const a = clientNetworkOf("2001:db8:1:2:aaaa::1", 64);
     expect(a).toBe("2001:db8:1:2:0:0:0:0/64");
     // Every address of the same /64 is the same network, however it is written.
-    expect(clientNetworkOf("2001:0db8:0001:0002:ffff:ffff:ffff:ffff")).toBe(a);
-    expect(clientNetworkOf("2001:DB8:1:2::")).toBe(a);
-    expect(clientNetworkOf("2001:db8:1:3::1")).not.toBe(a);
-    expect(clientNetworkOf("192.0.2.1")).toBe("192.0.2.1");
-    expect(clientNetworkOf("192.0.2.2")).toBe("192.0.2.2");
-    expect(clientNetworkOf("::ffff:192.0.2.1")).toBe("192.0.2.1");
+    expect(clientNetworkOf("2001:0db8:0001:0002:ffff:ffff:ffff:ffff", 64)).toBe(a);
+    expect(clientNetworkOf("2001:DB8:1:2::", 64)).toBe(a);
+    expect(clientNetworkOf("2001:db8:1:3::1", 64)).not.toBe(a);
+    expect(clientNetworkOf("192.0.2.1", 64)).toBe("192.0.2.1");
+    expect(clientNetworkOf("192.0.2.2", 64)).toBe("192.0.2.2");
+    expect(clientNetworkOf("::ffff:192.0.2.1", 64)).toBe("192.0.2.1");
   });
 
   it("takes other prefix lengths, bit-exact inside a byte", () => {
@@ -31,7 +31,7 @@ describe("IP addresses", () => {
   });
 
   it("keeps anything else as it is, bounded", () => {
-    expect(clientNetworkOf("unknown")).toBe("unknown");
-    expect(clientNetworkOf("x".repeat(500))).toHaveLength(64);
+    expect(clientNetworkOf("unknown", 64)).toBe("unknown");
+    expect(clientNetworkOf("x".repeat(500), 64)).toHaveLength(64);
   });
 });

@@ -40,16 +40,13 @@ export function ipv6Bytes(address: string): number[] | undefined {
   return bytes.length === 16 ? bytes : undefined;
 }
 
-/** Default prefix length that per-network limits count IPv6 clients by: one /64 is one subscriber. */
-export const DEFAULT_IPV6_NETWORK_PREFIX = 64;
-
 /**
  * The network an address counts against for abuse limits: an IPv4 address itself; an IPv6 address's
  * first `ipv6Prefix` bits (a subscriber is given a whole /64, often a /56 or /48, so counting single
  * addresses would give one person 2^64 of them); an IPv4-mapped IPv6 address as its IPv4 address.
  * Anything unparseable counts as itself, trimmed and bounded.
  */
-export function clientNetworkOf(address: string, ipv6Prefix = DEFAULT_IPV6_NETWORK_PREFIX): string {
+export function clientNetworkOf(address: string, ipv6Prefix: number): string {
   const text = address.trim();
   if (ipv4Bytes(text)) return text;
   const bytes = ipv6Bytes(text);

@@ -105,7 +105,8 @@ export const tokenLimit = (window: RateLimitWindow): ClientIpLimit => ({
 
 /**
  * The network the caller counts against: its address as Cloudflare reports it (`CF-Connecting-IP`),
- * IPv6 by its /64 (see `clientNetworkOf`); "unknown" off Cloudflare (local runs, tests without it).
+ * IPv6 by its first `ipv6Prefix` bits (CLIENT_IPV6_PREFIX, see `clientNetworkOf`); "unknown" off
+ * Cloudflare (local runs, tests without it).
  */
-export const clientIpOf = (header: string | undefined): string =>
-  header === undefined ? "unknown" : clientNetworkOf(header);
+export const clientIpOf = (header: string | undefined, ipv6Prefix: number): string =>
+  header === undefined ? "unknown" : clientNetworkOf(header, ipv6Prefix);

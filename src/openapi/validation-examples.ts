@@ -1,8 +1,10 @@
 // Example problems of the validation routes, for their OpenAPI responses (the shapes are real:
 // test/integration/validation/actionable-errors.test.ts asserts the same members).
 
-const problem = (code: string, status: number, title: string, detail: string, extra: object) => ({
-  type: `/docs#error-${code.toLowerCase()}`,
+import { ERROR_DOCS_PATH, type ErrorCode, errorAnchorOf } from "../errors";
+
+const problem = (code: ErrorCode, status: number, title: string, detail: string, extra: object) => ({
+  type: `${ERROR_DOCS_PATH}#${errorAnchorOf(code)}`,
   title,
   status,
   detail,

@@ -1,77 +1,44 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { html } from "hono/html";
 import { API_VERSION } from "../api-version";
-import { ERROR_CODES } from "../errors";
+import { ERROR_DOCS_PATH } from "../errors";
 import type { OpenApiDocument } from "../openapi/document";
 import { newRouter } from "../openapi/router";
+import { OPERATOR_TAG } from "../reference/audiences";
+import { referenceDocument } from "../reference/documents";
+import { renderErrorPage } from "../reference/error-page";
+import { referencePage } from "../reference/reference-page";
 
-function renderDocsPage(document: OpenApiDocument) {
-  const operations = Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
-    (["get", "put", "post", "delete", "patch"] as const).flatMap((method) => {
-      const operation = item[method];
-      return operation ? [{ path, method, operation }] : [];
-    }),
-  );
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${document.info.title}</title>
-<style>
-body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}
-code,pre{font:14px ui-monospace,monospace;background:#f4f4f4;border-radius:4px}
-pre{padding:.75rem;overflow:auto}
-.op{border-top:1px solid #ddd;padding:.5rem 0}
-.method{font-weight:700;text-transform:uppercase;margin-right:.5rem}
-table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:left}
-</style>
-</head>
-<body>
-<h1>${document.info.title} <small>v${document.info.version}</small></h1>
-<p>${document.info.description ?? ""}</p>
-<p>Machine-readable description: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1).</p>
-<h2>Endpoints</h2>
-${operations.map(
-  ({ path, method, operation }) => html`<div class="op">
-<h3><span class="method">${method}</span><code>${path}</code></h3>
-<p><strong>${String(operation.summary ?? "")}</strong>${operation.description ? html` — ${String(operation.description)}` : ""}</p>
-<details><summary>Request and responses</summary><pre>${JSON.stringify(
-    { requestBody: operation.requestBody, responses: operation.responses },
-    null,
-    2,
-  )}</pre></details>
-</div>`,
-)}
-<h2>Errors</h2>
-<table><tr><th>code</th><th>status</th><th>meaning</th></tr>
-${Object.entries(ERROR_CODES).map(
-  ([code, { status, title }]) =>
-    html`<tr id="error-${code.toLowerCase()}"><td><code>${code}</code></td><td>${status}</td><td>${title}</td></tr>`,
-)}
-</table>
-</body>
-</html>`;
-}
+const jsonDocument = {
+  200: {
+    description: "The OpenAPI document",
+    content: { "application/json": { schema: z.record(z.string(), z.unknown()) } },
+  },
+};
+const htmlPage = { 200: { description: "An HTML page", content: { "text/html": { schema: z.string() } } } };
 
 const openApiRoute = createRoute({
   method: "get",
   path: "/openapi.json",
-  summary: "This API's OpenAPI 3.1 document",
+  summary: "This API's OpenAPI 3.1 document (customer routes)",
+  description: "What the reference at /docs renders and clients are generated from.",
   tags: ["Documentation"],
-  responses: {
-    200: {
-      description: "The OpenAPI document",
-      content: { "application/json": { schema: z.record(z.string(), z.unknown()) } },
-    },
-  },
+  responses: jsonDocument,
+});
+
+const operatorOpenApiRoute = createRoute({
+  method: "get",
+  path: "/openapi/operator.json",
+  summary: "The operator routes' OpenAPI 3.1 document",
+  tags: [OPERATOR_TAG],
+  responses: jsonDocument,
 });
 
 const indexResponse = z.object({
   name: z.string(),
   version: z.string().describe("The API version (Schema-Meter-Version)"),
-  docs: z.string().describe("Human-readable documentation"),
+  docs: z.string().describe("The interactive API reference, with a quick start"),
   openapi: z.string().describe("The OpenAPI 3.1 document"),
+  errors: z.string().describe("Every error code, with its cause and fix"),
 });
 
 const indexRoute = createRoute({
@@ -90,26 +57,69 @@ const indexRoute = createRoute({
 const docsRoute = createRoute({
   method: "get",
   path: "/docs",
-  summary: "Human-readable API documentation",
+  summary: "The interactive API reference, with a quick start",
   tags: ["Documentation"],
-  responses: {
-    200: { description: "An HTML page", content: { "text/html": { schema: z.string() } } },
-  },
+  responses: htmlPage,
 });
 
-/** `/`, `/openapi.json` and `/docs`, all from the document of every declared route (built once, on first use). */
+const operatorDocsRoute = createRoute({
+  method: "get",
+  path: "/docs/operator",
+  summary: "The operator routes' reference",
+  tags: [OPERATOR_TAG],
+  responses: htmlPage,
+});
+
+const errorsRoute = createRoute({
+  method: "get",
+  path: ERROR_DOCS_PATH,
+  summary: "Every error code, with its cause and fix (where each problem type links)",
+  tags: ["Documentation"],
+  responses: htmlPage,
+});
+
+/**
+ * `/`, the OpenAPI documents and the reference pages, all from the document of every declared
+ * route (built once, on first use): customers' at /openapi.json and /docs, the operator's at
+ * /openapi/operator.json and /docs/operator, the error reference at /docs/errors.
+ */
 export function docsRoutes(documentOf: () => OpenApiDocument) {
-  let page: ReturnType<typeof renderDocsPage> | undefined;
+  let customer: OpenApiDocument | undefined;
+  let operator: OpenApiDocument | undefined;
+  let errorPage: ReturnType<typeof renderErrorPage> | undefined;
+  const customerReference = referencePage({
+    documentUrl: "/openapi.json",
+    title: "Schema Meter API reference",
+  });
+  const operatorReference = referencePage({
+    documentUrl: "/openapi/operator.json",
+    title: "Schema Meter operator reference",
+  });
   return newRouter()
     .openapi(indexRoute, (c) =>
       c.json(
-        { name: documentOf().info.title, version: API_VERSION, docs: "/docs", openapi: "/openapi.json" },
+        {
+          name: documentOf().info.title,
+          version: API_VERSION,
+          docs: "/docs",
+          openapi: "/openapi.json",
+          errors: ERROR_DOCS_PATH,
+        },
         200,
       ),
     )
-    .openapi(openApiRoute, (c) => c.json(documentOf(), 200))
-    .openapi(docsRoute, async (c) => {
-      page ??= renderDocsPage(documentOf());
-      return c.html(await page);
+    .openapi(openApiRoute, (c) => {
+      customer ??= referenceDocument(documentOf(), "customer");
+      return c.json(customer, 200);
+    })
+    .openapi(operatorOpenApiRoute, (c) => {
+      operator ??= referenceDocument(documentOf(), "operator");
+      return c.json(operator, 200);
+    })
+    .openapi(docsRoute, (c) => customerReference(c))
+    .openapi(operatorDocsRoute, (c) => operatorReference(c))
+    .openapi(errorsRoute, async (c) => {
+      errorPage ??= renderErrorPage(documentOf().info.title);
+      return c.html(await errorPage);
     });
 }

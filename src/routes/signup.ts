@@ -56,7 +56,7 @@ export const signupRoutes = newRouter().openapi(signupRoute, async (c) => {
     { services: c.get("services"), config: c.get("config") },
     {
       email: c.req.valid("json").email,
-      clientIp: clientIpOf(c.req.header("CF-Connecting-IP")),
+      clientIp: clientIpOf(c.req.header("CF-Connecting-IP"), c.get("config").CLIENT_IPV6_PREFIX),
       requestId: c.get("requestId"),
     },
   );

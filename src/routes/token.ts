@@ -56,7 +56,7 @@ export const tokenRoutes = newRouter().openapi(tokenRoute, async (c) => {
   const config = c.get("config");
   // Counted only once the key is well formed: malformed ones never reach Postgres.
   const headers = await limitByClientIp({ redis }, tokenLimit(config.TOKEN_RATE_LIMIT), {
-    clientIp: clientIpOf(c.req.header("CF-Connecting-IP")),
+    clientIp: clientIpOf(c.req.header("CF-Connecting-IP"), c.get("config").CLIENT_IPV6_PREFIX),
     requestId: c.get("requestId"),
   });
   const issued = await exchangeApiKeyForToken({ db, config }, apiKey);

@@ -11,6 +11,7 @@ import {
 } from "../openapi/responses";
 import { newRouter } from "../openapi/router";
 import { MALFORMED_BODY_EXAMPLES, SCHEMA_INVALID_EXAMPLES } from "../openapi/validation-examples";
+import { parseSchemaId, type SchemaId } from "../registry/store";
 import type { DocumentInput, SchemaInput, ValidationRequest } from "../validation/service";
 
 const enrichSchema = z
@@ -43,7 +44,18 @@ const schemaFields = {
   schema_url: z
     .url({ protocol: /^https?$/ })
     .optional()
-    .describe("Where to fetch the schema (https; 3 s; 1 MB)"),
+    .describe(
+      "Where to fetch the schema (https; 3 s; up to MAX_SCHEMA_BYTES); the URL is its base URI for relative `$ref`s",
+    ),
+  schema_id: z
+    .string()
+    .refine((text) => parseSchemaId(text) !== undefined, {
+      message: "write a registered schema's name (`orders`, its latest version) or name@version (`orders@3`)",
+    })
+    .optional()
+    .describe(
+      "A schema you registered (PUT /v1/schemas/{name}): `orders` for its latest version, `orders@3` for one",
+    ),
   output: z
     .enum(["flag", "basic", "detailed"])
     .default("basic")
@@ -53,6 +65,12 @@ const schemaFields = {
     .default(false)
     .describe("Assert `format` instead of treating it as an annotation"),
   enrich: enrichSchema,
+  dialect: z
+    .enum(["compatible", "strict"])
+    .default("compatible")
+    .describe(
+      "`compatible`: keywords of a later draft that the schema's draft leaves free (`const`, `contains`, `propertyNames`, `if`/`then`/`else` in draft-04; `if`/`then`/`else` in draft-06) apply, as ajv and @cfworker/json-schema do; `strict`: only the declared draft's keywords",
+    ),
   strict: z
     .boolean()
     .default(false)
@@ -61,7 +79,7 @@ const schemaFields = {
     ),
 };
 
-function exactlyOne(body: Record<string, unknown>, names: [string, string], ctx: z.RefinementCtx) {
+function exactlyOne(body: Record<string, unknown>, names: [string, ...string[]], ctx: z.RefinementCtx) {
   const present = names.filter((name) => body[name] !== undefined);
   if (present.length !== 1) {
     ctx.addIssue({ code: "custom", path: [names[0]], message: `send exactly one of ${names.join(" or ")}` });
@@ -80,7 +98,7 @@ const validateBody = z
   .strict()
   .superRefine((body, ctx) => {
     exactlyOne(body, ["data", "json"], ctx);
-    exactlyOne(body, ["schema", "schema_url"], ctx);
+    exactlyOne(body, ["schema", "schema_url", "schema_id"], ctx);
   });
 
 /** A hard ceiling for the request shape; the configured MAX_BATCH_DOCUMENTS is checked by the service. */
@@ -92,7 +110,7 @@ const batchBody = z
     ...schemaFields,
   })
   .strict()
-  .superRefine((body, ctx) => exactlyOne(body, ["schema", "schema_url"], ctx));
+  .superRefine((body, ctx) => exactlyOne(body, ["schema", "schema_url", "schema_id"], ctx));
 
 type ValidateBody = z.infer<typeof validateBody>;
 type BatchBody = z.infer<typeof batchBody>;
@@ -178,17 +196,25 @@ const verdictSchema = z.object({
 
 const unitsPerDocument = (enrich: ValidateBody["enrich"]) => (enrich === false ? 1 : 2);
 
-function schemaInput(body: ValidateBody | BatchBody): SchemaInput {
+function schemaInput(body: ValidateBody | BatchBody, account: string): SchemaInput {
+  if (body.schema_id !== undefined) {
+    return { schemaId: { account, id: parseSchemaId(body.schema_id) as SchemaId } };
+  }
   return body.schema_url !== undefined ? { schemaUrl: body.schema_url } : { schema: body.schema };
 }
 
-function requestOf(body: ValidateBody | BatchBody, documents: DocumentInput[]): ValidationRequest {
+function requestOf(
+  body: ValidateBody | BatchBody,
+  documents: DocumentInput[],
+  account: string,
+): ValidationRequest {
   return {
-    schema: schemaInput(body),
+    schema: schemaInput(body, account),
     documents,
     output: body.output,
     formatAssertion: body.format_assertion,
     enrich: body.enrich,
+    dialect: body.dialect,
     strict: body.strict,
   };
 }
@@ -206,6 +232,10 @@ const refusals = {
     undefined,
     SCHEMA_INVALID_EXAMPLES,
   ),
+  404: problemResponse(
+    "SCHEMA_NOT_FOUND: no registered schema of that name or version (schema_id); not billed",
+  ),
+  410: problemResponse("SCHEMA_RETIRED: the registered schema was retired (schema_id); not billed"),
 };
 
 const validateResponse = verdictSchema.extend({ ...warningsFields, units: z.number().int() });
@@ -333,7 +363,9 @@ export const validateRoutes = newRouter()
   .openapi(validateRoute, async (c) => {
     const body = c.req.valid("json");
     const document: DocumentInput = body.json !== undefined ? { json: body.json } : { data: body.data };
-    const { results, ...warnings } = await c.get("services").validation.check(requestOf(body, [document]));
+    const { results, ...warnings } = await c
+      .get("services")
+      .validation.check(requestOf(body, [document], c.get("auth").sub));
     const [verdict] = results;
     if (!verdict) throw new Error("the validation service gave no verdict for one document");
     return c.json({ ...verdict, ...warnings, units: unitsPerDocument(body.enrich) }, 200);
@@ -341,7 +373,9 @@ export const validateRoutes = newRouter()
   .openapi(batchRoute, async (c) => {
     const body = c.req.valid("json");
     const documents = body.documents.map((data) => ({ data }));
-    const { results, ...warnings } = await c.get("services").validation.check(requestOf(body, documents));
+    const { results, ...warnings } = await c
+      .get("services")
+      .validation.check(requestOf(body, documents, c.get("auth").sub));
     return c.json(
       {
         valid: results.every((result) => result.valid),

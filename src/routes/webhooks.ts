@@ -17,7 +17,7 @@ const stripeWebhookRoute = createRoute({
   path: "/webhooks/stripe",
   summary: "Stripe webhook endpoint",
   description: `Called by Stripe, authenticated by the \`Stripe-Signature\` header (STRIPE_WEBHOOK_SECRET, 5 min tolerance). Each event is applied exactly once; a redelivery answers 200 with \`duplicate: true\`. Acts on: ${HANDLED_EVENT_TYPES.join(", ")}; other types are recorded as ignored.`,
-  tags: ["Billing"],
+  tags: ["Operations"],
   responses: {
     200: jsonResponse("Event recorded (applied, stale, unmatched, ignored or conflict)", receiptSchema, {
       example: {

@@ -141,6 +141,87 @@ describe("schema fetcher", () => {
   });
 });
 
+describe("schema fetcher freshness", () => {
+  /** One URL answering with `headers`, 304 when the request carries a matching validator. */
+  function origin(headers: Record<string, string>) {
+    const log: { ifNoneMatch: string | null; ifModifiedSince: string | null; status: number }[] = [];
+    const net = fakeNetwork({
+      "https://o.example.com/s.json": (init) => {
+        const request = new Headers(init?.headers);
+        const ifNoneMatch = request.get("If-None-Match");
+        const ifModifiedSince = request.get("If-Modified-Since");
+        const matches =
+          (ifNoneMatch !== null && ifNoneMatch === headers.ETag) ||
+          (ifModifiedSince !== null && ifModifiedSince === headers["Last-Modified"]);
+        log.push({ ifNoneMatch, ifModifiedSince, status: matches ? 304 : 200 });
+        return matches ? new Response(null, { status: 304 }) : json({ type: "string" }, headers);
+      },
+    });
+    return { fetch: net.fetch, log };
+  }
+  const url = "https://o.example.com/s.json";
+
+  it("keeps a document without cache headers for 60 s, then revalidates it with Last-Modified", async () => {
+    let clock = 0;
+    const server = origin({ "Last-Modified": "Tue, 01 Dec 2026 10:00:00 GMT" });
+    const fetchSchema = createSchemaFetcher({ fetch: server.fetch, now: () => clock });
+    await fetchSchema(url);
+    clock += 59_000;
+    await fetchSchema(url);
+    expect(server.log).toHaveLength(1);
+    clock += 2_000;
+    expect((await fetchSchema(url)).body).toEqual({ type: "string" });
+    expect(server.log[1]).toEqual({
+      ifNoneMatch: null,
+      ifModifiedSince: "Tue, 01 Dec 2026 10:00:00 GMT",
+      status: 304,
+    });
+    // The 304 said nothing about freshness: the 60 s default is granted again.
+    clock += 59_000;
+    await fetchSchema(url);
+    expect(server.log).toHaveLength(2);
+  });
+
+  it("honours no-store (never kept) and no-cache (kept, revalidated on every use)", async () => {
+    const noStore = origin({ "Cache-Control": "no-store", ETag: '"a"' });
+    const fetchNoStore = createSchemaFetcher({ fetch: noStore.fetch });
+    for (let i = 0; i < 3; i++) await fetchNoStore(url);
+    expect(noStore.log.map((entry) => entry.status)).toEqual([200, 200, 200]);
+    expect(noStore.log.every((entry) => entry.ifNoneMatch === null)).toBe(true);
+
+    const noCache = origin({ "Cache-Control": "no-cache", ETag: '"b"' });
+    const fetchNoCache = createSchemaFetcher({ fetch: noCache.fetch });
+    for (let i = 0; i < 3; i++) expect((await fetchNoCache(url)).version).toBe('etag:"b"');
+    expect(noCache.log.map((entry) => entry.status)).toEqual([200, 304, 304]);
+  });
+
+  it("honours max-age and Expires over the default", async () => {
+    let clock = 0;
+    const short = origin({ "Cache-Control": "public, max-age=5" });
+    const fetchShort = createSchemaFetcher({ fetch: short.fetch, now: () => clock });
+    await fetchShort(url);
+    clock += 6_000;
+    await fetchShort(url);
+    expect(short.log).toHaveLength(2);
+
+    const date = "Tue, 01 Dec 2026 10:00:00 GMT";
+    const expires = origin({ Date: date, Expires: "Tue, 01 Dec 2026 10:10:00 GMT" });
+    const fetchExpires = createSchemaFetcher({ fetch: expires.fetch, now: () => clock });
+    await fetchExpires(url);
+    clock += 599_000;
+    await fetchExpires(url);
+    expect(expires.log).toHaveLength(1);
+  });
+
+  it("shares one fetch between concurrent requests for a URL", async () => {
+    const server = origin({});
+    const fetchSchema = createSchemaFetcher({ fetch: server.fetch });
+    const results = await Promise.all(Array.from({ length: 5 }, () => fetchSchema(url)));
+    expect(new Set(results.map((result) => result.version)).size).toBe(1);
+    expect(server.log).toHaveLength(1);
+  });
+});
+
 describe("schema fetcher cache bound", () => {
   it("keeps response bodies within cacheBytes, evicting the least recently used", async () => {
     let served = 0;

@@ -29,6 +29,8 @@ export interface FetchedSchema {
   body: unknown;
   /** The ETag, else a hash of the body: the compiled-schema cache keys on it. */
   version: string;
+  /** Size of the body text (counted against a schema's remote-bytes limit and the cache's bound). */
+  bytes: number;
 }
 
 export interface SchemaFetcherOptions {
@@ -46,14 +48,20 @@ export interface SchemaFetcherOptions {
   cacheBytes?: number;
   /** Longest time a response is reused without revalidation, whatever Cache-Control says. Default 1 h. */
   maxCacheSeconds?: number;
+  /**
+   * How long a response without Cache-Control max-age or Expires is reused before it is
+   * revalidated (most static hosts send none). Default 60 s.
+   */
+  defaultCacheSeconds?: number;
   fetch?: typeof fetch;
   now?: () => number;
 }
 
 interface CacheEntry extends FetchedSchema {
   etag?: string;
-  /** Size of the body text, counted against the cache's byte bound. */
-  bytes: number;
+  lastModified?: string;
+  /** Seconds of reuse the origin granted; a 304 without freshness headers grants it again. */
+  lifetimeSeconds: number;
   freshUntil: number;
 }
 
@@ -65,10 +73,22 @@ const REFUSAL_MESSAGES: Record<UrlRefusal, string> = {
   internal_host: "names an internal host",
 };
 
-function freshnessSeconds(cacheControl: string | null, cap: number): number {
-  if (!cacheControl || /no-store|no-cache|private/i.test(cacheControl)) return 0;
-  const maxAge = cacheControl.match(/(?:^|,)\s*(?:s-)?max-age=(\d+)/i);
-  return maxAge?.[1] ? Math.min(Number(maxAge[1]), cap) : 0;
+/**
+ * Seconds a response may be reused without asking the origin again (RFC 9111 §4.2.1), `"no-store"`
+ * when it must not be kept, or undefined when its headers say nothing about freshness.
+ */
+function freshnessOf(headers: Headers, cap: number): number | "no-store" | undefined {
+  const cacheControl = headers.get("Cache-Control") ?? "";
+  if (/(?:^|,)\s*no-store\b/i.test(cacheControl)) return "no-store";
+  // Kept for its validators, but revalidated on every use.
+  if (/(?:^|,)\s*(?:no-cache|private)\b/i.test(cacheControl)) return 0;
+  const maxAge = cacheControl.match(/(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*"?(\d+)/i);
+  if (maxAge?.[1]) return Math.min(Number(maxAge[1]), cap);
+  const expires = headers.get("Expires");
+  if (expires === null) return undefined;
+  const lifetimeMs = Date.parse(expires) - (Date.parse(headers.get("Date") ?? "") || Date.now());
+  // An unparseable Expires ("0", "-1") means already expired.
+  return Number.isNaN(lifetimeMs) ? 0 : Math.min(Math.max(0, Math.floor(lifetimeMs / 1000)), cap);
 }
 
 async function readCapped(response: Response, url: string, maxBytes: number): Promise<string> {
@@ -101,7 +121,9 @@ async function readCapped(response: Response, url: string, maxBytes: number): Pr
 /**
  * The one way schemas are fetched (`schema_url` and remote `$ref`s): https only, every redirect
  * re-checked against the address policy, a time budget and a size cap, and an isolate-wide cache
- * that honours Cache-Control and revalidates with ETag.
+ * that honours Cache-Control (max-age, no-cache, no-store) and Expires, keeps a document that says
+ * nothing for `defaultCacheSeconds`, and revalidates stale entries with their ETag / Last-Modified.
+ * Concurrent requests for one URL share a single fetch.
  */
 export function createSchemaFetcher(options: SchemaFetcherOptions = {}) {
   const {
@@ -112,6 +134,7 @@ export function createSchemaFetcher(options: SchemaFetcherOptions = {}) {
     cacheEntries = 200,
     cacheBytes = 16 * 1024 * 1024,
     maxCacheSeconds = 3600,
+    defaultCacheSeconds = 60,
     fetch: fetchImpl = (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init),
     now = Date.now,
   } = options;
@@ -129,25 +152,47 @@ export function createSchemaFetcher(options: SchemaFetcherOptions = {}) {
     return url;
   }
 
-  const remember = (entry: CacheEntry) => cache.set(entry.url, entry, entry.bytes);
+  const inFlight = new Map<string, Promise<FetchedSchema>>();
+
+  /** Keeps `entry` while it is fresh or can be revalidated; forgets the URL otherwise. */
+  function remember(entry: CacheEntry, freshness: number | "no-store"): CacheEntry {
+    if (freshness === "no-store" || (freshness === 0 && !entry.etag && !entry.lastModified)) {
+      cache.delete(entry.url);
+    } else {
+      cache.set(
+        entry.url,
+        { ...entry, lifetimeSeconds: freshness, freshUntil: now() + freshness * 1000 },
+        entry.bytes,
+      );
+    }
+    return entry;
+  }
 
   return async function fetchSchema(rawUrl: string): Promise<FetchedSchema> {
     const original = rawUrl.split("#")[0] ?? rawUrl;
-    let url = checked(original, original);
-    const key = url.href;
+    const key = checked(original, original).href;
     const cached = cache.get(key);
     if (cached && cached.freshUntil > now()) return cached;
+    const pending = inFlight.get(key);
+    if (pending) return pending;
+    const fetching = fetchFromOrigin(original, key, cached).finally(() => inFlight.delete(key));
+    inFlight.set(key, fetching);
+    return fetching;
+  };
 
+  async function fetchFromOrigin(original: string, key: string, cached?: CacheEntry): Promise<FetchedSchema> {
+    let url = new URL(key);
     const signal = AbortSignal.timeout(timeoutMs);
     try {
       for (let redirects = 0; ; redirects++) {
-        const revalidate = cached && url.href === key && cached.etag;
+        const revalidate = cached && url.href === key ? cached : undefined;
         const response = await fetchImpl(url.href, {
           redirect: "manual",
           signal,
           headers: {
             Accept: "application/schema+json, application/json;q=0.9, */*;q=0.1",
-            ...(revalidate ? { "If-None-Match": cached.etag } : {}),
+            ...(revalidate?.etag ? { "If-None-Match": revalidate.etag } : {}),
+            ...(revalidate?.lastModified ? { "If-Modified-Since": revalidate.lastModified } : {}),
           },
         });
         if (response.status >= 300 && response.status < 400 && response.status !== 304) {
@@ -165,12 +210,9 @@ export function createSchemaFetcher(options: SchemaFetcherOptions = {}) {
           url = checked(new URL(location, url).href, original);
           continue;
         }
-        const freshUntil =
-          now() + freshnessSeconds(response.headers.get("Cache-Control"), maxCacheSeconds) * 1000;
-        if (response.status === 304 && cached) {
-          const refreshed = { ...cached, freshUntil };
-          remember(refreshed);
-          return refreshed;
+        const freshness = freshnessOf(response.headers, maxCacheSeconds);
+        if (response.status === 304 && revalidate) {
+          return remember(revalidate, freshness ?? revalidate.lifetimeSeconds);
         }
         if (!response.ok) {
           await response.body?.cancel();
@@ -188,12 +230,13 @@ export function createSchemaFetcher(options: SchemaFetcherOptions = {}) {
           url: key,
           body,
           etag,
+          lastModified: response.headers.get("Last-Modified") ?? undefined,
           version: etag ? `etag:${etag}` : `sha256:${await sha256Hex(text)}`,
-          freshUntil,
           bytes: text.length,
+          lifetimeSeconds: 0,
+          freshUntil: 0,
         };
-        if (etag || freshUntil > now()) remember(entry);
-        return entry;
+        return remember(entry, freshness ?? Math.min(defaultCacheSeconds, maxCacheSeconds));
       }
     } catch (error) {
       if (error instanceof SchemaFetchError) throw error;
@@ -201,7 +244,7 @@ export function createSchemaFetcher(options: SchemaFetcherOptions = {}) {
         throw new SchemaFetchError("timeout", original, `${original} did not answer within ${timeoutMs} ms`);
       throw new SchemaFetchError("network_error", original, `${original} could not be fetched`);
     }
-  };
+  }
 }
 
 export type SchemaFetcher = ReturnType<typeof createSchemaFetcher>;

@@ -18,7 +18,7 @@ function countingService(limits = DEFAULT_VALIDATION_LIMITS) {
   const service = createValidationService({
     fetchSchema: async (url: string): Promise<FetchedSchema> => {
       fetched.push(url);
-      return { url, version: "v1", body: { type: "string", minLength: 2 } };
+      return { url, version: "v1", body: { type: "string", minLength: 2 }, bytes: 32 };
     },
     limits,
     cache: { maxEntries: 10, maxBytes: 10_000_000 },
@@ -81,8 +81,8 @@ describe("the compiled-schema cache for schema_url", () => {
       fetchSchema: async (url: string): Promise<FetchedSchema> => {
         fetched.push(url);
         return url === SCHEMA_URL
-          ? { url, version, body: { properties: { id: { $ref: REMOTE } } } }
-          : { url, version: "v1", body: { type: "string", minLength: 2 } };
+          ? { url, version, body: { properties: { id: { $ref: REMOTE } } }, bytes: 40 }
+          : { url, version: "v1", body: { type: "string", minLength: 2 }, bytes: 32 };
       },
       limits: DEFAULT_VALIDATION_LIMITS,
       cache: { maxEntries: 10, maxBytes: 10_000_000 },
@@ -124,6 +124,51 @@ describe("remote $refs that cannot be loaded", () => {
     const schema = { properties: { a: { $ref: REMOTE }, b: { $ref: "https://schemas.example/other.json" } } };
     const refused = await refusal(service.validate(request(schema, {})));
     expect(refused).toMatchObject({ code: "LIMIT_EXCEEDED", extensions: { limit: "max_remote_documents" } });
+  });
+
+  it("remote documents larger than the limit together are LIMIT_EXCEEDED (max_remote_schema_bytes)", async () => {
+    const { service } = countingService({ ...DEFAULT_VALIDATION_LIMITS, maxRemoteSchemaBytes: 50 });
+    const schema = { properties: { a: { $ref: REMOTE }, b: { $ref: "https://schemas.example/other.json" } } };
+    const refused = await refusal(service.validate(request(schema, {})));
+    expect(refused).toMatchObject({
+      code: "LIMIT_EXCEEDED",
+      extensions: { limit: "max_remote_schema_bytes" },
+    });
+    // One of them (32 bytes) fits.
+    const one = await service.validate(request({ properties: { a: { $ref: REMOTE } } }, { a: "ab" }));
+    expect(one[0]?.valid).toBe(true);
+  });
+
+  it("compiling spends from its own budget (MAX_COMPILE_STEPS) and is bounded by the compiled weight, refused as limits", async () => {
+    const properties: Record<string, unknown> = {};
+    for (let i = 0; i < 2000; i++) properties[`p${i}`] = { type: "string" };
+    const schema = { properties };
+    const cpu = countingService({ ...DEFAULT_VALIDATION_LIMITS, maxCompileSteps: 10_000 });
+    expect(await refusal(cpu.service.validate(request(schema, {})))).toMatchObject({
+      code: "LIMIT_EXCEEDED",
+      extensions: { limit: "cpu_budget" },
+    });
+    const memory = countingService({ ...DEFAULT_VALIDATION_LIMITS, maxCompiledSchemaBytes: 1_000_000 });
+    expect(await refusal(memory.service.validate(request(schema, {})))).toMatchObject({
+      code: "LIMIT_EXCEEDED",
+      extensions: { limit: "max_compiled_schema_bytes" },
+    });
+    expect((await countingService().service.validate(request(schema, {})))[0]?.valid).toBe(true);
+  });
+
+  it("an unresolvable $ref names the absolute URI tried and the base, in the message and extensions", async () => {
+    const { service } = countingService();
+    const refused = await refusal(
+      service.validate(request({ $id: "https://example.org/a/place.json", $ref: "#/definitions/nope" }, 1)),
+    );
+    expect(refused).toMatchObject({
+      code: "SCHEMA_UNRESOLVABLE",
+      extensions: {
+        ref: "https://example.org/a/place.json#/definitions/nope",
+        base: "https://example.org/a/place.json",
+      },
+    });
+    expect(refused.detail).toContain("against the base https://example.org/a/place.json");
   });
 
   it("a $ref to a document that loaded but lacks the target stays SCHEMA_UNRESOLVABLE", async () => {
@@ -168,7 +213,7 @@ describe("remote schemas and document limits", () => {
     let body: unknown = { type: "string" };
     for (let i = 0; i < depth; i++) body = { items: body };
     return createValidationService({
-      fetchSchema: async (url: string): Promise<FetchedSchema> => ({ url, version: "v1", body }),
+      fetchSchema: async (url: string): Promise<FetchedSchema> => ({ url, version: "v1", body, bytes: 100 }),
       limits: DEFAULT_VALIDATION_LIMITS,
       cache: { maxEntries: 10, maxBytes: 10_000_000 },
     });

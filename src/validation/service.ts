@@ -1,5 +1,5 @@
 /**
- * Validation as the API sells it: resolve the schema (inline or by URL) to a compiled validator
+ * Validation as the API sells it: resolve the schema (inline, by URL or by registered name) to a compiled validator
  * through the isolate's bounded cache, parse and bound each document, validate within the
  * request's limits. Every way a request cannot get a verdict is a `ValidationRefusal` (422,
  * not billed); a verdict, valid or not, is a result.
@@ -8,73 +8,34 @@
 import {
   type CompiledSchema,
   canonicalJson,
-  compileSchema,
-  DEFAULT_MAX_ENRICHMENT_BYTES,
   type EnrichOptions,
-  SchemaError,
   type SchemaWarning,
+  type StepPool,
   ValidationLimitError,
   type ValidationResult,
 } from "../engine";
 import { BoundedLru } from "../lib/bounded-lru";
 import { exceedsDepth, exceedsUtf8Bytes, parseJsonText } from "../lib/json-text";
+import { yieldThread } from "../lib/yield-thread";
+import { parseRegistryUri, type RegistryResolver, registryUri } from "../registry/resolver";
+import type { SchemaId } from "../registry/store";
+import { capErrorBytes } from "./error-bytes";
+import type { ValidationLimits } from "./limits";
 import { addPositions } from "./positions";
+import { schemaTooDeep, ValidationRefusal } from "./refusal";
+import { compileWithinLimits, unavailable } from "./schema-compilation";
 import type { SchemaFetcher } from "./schema-fetcher";
 import { SchemaFetchError } from "./schema-fetcher";
+import { strictRefusal } from "./schema-warnings";
 
-/** Limits of one request; each is configurable and each refusal names the limit. */
-export interface ValidationLimits {
-  /** Largest document, in bytes: `json` text as UTF-8, `data` by its JSON text. Default 100 kB. */
-  maxDocumentBytes: number;
-  /** Largest inline schema (canonical JSON), in bytes. Default 256 kB. */
-  maxSchemaBytes: number;
-  /** Deepest document or schema nesting. Default 64. */
-  maxDepth: number;
-  /** Errors reported per document before `truncated`. Default 100. */
-  maxErrors: number;
-  /** Schema evaluations per request (the CPU budget; Workers' clocks stand still while computing). Default 2,000,000. */
-  maxSteps: number;
-  /** Documents per batch. Default 100. */
-  maxBatchDocuments: number;
-  /** Remote documents one schema may pull in through `$ref`. Default 20. */
-  maxRemoteDocuments: number;
-  /** JSON bytes enrichment may add per request (defaults filled plus annotations), shared by its
-   * documents; more set `enrichmentTruncated`. Default 256 KiB. */
-  maxEnrichmentBytes: number;
-}
-
-export const DEFAULT_VALIDATION_LIMITS: ValidationLimits = {
-  maxDocumentBytes: 100_000,
-  maxSchemaBytes: 256_000,
-  maxDepth: 64,
-  maxErrors: 100,
-  maxSteps: 2_000_000,
-  maxBatchDocuments: 100,
-  maxRemoteDocuments: 20,
-  maxEnrichmentBytes: DEFAULT_MAX_ENRICHMENT_BYTES,
-};
-
-export type RefusalCode =
-  | "DOCUMENT_NOT_JSON"
-  | "SCHEMA_INVALID"
-  | "SCHEMA_UNRESOLVABLE"
-  | "SCHEMA_UNAVAILABLE"
-  | "LIMIT_EXCEEDED";
-
-/** The request cannot get a verdict; `detail` and `extensions` are safe to show the client. */
-export class ValidationRefusal extends Error {
-  constructor(
-    readonly code: RefusalCode,
-    readonly detail: string,
-    readonly extensions: Record<string, unknown> = {},
-  ) {
-    super(detail);
-    this.name = "ValidationRefusal";
-  }
-}
+export { DEFAULT_VALIDATION_LIMITS, type ValidationLimits } from "./limits";
+export { type RefusalCode, ValidationRefusal } from "./refusal";
 
 export type DocumentInput = { data: unknown } | { json: string };
-export type SchemaInput = { schema: unknown } | { schemaUrl: string };
+export type SchemaInput =
+  | { schema: unknown }
+  | { schemaUrl: string }
+  | { schemaId: { account: string; id: SchemaId } };
 
 export interface ValidationRequest {
   schema: SchemaInput;
@@ -82,6 +43,8 @@ export interface ValidationRequest {
   output: "flag" | "basic" | "detailed";
   formatAssertion: boolean;
   enrich: boolean | EnrichOptions;
+  /** "strict": only the declared draft's keywords; "compatible" (default) adds later-draft ones it leaves free. */
+  dialect?: "compatible" | "strict";
   /** Refuse a schema that has warnings (SCHEMA_INVALID) instead of validating with it. */
   strict?: boolean;
 }
@@ -102,6 +65,9 @@ export interface SchemaCacheOptions {
   maxBytes: number;
 }
 
+/** Work after which a batch hands the thread back before its next document (about 5 ms here). */
+const YIELD_AFTER_STEPS = 50_000;
+
 /** Bound of the inline-schema key memo (UTF-16 bytes of its texts and keys). */
 const INLINE_KEYS_MEMO_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -116,6 +82,8 @@ export function createValidationService(deps: {
   fetchSchema: SchemaFetcher;
   limits: ValidationLimits;
   cache: SchemaCacheOptions;
+  /** Registered schemas (`schema_id`); without it, validation by id is refused. */
+  registry?: RegistryResolver;
 }) {
   const { fetchSchema, limits } = deps;
   const compiled = new BoundedLru<CompiledSchema>(deps.cache.maxEntries, deps.cache.maxBytes);
@@ -139,7 +107,7 @@ export function createValidationService(deps: {
     }
     const known = text === undefined ? undefined : inlineKeysByText.get(text);
     if (known) return known;
-    if (exceedsDepth(schema, limits.maxDepth)) throw schemaTooDeep("The schema");
+    if (exceedsDepth(schema, limits.maxDepth)) throw tooDeep("The schema");
     const canonical = canonicalJson(schema);
     if (canonical.length > limits.maxSchemaBytes) {
       throw new ValidationRefusal(
@@ -161,78 +129,62 @@ export function createValidationService(deps: {
     return keys;
   }
 
-  function schemaTooDeep(what: string): ValidationRefusal {
-    return new ValidationRefusal(
-      "LIMIT_EXCEEDED",
-      `${what} is nested deeper than ${limits.maxDepth} levels.`,
-      {
-        limit: "max_depth",
-      },
-    );
-  }
+  const tooDeep = (what: string) => schemaTooDeep(what, limits.maxDepth);
+  const compile = (schema: unknown, options: Parameters<typeof compileWithinLimits>[1]) =>
+    compileWithinLimits(schema, options, { fetchSchema, limits });
 
-  /** A schema_url (or remote $ref) that could not be fetched: SCHEMA_UNAVAILABLE with the reason. */
-  function unavailable(url: string, error: SchemaFetchError): ValidationRefusal {
-    return new ValidationRefusal("SCHEMA_UNAVAILABLE", error.message, { reason: error.reason, url });
-  }
+  /** What a registered schema of `account` references by registry URI; undefined for other URIs. */
+  const registeredFor =
+    (account: string) =>
+    (uri: string): Promise<unknown> | undefined => {
+      const registry = deps.registry;
+      if (!registry || !uri.startsWith("urn:schema-meter:")) return undefined;
+      return (async () => {
+        const ref = parseRegistryUri(uri);
+        if (!ref) {
+          throw new ValidationRefusal(
+            "SCHEMA_UNRESOLVABLE",
+            `${uri} is not a registry reference: write urn:schema-meter:schema:<name>@<version>, with the version.`,
+            { ref: uri },
+          );
+        }
+        const pointer = await registry.pointer(account, ref);
+        return parseRegistered(await registry.document(account, pointer), ref.name);
+      })();
+    };
 
-  async function compile(schema: unknown, options: { formatAssertion: boolean; baseUri?: string }) {
-    let remoteDocuments = 0;
-    // Why a remote document was not loaded, by URI: the engine only sees "unresolvable".
-    const refusedRemotes = new Map<string, ValidationRefusal>();
-    try {
-      return await compileSchema(schema, {
-        formatAssertion: options.formatAssertion,
-        baseUri: options.baseUri,
-        resolveRemote: async (uri) => {
-          remoteDocuments++;
-          if (remoteDocuments > limits.maxRemoteDocuments) {
-            const refusal = new ValidationRefusal(
-              "LIMIT_EXCEEDED",
-              `The schema references more than ${limits.maxRemoteDocuments} remote schemas.`,
-              { limit: "max_remote_documents" },
-            );
-            refusedRemotes.set(uri, refusal);
-            throw refusal;
-          }
-          try {
-            const body = (await fetchSchema(uri)).body;
-            // Held to the inline schema's depth limit: deeper nesting overflows the compiler's stack.
-            if (exceedsDepth(body, limits.maxDepth)) {
-              const refusal = schemaTooDeep(`The remote schema ${uri}`);
-              refusedRemotes.set(uri, refusal);
-              throw refusal;
-            }
-            return body;
-          } catch (error) {
-            if (error instanceof SchemaFetchError) refusedRemotes.set(uri, unavailable(uri, error));
-            throw error;
-          }
-        },
-      });
-    } catch (error) {
-      if (!(error instanceof SchemaError)) throw error;
-      if (error.kind === "unresolvable_ref") {
-        const refused = error.ref ? refusedRemotes.get(error.ref.split("#")[0] as string) : undefined;
-        if (refused) throw refused;
-        throw new ValidationRefusal(
-          "SCHEMA_UNRESOLVABLE",
-          error.message,
-          error.ref ? { ref: error.ref } : {},
-        );
-      }
-      // Where in the customer's schema, the bad value and what is allowed there; the metaschema's
-      // full output stays in `errors`.
-      const { message: _, ...problem } = error.problem ?? { message: "" };
-      throw new ValidationRefusal("SCHEMA_INVALID", error.message, {
-        ...problem,
-        ...(error.errors.length && { errors: error.errors }),
-      });
-    }
+  function parseRegistered(text: string, name: string): unknown {
+    const document: unknown = JSON.parse(text);
+    if (exceedsDepth(document, limits.maxDepth)) throw tooDeep(`The registered schema ${name}`);
+    return document;
   }
 
   /** The compiled validator for the request's schema, from the cache when the same schema was seen. */
-  async function resolveSchema(input: SchemaInput, formatAssertion: boolean): Promise<CompiledSchema> {
+  async function resolveSchema(
+    input: SchemaInput,
+    formatAssertion: boolean,
+    strictDialect: boolean,
+  ): Promise<CompiledSchema> {
+    if ("schemaId" in input) {
+      const { account, id } = input.schemaId;
+      if (!deps.registry) throw new Error("validation by schema_id without a registry");
+      const pointer = await deps.registry.pointer(account, id);
+      // Versions are immutable: the key is the version's identity, the hash a guard against reuse.
+      const key = `id:${account}/${pointer.name}@${pointer.version}|${pointer.content_hash}|${formatAssertion}|${strictDialect}`;
+      const hit = compiled.get(key);
+      if (hit) return hit;
+      const body = parseRegistered(await deps.registry.document(account, pointer), pointer.name);
+      const validator = await compile(body, {
+        formatAssertion,
+        strictDialect,
+        baseUri: registryUri(pointer.name, pointer.version),
+        registered: registeredFor(account),
+      });
+      compiled.set(key, validator, validator.retainedBytes);
+      // Compiling and validating are each one stretch of synchronous work: not one after the other.
+      await yieldThread();
+      return validator;
+    }
     if ("schemaUrl" in input) {
       let fetched: Awaited<ReturnType<SchemaFetcher>>;
       try {
@@ -241,21 +193,26 @@ export function createValidationService(deps: {
         if (error instanceof SchemaFetchError) throw unavailable(input.schemaUrl, error);
         throw error;
       }
-      const key = `url:${fetched.url}|${fetched.version}|${formatAssertion}`;
+      const key = `url:${fetched.url}|${fetched.version}|${formatAssertion}|${strictDialect}`;
       const hit = compiled.get(key);
       if (hit) return hit;
-      if (exceedsDepth(fetched.body, limits.maxDepth)) throw schemaTooDeep("The schema");
-      const validator = await compile(fetched.body, { formatAssertion, baseUri: fetched.url });
+      if (exceedsDepth(fetched.body, limits.maxDepth)) throw tooDeep("The schema");
+      // The URL is the document's retrieval URI: its relative $refs resolve against it.
+      const validator = await compile(fetched.body, { formatAssertion, strictDialect, baseUri: fetched.url });
       compiled.set(key, validator, validator.retainedBytes);
+      await yieldThread();
       return validator;
     }
     const keys = inlineKeysOf(input.schema);
-    const key = formatAssertion ? keys.assert : keys.annotate;
+    const compatibleKey = formatAssertion ? keys.assert : keys.annotate;
+    // Strict requests are rare: their key is built per request rather than memoised.
+    const key = strictDialect ? `strict|${compatibleKey}` : compatibleKey;
     const hit = compiled.get(key);
     if (hit) return hit;
-    const validator = await compile(input.schema, { formatAssertion });
+    const validator = await compile(input.schema, { formatAssertion, strictDialect });
     // The key is the canonical text (UTF-16: two bytes a character).
     compiled.set(key, validator, validator.retainedBytes + 2 * keys.canonicalBytes);
+    await yieldThread();
     return validator;
   }
 
@@ -316,80 +273,102 @@ export function createValidationService(deps: {
     return parsed.value;
   }
 
-  /** A strict request's refusal of a schema with warnings: SCHEMA_INVALID naming the first. */
-  function strictRefusal(validator: CompiledSchema): ValidationRefusal {
-    const [first] = validator.warnings;
-    const count = validator.warnings.length;
-    return new ValidationRefusal(
-      "SCHEMA_INVALID",
-      `The schema has ${count}${validator.warningsTruncated ? "+" : ""} warning${count === 1 ? "" : "s"} and "strict" is on. ` +
-        `At ${first?.schemaLocation || "its root"}: ${first?.message}`,
-      {
-        schemaLocation: first?.schemaLocation,
-        warnings: validator.warnings,
-        ...(validator.warningsTruncated && { warningsTruncated: true }),
-      },
-    );
-  }
+  const service = {
+    /**
+     * Checks a schema about to be registered as `name@version` of `account`: its metaschema, and
+     * that its references resolve (registry references included). Throws the ValidationRefusal a
+     * validation by it would; compiles without caching (publishing is rare).
+     */
+    async checkRegisteredSchema(
+      schema: unknown,
+      account: string,
+      name: string,
+      version: number,
+    ): Promise<void> {
+      if (exceedsDepth(schema, limits.maxDepth)) throw tooDeep("The schema");
+      await compile(schema, {
+        formatAssertion: false,
+        strictDialect: false,
+        baseUri: registryUri(name, version),
+        registered: registeredFor(account),
+      });
+    },
 
-  /** Validates every document against the schema; results in the documents' order. */
-  async function check(request: ValidationRequest): Promise<Verdicts> {
-    const batch = request.documents.length !== 1;
-    if (request.documents.length > limits.maxBatchDocuments) {
-      throw new ValidationRefusal(
-        "LIMIT_EXCEEDED",
-        `A batch holds at most ${limits.maxBatchDocuments} documents.`,
-        {
-          limit: "max_batch_documents",
-        },
-      );
-    }
-    // Parse every document first: a batch is refused whole, before any CPU goes into validation.
-    const documents = request.documents.map((input, index) => documentValue(input, index, batch));
-    const validator = await resolveSchema(request.schema, request.formatAssertion);
-    if (request.strict && validator.warnings.length > 0) throw strictRefusal(validator);
-    // One CPU budget per request, shared by its documents.
-    const maxSteps = Math.max(1, Math.floor(limits.maxSteps / Math.max(1, documents.length)));
-    const maxEnrichmentBytes = Math.floor(limits.maxEnrichmentBytes / Math.max(1, documents.length));
-    const results = documents.map((document, index) => {
-      try {
-        const result = validator.validate(document, {
-          output: request.output,
-          maxErrors: limits.maxErrors,
-          maxDepth: limits.maxDepth,
-          maxSteps,
-          enrich: request.enrich,
-          maxEnrichmentBytes,
-        });
-        const input = request.documents[index];
-        if (result.errors && input && "json" in input) addPositions(input.json, result.errors);
-        return result;
-      } catch (error) {
-        if (!(error instanceof ValidationLimitError)) throw error;
-        const limit = error.kind === "budget" ? "cpu_budget" : error.kind;
-        const detail =
-          error.kind === "max_depth"
-            ? `${batch ? `Document ${index}` : "The document"} is nested deeper than ${limits.maxDepth} levels.`
-            : error.kind === "regex_budget"
-              ? `${error.message}; simplify the pattern.`
-              : "Validation needed more work than one request may use; simplify the schema or send fewer documents.";
-        throw new ValidationRefusal("LIMIT_EXCEEDED", detail, { limit, ...(batch && { index }) });
+    /** Validates every document against the schema: the results in the documents' order, with the schema's warnings. */
+    async check(request: ValidationRequest): Promise<Verdicts> {
+      const batch = request.documents.length !== 1;
+      if (request.documents.length > limits.maxBatchDocuments) {
+        throw new ValidationRefusal(
+          "LIMIT_EXCEEDED",
+          `A batch holds at most ${limits.maxBatchDocuments} documents.`,
+          {
+            limit: "max_batch_documents",
+          },
+        );
       }
-    });
-    const verdicts: Verdicts = { results };
-    if (validator.warnings.length > 0) verdicts.warnings = [...validator.warnings];
-    if (validator.warningsTruncated) verdicts.warningsTruncated = true;
-    return verdicts;
-  }
+      // Parse every document first: a batch is refused whole, before any CPU goes into validation.
+      const documents = request.documents.map((input, index) => documentValue(input, index, batch));
+      const validator = await resolveSchema(
+        request.schema,
+        request.formatAssertion,
+        request.dialect === "strict",
+      );
+      if (request.strict && validator.warnings.length > 0) throw strictRefusal(validator);
+      // One CPU budget per request, a pool its documents spend from in turn (a small document
+      // leaves the rest to the next); between documents that did real work the isolate's thread is
+      // handed back, so a batch never holds it longer than one document's share.
+      const pool: StepPool = { remaining: limits.maxSteps };
+      const share = (bytes: number) => Math.floor(bytes / Math.max(1, documents.length));
+      const results: ValidationResult[] = [];
+      for (const [index, document] of documents.entries()) {
+        const before = pool.remaining;
+        results.push(
+          capErrorBytes(
+            validateOne(document, index, pool, share(limits.maxEnrichmentBytes)),
+            share(limits.maxErrorBytes),
+          ),
+        );
+        if (index < documents.length - 1 && before - pool.remaining >= YIELD_AFTER_STEPS) await yieldThread();
+      }
+      const verdicts: Verdicts = { results };
+      if (validator.warnings.length > 0) verdicts.warnings = [...validator.warnings];
+      if (validator.warningsTruncated) verdicts.warningsTruncated = true;
+      return verdicts;
 
-  return {
-    /** Validates every document; the verdicts with the schema's warnings. */
-    check,
+      function validateOne(document: unknown, index: number, pool: StepPool, maxEnrichmentBytes: number) {
+        try {
+          const result = validator.validate(document, {
+            output: request.output,
+            maxErrors: limits.maxErrors,
+            maxDepth: limits.maxDepth,
+            pool,
+            enrich: request.enrich,
+            maxEnrichmentBytes,
+          });
+          // With `json` text, every error also says where its instance starts (computed only then).
+          const input = request.documents[index];
+          if (result.errors && input && "json" in input) addPositions(input.json, result.errors);
+          return result;
+        } catch (error) {
+          if (!(error instanceof ValidationLimitError)) throw error;
+          const limit = error.kind === "budget" ? "cpu_budget" : error.kind;
+          const detail =
+            error.kind === "max_depth"
+              ? `${batch ? `Document ${index}` : "The document"} is nested deeper than ${limits.maxDepth} levels.`
+              : error.kind === "regex_budget"
+                ? `${error.message}; simplify the pattern.`
+                : "Validation needed more work than one request may use; simplify the schema or send fewer documents.";
+          throw new ValidationRefusal("LIMIT_EXCEEDED", detail, { limit, ...(batch && { index }) });
+        }
+      }
+    },
+
     /** Validates every document against the schema; results in the documents' order. */
     async validate(request: ValidationRequest): Promise<ValidationResult[]> {
-      return (await check(request)).results;
+      return (await service.check(request)).results;
     },
   };
+  return service;
 }
 
 export type ValidationService = ReturnType<typeof createValidationService>;

@@ -54,7 +54,7 @@ describe("foundation, end to end", () => {
     const cases: Array<[string, RequestInit, number, string]> = [
       ["/nope", {}, 404, "NOT_FOUND"],
       ["/health", { method: "PATCH" }, 405, "METHOD_NOT_ALLOWED"],
-      ["/health", { method: "POST", body: "x".repeat(1024 * 1024 + 1) }, 413, "PAYLOAD_TOO_LARGE"],
+      ["/health", { method: "POST", body: "x".repeat(4 * 1024 * 1024 + 1) }, 413, "PAYLOAD_TOO_LARGE"],
     ];
     for (const [path, init, status, code] of cases) {
       const response = await api(path, init);

@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BENCH_DIR } from "../support/fixtures";
 import { type LocalStack, startLocalStack } from "../support/local-stack";
+import { CORPUS_DIR } from "../support/real-world-corpus";
 import { E2E_ADMISSION_TIMEOUT_MS, startWranglerDev, type WorkerProcess } from "../support/wrangler-dev";
 
 let stack: LocalStack;
@@ -45,6 +46,38 @@ afterAll(async () => {
 });
 
 describe("validation in real workerd (no eval)", () => {
+  it("validates by a registered schema: published, compiled once, its document through the Cache API", async () => {
+    const put = (path: string, body: unknown) =>
+      api(path, {
+        method: "PUT",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+      });
+    const address = await put("/v1/schemas/e2e-address", { type: "object", required: ["city"] });
+    expect(address.status, await address.clone().text()).toBe(201);
+    const customer = await put("/v1/schemas/e2e-customer", {
+      type: "object",
+      properties: { address: { $ref: "urn:schema-meter:schema:e2e-address@1" } },
+    });
+    expect(customer.status, await customer.clone().text()).toBe(201);
+    for (const attempt of [1, 2]) {
+      const invalid = await post("/v1/validate", { schema_id: "e2e-customer", data: { address: {} } });
+      expect(invalid.status, `attempt ${attempt}: ${await invalid.clone().text()}`).toBe(200);
+      expect(await invalid.json()).toMatchObject({ valid: false, units: 1 });
+    }
+    const valid = await post("/v1/validate", {
+      schema_id: "e2e-customer@1",
+      data: { address: { city: "Oslo" } },
+    });
+    expect(await valid.json()).toMatchObject({ valid: true });
+    const retired = await api("/v1/schemas/e2e-address", {
+      method: "DELETE",
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(retired.status).toBe(200);
+    expect((await post("/v1/validate", { schema_id: "e2e-address", data: {} })).status).toBe(410);
+  });
+
   it("validates the mid-size order document, valid and invalid", async () => {
     const read = (name: string) => JSON.parse(readFileSync(resolve(BENCH_DIR, name), "utf8")) as unknown;
     if (!existsSync(BENCH_DIR)) throw new Error(`bench data missing at ${BENCH_DIR}`);
@@ -104,6 +137,41 @@ describe("validation in real workerd (no eval)", () => {
     expect(response.status).toBe(200);
     expect(((await response.json()) as { valid: boolean }).valid).toBe(false);
     expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it("real-world schemas: later-draft keywords, an inline root $id as base, the 1.9 MB vega-lite schema", async () => {
+    const bindings = {
+      $schema: "http://json-schema.org/draft-04/schema#",
+      oneOf: [
+        { properties: { type: { const: "file" } }, required: ["type", "path"] },
+        { properties: { type: { const: "url" } }, required: ["type", "href"] },
+      ],
+    };
+    const data = { type: "file", path: "a", href: "b" };
+    const compatible = await post("/v1/validate", { schema: bindings, data });
+    expect(await compatible.json()).toMatchObject({ valid: true });
+    const strict = await post("/v1/validate", { schema: bindings, data, dialect: "strict" });
+    expect(await strict.json()).toMatchObject({ valid: false });
+
+    const place = {
+      $schema: "http://json-schema.org/draft-07/schema#",
+      $id: "https://example.org/place.json",
+      $ref: "thing.json",
+      definitions: { thing: { $id: "https://example.org/thing.json", required: ["name"] } },
+    };
+    expect(await (await post("/v1/validate", { schema: place, data: {} })).json()).toMatchObject({
+      valid: false,
+    });
+
+    const vegaLite = readFileSync(resolve(CORPUS_DIR, "vega-lite--spec", "schema.json"), "utf8");
+    const chart = {
+      mark: "bar",
+      data: { values: [{ a: 1 }] },
+      encoding: { x: { field: "a", type: "nominal" } },
+    };
+    const big = await post("/v1/validate", `{"schema":${vegaLite},"data":${JSON.stringify(chart)}}`);
+    expect(big.status, await big.clone().text()).toBe(200);
+    expect(await big.json()).toMatchObject({ valid: true });
   });
 
   it("batch and the 422s in workerd", async () => {

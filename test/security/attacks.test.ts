@@ -13,12 +13,17 @@ import { type LocalStack, startLocalStack } from "../support/local-stack";
 import { ATTACKS, type Attack, probeToken, probeVars, runAttack } from "../support/security-probe";
 import { buildWorkerBundle, startWorkerdServe } from "../support/workerd-serve";
 
-/** Generous on a loaded 2-core machine: the default budget's worst case measured about 1 s here. */
-const WALL_MS = 4000;
+/** The issue's bound; the default budget's worst case measured about 0.2 s here under load. */
+const WALL_MS = 1000;
 /** workerd idles at about 86 MB resident here; the Workers isolate limit is 128 MB of heap. */
 const PEAK_MB = 200;
-/** The isolate is single-threaded: /health waits for the attack's synchronous work to finish. */
-const HEALTH_MS = WALL_MS;
+/**
+ * The isolate is single-threaded: /health waits for the stretch of synchronous work under way (a
+ * phase of a compilation, or a validation within its budget). The aim is 100 ms, and
+ * `npm run probe:security` prints the figures; the bound asserted here is generous (a 2-core CI
+ * machine running other suites at once is several times slower), and no probe may time out.
+ */
+const HEALTH_MS = 1000;
 /** The default MAX_ENRICHMENT_BYTES plus room for the rest of the response. */
 const RESPONSE_OVER_REQUEST_BYTES = 256 * 1024 + 64 * 1024;
 
@@ -35,6 +40,15 @@ const EXPECTED: Record<string, (status: number | string, text: string) => void> 
     expect(text).toContain("cpu_budget");
   },
   "speculative-errors": (status, text) => {
+    // Either its errors are cut short or its work is: both are bounded answers.
+    if (status === 422) expect(text).toContain("cpu_budget");
+    else expect(JSON.parse(text).truncated).toBe(true);
+  },
+  "error-message-amplification": (status, text) => {
+    expect(status).toBe(200);
+    expect(JSON.parse(text).truncated).toBe(true);
+  },
+  "error-location-amplification": (status, text) => {
     expect(status).toBe(200);
     expect(JSON.parse(text).truncated).toBe(true);
   },
@@ -53,6 +67,18 @@ const EXPECTED: Record<string, (status: number | string, text: string) => void> 
   "regex-lookaround-catastrophic": (status, text) => {
     expect(status).toBe(422);
     expect(text).toContain("regex_budget");
+  },
+  "schema-compile-fanout": (status, text) => {
+    expect(status).toBe(422);
+    expect(text).toContain("cpu_budget");
+  },
+  "schema-compile-patterns": (status, text) => {
+    expect(status).toBe(422);
+    expect(text).toContain("cpu_budget");
+  },
+  "schema-compile-weight": (status, text) => {
+    expect(status).toBe(422);
+    expect(text).toContain("max_compiled_schema_bytes");
   },
   "regex-too-large": (status, text) => {
     expect(status).toBe(422);

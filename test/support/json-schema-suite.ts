@@ -77,7 +77,13 @@ function loadRemotes(suiteDir: string): Map<string, unknown> {
 
 /** Runs the suite, draft by draft (all of them unless `drafts` names some, e.g. ["draft2020-12"]). */
 export async function runJsonSchemaSuite(
-  options: { suiteDir?: string; drafts?: string[]; optional?: boolean } = {},
+  options: {
+    suiteDir?: string;
+    drafts?: string[];
+    optional?: boolean;
+    /** `"dialect": "strict"`: no later-draft keywords in older drafts. Default false, as the API. */
+    strictDialect?: boolean;
+  } = {},
 ): Promise<DraftResult[]> {
   const suiteDir = options.suiteDir ?? DEFAULT_SUITE_DIR;
   const remotes = loadRemotes(suiteDir);
@@ -94,7 +100,12 @@ export async function runJsonSchemaSuite(
       let compiled: Awaited<ReturnType<typeof compileSchema>> | undefined;
       let compileError: unknown;
       try {
-        compiled = await compileSchema(g.schema, { resolveRemote, formatAssertion, defaultDialect: dialect });
+        compiled = await compileSchema(g.schema, {
+          resolveRemote,
+          formatAssertion,
+          defaultDialect: dialect,
+          strictDialect: options.strictDialect === true,
+        });
       } catch (e) {
         compileError = e;
       }

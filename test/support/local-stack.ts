@@ -76,6 +76,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       databaseUrl,
       jwtSecret: secrets.postgrestJwtSecret,
       port: options.ports?.postgrestBridge,
+      // Registered schemas may be several MB (the registry's own quotas bound them).
+      maxBodyBytes: 32 * 1024 * 1024,
     });
     cleanups.push(() => postgrest.close());
 

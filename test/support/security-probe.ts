@@ -34,10 +34,22 @@ export interface Attack {
   /** What the review found, for the table. */
   finding: string;
   body: () => unknown;
+  /** Default /v1/validate. */
+  path?: string;
 }
 
 const repeat = <T>(count: number, make: (i: number) => T): T[] =>
   Array.from({ length: count }, (_, i) => make(i));
+
+/** An object schema of `count` properties made by `make`: a big schema to compile. */
+const wideSchema = (count: number, make: (i: number) => unknown) => ({
+  type: "object",
+  properties: Object.fromEntries(repeat(count, (i) => [`p${i}`, make(i)])),
+});
+
+/** A 300-character pattern RE2 compiles in about 0.4 ms, made distinct by `i`. */
+const longPattern = (i: number) =>
+  `^(?:[a-z]+(?:-[a-z0-9]+)*\\.)+(?:com|org|net|io|dev)(?::[0-9]{1,5})?(?:/[\\w.~-]+)*(?:\\?(?:[\\w-]+=[\\w-]*&?)*)?-${i}-(?:a|b|c|d|e|f|g|h)+(?:x{2,9}|y{3,7}|z{1,4})*[A-F0-9]{8}-[A-F0-9]{4}-[A-F0-9]{12}$`;
 
 export const ATTACKS: Attack[] = [
   {
@@ -119,9 +131,122 @@ export const ATTACKS: Attack[] = [
     }),
   },
   {
+    name: "schema-compile-fanout",
+    finding: "a 3.7 MB schema of 90,000 small subschemas (MAX_BODY_BYTES is 4 MiB): compiling is counted",
+    body: () => ({ schema: wideSchema(90_000, () => ({ type: "string", minLength: 1 })), data: {} }),
+  },
+  {
+    name: "schema-compile-patterns",
+    finding:
+      "a 3.7 MB schema of 12,000 distinct long patterns: 4 s of CPU to compile before patterns were counted",
+    body: () => ({
+      schema: wideSchema(12_000, (i) => ({ type: "string", pattern: longPattern(i) })),
+      data: {},
+    }),
+  },
+  {
+    name: "schema-compile-weight",
+    finding: "a 3.6 MB schema whose compiled form would weigh 70 MB: refused before the memory is taken",
+    body: () => ({
+      schema: wideSchema(12_000, () => ({ type: "string", description: "d".repeat(250) })),
+      data: {},
+    }),
+  },
+  {
     name: "regex-too-large",
     finding: "a 'safe' pattern V8 refuses at match time: 500 with the pattern in the log",
     body: () => ({ schema: { type: "string", pattern: "(?:a{1000}){1000}" }, data: "a" }),
+  },
+  // Found after the review, by timing every keyword's own work per budget unit: linear scans and
+  // structural comparisons that spent one unit (or none) whatever the size of what they scanned.
+  {
+    name: "unique-items-canonical",
+    finding: "uniqueItems on 17 arrays of 2,800 items, 5,000 times over one document: 16 s in Node",
+    body: () => ({
+      schema: { allOf: repeat(5000, () => ({ uniqueItems: true })) },
+      data: repeat(17, (i) => [...repeat(2800, () => 0), i]),
+    }),
+  },
+  {
+    name: "unique-items-pairwise",
+    finding: "uniqueItems on 16 arrays compared pairwise, 5,000 times: 6.8 s in Node",
+    body: () => ({
+      schema: { allOf: repeat(5000, () => ({ uniqueItems: true })) },
+      data: repeat(16, (i) => [...repeat(2900, () => 0), i]),
+    }),
+  },
+  {
+    name: "const-structural",
+    finding: "a 20,000-item const compared 5,000 times through $ref: 0.4 s for 10,000 units",
+    body: () => ({
+      schema: {
+        $defs: { big: { const: repeat(20_000, () => 0) } },
+        anyOf: repeat(5000, () => ({ $ref: "#/$defs/big" })),
+      },
+      data: [...repeat(19_999, () => 0), 1],
+    }),
+  },
+  {
+    name: "content-json-parse",
+    finding: "draft-07 contentMediaType parsing an 80 kB string 5,000 times: 3 s in Node",
+    body: () => ({
+      schema: {
+        $schema: "http://json-schema.org/draft-07/schema#",
+        allOf: repeat(5000, () => ({ contentMediaType: "application/json" })),
+      },
+      data: `[${"0,".repeat(40_000)}0]`,
+    }),
+  },
+  {
+    name: "min-length-count",
+    finding: "minLength counting the code points of 99 kB, 5,000 times: 0.7 s in Node",
+    body: () => ({
+      schema: { allOf: repeat(5000, () => ({ minLength: 60_000 })) },
+      data: "a".repeat(99_000),
+    }),
+  },
+  {
+    name: "format-uri-scan",
+    finding: "format uri checked on 99 kB, 5,000 times: 0.4 s in Node",
+    body: () => ({
+      schema: { allOf: repeat(5000, () => ({ format: "uri" })) },
+      data: `http://x/${"a".repeat(98_000)}`,
+      format_assertion: true,
+    }),
+  },
+  {
+    name: "additional-properties-fanout",
+    finding: "the dearest unit: 500 additionalProperties over 8,000 keys (the budget's worst case)",
+    body: () => ({
+      schema: { allOf: repeat(500, () => ({ properties: { a: {} }, additionalProperties: true })) },
+      data: Object.fromEntries(repeat(8000, (i) => [`k${i}`, 0])),
+    }),
+  },
+  {
+    name: "batch-of-heavy-documents",
+    finding: "100 documents that each spend a share of the budget: the whole batch is one request's work",
+    path: "/v1/validate/batch",
+    body: () => ({
+      schema: { items: { anyOf: repeat(200, (i) => ({ const: i })) } },
+      documents: repeat(100, () => repeat(400, () => 199)),
+    }),
+  },
+  {
+    name: "error-message-amplification",
+    finding: "a 60 kB pattern quoted in each of 100 errors: a 60 kB request, a 6 MB response",
+    body: () => ({
+      schema: { items: { pattern: "b".repeat(60_000) } },
+      data: repeat(100, () => "a"),
+    }),
+  },
+  {
+    name: "error-location-amplification",
+    finding: "a 60 kB property name in the instanceLocation of each of 100 errors",
+    body: () => ({
+      schema: { additionalProperties: { items: { type: "string" } } },
+      data: { ["k".repeat(60_000)]: repeat(100, () => 0) },
+      output: "detailed",
+    }),
   },
   {
     name: "enrich-proto-key",
@@ -185,7 +310,7 @@ export async function runAttack(
   let detail = "";
   let text = "";
   try {
-    const response = await fetch(`${worker.url}/v1/validate`, {
+    const response = await fetch(`${worker.url}${attack.path ?? "/v1/validate"}`, {
       method: "POST",
       headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
       body,

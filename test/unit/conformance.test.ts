@@ -1,7 +1,7 @@
 /**
  * The README's conformance claim, checked on every run: every required test of the official
  * JSON-Schema-Test-Suite passes on all five drafts, and every `optional/format` test with format
- * asserted, through the engine the Worker uses.
+ * asserted, through the engine the Worker uses, with and without `"dialect": "strict"`.
  */
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -21,6 +21,18 @@ describe("JSON-Schema-Test-Suite", () => {
       expect(result?.req.failures).toEqual([]);
       expect(result?.fmt.failures).toEqual([]);
       expect(result?.req.passed).toBe(result?.req.total);
+    },
+  );
+
+  // The API's default applies later-draft keywords in older drafts (the runs above); "dialect":
+  // "strict" must pass the suite as well.
+  it.each(DRAFTS.map(([draft]) => draft))(
+    "%s with dialect strict: every required test passes",
+    async (draft) => {
+      const [result] = await runJsonSchemaSuite({ drafts: [draft], strictDialect: true });
+      expect(result?.req.total).toBeGreaterThan(600);
+      expect(result?.req.failures).toEqual([]);
+      expect(result?.fmt.failures).toEqual([]);
     },
   );
 });

@@ -40,7 +40,8 @@ describe("the Worker in workerd", () => {
 
     const huge = await SELF.fetch("http://api.test/health", {
       method: "POST",
-      body: "x".repeat(2 * 1024 * 1024),
+      // Past the default MAX_BODY_BYTES (4 MiB).
+      body: "x".repeat(5 * 1024 * 1024),
     });
     expect(huge.status).toBe(413);
     expect(await problem(huge)).toMatchObject({ code: "PAYLOAD_TOO_LARGE" });

@@ -95,6 +95,20 @@ describe("POST /v1/signup", () => {
     // The next /64 is another subscriber.
     expect((await from(5, "2001:db8:77:2::1")).status).toBe(201);
   });
+
+  it("counts IPv6 sign-ups by CLIENT_IPV6_PREFIX when an operator sets a shorter one", async () => {
+    const env = { ...h.env, CLIENT_IPV6_PREFIX: "48" };
+    const from = (n: number, ip: string) =>
+      h.request("/v1/signup", json({ email: `v6-48-${n}@example.com` }, { "CF-Connecting-IP": ip }), env);
+    // Three different /64s of one /48: with prefix 48 they are one network.
+    expect((await from(1, "2001:db8:99:1::1")).status).toBe(201);
+    expect((await from(2, "2001:db8:99:2::1")).status).toBe(201);
+    expect((await from(3, "2001:db8:99:3::1")).status).toBe(201);
+    const limited = await from(4, "2001:db8:99:4::1");
+    expect(limited.status).toBe(429);
+    expect(await problemOf(limited)).toMatchObject({ code: "RATE_LIMITED" });
+    expect((await from(5, "2001:db8:9a:1::1")).status).toBe(201);
+  });
 });
 
 describe("POST /v1/token and GET /.well-known/jwks.json", () => {

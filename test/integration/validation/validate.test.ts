@@ -265,6 +265,56 @@ describe("refusals: 422, not billed", () => {
     expect(await problemOf(response)).toMatchObject({ code: "LIMIT_EXCEEDED", limit: "cpu_budget" });
   });
 
+  it("a batch's documents spend one budget in turn: a large one may use what small ones leave", async () => {
+    const budget = { ...harness.env, MAX_VALIDATION_STEPS: "15000" };
+    // 50 branches (two units each: the branch and its const) over 100 items is about 10,000 units:
+    // more than a fifth of 15,000, within all of it.
+    const schema = { items: { anyOf: Array.from({ length: 50 }, (_, i) => ({ const: i })) } };
+    const batch = (documents: unknown[]) =>
+      harness.request(
+        "/v1/validate/batch",
+        {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+          body: JSON.stringify({ schema, documents }),
+        },
+        budget,
+      );
+    const heavy = Array.from({ length: 100 }, () => 49);
+    const mixed = await batch([heavy, [1], [2], [3], [4]]);
+    expect(mixed.status).toBe(200);
+    expect(((await mixed.json()) as { valid: boolean }).valid).toBe(true);
+    // Two heavy documents need more than the request's whole budget.
+    const twoHeavy = await batch([heavy, heavy, [1]]);
+    await harness.settle();
+    expect(twoHeavy.status).toBe(422);
+    expect(await problemOf(twoHeavy)).toMatchObject({ code: "LIMIT_EXCEEDED", limit: "cpu_budget" });
+  });
+
+  it("errors are capped by MAX_ERROR_BYTES: a long pattern quoted in each error cannot multiply the response", async () => {
+    const capped = { ...harness.env, MAX_ERROR_BYTES: "4096", MAX_DOCUMENT_BYTES: "100000" };
+    const response = await harness.request(
+      "/v1/validate",
+      {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          schema: { items: { pattern: "b".repeat(1500) } },
+          data: ["a", "a", "a", "a", "a"],
+        }),
+      },
+      capped,
+    );
+    await harness.settle();
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { valid: boolean; truncated?: boolean; errors: unknown[] };
+    expect(body.valid).toBe(false);
+    expect(body.truncated).toBe(true);
+    expect(body.errors.length).toBeGreaterThanOrEqual(1);
+    expect(body.errors.length).toBeLessThan(5);
+    expect(JSON.stringify(body.errors).length).toBeLessThanOrEqual(4096 + 100);
+  });
+
   it("`data` is held to MAX_DOCUMENT_BYTES by its JSON text, as `json` is", async () => {
     const problem = await refusal({ schema: {}, data: "x".repeat(2000) }, "LIMIT_EXCEEDED");
     expect(problem.limit).toBe("max_document_bytes");

@@ -1,4 +1,4 @@
-import { report } from "../../context";
+import { report, spendScan } from "../../context";
 import type { KeywordDefinition } from "../../keyword";
 
 function decodeBase64(s: string): string | null {
@@ -27,6 +27,7 @@ export const contentEncoding: KeywordDefinition = {
     if (!base64 && !json) return null;
     const location = compiler.location(json ? "contentMediaType" : "contentEncoding");
     return (instance, context) => {
+      spendScan(context, (instance as string).length);
       const decoded = base64 ? decodeBase64(instance as string) : (instance as string);
       let ok = decoded !== null;
       if (ok && json) {

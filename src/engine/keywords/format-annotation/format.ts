@@ -1,4 +1,4 @@
-import { report } from "../../context";
+import { report, spendScan } from "../../context";
 import { FORMAT_CHECKS } from "../../formats";
 import type { KeywordDefinition } from "../../keyword";
 
@@ -18,6 +18,7 @@ export const format: KeywordDefinition = {
     const detail = { params: { format: value } };
     const message = `must be a valid ${value}`;
     return (instance, context) => {
+      spendScan(context, (instance as string).length);
       if (test(instance as string)) return true;
       if (context.full) report(context, location, message, undefined, detail);
       return false;

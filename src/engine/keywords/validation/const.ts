@@ -1,5 +1,6 @@
-import { report } from "../../context";
-import { jsonEqual } from "../../json";
+import { COMPARED_NODES_PER_UNIT } from "../../budget";
+import { report, spend } from "../../context";
+import { jsonEqual, jsonNodeCount } from "../../json";
 import type { KeywordDefinition } from "../../keyword";
 import { describeValue, listedValues } from "./describe-value";
 
@@ -17,8 +18,15 @@ export const constKeyword: KeywordDefinition = {
       candidates: typeof value === "string" ? [value] : undefined,
     };
     const primitive = typeof value !== "object" || value === null;
+    // A comparison visits at most the constant's nodes.
+    const cost = primitive ? 0 : Math.floor(jsonNodeCount(value) / COMPARED_NODES_PER_UNIT);
     return (instance, context) => {
-      if (primitive ? instance === value : jsonEqual(instance, value)) return true;
+      if (primitive) {
+        if (instance === value) return true;
+      } else {
+        if (cost > 0) spend(context, cost);
+        if (jsonEqual(instance, value)) return true;
+      }
       if (context.full) report(context, location, message, undefined, detail);
       return false;
     };

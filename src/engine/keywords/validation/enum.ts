@@ -1,5 +1,6 @@
+import { COMPARED_NODES_PER_UNIT } from "../../budget";
 import { report, spend } from "../../context";
-import { jsonEqual } from "../../json";
+import { jsonEqual, jsonNodeCount } from "../../json";
 import type { KeywordDefinition } from "../../keyword";
 import { describeValue, listedValues } from "./describe-value";
 
@@ -17,6 +18,10 @@ export const enumKeyword: KeywordDefinition = {
       if (typeof v === "object" && v !== null) complex.push(v);
       else primitives.add(v);
     }
+    // Comparing an object or array with every structured value visits at most all their nodes.
+    let nodes = 0;
+    for (const c of complex) nodes += jsonNodeCount(c);
+    const cost = complex.length + Math.floor(nodes / COMPARED_NODES_PER_UNIT);
     const location = compiler.location("enum");
     const message =
       values.length <= 10
@@ -34,7 +39,7 @@ export const enumKeyword: KeywordDefinition = {
       if (typeof instance !== "object" || instance === null) {
         if (primitives.has(instance)) return true;
       } else {
-        spend(context, complex.length);
+        spend(context, cost);
         for (const c of complex) if (jsonEqual(instance, c)) return true;
       }
       if (context.full) report(context, location, message, undefined, detail);

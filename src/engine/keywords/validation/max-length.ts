@@ -1,4 +1,4 @@
-import { report } from "../../context";
+import { report, spendScan } from "../../context";
 import { codePointLength } from "../../json";
 import type { KeywordDefinition } from "../../keyword";
 
@@ -14,7 +14,9 @@ export const maxLength: KeywordDefinition = {
     const location = compiler.location("maxLength");
     return (instance, context) => {
       const s = instance as string;
-      if (s.length <= max || codePointLength(s) <= max) return true;
+      if (s.length <= max) return true;
+      spendScan(context, s.length);
+      if (codePointLength(s) <= max) return true;
       if (context.full) report(context, location, `must have at most ${max} characters`, undefined, detail);
       return false;
     };

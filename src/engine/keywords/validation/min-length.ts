@@ -1,4 +1,4 @@
-import { report } from "../../context";
+import { report, spendScan } from "../../context";
 import { codePointLength } from "../../json";
 import type { KeywordDefinition } from "../../keyword";
 
@@ -14,7 +14,11 @@ export const minLength: KeywordDefinition = {
     const location = compiler.location("minLength");
     return (instance, context) => {
       const s = instance as string;
-      if (s.length >= 2 * min || (s.length >= min && codePointLength(s) >= min)) return true;
+      if (s.length >= 2 * min) return true;
+      if (s.length >= min) {
+        spendScan(context, s.length);
+        if (codePointLength(s) >= min) return true;
+      }
       if (context.full)
         report(
           context,

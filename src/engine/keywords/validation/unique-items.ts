@@ -1,12 +1,13 @@
-import { report, spend } from "../../context";
-import { canonicalJson, jsonEqual } from "../../json";
+import { COMPARED_NODES_PER_UNIT } from "../../budget";
+import { report, spend, type ValidationContext } from "../../context";
+import { canonicalJson, jsonEqual, jsonNodeCount } from "../../json";
 import type { KeywordDefinition } from "../../keyword";
 
 /**
  * The indexes of two equal items, or null. Primitives go through a Map; short arrays of objects are
  * compared pairwise, long ones by canonical text, so the cost stays linear in the array's size.
  */
-export function findDuplicate(items: unknown[]): [number, number] | null {
+export function findDuplicate(items: unknown[], context?: ValidationContext): [number, number] | null {
   const n = items.length;
   if (n < 2) return null;
   let allPrimitive = true;
@@ -16,6 +17,12 @@ export function findDuplicate(items: unknown[]): [number, number] | null {
       allPrimitive = false;
       break;
     }
+  }
+  // Spent before the work: pairwise, each item is compared with up to 15 others; by canonical
+  // text, each node is written once (about as dear as a subschema evaluation).
+  if (!allPrimitive && context) {
+    const nodes = jsonNodeCount(items);
+    spend(context, n <= 16 ? Math.floor((nodes * (n - 1)) / COMPARED_NODES_PER_UNIT) : nodes);
   }
   if (allPrimitive) {
     const seen = new Map<unknown, number>();
@@ -52,7 +59,7 @@ export const uniqueItems: KeywordDefinition = {
     const location = compiler.location("uniqueItems");
     return (instance, context) => {
       spend(context, (instance as unknown[]).length);
-      const duplicate = findDuplicate(instance as unknown[]);
+      const duplicate = findDuplicate(instance as unknown[], context);
       if (!duplicate) return true;
       if (context.full)
         report(
