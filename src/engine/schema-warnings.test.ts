@@ -52,6 +52,13 @@ describe("schema warnings", () => {
     expect(await codes({ $schema: "http://json-schema.org/draft-06/schema#", readOnly: true })).toEqual([]);
   });
 
+  it("later-draft keywords the compatible dialect applies are not warned about; under a strict dialect they are", async () => {
+    const schema = { $schema: "http://json-schema.org/draft-04/schema#", const: 1, prefixItems: [] };
+    expect(await codes(schema)).toEqual([["keyword_not_in_draft", "/prefixItems"]]);
+    const strict = await compileSchema(schema, { strictDialect: true });
+    expect(strict.warnings.map((w) => w.schemaLocation)).toEqual(["/const", "/prefixItems"]);
+  });
+
   it("unknown formats (OpenAPI's are known) and keywords for another type", async () => {
     expect(
       await codes({
