@@ -89,6 +89,17 @@ describe("schema warnings", () => {
     expect(bounded.warnings[0]?.message.length).toBeLessThan(200);
   });
 
+  it("an unknown type name under a custom metaschema that allows it", async () => {
+    const meta = { $id: "https://example.com/meta", $schema: "https://json-schema.org/draft/2020-12/schema" };
+    const compiled = await compileSchema(
+      { $schema: "https://example.com/meta", type: "strng" },
+      { resolveRemote: async () => meta },
+    );
+    expect(compiled.warnings).toEqual([
+      expect.objectContaining({ code: "unknown_type", schemaLocation: "/type", suggestion: "string" }),
+    ]);
+  });
+
   it("a clean schema has none", async () => {
     const compiled = await compileSchema({ type: "object", properties: { a: { type: "string" } } });
     expect(compiled.warnings).toEqual([]);

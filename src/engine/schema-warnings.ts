@@ -21,6 +21,7 @@ export type SchemaWarningCode =
   | "unknown_keyword"
   | "keyword_not_in_draft"
   | "unknown_format"
+  | "unknown_type"
   | "keyword_without_effect"
   | "ref_sibling_ignored";
 
@@ -51,6 +52,8 @@ const DRAFT_NAMES: Record<Draft, string> = {
   2019: "draft 2019-09",
   2020: "draft 2020-12",
 };
+
+const TYPE_NAMES = ["null", "boolean", "object", "array", "number", "string", "integer"];
 
 const TYPE_KINDS: Record<string, string> = {
   string: "string",
@@ -184,6 +187,20 @@ function checkSchema(
         message: `"${keyword}" applies to ${applies === "array" ? "arrays" : `${applies}s`} only; beside "type": ${JSON.stringify(schema.type)} it has no effect.`,
       });
     }
+  }
+  // Standard metaschemas refuse an unknown type name (SCHEMA_INVALID); a custom one may not.
+  const typeNames =
+    typeof schema.type === "string" ? [schema.type] : Array.isArray(schema.type) ? schema.type : [];
+  for (const name of typeNames) {
+    if (typeof name !== "string" || TYPE_NAMES.includes(name)) continue;
+    const suggestion = closest(name, TYPE_NAMES);
+    found.push({
+      code: "unknown_type",
+      schemaLocation: `${pointer}/type`,
+      keyword: "type",
+      message: `${quoted(name)} is not a JSON type: no value has it${suggestion ? `; did you mean "${suggestion}"?` : "."}`,
+      ...(suggestion && { suggestion }),
+    });
   }
   const format = schema.format;
   if (

@@ -152,6 +152,7 @@ const schemaWarning = z.object({
     "unknown_keyword",
     "keyword_not_in_draft",
     "unknown_format",
+    "unknown_type",
     "keyword_without_effect",
     "ref_sibling_ignored",
   ]),

@@ -844,7 +844,7 @@ export interface operations {
                         /** @description What in the schema is valid but likely a mistake (computed once per schema); "strict": true refuses them */
                         warnings?: {
                             /** @enum {string} */
-                            code: "unknown_keyword" | "keyword_not_in_draft" | "unknown_format" | "keyword_without_effect" | "ref_sibling_ignored";
+                            code: "unknown_keyword" | "keyword_not_in_draft" | "unknown_format" | "unknown_type" | "keyword_without_effect" | "ref_sibling_ignored";
                             /** @description JSON Pointer to the member in the schema */
                             schemaLocation: string;
                             keyword: string;
@@ -1083,7 +1083,7 @@ export interface operations {
                         /** @description What in the schema is valid but likely a mistake (computed once per schema); "strict": true refuses them */
                         warnings?: {
                             /** @enum {string} */
-                            code: "unknown_keyword" | "keyword_not_in_draft" | "unknown_format" | "keyword_without_effect" | "ref_sibling_ignored";
+                            code: "unknown_keyword" | "keyword_not_in_draft" | "unknown_format" | "unknown_type" | "keyword_without_effect" | "ref_sibling_ignored";
                             /** @description JSON Pointer to the member in the schema */
                             schemaLocation: string;
                             keyword: string;
