@@ -187,7 +187,7 @@ export class Compiler {
       return;
     }
     if (schema === false) {
-      const location = new SchemaLocation(target.pointer, target.resource);
+      const location = new SchemaLocation(target.pointer, target.resource, "false");
       node.validate = (_instance, context) => {
         if (context.full) report(context, location, "no value is allowed here (the schema is false)");
         return false;
@@ -265,7 +265,7 @@ export class Compiler {
       usesDynamicScope: this.usesDynamicScope,
       assertsFormat: this.settings.formatAssertion || target.resource.dialect.vocab.formatAssertion,
       location: (keyword) =>
-        new SchemaLocation(`${target.pointer}/${escapePointerToken(keyword)}`, target.resource),
+        new SchemaLocation(`${target.pointer}/${escapePointerToken(keyword)}`, target.resource, keyword),
       subschema: (...tokens) => this.node(this.child(target, tokens)),
       node: (t) => this.node(t),
       resolve: (reference, keyword) => this.resolve(target, reference, keyword),

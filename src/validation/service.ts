@@ -9,21 +9,24 @@ import {
   type CompiledSchema,
   canonicalJson,
   type EnrichOptions,
+  type SchemaWarning,
   type StepPool,
   ValidationLimitError,
   type ValidationResult,
 } from "../engine";
 import { BoundedLru } from "../lib/bounded-lru";
-import { exceedsDepth, parseJsonText } from "../lib/json-text";
+import { exceedsDepth, exceedsUtf8Bytes, parseJsonText } from "../lib/json-text";
 import { yieldThread } from "../lib/yield-thread";
 import { parseRegistryUri, type RegistryResolver, registryUri } from "../registry/resolver";
 import type { SchemaId } from "../registry/store";
 import { capErrorBytes } from "./error-bytes";
 import type { ValidationLimits } from "./limits";
+import { addPositions } from "./positions";
 import { schemaTooDeep, ValidationRefusal } from "./refusal";
 import { compileWithinLimits, unavailable } from "./schema-compilation";
 import type { SchemaFetcher } from "./schema-fetcher";
 import { SchemaFetchError } from "./schema-fetcher";
+import { strictRefusal } from "./schema-warnings";
 
 export { DEFAULT_VALIDATION_LIMITS, type ValidationLimits } from "./limits";
 export { type RefusalCode, ValidationRefusal } from "./refusal";
@@ -42,6 +45,17 @@ export interface ValidationRequest {
   enrich: boolean | EnrichOptions;
   /** "strict": only the declared draft's keywords; "compatible" (default) adds later-draft ones it leaves free. */
   dialect?: "compatible" | "strict";
+  /** Refuse a schema that has warnings (SCHEMA_INVALID) instead of validating with it. */
+  strict?: boolean;
+}
+
+/** Verdicts in the documents' order, with what the schema's compilation found worth a warning. */
+export interface Verdicts {
+  results: ValidationResult[];
+  /** Schema warnings (computed once per compiled schema); absent when there are none. */
+  warnings?: SchemaWarning[];
+  /** More warnings existed than are listed. */
+  warningsTruncated?: true;
 }
 
 export interface SchemaCacheOptions {
@@ -49,13 +63,6 @@ export interface SchemaCacheOptions {
   maxEntries: number;
   /** Bytes of compiled schemas kept per isolate (measured weight: CompiledSchema.retainedBytes). Default 32 MiB. */
   maxBytes: number;
-}
-
-/** Whether `text` takes more than `limit` bytes as UTF-8; encodes only when its length cannot decide. */
-function exceedsUtf8Bytes(text: string, limit: number): boolean {
-  if (text.length > limit) return true;
-  if (text.length * 3 <= limit) return false;
-  return new TextEncoder().encode(text).byteLength > limit;
 }
 
 /** Work after which a batch hands the thread back before its next document (about 5 ms here). */
@@ -266,7 +273,7 @@ export function createValidationService(deps: {
     return parsed.value;
   }
 
-  return {
+  const service = {
     /**
      * Checks a schema about to be registered as `name@version` of `account`: its metaschema, and
      * that its references resolve (registry references included). Throws the ValidationRefusal a
@@ -287,8 +294,8 @@ export function createValidationService(deps: {
       });
     },
 
-    /** Validates every document against the schema; results in the documents' order. */
-    async validate(request: ValidationRequest): Promise<ValidationResult[]> {
+    /** Validates every document against the schema: the results in the documents' order, with the schema's warnings. */
+    async check(request: ValidationRequest): Promise<Verdicts> {
       const batch = request.documents.length !== 1;
       if (request.documents.length > limits.maxBatchDocuments) {
         throw new ValidationRefusal(
@@ -306,6 +313,7 @@ export function createValidationService(deps: {
         request.formatAssertion,
         request.dialect === "strict",
       );
+      if (request.strict && validator.warnings.length > 0) throw strictRefusal(validator);
       // One CPU budget per request, a pool its documents spend from in turn (a small document
       // leaves the rest to the next); between documents that did real work the isolate's thread is
       // handed back, so a batch never holds it longer than one document's share.
@@ -322,11 +330,14 @@ export function createValidationService(deps: {
         );
         if (index < documents.length - 1 && before - pool.remaining >= YIELD_AFTER_STEPS) await yieldThread();
       }
-      return results;
+      const verdicts: Verdicts = { results };
+      if (validator.warnings.length > 0) verdicts.warnings = [...validator.warnings];
+      if (validator.warningsTruncated) verdicts.warningsTruncated = true;
+      return verdicts;
 
       function validateOne(document: unknown, index: number, pool: StepPool, maxEnrichmentBytes: number) {
         try {
-          return validator.validate(document, {
+          const result = validator.validate(document, {
             output: request.output,
             maxErrors: limits.maxErrors,
             maxDepth: limits.maxDepth,
@@ -334,6 +345,10 @@ export function createValidationService(deps: {
             enrich: request.enrich,
             maxEnrichmentBytes,
           });
+          // With `json` text, every error also says where its instance starts (computed only then).
+          const input = request.documents[index];
+          if (result.errors && input && "json" in input) addPositions(input.json, result.errors);
+          return result;
         } catch (error) {
           if (!(error instanceof ValidationLimitError)) throw error;
           const limit = error.kind === "budget" ? "cpu_budget" : error.kind;
@@ -347,7 +362,13 @@ export function createValidationService(deps: {
         }
       }
     },
+
+    /** Validates every document against the schema; results in the documents' order. */
+    async validate(request: ValidationRequest): Promise<ValidationResult[]> {
+      return (await service.check(request)).results;
+    },
   };
+  return service;
 }
 
 export type ValidationService = ReturnType<typeof createValidationService>;
