@@ -276,22 +276,27 @@ export function createValidationService(deps: {
   const service = {
     /**
      * Checks a schema about to be registered as `name@version` of `account`: its metaschema, and
-     * that its references resolve (registry references included). Throws the ValidationRefusal a
-     * validation by it would; compiles without caching (publishing is rare).
+     * that its references resolve (registry references included), and with `strict` that it has no
+     * warnings. Throws the ValidationRefusal a validation by it would; answers its warnings;
+     * compiles without caching (publishing is rare).
      */
     async checkRegisteredSchema(
       schema: unknown,
-      account: string,
-      name: string,
-      version: number,
-    ): Promise<void> {
+      target: { account: string; name: string; version: number; strict: boolean },
+    ): Promise<{ warnings: SchemaWarning[]; warningsTruncated?: true }> {
+      const { account, name, version } = target;
       if (exceedsDepth(schema, limits.maxDepth)) throw tooDeep("The schema");
-      await compile(schema, {
+      const validator = await compile(schema, {
         formatAssertion: false,
         strictDialect: false,
         baseUri: registryUri(name, version),
         registered: registeredFor(account),
       });
+      if (target.strict && validator.warnings.length > 0) throw strictRefusal(validator);
+      return {
+        warnings: [...validator.warnings],
+        ...(validator.warningsTruncated && { warningsTruncated: true as const }),
+      };
     },
 
     /** Validates every document against the schema: the results in the documents' order, with the schema's warnings. */

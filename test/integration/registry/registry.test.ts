@@ -105,6 +105,25 @@ describe("publishing and reading", () => {
     });
   });
 
+  it("answers the schema's warnings, and ?strict=true refuses a schema that has any", async () => {
+    const typo = { type: "object", requried: ["id"] };
+    const published = await call("PUT", "/v1/schemas/typo", typo);
+    expect(published.status).toBe(201);
+    const body = (await published.json()) as { warnings: Array<Record<string, unknown>> };
+    expect(body.warnings).toEqual([
+      expect.objectContaining({
+        code: "unknown_keyword",
+        schemaLocation: "/requried",
+        suggestion: "required",
+      }),
+    ]);
+    const strict = await call("PUT", "/v1/schemas/typo-strict?strict=true", typo);
+    expect(strict.status).toBe(422);
+    expect(await problemOf(strict)).toMatchObject({ code: "SCHEMA_INVALID", schemaLocation: "/requried" });
+    expect((await call("GET", "/v1/schemas/typo-strict")).status).toBe(404);
+    expect((await call("DELETE", "/v1/schemas/typo")).status).toBe(200);
+  });
+
   it("refuses schemas that are not valid, and names that are not slugs", async () => {
     const invalid = await call("PUT", "/v1/schemas/broken", { type: "strng" });
     expect(invalid.status).toBe(422);
