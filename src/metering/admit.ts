@@ -168,6 +168,7 @@ export function admissionOfReply(
     reply.remaining,
     reply.resetMs,
     nowMs,
+    reply.windowMs,
   );
   if (reply.status === "rate_limited") {
     return { outcome: "rate_limited", rateLimit, retryAfterSeconds: secondsFromMs(reply.resetMs) };
