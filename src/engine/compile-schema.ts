@@ -162,6 +162,7 @@ async function compileWithin(
   let root: Node;
   try {
     root = compiler.node({ document: doc, pointer: "", schema, resource: rootRes });
+    await compiler.build(opts.pause);
   } catch (e) {
     if (e instanceof RangeError)
       throw new SchemaError("unsupported", "schema nesting is too deep to compile");

@@ -2013,7 +2013,10 @@ export interface operations {
     putV1SchemasName: {
         parameters: {
             query?: {
+                /** @description `compatible`: refuse a version that can make previously valid documents invalid */
                 require?: "compatible";
+                /** @description `true`: refuse a schema with warnings (422 SCHEMA_INVALID), as `strict` does on /v1/validate */
+                strict?: "true" | "false";
             };
             header?: never;
             path: {
@@ -2070,6 +2073,11 @@ export interface operations {
                             }[];
                             truncated?: boolean;
                         } | null;
+                        /** @description The schema's warnings (unknown keywords with a did-you-mean, keywords without effect, ...): the same as a validation with it answers */
+                        warnings: {
+                            [key: string]: unknown;
+                        }[];
+                        warningsTruncated?: boolean;
                     };
                 };
             };
@@ -2118,6 +2126,11 @@ export interface operations {
                             }[];
                             truncated?: boolean;
                         } | null;
+                        /** @description The schema's warnings (unknown keywords with a did-you-mean, keywords without effect, ...): the same as a validation with it answers */
+                        warnings: {
+                            [key: string]: unknown;
+                        }[];
+                        warningsTruncated?: boolean;
                     };
                 };
             };
