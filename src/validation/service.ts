@@ -65,6 +65,9 @@ export interface SchemaCacheOptions {
   maxBytes: number;
 }
 
+/** Canonical bytes past which keying an inline schema is worth handing the thread back after. */
+const LARGE_SCHEMA_BYTES = 256 * 1024;
+
 /** Work after which a batch hands the thread back before its next document (about 5 ms here). */
 const YIELD_AFTER_STEPS = 50_000;
 
@@ -209,6 +212,8 @@ export function createValidationService(deps: {
     const key = strictDialect ? `strict|${compatibleKey}` : compatibleKey;
     const hit = compiled.get(key);
     if (hit) return hit;
+    // Keying a large schema (stringify, canonical text) is a stretch of its own before compiling.
+    if (keys.canonicalBytes > LARGE_SCHEMA_BYTES) await yieldThread();
     const validator = await compile(input.schema, { formatAssertion, strictDialect });
     // The key is the canonical text (UTF-16: two bytes a character).
     compiled.set(key, validator, validator.retainedBytes + 2 * keys.canonicalBytes);
