@@ -1,4 +1,4 @@
-import { COMPILE_BYTES_PER_UNIT, CompileBudget } from "./compile-budget";
+import { COMPILE_BYTES_PER_UNIT, CompileBudget, METASCHEMA_CHECK_MAX_UNITS } from "./compile-budget";
 import { CompiledSchema } from "./compiled-schema";
 import { Compiler } from "./compiler";
 import type { Node } from "./context";
@@ -126,7 +126,7 @@ async function compileWithin(
     const meta = await metaschemaFor(dialect, loader, budget);
     await opts.pause?.();
     // flag mode first (no allocation, its units counted); the located errors only when the schema is invalid
-    const check = meta.checkCounted(schema, budget.remaining);
+    const check = meta.checkCounted(schema, Math.min(budget.remaining, METASCHEMA_CHECK_MAX_UNITS));
     budget.spend(check.steps);
     const r = check.valid
       ? { valid: true }

@@ -82,8 +82,8 @@ function present(definition: KeywordDefinition, schema: JsonObject): boolean {
 }
 
 /** Compiles located subschemas to nodes; one per compilation (shares the registry). */
-/** Subschemas built between two pauses of a compilation (`Compiler.build`): about 20-30 ms here. */
-const SUBSCHEMAS_PER_SLICE = 1500;
+/** Work units a compilation builds between two pauses (`Compiler.build`): about 20-30 ms here. */
+const UNITS_PER_SLICE = 100_000;
 
 export class Compiler {
   private readonly nodes = new Map<string, Node>();
@@ -125,14 +125,18 @@ export class Compiler {
 
   /**
    * Builds every node handed out, and those their keywords hand out in turn, awaiting `pause`
-   * after each SUBSCHEMAS_PER_SLICE of them: a large schema compiles in stretches short enough for
-   * the isolate to serve other requests in between.
+   * after each UNITS_PER_SLICE of compile work (subschemas and patterns): a large schema compiles
+   * in stretches short enough for the isolate to serve other requests in between.
    */
   async build(pause?: () => Promise<void>): Promise<void> {
-    let built = 0;
+    const budget = this.settings.budget;
+    let sliceStart = budget.used;
     for (let next = this.unbuilt.pop(); next; next = this.unbuilt.pop()) {
       this.compileInto(next.node, next.target);
-      if (pause && ++built % SUBSCHEMAS_PER_SLICE === 0) await pause();
+      if (pause && budget.used - sliceStart >= UNITS_PER_SLICE) {
+        await pause();
+        sliceStart = budget.used;
+      }
     }
   }
 

@@ -111,8 +111,13 @@ export function createValidationService(deps: {
     const known = text === undefined ? undefined : inlineKeysByText.get(text);
     if (known) return known;
     if (exceedsDepth(schema, limits.maxDepth)) throw tooDeep("The schema");
-    const canonical = canonicalJson(schema);
-    if (canonical.length > limits.maxSchemaBytes) {
+    // A large schema is keyed by its text as sent: its canonical text would cost a long stretch of
+    // work (about 0.2 s for 3.7 MB here) on every call, as its keys are too large to memoise; the
+    // same schema with its keys in another order is then compiled again, once.
+    const canonical =
+      text !== undefined && text.length > LARGE_SCHEMA_BYTES ? undefined : canonicalJson(schema);
+    const keyText = canonical ?? (text as string);
+    if (keyText.length > limits.maxSchemaBytes) {
       throw new ValidationRefusal(
         "LIMIT_EXCEEDED",
         `The schema is larger than ${limits.maxSchemaBytes} bytes.`,
@@ -123,12 +128,14 @@ export function createValidationService(deps: {
     }
     // Keyed by the canonical text itself: the Map hashes it natively, several times faster than a
     // SHA-256 digest per request, and the key's size is counted against the byte bound.
+    const kind = canonical === undefined ? "inline-text" : "inline";
     const keys: InlineSchemaKeys = {
-      canonicalBytes: canonical.length,
-      annotate: `inline|false|${canonical}`,
-      assert: `inline|true|${canonical}`,
+      canonicalBytes: keyText.length,
+      annotate: `${kind}|false|${keyText}`,
+      assert: `${kind}|true|${keyText}`,
     };
-    if (text !== undefined) inlineKeysByText.set(text, keys, 2 * (text.length + 2 * canonical.length));
+    if (text !== undefined && canonical !== undefined)
+      inlineKeysByText.set(text, keys, 2 * (text.length + 2 * canonical.length));
     return keys;
   }
 
