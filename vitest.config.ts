@@ -9,6 +9,9 @@ import { defineConfig } from "vitest/config";
  * - security: the denial-of-service reproductions against the built Worker under `workerd serve`,
  *   with bounds on wall time, workerd's peak memory and /health latency.
  * - e2e: the built Worker under `wrangler dev` (real workerd, eval forbidden) against the local stack.
+ * - faults: issue 15's fault reproductions against the local stack (test/faults). `npm test` runs
+ *   the pipeline scenarios; the outages (Redis killed, Postgres stopped, the Worker killed
+ *   mid-flush, admission under latency) run with FAULTS=full, as `npm run test:faults` sets it.
  * Every suite starts and stops its own servers on free ports.
  */
 export default defineConfig({
@@ -64,6 +67,17 @@ export default defineConfig({
           // One workerd per attack, its peak memory measured: one file at a time on two cores.
           fileParallelism: false,
           testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: "faults",
+          environment: "node",
+          include: ["test/faults/**/*.test.ts"],
+          // Each file stops and starts servers of its own (and one a wrangler dev): one at a time.
+          fileParallelism: false,
+          testTimeout: 120_000,
           hookTimeout: 180_000,
         },
       },

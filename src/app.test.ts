@@ -181,6 +181,43 @@ describe("JSON bodies", () => {
     expect(await problem(response)).toMatchObject({ code: "MALFORMED_JSON" });
   });
 
+  it("a malformed body answers with its line, column and a hint for the common mistakes", async () => {
+    const cases: Array<[string, { line: number; column: number }, RegExp]> = [
+      ['{\n  "name": "a",\n  "tags": ["x",],\n}', { line: 3, column: 16 }, /Trailing comma/],
+      ["{'name': 'a'}", { line: 1, column: 2 }, /double quotes/],
+      ['{\n  name: "a"}', { line: 2, column: 3 }, /keys must be quoted/],
+      ['{"name": "a", "tags": [] // mine\n}', { line: 1, column: 26 }, /no comments/],
+      ['{"name": True}', { line: 1, column: 10 }, /true, false and null/],
+      ['{"name": "a"', { line: 1, column: 13 }, /ends early/],
+    ];
+    for (const [body, position, hint] of cases) {
+      const response = await post(body);
+      expect(response.status, body).toBe(400);
+      const answer = await problem(response);
+      expect(answer, body).toMatchObject({ code: "MALFORMED_JSON", ...position });
+      expect(answer.hint, body).toMatch(hint);
+      expect(answer.detail, body).toContain(`line ${position.line}, column ${position.column}`);
+    }
+  });
+
+  it("a field sent as a string holding JSON gets a hint", async () => {
+    const schemaApp = new Hono<AppBindings>()
+      .use(requestId())
+      .post("/v", requireJson, jsonBody(z.object({ schema: z.record(z.string(), z.unknown()) })), (c) =>
+        c.json(c.req.valid("json")),
+      )
+      .onError(renderError);
+    const response = await schemaApp.request("/v", {
+      method: "POST",
+      body: JSON.stringify({ schema: JSON.stringify({ type: "object" }) }),
+      headers: { "Content-Type": "application/json" },
+    });
+    const answer = await problem(response);
+    expect(answer.code).toBe("BAD_REQUEST");
+    expect(answer.hints).toEqual([expect.stringContaining('"schema" is a string holding JSON')]);
+    expect(answer.detail).toContain("without quotes around it");
+  });
+
   it("400 BAD_REQUEST with a pointer per problem", async () => {
     const response = await post('{"name": 1, "tags": ["ok", 2]}');
     expect(response.status).toBe(400);

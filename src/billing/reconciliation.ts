@@ -3,11 +3,13 @@
  * pending and dead-lettered, from the ledger, and whether
  * admitted - compensated = reported + pending + dead-lettered. Also says what is not in the ledger
  * yet (entries still in the Redis stream, usage waiting in Postgres for replay), so an operator
- * knows whether a period can be closed.
+ * knows whether a period can be closed. That identity checks the ledger against itself; the second
+ * check (answered-check.ts) compares it with the units the Worker answered 2xx, counted apart.
  */
 import { z } from "zod";
 import type { RedisAdapter } from "../adapters/redis";
 import type { DatabaseAdapter } from "../adapters/supabase";
+import { type AnsweredCheck, checkAnsweredUnits } from "./answered-check";
 
 const rowSchema = z.object({
   stripe_customer_id: z.string(),
@@ -49,6 +51,8 @@ export interface ReconciliationQuery {
   /** Exclusive, UTC. */
   to: Date;
   customer?: string;
+  /** How old usage may be and still be on its way (see answered-check.ts). Default 15 minutes. */
+  graceMs?: number;
 }
 
 export interface ReconciliationReport {
@@ -57,8 +61,12 @@ export interface ReconciliationReport {
   customer: string | null;
   rows: ReconciliationRow[];
   totals: Omit<ReconciliationRow, "stripe_customer_id" | "period">;
-  /** Every row balances and every batch equals the sum of its records. */
+  /** Both checks hold: `ledger_balanced` and `answered_check.balanced`. */
   balanced: boolean;
+  /** Every row balances and every batch equals the sum of its records. */
+  ledger_balanced: boolean;
+  /** The independent check: units answered 2xx against units billed, and nothing stuck. */
+  answered_check: AnsweredCheck;
   dead_letters: z.infer<typeof deadLetterSchema>[];
   /** Usage not in the ledger yet; while non-zero, recent periods may still grow. */
   not_yet_in_ledger: { stream_entries: number | null; pending_replay_records: number | null };
@@ -87,28 +95,37 @@ export async function reconcileUsage(
       p_to: query.to.toISOString(),
       p_customer: query.customer ?? null,
     }),
-    redis.usageStreamBacklog().then(
-      (backlog) => backlog.entries,
-      () => null,
-    ),
-    db.rpc<{ records: number }>("pending_usage_backlog").then(
-      (backlog) => Number(backlog.records),
-      () => null,
-    ),
+    redis.usageStreamBacklog().catch(() => null),
+    db.rpc<{ records: number; oldest: string | null }>("pending_usage_backlog").catch(() => null),
   ]);
   const { rows, dead_letters } = reportSchema.parse(ledger);
   const totals = Object.fromEntries(
     SUMMED.map((key) => [key, rows.reduce((sum, row) => sum + row[key], 0)]),
   ) as Record<(typeof SUMMED)[number], number>;
-  const balanced = rows.every((row) => row.balanced && row.batches_consistent);
+  const ledgerBalanced = rows.every((row) => row.balanced && row.batches_consistent);
+  const answeredCheck = await checkAnsweredUnits({ db, redis }, query, {
+    streamEntries: stream?.entries ?? null,
+    oldestStreamEntryMs: stream?.oldestEntryMs ?? null,
+    oldestPendingReplayMs: replay?.oldest ? Date.parse(replay.oldest) : null,
+  });
+  const balanced = ledgerBalanced && answeredCheck.balanced;
   return {
     from: query.from.toISOString(),
     to: query.to.toISOString(),
     customer: query.customer ?? null,
     rows,
-    totals: { ...totals, batches_consistent: rows.every((r) => r.batches_consistent), balanced },
+    totals: {
+      ...totals,
+      batches_consistent: rows.every((r) => r.batches_consistent),
+      balanced: ledgerBalanced,
+    },
     balanced,
+    ledger_balanced: ledgerBalanced,
+    answered_check: answeredCheck,
     dead_letters,
-    not_yet_in_ledger: { stream_entries: stream, pending_replay_records: replay },
+    not_yet_in_ledger: {
+      stream_entries: stream?.entries ?? null,
+      pending_replay_records: replay ? Number(replay.records) : null,
+    },
   };
 }

@@ -9,6 +9,12 @@ import { ValidationLimitError } from "./errors";
 // 0.25 us (MAX_COMPILE_STEPS' 2,000,000 is about 0.5 s). The metaschema check is cheap (biome:
 // 237,000 units, 11 ms) and spends its actual units; each pattern spends its CompiledPattern.compileUnits.
 
+/**
+ * The most the metaschema check may spend: it is one stretch of synchronous work (a validation
+ * cannot pause), so it is held to about what a request's validation may do (biome's needs 237,000).
+ */
+export const METASCHEMA_CHECK_MAX_UNITS = 500_000;
+
 /** Units one compiled subschema costs: its measured CPU (about 20 us) in validation units. */
 export const COMPILE_UNITS_PER_SUBSCHEMA = 80;
 /** Units per byte of JSON text of the compilation's documents (parsing, scanning, hashing): 1 per 64. */
@@ -28,6 +34,11 @@ export class CompileBudget {
   /** The units left, for the metaschema check. */
   get remaining(): number {
     return Math.max(0, this.maxSteps - this.spent);
+  }
+
+  /** The units spent so far (the build pauses by them). */
+  get used(): number {
+    return this.spent;
   }
 
   spend(units: number): void {

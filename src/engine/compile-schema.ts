@@ -1,4 +1,4 @@
-import { COMPILE_BYTES_PER_UNIT, CompileBudget } from "./compile-budget";
+import { COMPILE_BYTES_PER_UNIT, CompileBudget, METASCHEMA_CHECK_MAX_UNITS } from "./compile-budget";
 import { CompiledSchema } from "./compiled-schema";
 import { Compiler } from "./compiler";
 import type { Node } from "./context";
@@ -15,7 +15,9 @@ import {
   Registry,
   standardDialect,
 } from "./registry";
-import { resolveUri, splitFragment } from "./uri";
+import { explainSchemaErrors } from "./schema-problem";
+import { schemaWarnings } from "./schema-warnings";
+import { PLACEHOLDER_BASE, resolveUri, splitFragment } from "./uri";
 
 /** Dialect names accepted by `defaultDialect`. */
 export type DialectName = "draft-04" | "draft-06" | "draft-07" | "draft-2019-09" | "draft-2020-12";
@@ -40,7 +42,8 @@ export interface CompileOptions {
   validateSchema?: boolean;
   /**
    * Retrieval URI of the schema (a `schema_url`'s URL). Default: the root's `$id` (`id` in draft-04)
-   * resolved against "https://schema-meter.invalid/schema", else that placeholder itself. The root
+   * resolved against the placeholder PLACEHOLDER_BASE, else that placeholder itself (errors show
+   * locations under it as references relative to the schema: `#/properties/id`). The root
    * `$id` counts even beside a `$ref` in drafts 4-7 (where it is otherwise ignored): for a schema
    * sent inline it is the only retrieval URI its author can mean.
    */
@@ -58,14 +61,12 @@ export interface CompileOptions {
   maxRetainedBytes?: number;
 }
 
-const DEFAULT_BASE = "https://schema-meter.invalid/schema";
-
 /** The retrieval URI an inline schema's root `$id` (draft-04: `id`) names, if it has one. */
 function rootIdBase(schema: unknown, dialect: Dialect): string | undefined {
   if (!isObject(schema)) return undefined;
   const id = schema[RESOURCE_KEYWORDS[dialect.draft].id];
   if (typeof id !== "string" || id === "" || id.startsWith("#")) return undefined;
-  return normalizeId(splitFragment(resolveUri(DEFAULT_BASE, id))[0]);
+  return normalizeId(splitFragment(resolveUri(PLACEHOLDER_BASE, id))[0]);
 }
 
 const metaschemaCache = new Map<string, Promise<CompiledSchema>>();
@@ -125,22 +126,27 @@ async function compileWithin(
     const meta = await metaschemaFor(dialect, loader, budget);
     await opts.pause?.();
     // flag mode first (no allocation, its units counted); the located errors only when the schema is invalid
-    const check = meta.checkCounted(schema, budget.remaining);
+    const check = meta.checkCounted(schema, Math.min(budget.remaining, METASCHEMA_CHECK_MAX_UNITS));
     budget.spend(check.steps);
     const r = check.valid
       ? { valid: true }
       : meta.validate(schema, { output: "basic", maxErrors: 20, maxSteps: budget.maxSteps });
     if (!r.valid) {
+      const errors = "errors" in r ? (r.errors ?? []) : [];
+      const problem = explainSchemaErrors(errors);
       throw new SchemaError(
         "invalid_schema",
-        "the schema is invalid against its metaschema",
-        "errors" in r ? (r.errors ?? []) : [],
+        problem?.message ?? "the schema is invalid against its metaschema",
+        errors,
+        undefined,
+        undefined,
+        problem,
       );
     }
   }
   await opts.pause?.();
-  const base = opts.baseUri ?? rootIdBase(schema, dialect) ?? DEFAULT_BASE;
-  reg.addDocument(schema, base, dialect);
+  const base = opts.baseUri ?? rootIdBase(schema, dialect) ?? PLACEHOLDER_BASE;
+  const added = reg.addDocument(schema, base, dialect);
   await loader.loadReferenced(dialect);
   budget.spend(Math.ceil(reg.documentBytes / COMPILE_BYTES_PER_UNIT));
   budget.checkWeight(0, reg.documentBytes);
@@ -156,11 +162,25 @@ async function compileWithin(
   let root: Node;
   try {
     root = compiler.node({ document: doc, pointer: "", schema, resource: rootRes });
+    await compiler.build(opts.pause);
   } catch (e) {
     if (e instanceof RangeError)
       throw new SchemaError("unsupported", "schema nesting is too deep to compile");
     throw e;
   }
   const footprint = { nodes: compiler.nodeCount, documentBytes: reg.documentBytes };
-  return new CompiledSchema(root, rootRes.dialect.draft, rootRes.uri, compiler.tracksEvaluation, footprint);
+  // The schema's own document only (remote ones may not be the caller's to fix); metaschemas none.
+  const { warnings, truncated } =
+    opts.validateSchema !== false
+      ? schemaWarnings(added, { laterKeywords: opts.strictDialect !== true })
+      : { warnings: [], truncated: false };
+  return new CompiledSchema(
+    root,
+    rootRes.dialect.draft,
+    rootRes.uri,
+    compiler.tracksEvaluation,
+    footprint,
+    warnings,
+    truncated,
+  );
 }

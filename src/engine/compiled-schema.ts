@@ -1,8 +1,9 @@
 import { type Node, STOP, spendFromContext, type ValidationContext } from "./context";
 import { type EnrichOptions, enrichDocument, type LocationAnnotations } from "./enrich";
 import { ValidationLimitError } from "./errors";
-import { type OutputUnit, type RawUnit, toBasic, toDetailed } from "./output";
+import { countBasic, type OutputUnit, type RawUnit, toBasic, toDetailed } from "./output";
 import type { Draft } from "./registry";
+import type { SchemaWarning } from "./schema-warnings";
 
 /** Options of `CompiledSchema.validate`. */
 export interface ValidateOptions {
@@ -133,7 +134,12 @@ export class CompiledSchema {
     readonly tracksEvaluation: boolean,
     /** Subschemas compiled and JSON bytes of the documents, remote ones included. */
     readonly footprint: Footprint = { nodes: 1, documentBytes: 0 },
+    /** What in the schema is valid but likely a mistake; computed once, at compile time. */
+    readonly warnings: readonly SchemaWarning[] = [],
+    /** More than MAX_WARNINGS warnings were found. */
+    readonly warningsTruncated = false,
   ) {
+    Object.freeze(this.warnings);
     Object.freeze(this);
   }
 
@@ -158,11 +164,11 @@ export class CompiledSchema {
     if (!valid && output !== "flag") {
       const errs = context.errors as RawUnit[];
       if (output === "basic") {
-        result.errors = toBasic(errs, context.maxErrors);
+        result.errors = toBasic(errs, context.maxErrors, instance);
         if (truncated || result.errors.length >= context.maxErrors)
-          result.truncated = truncated || toBasic(errs, context.maxErrors + 1).length > context.maxErrors;
+          result.truncated = truncated || countBasic(errs, context.maxErrors + 1) > context.maxErrors;
       } else {
-        result.errors = toDetailed(errs);
+        result.errors = toDetailed(errs, instance);
         if (truncated) result.truncated = true;
       }
       if (context.errorsDropped) result.truncated = true;

@@ -82,8 +82,13 @@ function present(definition: KeywordDefinition, schema: JsonObject): boolean {
 }
 
 /** Compiles located subschemas to nodes; one per compilation (shares the registry). */
+/** Work units a compilation builds between two pauses (`Compiler.build`): about 20-30 ms here. */
+const UNITS_PER_SLICE = 100_000;
+
 export class Compiler {
   private readonly nodes = new Map<string, Node>();
+  /** Nodes handed out but not built yet: `build` works through them. */
+  private readonly unbuilt: Array<{ node: Node; target: SchemaTarget }> = [];
   private readonly active = new Map<Dialect["vocab"], Map<number, ActiveKeywords>>();
   readonly tracksEvaluation: boolean;
   readonly usesDynamicScope: boolean;
@@ -101,7 +106,11 @@ export class Compiler {
     return this.nodes.size;
   }
 
-  /** The node for a located subschema, compiled on first use. */
+  /**
+   * The node for a located subschema. It is built by `build`, not here: keywords keep the node
+   * and call its `validate` only when validating, so a compilation is a worklist that can pause
+   * between slices (and reference cycles need no special case).
+   */
   node(target: SchemaTarget): Node {
     const key = `${target.document.id}:${target.pointer}`;
     const hit = this.nodes.get(key);
@@ -110,8 +119,25 @@ export class Compiler {
     this.nodes.set(key, node);
     this.settings.budget.spend(COMPILE_UNITS_PER_SUBSCHEMA);
     this.settings.budget.checkWeight(this.nodes.size, this.registry.documentBytes);
-    this.compileInto(node, target);
+    this.unbuilt.push({ node, target });
     return node;
+  }
+
+  /**
+   * Builds every node handed out, and those their keywords hand out in turn, awaiting `pause`
+   * after each UNITS_PER_SLICE of compile work (subschemas and patterns): a large schema compiles
+   * in stretches short enough for the isolate to serve other requests in between.
+   */
+  async build(pause?: () => Promise<void>): Promise<void> {
+    const budget = this.settings.budget;
+    let sliceStart = budget.used;
+    for (let next = this.unbuilt.pop(); next; next = this.unbuilt.pop()) {
+      this.compileInto(next.node, next.target);
+      if (pause && budget.used - sliceStart >= UNITS_PER_SLICE) {
+        await pause();
+        sliceStart = budget.used;
+      }
+    }
   }
 
   /** The located subschema at `tokens` below `target`. */
@@ -187,7 +213,7 @@ export class Compiler {
       return;
     }
     if (schema === false) {
-      const location = new SchemaLocation(target.pointer, target.resource);
+      const location = new SchemaLocation(target.pointer, target.resource, "false");
       node.validate = (_instance, context) => {
         if (context.full) report(context, location, "no value is allowed here (the schema is false)");
         return false;
@@ -265,7 +291,7 @@ export class Compiler {
       usesDynamicScope: this.usesDynamicScope,
       assertsFormat: this.settings.formatAssertion || target.resource.dialect.vocab.formatAssertion,
       location: (keyword) =>
-        new SchemaLocation(`${target.pointer}/${escapePointerToken(keyword)}`, target.resource),
+        new SchemaLocation(`${target.pointer}/${escapePointerToken(keyword)}`, target.resource, keyword),
       subschema: (...tokens) => this.node(this.child(target, tokens)),
       node: (t) => this.node(t),
       resolve: (reference, keyword) => this.resolve(target, reference, keyword),

@@ -2,7 +2,13 @@ import { CHARS_PER_UNIT, type WorkBudget } from "./budget";
 import { ValidationLimitError } from "./errors";
 import type { RawUnit } from "./output";
 import type { Resource } from "./registry";
-import { escapePointerToken, pointerToFragment } from "./uri";
+import {
+  escapePointerToken,
+  PLACEHOLDER_BASE,
+  PLACEHOLDER_ORIGIN,
+  pointerToFragment,
+  unescapePointerToken,
+} from "./uri";
 
 // The runtime plumbing every compiled keyword shares: the per-validation context, error reporting
 // and the application of subschemas to child instances.
@@ -129,15 +135,32 @@ export class SchemaLocation {
   constructor(
     readonly pointer: string,
     readonly resource: Resource,
+    /** The keyword reported in errors ("false" for a false schema). */
+    readonly keyword: string = lastToken(pointer),
   ) {}
-  /** The absolute keyword location, built on first use (only errors need it). */
+  /**
+   * The absolute keyword location, built on first use (only errors need it). A schema without an
+   * absolute `$id` has no URI of its own: its locations are URI references relative to it
+   * (`#/properties/id/type`, `item.json#/type` for an embedded relative `$id`), never the
+   * internal placeholder base.
+   */
   get absolute(): string {
     if (this.absoluteCache === undefined) {
       const fragment = pointerToFragment(this.pointer.slice(this.resource.pointer.length));
-      this.absoluteCache = `${this.resource.uri}#${fragment}`;
+      this.absoluteCache = `${relativeToPlaceholder(this.resource.uri)}#${fragment}`;
     }
     return this.absoluteCache;
   }
+}
+
+function lastToken(pointer: string): string {
+  return unescapePointerToken(pointer.slice(pointer.lastIndexOf("/") + 1));
+}
+
+/** A URI under the placeholder base, as a reference relative to the schema ("" for the schema itself). */
+function relativeToPlaceholder(uri: string): string {
+  if (uri === PLACEHOLDER_BASE) return "";
+  return uri.startsWith(PLACEHOLDER_ORIGIN) ? uri.slice(PLACEHOLDER_ORIGIN.length) : uri;
 }
 
 /** A JSON Pointer to an instance location, optionally one token deeper. */
@@ -148,33 +171,50 @@ export function instancePointer(path: ReadonlyArray<string | number>, extra?: st
   return s;
 }
 
+/** What a failing keyword adds to its error unit, built only when it fails (see output.ts). */
+export interface ErrorDetail {
+  /** Machine-readable detail, named as ajv does (missingProperty, allowedValues, limit, ...). */
+  params?: Record<string, unknown>;
+  /** Values a near-miss instance value or property name may have meant (suggestions). */
+  candidates?: readonly unknown[];
+}
+
 function makeUnit(
   context: ValidationContext,
   location: SchemaLocation,
   error: string,
   extra?: string | number,
+  detail?: ErrorDetail,
 ): RawUnit {
-  return {
+  const unit: RawUnit = {
     valid: false,
     keywordLocation: context.frame.prefix + location.pointer.slice(context.frame.base),
     absoluteKeywordLocation: location.absolute,
     instanceLocation: instancePointer(context.instancePath, extra),
     error,
+    keyword: location.keyword,
   };
+  if (detail?.params) unit.params = detail.params;
+  if (detail?.candidates) unit.candidates = detail.candidates;
+  return unit;
 }
 
-/** Records a leaf error (full mode only). */
+/**
+ * Records a leaf error (full mode only). `extra` is a child of the instance the error is about (a
+ * missing or disallowed property); `detail` its params and suggestion candidates.
+ */
 export function report(
   context: ValidationContext,
   location: SchemaLocation,
   error: string,
   extra?: string | number,
+  detail?: ErrorDetail,
 ): void {
   // An output unit is work (and memory): it spends from the budget like an evaluation.
   if (++context.steps > context.nextCheck) tick(context);
   if (context.speculative === 0) {
     context.units++;
-    context.errors.push(makeUnit(context, location, error, extra));
+    context.errors.push(makeUnit(context, location, error, extra, detail));
     if (++context.errorCount > context.maxErrors) throw STOP;
     return;
   }
@@ -186,7 +226,7 @@ export function report(
     return;
   }
   context.units++;
-  context.errors.push(makeUnit(context, location, error, extra));
+  context.errors.push(makeUnit(context, location, error, extra, detail));
 }
 
 /** Most error units one validation builds, speculative ones included: 10 × maxErrors, at least 1,000. */
@@ -206,6 +246,7 @@ export function closeGroup(
   error: string,
   wrapper: boolean,
   keepEmpty = false,
+  detail?: ErrorDetail,
 ): RawUnit | undefined {
   const errors = context.errors;
   if (ok) {
@@ -220,7 +261,7 @@ export function closeGroup(
     return undefined;
   }
   context.units++;
-  const unit = makeUnit(context, location, error);
+  const unit = makeUnit(context, location, error, undefined, detail);
   unit.errors = errors.splice(mark);
   if (wrapper) unit.wrapper = true;
   errors.push(unit);

@@ -1,4 +1,5 @@
 import type { OutputUnit } from "./output";
+import type { SchemaProblem } from "./schema-problem";
 
 /** Why a schema could not be compiled. The route maps every kind to a 422. */
 export type SchemaErrorKind = "invalid_schema" | "unresolvable_ref" | "unsupported";
@@ -15,6 +16,8 @@ export class SchemaError extends Error {
     readonly ref?: string,
     /** For `unresolvable_ref`: the base URI the reference was resolved against. */
     readonly base?: string,
+    /** For `invalid_schema`: the deepest metaschema error, located in the schema (explainSchemaErrors). */
+    readonly problem?: SchemaProblem,
   ) {
     super(message);
     this.name = "SchemaError";

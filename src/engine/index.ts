@@ -20,3 +20,5 @@ export { type LimitKind, SchemaError, type SchemaErrorKind, ValidationLimitError
 export { canonicalJson, jsonEqual } from "./json";
 export type { OutputUnit } from "./output";
 export type { Draft } from "./registry";
+export type { SchemaProblem } from "./schema-problem";
+export { MAX_WARNINGS, type SchemaWarning, type SchemaWarningCode } from "./schema-warnings";

@@ -107,6 +107,16 @@ export function escapePointerToken(token: string): string {
   return token.includes("~") || token.includes("/") ? token.replace(/~/g, "~0").replace(/\//g, "~1") : token;
 }
 
+/** Unescapes one JSON Pointer reference token (RFC 6901). */
+export function unescapePointerToken(token: string): string {
+  return token.includes("~") ? token.replace(/~1/g, "/").replace(/~0/g, "~") : token;
+}
+
+/** Base URI of a schema sent without an absolute `$id`: a placeholder never shown to clients. */
+export const PLACEHOLDER_BASE = "https://schema-meter.invalid/schema";
+/** The placeholder's directory: embedded relative `$id`s resolve below it. */
+export const PLACEHOLDER_ORIGIN = "https://schema-meter.invalid/";
+
 /** Encodes a JSON Pointer for use as a URI fragment (RFC 6901 §6). */
 export function pointerToFragment(ptr: string): string {
   return ptr.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/]/gu, (c) =>

@@ -1,7 +1,9 @@
 import { zValidator } from "@hono/zod-validator";
 import { createMiddleware } from "hono/factory";
+import { HTTPException } from "hono/http-exception";
 import type { z } from "zod";
 import { ApiError } from "../errors";
+import { describeMalformedBody, shapeHints } from "./body-hints";
 
 /** JSON Pointer (RFC 6901) of a zod issue path, e.g. `/items/0/name`. */
 export function toJsonPointer(path: PropertyKey[]): string {
@@ -17,10 +19,32 @@ export function toJsonPointer(path: PropertyKey[]): string {
  * zod-openapi's own body check, and admission must come after validation, so that a malformed
  * request is refused before it is counted. zod-openapi's check of the same schema then passes.
  */
-export const jsonBody = <T extends z.ZodType>(schema: T) =>
-  zValidator("json", schema, (result) => {
-    if (!result.success) throw requestShapeProblem("json", result.error);
+export const jsonBody = <T extends z.ZodType>(schema: T) => {
+  const validator = zValidator("json", schema, (result) => {
+    if (!result.success) throw requestShapeProblem("json", result.error, shapeHints(result.data));
   });
+  // A body that is not JSON: its line, column and a hint (the validator only says "malformed").
+  const located: typeof validator = async (c, next) => {
+    let parsed = false;
+    try {
+      return await validator(c, async () => {
+        parsed = true;
+        await next();
+      });
+    } catch (error) {
+      if (parsed || !(error instanceof HTTPException) || error.status !== 400) throw error;
+      const malformed = describeMalformedBody(await c.req.text());
+      throw new ApiError("MALFORMED_JSON", malformed.detail, {
+        extensions: {
+          line: malformed.line,
+          column: malformed.column,
+          ...(malformed.hint && { hint: malformed.hint }),
+        },
+      });
+    }
+  };
+  return located;
+};
 
 const PARTS: Record<string, string> = { json: "body", query: "query", param: "path", header: "headers" };
 
@@ -28,16 +52,15 @@ const PARTS: Record<string, string> = { json: "body", query: "query", param: "pa
 export function requestShapeProblem(
   target: string,
   error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> },
+  hints: string[] = [],
 ): ApiError {
-  return new ApiError(
-    "BAD_REQUEST",
-    `The request ${PARTS[target] ?? target} does not match the expected shape.`,
-    {
-      extensions: {
-        errors: error.issues.map((issue) => ({ pointer: toJsonPointer(issue.path), detail: issue.message })),
-      },
+  const shape = `The request ${PARTS[target] ?? target} does not match the expected shape.`;
+  return new ApiError("BAD_REQUEST", hints.length > 0 ? `${shape} ${hints.join(" ")}` : shape, {
+    extensions: {
+      errors: error.issues.map((issue) => ({ pointer: toJsonPointer(issue.path), detail: issue.message })),
+      ...(hints.length > 0 && { hints }),
     },
-  );
+  });
 }
 
 /** Rejects a body sent with a non-JSON Content-Type (415) instead of silently validating `{}`. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { exceedsDepth, parseJsonText } from "./json-text";
+import { exceedsDepth, locatePointers, parseJsonText } from "./json-text";
 
 describe("parseJsonText", () => {
   it("parses valid JSON", () => {
@@ -57,5 +57,44 @@ describe("syntax error offsets agree with the grammar", () => {
     ["nul", 0],
   ])("%j fails at %i", (text, offset) => {
     expect(parseJsonText(text)).toMatchObject({ ok: false, error: { offset } });
+  });
+});
+
+describe("locatePointers", () => {
+  const text =
+    '{\n  "id": 5,\n  "items": [\n    {"sku": "a\\"}", "qty": 0},\n    {"qty": -1.5e3}\n  ],\n  "a/b": {"c~d": [true, null, {"e": "x"}]},\n  "u\\u00e9": [[], {}, "\\\\"]\n}';
+
+  it("gives each value's line and column, through escaped keys, strings and nesting", () => {
+    expect(JSON.parse(text)).toBeTruthy();
+    const at = locatePointers(text, [
+      "",
+      "/id",
+      "/items/0/qty",
+      "/items/1/qty",
+      "/a~1b/c~0d/2/e",
+      "/a~1b/c~0d/1",
+      "/ué/1",
+      "/ué/2",
+    ]);
+    expect(Object.fromEntries(at)).toEqual({
+      "": { line: 1, column: 1 },
+      "/id": { line: 2, column: 9 },
+      "/items/0/qty": { line: 4, column: 28 },
+      "/items/1/qty": { line: 5, column: 13 },
+      "/a~1b/c~0d/2/e": { line: 7, column: 37 },
+      "/a~1b/c~0d/1": { line: 7, column: 25 },
+      "/ué/1": { line: 8, column: 19 },
+      "/ué/2": { line: 8, column: 23 },
+    });
+  });
+
+  it("places a missing member at its nearest existing parent", () => {
+    const at = locatePointers(text, ["/items/1/sku", "/nope/deeper"]);
+    expect(at.get("/items/1/sku")).toEqual({ line: 5, column: 5 });
+    expect(at.get("/nope/deeper")).toEqual({ line: 1, column: 1 });
+  });
+
+  it("takes the last of duplicate keys, as JSON.parse does", () => {
+    expect(locatePointers('{"a": 1, "a": 2}', ["/a"]).get("/a")).toEqual({ line: 1, column: 15 });
   });
 });

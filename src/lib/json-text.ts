@@ -137,3 +137,142 @@ export function exceedsDepth(value: unknown, limit: number): boolean {
   }
   return false;
 }
+
+/** A 1-based line and column in a JSON text. */
+export interface TextPosition {
+  line: number;
+  column: number;
+}
+
+/**
+ * Where the values at `pointers` start in `text` (valid JSON), by pointer. A pointer to nothing (a
+ * missing property) gets the position of its nearest existing parent. One scan of the text, only
+ * when some error needs it; pointers are built only for the containers on the way to a wanted one.
+ */
+export function locatePointers(text: string, pointers: Iterable<string>): Map<string, TextPosition> {
+  const wanted = new Set<string>();
+  for (const pointer of pointers) {
+    let p = pointer;
+    for (;;) {
+      wanted.add(p);
+      if (p === "") break;
+      p = p.slice(0, p.lastIndexOf("/"));
+    }
+  }
+  const offsets = valueOffsets(text, wanted);
+  const lineStarts = [0];
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lineStarts.push(i + 1);
+  const position = (offset: number): TextPosition => {
+    let low = 0;
+    let high = lineStarts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if ((lineStarts[mid] as number) <= offset) low = mid;
+      else high = mid - 1;
+    }
+    return { line: low + 1, column: offset - (lineStarts[low] as number) + 1 };
+  };
+  const out = new Map<string, TextPosition>();
+  for (const pointer of pointers) {
+    let p = pointer;
+    while (!offsets.has(p) && p !== "") p = p.slice(0, p.lastIndexOf("/"));
+    const offset = offsets.get(p);
+    if (offset !== undefined) out.set(pointer, position(offset));
+  }
+  return out;
+}
+
+function escapeToken(token: string): string {
+  return token.includes("~") || token.includes("/") ? token.replace(/~/g, "~0").replace(/\//g, "~1") : token;
+}
+
+/** Offset just past the string starting at `start` of a valid JSON text. */
+function stringEnd(text: string, start: number): number {
+  let quote = text.indexOf('"', start + 1);
+  for (;;) {
+    let slashes = 0;
+    while (text.charCodeAt(quote - 1 - slashes) === 0x5c) slashes++;
+    if (slashes % 2 === 0) return quote + 1;
+    quote = text.indexOf('"', quote + 1);
+  }
+}
+
+/**
+ * Start offsets of the values whose pointers are in `wanted` (and are not inside unwanted ones), in
+ * a valid JSON text (it was parsed already), scanning character codes without regular expressions.
+ */
+function valueOffsets(text: string, wanted: ReadonlySet<string>): Map<string, number> {
+  const found = new Map<string, number>();
+  // Per open container: its pointer (null when nothing below it is wanted), kind and next index.
+  const pointers: Array<string | null> = [];
+  const arrays: boolean[] = [];
+  const indexes: number[] = [];
+  let pos = 0;
+  let key: string | null = null;
+  const n = text.length;
+  while (pos < n) {
+    const code = text.charCodeAt(pos);
+    // whitespace, "," and ":"
+    if (code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09 || code === 0x2c || code === 0x3a) {
+      pos++;
+      continue;
+    }
+    const depth = pointers.length;
+    if (code === 0x7d || code === 0x5d) {
+      pointers.pop();
+      arrays.pop();
+      indexes.pop();
+      pos++;
+      if (depth > 1 && arrays[depth - 2]) indexes[depth - 2] = (indexes[depth - 2] as number) + 1;
+      continue;
+    }
+    const inArray = depth > 0 && arrays[depth - 1] === true;
+    if (depth > 0 && !inArray && key === null) {
+      // An object key.
+      const end = stringEnd(text, pos);
+      const raw = text.slice(pos + 1, end - 1);
+      key = raw.includes("\\") ? (JSON.parse(text.slice(pos, end)) as string) : raw;
+      pos = end;
+      continue;
+    }
+    let pointer: string | null = "";
+    if (depth > 0) {
+      const parent = pointers[depth - 1] as string | null;
+      if (parent === null) pointer = null;
+      else {
+        const token = inArray ? String(indexes[depth - 1]) : escapeToken(key as string);
+        pointer = `${parent}/${token}`;
+        if (!wanted.has(pointer)) pointer = null;
+      }
+    }
+    if (pointer !== null) found.set(pointer, pos);
+    key = null;
+    if (code === 0x7b || code === 0x5b) {
+      pointers.push(pointer);
+      arrays.push(code === 0x5b);
+      indexes.push(0);
+      pos++;
+      continue;
+    }
+    if (code === 0x22) pos = stringEnd(text, pos);
+    else {
+      // a number or a literal: up to the next delimiter
+      pos++;
+      while (pos < n) {
+        const c = text.charCodeAt(pos);
+        if (c === 0x2c || c === 0x7d || c === 0x5d || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)
+          break;
+        pos++;
+      }
+    }
+    if (inArray) indexes[depth - 1] = (indexes[depth - 1] as number) + 1;
+  }
+  return found;
+}
+
+/** Whether `text` takes more than `limit` bytes as UTF-8; encodes only when its length cannot decide. */
+export function exceedsUtf8Bytes(text: string, limit: number): boolean {
+  if (text.length > limit) return true;
+  if (text.length * 3 <= limit) return false;
+  return new TextEncoder().encode(text).byteLength > limit;
+}

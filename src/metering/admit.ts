@@ -188,6 +188,7 @@ export function admissionOfReply(
       reply.remaining,
       reply.resetMs,
       nowMs,
+      reply.windowMs,
     );
   }
   if (reply.status === "rate_limited") {

@@ -8,15 +8,27 @@
  */
 export class LocalWindowLimiter {
   private readonly windows = new Map<string, number[]>();
-  private readonly redisWindows = new Map<string, { remaining: number; resetAtMs: number }>();
+  private readonly redisWindows = new Map<
+    string,
+    { remaining: number; resetAtMs: number; endAtMs: number }
+  >();
 
   /** @param maxSubjects subjects remembered at once (oldest forgotten first). Default 10 000. */
   constructor(private readonly maxSubjects = 10_000) {}
 
-  /** What Redis answered for `subject` at `nowMs`: `remaining` admissions until `resetMs` from now. */
-  noteRedisWindow(subject: string, remaining: number, resetMs: number, nowMs: number): void {
+  /**
+   * What Redis answered for `subject` at `nowMs`: `remaining` admissions left in its sliding window
+   * of `windowMs`, whose oldest entry leaves it `resetMs` from now.
+   */
+  noteRedisWindow(
+    subject: string,
+    remaining: number,
+    resetMs: number,
+    nowMs: number,
+    windowMs: number,
+  ): void {
     this.redisWindows.delete(subject);
-    this.redisWindows.set(subject, { remaining, resetAtMs: nowMs + resetMs });
+    this.redisWindows.set(subject, { remaining, resetAtMs: nowMs + resetMs, endAtMs: nowMs + windowMs });
     if (this.redisWindows.size > this.maxSubjects) {
       const oldest = this.redisWindows.keys().next().value;
       if (oldest !== undefined) this.redisWindows.delete(oldest);
@@ -24,12 +36,16 @@ export class LocalWindowLimiter {
   }
 
   /**
-   * The fallback's share of `limit` for `subject` at `nowMs`: what Redis last said was left while
-   * that window lasts, else the whole limit.
+   * The fallback's share of `limit` for `subject` at `nowMs`: what Redis last said was left; once
+   * the oldest entry it counted has left the window, one more (the others leave at times Redis did
+   * not say, so no more can be assumed free); once every entry it counted has left, the whole limit.
+   * (Granting the whole limit at the first reset let a fallback serve 7 in a window of 5: issue 15's
+   * fault suite, admission under latency.)
    */
   allowance(subject: string, limit: number, nowMs: number): number {
     const known = this.redisWindows.get(subject);
-    return known && nowMs < known.resetAtMs ? Math.min(limit, known.remaining) : limit;
+    if (!known || nowMs >= known.endAtMs) return limit;
+    return Math.min(limit, known.remaining + (nowMs >= known.resetAtMs ? 1 : 0));
   }
 
   /** Records an admission if under `limit` in the window ending at `nowMs`. */

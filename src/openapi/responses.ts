@@ -43,12 +43,16 @@ export function dependencyUnavailable(also = "") {
   };
 }
 
-/** An error response: problem+json with the one `Problem` schema. */
-export function problemResponse(description: string, headers?: HeaderSchemas) {
+/** An error response: problem+json with the one `Problem` schema (and, optionally, named examples). */
+export function problemResponse(
+  description: string,
+  headers?: HeaderSchemas,
+  examples?: Record<string, { summary: string; value: Record<string, unknown> }>,
+) {
   return {
     description,
     ...(headers && { headers }),
-    content: { [PROBLEM_CONTENT_TYPE]: { schema: problemSchema } },
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: problemSchema, ...(examples && { examples }) } },
   };
 }
 

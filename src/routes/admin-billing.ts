@@ -45,7 +45,25 @@ const reconciliationSchema = z
     to: z.string(),
     balanced: z
       .boolean()
-      .describe("admitted - compensated = reported + pending + dead_lettered, for every row"),
+      .describe(
+        "Both checks hold: the ledger (admitted - compensated = reported + pending + dead_lettered, for every row) and answered_check (units answered 2xx = units billed, nothing stuck)",
+      ),
+    ledger_balanced: z
+      .boolean()
+      .describe(
+        "admitted - compensated = reported + pending + dead_lettered for every row, batches consistent",
+      ),
+    answered_check: z
+      .object({
+        balanced: z.boolean(),
+        status: z.enum(["balanced", "not_compared", "mismatch", "in_flight", "unavailable"]),
+        days_compared: z.object({ from: z.string(), to: z.string() }).nullable(),
+        rows: z.array(z.object({}).loose()),
+      })
+      .loose()
+      .describe(
+        "Units the Worker answered 2xx (counted after each response) against units billed, per customer and month over the whole UTC days compared; unsent: usage older than 15 minutes not yet in Stripe",
+      ),
     rows: z.array(z.object({}).loose()),
   })
   .loose();

@@ -71,6 +71,12 @@ const versionSummary = z.object({
 const publishedSchema = versionSummary.extend({
   created: z.boolean().describe("false when the schema equals the latest version: nothing new was stored"),
   compatibility: compatibilitySchema.nullable(),
+  warnings: z
+    .array(z.record(z.string(), z.unknown()))
+    .describe(
+      "The schema's warnings (unknown keywords with a did-you-mean, keywords without effect, ...): the same as a validation with it answers",
+    ),
+  warningsTruncated: z.boolean().optional(),
 });
 const fullVersion = versionSummary.extend({ schema: z.unknown() });
 
@@ -86,7 +92,18 @@ const publishRoute = createRoute({
   middleware: [requireCredential(), requireJson, jsonBody(schemaBody), admitUsage({ units: 0 })] as const,
   request: {
     params: nameParam,
-    query: z.object({ require: z.enum(["compatible"]).optional() }),
+    query: z.object({
+      require: z
+        .enum(["compatible"])
+        .optional()
+        .describe("`compatible`: refuse a version that can make previously valid documents invalid"),
+      strict: z
+        .enum(["true", "false"])
+        .optional()
+        .describe(
+          "`true`: refuse a schema with warnings (422 SCHEMA_INVALID), as `strict` does on /v1/validate",
+        ),
+    }),
     body: { content: { "application/json": { schema: schemaBody } }, required: true },
   },
   responses: {
@@ -193,9 +210,15 @@ export const schemaRoutes = newRouter()
     const account = c.get("auth").sub;
     const { db, validation, registry } = c.get("services");
     const previous = await getSchemaVersion(db, account, { name });
-    await validation.checkRegisteredSchema(schema, account, name, (previous?.latest_version ?? 0) + 1);
+    const query = c.req.valid("query");
+    const { warnings, warningsTruncated } = await validation.checkRegisteredSchema(schema, {
+      account,
+      name,
+      version: (previous?.latest_version ?? 0) + 1,
+      strict: query.strict === "true",
+    });
     const compatibility = previous ? compareSchemas(JSON.parse(previous.document), schema) : null;
-    if (compatibility && !compatibility.compatible && c.req.valid("query").require === "compatible") {
+    if (compatibility && !compatibility.compatible && query.require === "compatible") {
       throw new Refusal(
         "SCHEMA_INCOMPATIBLE",
         `This version can make documents valid under ${name}@${previous?.version} invalid (${compatibility.breaking.length} breaking change(s)); nothing was published.`,
@@ -210,7 +233,12 @@ export const schemaRoutes = newRouter()
       quotaFor(c.get("config").SCHEMA_REGISTRY_QUOTAS, tier),
     );
     registry.forget(account, name);
-    const body = { ...published, compatibility: published.created ? compatibility : null };
+    const body = {
+      ...published,
+      compatibility: published.created ? compatibility : null,
+      warnings,
+      ...(warningsTruncated && { warningsTruncated }),
+    };
     if (!published.created) return c.json(body, 200);
     c.header("Location", `/v1/schemas/${name}/versions/${published.version}`);
     return c.json(body, 201);

@@ -2,16 +2,16 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { jsonBody, requireJson } from "../lib/json-body";
 import { admitUsage } from "../middleware/admission";
 import { requireCredential } from "../middleware/auth";
+import { idempotencyHeaders, idempotencyInUse, verdictHeaders } from "../openapi/idempotency-headers";
 import {
   API_KEY_OR_TOKEN,
   bearerRefusals,
   jsonRequest,
   jsonResponse,
   problemResponse,
-  rateLimitHeaders,
-  retryAfterHeaders,
 } from "../openapi/responses";
 import { newRouter } from "../openapi/router";
+import { MALFORMED_BODY_EXAMPLES, SCHEMA_INVALID_EXAMPLES } from "../openapi/validation-examples";
 import { parseSchemaId, type SchemaId } from "../registry/store";
 import type { DocumentInput, SchemaInput, ValidationRequest } from "../validation/service";
 
@@ -74,6 +74,12 @@ const schemaFields = {
     .describe(
       "`compatible`: keywords of a later draft that the schema's draft leaves free (`const`, `contains`, `propertyNames`, `if`/`then`/`else` in draft-04; `if`/`then`/`else` in draft-06) apply, as ajv and @cfworker/json-schema do; `strict`: only the declared draft's keywords",
     ),
+  strict: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Refuse a schema with warnings (422 SCHEMA_INVALID listing them) instead of validating with it",
+    ),
 };
 
 function exactlyOne(body: Record<string, unknown>, names: [string, ...string[]], ctx: z.RefinementCtx) {
@@ -116,11 +122,58 @@ const outputUnit = z
   .object({
     valid: z.boolean().optional(),
     keywordLocation: z.string(),
-    absoluteKeywordLocation: z.string().optional(),
-    instanceLocation: z.string(),
+    absoluteKeywordLocation: z
+      .string()
+      .optional()
+      .describe(
+        "The keyword's schema URI and JSON Pointer; for a schema without an absolute $id, a reference relative to it (`#/properties/id/type`)",
+      ),
+    instanceLocation: z
+      .string()
+      .describe("JSON Pointer to the failing value (for required/dependentRequired: the missing property)"),
     error: z.string().optional(),
+    keyword: z.string().optional().describe('The failing keyword ("false" for a false schema)'),
+    params: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe(
+        "Machine-readable detail, named as ajv does: missingProperty, allowedValues, limit, comparison, additionalProperty, pattern, format, type, closestBranch, passingSchemas, ...",
+      ),
+    value: z
+      .unknown()
+      .optional()
+      .describe("The offending value; longer than 200 characters of JSON it is cut, as text"),
+    valueTruncated: z.boolean().optional(),
+    suggestion: z.string().optional().describe("A likely fix for a near-miss enum value or property name"),
+    line: z.number().int().optional().describe("With `json` text: 1-based line of the value"),
+    column: z.number().int().optional().describe("With `json` text: 1-based column of the value"),
   })
   .loose();
+
+const schemaWarning = z.object({
+  code: z.enum([
+    "unknown_keyword",
+    "keyword_not_in_draft",
+    "unknown_format",
+    "unknown_type",
+    "keyword_without_effect",
+    "ref_sibling_ignored",
+  ]),
+  schemaLocation: z.string().describe("JSON Pointer to the member in the schema"),
+  keyword: z.string(),
+  message: z.string(),
+  suggestion: z.string().optional().describe('The likely intended name ("required" for "requried")'),
+});
+
+const warningsFields = {
+  warnings: z
+    .array(schemaWarning)
+    .optional()
+    .describe(
+      'What in the schema is valid but likely a mistake (computed once per schema); "strict": true refuses them',
+    ),
+  warningsTruncated: z.boolean().optional().describe("More warnings existed than the 100 listed"),
+};
 
 const verdictSchema = z.object({
   valid: z.boolean(),
@@ -170,48 +223,35 @@ function requestOf(
     formatAssertion: body.format_assertion,
     enrich: body.enrich,
     dialect: body.dialect,
+    strict: body.strict,
   };
 }
 
 const refusals = {
-  400: problemResponse("The request body is malformed"),
+  400: problemResponse(
+    "MALFORMED_JSON (with line, column and a hint) or BAD_REQUEST (a pointer per problem, hints)",
+    undefined,
+    MALFORMED_BODY_EXAMPLES,
+  ),
   ...bearerRefusals,
   415: problemResponse("UNSUPPORTED_MEDIA_TYPE: the body is not sent as JSON"),
   422: problemResponse(
-    "No verdict, not billed: DOCUMENT_NOT_JSON (with line and column), SCHEMA_INVALID (with the metaschema errors), SCHEMA_UNRESOLVABLE, SCHEMA_UNAVAILABLE, LIMIT_EXCEEDED",
+    "No verdict, not billed: DOCUMENT_NOT_JSON (with line and column), SCHEMA_INVALID (located in the schema: schemaLocation, value, allowedValues, suggestion, and the metaschema's errors; or, with strict, the warnings), SCHEMA_UNRESOLVABLE, SCHEMA_UNAVAILABLE, LIMIT_EXCEEDED",
+    undefined,
+    SCHEMA_INVALID_EXAMPLES,
   ),
   404: problemResponse(
     "SCHEMA_NOT_FOUND: no registered schema of that name or version (schema_id); not billed",
   ),
   410: problemResponse("SCHEMA_RETIRED: the registered schema was retired (schema_id); not billed"),
-  409: problemResponse(
-    "IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key is still being answered; retry after Retry-After; not billed",
-    retryAfterHeaders,
-  ),
+  409: idempotencyInUse,
 };
 
-/** The Idempotency-Key header of both validate routes (checked by admission, not by zod-openapi). */
-const idempotencyHeaders = z.object({
-  "Idempotency-Key": z.string().optional().openapi({
-    description:
-      "Optional, 1-255 printable ASCII characters (e.g. a UUID), per account for 24 h: a retry with the same key and body is answered the first response (`Idempotent-Replayed: true`) and billed once; the same key with another body or path is 422 IDEMPOTENCY_KEY_REUSED; while the first is in flight, 409 IDEMPOTENCY_KEY_IN_USE. Responses over 64 KiB keep only their status. Never served without Redis (503).",
-    example: "7f3c2a9e-1b4d-4c8a-9e2f-5a6b7c8d9e0f",
-  }),
-});
-
-const verdictHeaders = rateLimitHeaders.extend({
-  "Idempotent-Replayed": z
-    .literal("true")
-    .optional()
-    .describe(
-      "Present on the answer to a retry with an Idempotency-Key: the first response, not billed again",
-    ),
-});
-
-const validateResponse = verdictSchema.extend({ units: z.number().int() });
+const validateResponse = verdictSchema.extend({ ...warningsFields, units: z.number().int() });
 const batchResponse = z.object({
   valid: z.boolean(),
   results: z.array(verdictSchema),
+  ...warningsFields,
   units: z.number().int(),
 });
 
@@ -223,7 +263,7 @@ const validateRoute = createRoute({
   path: "/v1/validate",
   summary: "Validate (and optionally enrich) one JSON document",
   description:
-    "200 for any verdict, valid or not; billed 1 unit, 2 when a valid document was enriched (an invalid one is not enriched: 1). Errors carry instanceLocation, keywordLocation, absoluteKeywordLocation and a message.",
+    "200 for any verdict, valid or not; billed 1 unit, 2 when a valid document was enriched (an invalid one is not enriched: 1). Errors carry instanceLocation, keywordLocation, absoluteKeywordLocation and a message (the standard's output units), plus keyword, params, value, suggestion and, for `json` text, line and column. `warnings` lists what in the schema is valid but likely a mistake; `strict: true` refuses such a schema.",
   tags: ["Validation"],
   security: API_KEY_OR_TOKEN,
   middleware: [
@@ -238,8 +278,12 @@ const validateRoute = createRoute({
   request: {
     headers: idempotencyHeaders,
     body: jsonRequest(validateBody, {
-      schema: { type: "object", required: ["id"], properties: { id: { type: "integer" } } },
-      data: { id: "x" },
+      schema: {
+        type: "object",
+        required: ["id", "email"],
+        properties: { id: { type: "integer" }, email: { type: "string", format: "e-mail" } },
+      },
+      data: { id: "x", emial: "a@b.c" },
     }),
   },
   responses: {
@@ -249,10 +293,33 @@ const validateRoute = createRoute({
         valid: false,
         errors: [
           {
+            valid: false,
             keywordLocation: "/properties/id/type",
             absoluteKeywordLocation: "#/properties/id/type",
             instanceLocation: "/id",
-            error: "must be integer",
+            error: "must be integer (got string)",
+            keyword: "type",
+            params: { type: "integer" },
+            value: "x",
+          },
+          {
+            valid: false,
+            keywordLocation: "/required",
+            absoluteKeywordLocation: "#/required",
+            instanceLocation: "/email",
+            error: 'must have required property "email"',
+            keyword: "required",
+            params: { missingProperty: "email" },
+            suggestion: 'The document has "emial": did you mean "email"?',
+          },
+        ],
+        warnings: [
+          {
+            code: "unknown_format",
+            schemaLocation: "/properties/email/format",
+            keyword: "format",
+            message: '"e-mail" is not a format this API knows: it is never asserted; did you mean "email"?',
+            suggestion: "email",
           },
         ],
         units: 1,
@@ -310,21 +377,22 @@ export const validateRoutes = newRouter()
   .openapi(validateRoute, async (c) => {
     const body = c.req.valid("json");
     const document: DocumentInput = body.json !== undefined ? { json: body.json } : { data: body.data };
-    const [verdict] = await c
+    const { results, ...warnings } = await c
       .get("services")
-      .validation.validate(requestOf(body, [document], c.get("auth").sub));
+      .validation.check(requestOf(body, [document], c.get("auth").sub));
+    const [verdict] = results;
     if (!verdict) throw new Error("the validation service gave no verdict for one document");
     const units = billedUnitsOf(body.enrich, verdict);
     c.set("billedUnits", units);
-    return c.json({ ...verdict, units }, 200);
+    return c.json({ ...verdict, ...warnings, units }, 200);
   })
   .openapi(batchRoute, async (c) => {
     const body = c.req.valid("json");
     const documents = body.documents.map((data) => ({ data }));
-    const results = await c
+    const { results, ...warnings } = await c
       .get("services")
-      .validation.validate(requestOf(body, documents, c.get("auth").sub));
+      .validation.check(requestOf(body, documents, c.get("auth").sub));
     const units = results.reduce((sum, result) => sum + billedUnitsOf(body.enrich, result), 0);
     c.set("billedUnits", units);
-    return c.json({ valid: results.every((result) => result.valid), results, units }, 200);
+    return c.json({ valid: results.every((result) => result.valid), results, ...warnings, units }, 200);
   });

@@ -114,11 +114,13 @@ export async function compileWithinLimits(
       }
       throw new ValidationRefusal("SCHEMA_UNRESOLVABLE", error.message, located);
     }
-    throw new ValidationRefusal(
-      "SCHEMA_INVALID",
-      error.message,
-      error.errors.length ? { errors: error.errors } : {},
-    );
+    // Where in the customer's schema, the bad value and what is allowed there; the metaschema's
+    // full output stays in `errors`.
+    const { message: _, ...problem } = error.problem ?? { message: "" };
+    throw new ValidationRefusal("SCHEMA_INVALID", error.message, {
+      ...problem,
+      ...(error.errors.length && { errors: error.errors }),
+    });
   }
 }
 

@@ -9,21 +9,24 @@ import {
   type CompiledSchema,
   canonicalJson,
   type EnrichOptions,
+  type SchemaWarning,
   type StepPool,
   ValidationLimitError,
   type ValidationResult,
 } from "../engine";
 import { BoundedLru } from "../lib/bounded-lru";
-import { exceedsDepth, parseJsonText } from "../lib/json-text";
+import { exceedsDepth, exceedsUtf8Bytes, parseJsonText } from "../lib/json-text";
 import { yieldThread } from "../lib/yield-thread";
 import { parseRegistryUri, type RegistryResolver, registryUri } from "../registry/resolver";
 import type { SchemaId } from "../registry/store";
 import { capErrorBytes } from "./error-bytes";
 import type { ValidationLimits } from "./limits";
+import { addPositions } from "./positions";
 import { schemaTooDeep, ValidationRefusal } from "./refusal";
 import { compileWithinLimits, unavailable } from "./schema-compilation";
 import type { SchemaFetcher } from "./schema-fetcher";
 import { SchemaFetchError } from "./schema-fetcher";
+import { strictRefusal } from "./schema-warnings";
 
 export { DEFAULT_VALIDATION_LIMITS, type ValidationLimits } from "./limits";
 export { type RefusalCode, ValidationRefusal } from "./refusal";
@@ -42,6 +45,17 @@ export interface ValidationRequest {
   enrich: boolean | EnrichOptions;
   /** "strict": only the declared draft's keywords; "compatible" (default) adds later-draft ones it leaves free. */
   dialect?: "compatible" | "strict";
+  /** Refuse a schema that has warnings (SCHEMA_INVALID) instead of validating with it. */
+  strict?: boolean;
+}
+
+/** Verdicts in the documents' order, with what the schema's compilation found worth a warning. */
+export interface Verdicts {
+  results: ValidationResult[];
+  /** Schema warnings (computed once per compiled schema); absent when there are none. */
+  warnings?: SchemaWarning[];
+  /** More warnings existed than are listed. */
+  warningsTruncated?: true;
 }
 
 export interface SchemaCacheOptions {
@@ -51,12 +65,8 @@ export interface SchemaCacheOptions {
   maxBytes: number;
 }
 
-/** Whether `text` takes more than `limit` bytes as UTF-8; encodes only when its length cannot decide. */
-function exceedsUtf8Bytes(text: string, limit: number): boolean {
-  if (text.length > limit) return true;
-  if (text.length * 3 <= limit) return false;
-  return new TextEncoder().encode(text).byteLength > limit;
-}
+/** Canonical bytes past which keying an inline schema is worth handing the thread back after. */
+const LARGE_SCHEMA_BYTES = 256 * 1024;
 
 /** Work after which a batch hands the thread back before its next document (about 5 ms here). */
 const YIELD_AFTER_STEPS = 50_000;
@@ -101,8 +111,13 @@ export function createValidationService(deps: {
     const known = text === undefined ? undefined : inlineKeysByText.get(text);
     if (known) return known;
     if (exceedsDepth(schema, limits.maxDepth)) throw tooDeep("The schema");
-    const canonical = canonicalJson(schema);
-    if (canonical.length > limits.maxSchemaBytes) {
+    // A large schema is keyed by its text as sent: its canonical text would cost a long stretch of
+    // work (about 0.2 s for 3.7 MB here) on every call, as its keys are too large to memoise; the
+    // same schema with its keys in another order is then compiled again, once.
+    const canonical =
+      text !== undefined && text.length > LARGE_SCHEMA_BYTES ? undefined : canonicalJson(schema);
+    const keyText = canonical ?? (text as string);
+    if (keyText.length > limits.maxSchemaBytes) {
       throw new ValidationRefusal(
         "LIMIT_EXCEEDED",
         `The schema is larger than ${limits.maxSchemaBytes} bytes.`,
@@ -113,12 +128,14 @@ export function createValidationService(deps: {
     }
     // Keyed by the canonical text itself: the Map hashes it natively, several times faster than a
     // SHA-256 digest per request, and the key's size is counted against the byte bound.
+    const kind = canonical === undefined ? "inline-text" : "inline";
     const keys: InlineSchemaKeys = {
-      canonicalBytes: canonical.length,
-      annotate: `inline|false|${canonical}`,
-      assert: `inline|true|${canonical}`,
+      canonicalBytes: keyText.length,
+      annotate: `${kind}|false|${keyText}`,
+      assert: `${kind}|true|${keyText}`,
     };
-    if (text !== undefined) inlineKeysByText.set(text, keys, 2 * (text.length + 2 * canonical.length));
+    if (text !== undefined && canonical !== undefined)
+      inlineKeysByText.set(text, keys, 2 * (text.length + 2 * canonical.length));
     return keys;
   }
 
@@ -202,6 +219,8 @@ export function createValidationService(deps: {
     const key = strictDialect ? `strict|${compatibleKey}` : compatibleKey;
     const hit = compiled.get(key);
     if (hit) return hit;
+    // Keying a large schema (stringify, canonical text) is a stretch of its own before compiling.
+    if (keys.canonicalBytes > LARGE_SCHEMA_BYTES) await yieldThread();
     const validator = await compile(input.schema, { formatAssertion, strictDialect });
     // The key is the canonical text (UTF-16: two bytes a character).
     compiled.set(key, validator, validator.retainedBytes + 2 * keys.canonicalBytes);
@@ -266,29 +285,34 @@ export function createValidationService(deps: {
     return parsed.value;
   }
 
-  return {
+  const service = {
     /**
      * Checks a schema about to be registered as `name@version` of `account`: its metaschema, and
-     * that its references resolve (registry references included). Throws the ValidationRefusal a
-     * validation by it would; compiles without caching (publishing is rare).
+     * that its references resolve (registry references included), and with `strict` that it has no
+     * warnings. Throws the ValidationRefusal a validation by it would; answers its warnings;
+     * compiles without caching (publishing is rare).
      */
     async checkRegisteredSchema(
       schema: unknown,
-      account: string,
-      name: string,
-      version: number,
-    ): Promise<void> {
+      target: { account: string; name: string; version: number; strict: boolean },
+    ): Promise<{ warnings: SchemaWarning[]; warningsTruncated?: true }> {
+      const { account, name, version } = target;
       if (exceedsDepth(schema, limits.maxDepth)) throw tooDeep("The schema");
-      await compile(schema, {
+      const validator = await compile(schema, {
         formatAssertion: false,
         strictDialect: false,
         baseUri: registryUri(name, version),
         registered: registeredFor(account),
       });
+      if (target.strict && validator.warnings.length > 0) throw strictRefusal(validator);
+      return {
+        warnings: [...validator.warnings],
+        ...(validator.warningsTruncated && { warningsTruncated: true as const }),
+      };
     },
 
-    /** Validates every document against the schema; results in the documents' order. */
-    async validate(request: ValidationRequest): Promise<ValidationResult[]> {
+    /** Validates every document against the schema: the results in the documents' order, with the schema's warnings. */
+    async check(request: ValidationRequest): Promise<Verdicts> {
       const batch = request.documents.length !== 1;
       if (request.documents.length > limits.maxBatchDocuments) {
         throw new ValidationRefusal(
@@ -306,6 +330,7 @@ export function createValidationService(deps: {
         request.formatAssertion,
         request.dialect === "strict",
       );
+      if (request.strict && validator.warnings.length > 0) throw strictRefusal(validator);
       // One CPU budget per request, a pool its documents spend from in turn (a small document
       // leaves the rest to the next); between documents that did real work the isolate's thread is
       // handed back, so a batch never holds it longer than one document's share.
@@ -322,11 +347,14 @@ export function createValidationService(deps: {
         );
         if (index < documents.length - 1 && before - pool.remaining >= YIELD_AFTER_STEPS) await yieldThread();
       }
-      return results;
+      const verdicts: Verdicts = { results };
+      if (validator.warnings.length > 0) verdicts.warnings = [...validator.warnings];
+      if (validator.warningsTruncated) verdicts.warningsTruncated = true;
+      return verdicts;
 
       function validateOne(document: unknown, index: number, pool: StepPool, maxEnrichmentBytes: number) {
         try {
-          return validator.validate(document, {
+          const result = validator.validate(document, {
             output: request.output,
             maxErrors: limits.maxErrors,
             maxDepth: limits.maxDepth,
@@ -334,6 +362,10 @@ export function createValidationService(deps: {
             enrich: request.enrich,
             maxEnrichmentBytes,
           });
+          // With `json` text, every error also says where its instance starts (computed only then).
+          const input = request.documents[index];
+          if (result.errors && input && "json" in input) addPositions(input.json, result.errors);
+          return result;
         } catch (error) {
           if (!(error instanceof ValidationLimitError)) throw error;
           const limit = error.kind === "budget" ? "cpu_budget" : error.kind;
@@ -347,7 +379,13 @@ export function createValidationService(deps: {
         }
       }
     },
+
+    /** Validates every document against the schema; results in the documents' order. */
+    async validate(request: ValidationRequest): Promise<ValidationResult[]> {
+      return (await service.check(request)).results;
+    },
   };
+  return service;
 }
 
 export type ValidationService = ReturnType<typeof createValidationService>;

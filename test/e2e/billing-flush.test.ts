@@ -81,14 +81,20 @@ it("bills exactly the validations served, through the cron-triggered flusher", a
   });
 
   const admin = { Authorization: `Bearer ${stack.secrets.adminToken}` };
-  const from = new Date(Date.now() - 3_600_000).toISOString();
-  const to = new Date(Date.now() + 3_600_000).toISOString();
-  const reconciliation = await api(`/admin/reconciliation?from=${from}&to=${to}`, { headers: admin });
+  // Whole UTC days, so that the answered-units check compares today: the units the Worker counted
+  // after each 2xx (in waitUntil, in workerd) against the ledger.
+  const today = new Date().toISOString().slice(0, 10);
+  const tomorrow = new Date(Date.parse(today) + 86_400_000).toISOString().slice(0, 10);
+  const reconciliation = await api(`/admin/reconciliation?from=${today}&to=${tomorrow}`, { headers: admin });
   expect(await reconciliation.json()).toMatchObject({
     balanced: true,
     rows: [
       { stripe_customer_id: customer.id, admitted: served, reported: served, pending: 0, dead_lettered: 0 },
     ],
+    answered_check: {
+      status: "balanced",
+      rows: [{ stripe_customer_id: customer.id, answered: served, billed: served, unsent: 0 }],
+    },
   });
 
   // A second cron run has nothing to send.

@@ -195,5 +195,52 @@ describe("validation in real workerd (no eval)", () => {
     const problem = (await response.json()) as Record<string, unknown>;
     expect(problem).toMatchObject({ code: "MALFORMED_JSON" });
     expect(problem.request_id).toBe(response.headers.get("X-Request-Id"));
+    const trailing = await post("/v1/validate", '{"schema": true,\n "data": 1,\n}');
+    expect(await trailing.json()).toMatchObject({
+      code: "MALFORMED_JSON",
+      line: 3,
+      column: 1,
+      hint: expect.stringContaining("Trailing comma"),
+    });
+  });
+
+  it("actionable errors in workerd: warnings and strict, a located SCHEMA_INVALID, detail and positions", async () => {
+    const typo = { properties: { id: { type: "integer" } }, requried: ["id"] };
+    const warned = (await (await post("/v1/validate", { schema: typo, data: {} })).json()) as Record<
+      string,
+      any
+    >;
+    expect(warned).toMatchObject({
+      valid: true,
+      warnings: [{ keyword: "requried", suggestion: "required" }],
+    });
+    const strict = await post("/v1/validate", { schema: typo, data: {}, strict: true });
+    expect(strict.status).toBe(422);
+    expect(await strict.json()).toMatchObject({ code: "SCHEMA_INVALID", schemaLocation: "/requried" });
+
+    const strng = await post("/v1/validate", {
+      schema: { properties: { name: { type: "strng" } } },
+      data: {},
+    });
+    expect(await strng.json()).toMatchObject({
+      code: "SCHEMA_INVALID",
+      schemaLocation: "/properties/name/type",
+      suggestion: 'Did you mean "string"?',
+    });
+
+    const json = '{\n  "customer": {"emial": "a@b.c"}\n}';
+    const schema = { properties: { customer: { required: ["email"] } } };
+    const verdict = (await (await post("/v1/validate", { schema, json })).json()) as Record<string, any>;
+    expect(verdict.errors).toEqual([
+      expect.objectContaining({
+        keyword: "required",
+        instanceLocation: "/customer/email",
+        absoluteKeywordLocation: "#/properties/customer/required",
+        params: { missingProperty: "email" },
+        suggestion: 'The document has "emial": did you mean "email"?',
+        line: 2,
+        column: 15,
+      }),
+    ]);
   });
 });

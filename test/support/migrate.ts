@@ -168,7 +168,7 @@ async function ensureApiRoles(client: pg.Client): Promise<void> {
         // "tuple concurrently updated" (XX000) when two sessions grant the same membership at once.
         const concurrent =
           (error as { code?: string }).code === "XX000" && /concurrently/.test(describe(error));
-        if (!concurrent || attempt >= 5) throw error;
+        if (!concurrent || attempt >= 10) throw error;
         await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
       }
     }
@@ -192,6 +192,8 @@ function grantRoleIfAbsent(role: string, member: string): string {
       if not pg_has_role('${member}', '${role}', 'member') then
         grant ${role} to ${member};
       end if;
+    exception when unique_violation then
+      null; -- granted by a concurrent runner in the meantime
     end $$`;
 }
 

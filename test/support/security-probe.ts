@@ -36,6 +36,8 @@ export interface Attack {
   body: () => unknown;
   /** Default /v1/validate. */
   path?: string;
+  /** The test's wall-time bound when it must differ from the default (a multi-MB upload). */
+  wallMs?: number;
 }
 
 const repeat = <T>(count: number, make: (i: number) => T): T[] =>
@@ -132,11 +134,15 @@ export const ATTACKS: Attack[] = [
   },
   {
     name: "schema-compile-fanout",
+    // A 3.7 MB body, and compiling up to MAX_COMPILE_STEPS (about 0.5 s of CPU, in slices).
+    wallMs: 3000,
     finding: "a 3.7 MB schema of 90,000 small subschemas (MAX_BODY_BYTES is 4 MiB): compiling is counted",
     body: () => ({ schema: wideSchema(90_000, () => ({ type: "string", minLength: 1 })), data: {} }),
   },
   {
     name: "schema-compile-patterns",
+    // A 3.7 MB body, and compiling up to MAX_COMPILE_STEPS (about 0.5 s of CPU, in slices).
+    wallMs: 3000,
     finding:
       "a 3.7 MB schema of 12,000 distinct long patterns: 4 s of CPU to compile before patterns were counted",
     body: () => ({
@@ -146,6 +152,8 @@ export const ATTACKS: Attack[] = [
   },
   {
     name: "schema-compile-weight",
+    // A 3.7 MB body, and compiling up to MAX_COMPILE_STEPS (about 0.5 s of CPU, in slices).
+    wallMs: 3000,
     finding: "a 3.6 MB schema whose compiled form would weigh 70 MB: refused before the memory is taken",
     body: () => ({
       schema: wideSchema(12_000, () => ({ type: "string", description: "d".repeat(250) })),

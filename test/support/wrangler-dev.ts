@@ -17,6 +17,11 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
+export interface WranglerDevProcess extends WorkerProcess {
+  /** Kills wrangler and workerd at once (SIGKILL, no clean shutdown): a crash, for fault tests. */
+  kill(): Promise<void>;
+}
+
 export interface WranglerDevOptions {
   /** Worker configuration (secrets included); written to a private temp env file, never to argv. */
   vars: Record<string, string>;
@@ -58,7 +63,7 @@ function envFileText(vars: Record<string, string>): string {
     .join("\n");
 }
 
-export async function startWranglerDev(options: WranglerDevOptions): Promise<WorkerProcess> {
+export async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDevProcess> {
   const port = options.port ?? (await freePort());
   const inspectorPort = await freePort();
   const dir = await mkdtemp(join(tmpdir(), "schema-meter-worker-"));
@@ -94,21 +99,25 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wor
     await killGroup(child);
     await rm(dir, { recursive: true, force: true });
   };
+  const kill = async () => {
+    await killGroup(child, "SIGKILL");
+    await rm(dir, { recursive: true, force: true });
+  };
   try {
     await waitForHealth("wrangler dev", url, child, options.readyTimeoutMs ?? 60_000, output);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url, port, output, stop };
+  return { url, port, output, stop, kill };
 }
 
 /** wrangler starts workerd as a child: stop the whole process group so nothing is left behind. */
-async function killGroup(child: ChildProcess): Promise<void> {
+async function killGroup(child: ChildProcess, signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> {
   if (child.exitCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((done) => child.once("exit", () => done()));
   try {
-    process.kill(-child.pid, "SIGTERM");
+    process.kill(-child.pid, signal);
   } catch {
     return;
   }

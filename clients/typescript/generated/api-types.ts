@@ -163,7 +163,7 @@ export interface paths {
         put?: never;
         /**
          * Validate (and optionally enrich) one JSON document
-         * @description 200 for any verdict, valid or not; billed 1 unit, 2 when a valid document was enriched (an invalid one is not enriched: 1). Errors carry instanceLocation, keywordLocation, absoluteKeywordLocation and a message.
+         * @description 200 for any verdict, valid or not; billed 1 unit, 2 when a valid document was enriched (an invalid one is not enriched: 1). Errors carry instanceLocation, keywordLocation, absoluteKeywordLocation and a message (the standard's output units), plus keyword, params, value, suggestion and, for `json` text, line and column. `warnings` lists what in the schema is valid but likely a mistake; `strict: true` refuses such a schema.
          */
         post: operations["postV1Validate"];
         delete?: never;
@@ -1422,16 +1422,22 @@ export interface operations {
                  *       "schema": {
                  *         "type": "object",
                  *         "required": [
-                 *           "id"
+                 *           "id",
+                 *           "email"
                  *         ],
                  *         "properties": {
                  *           "id": {
                  *             "type": "integer"
+                 *           },
+                 *           "email": {
+                 *             "type": "string",
+                 *             "format": "e-mail"
                  *           }
                  *         }
                  *       },
                  *       "data": {
-                 *         "id": "x"
+                 *         "id": "x",
+                 *         "emial": "a@b.c"
                  *       }
                  *     }
                  */
@@ -1480,6 +1486,11 @@ export interface operations {
                      * @enum {string}
                      */
                     dialect?: "compatible" | "strict";
+                    /**
+                     * @description Refuse a schema with warnings (422 SCHEMA_INVALID listing them) instead of validating with it
+                     * @default false
+                     */
+                    strict?: boolean;
                 };
             };
         };
@@ -1501,10 +1512,37 @@ export interface operations {
                      *       "valid": false,
                      *       "errors": [
                      *         {
+                     *           "valid": false,
                      *           "keywordLocation": "/properties/id/type",
                      *           "absoluteKeywordLocation": "#/properties/id/type",
                      *           "instanceLocation": "/id",
-                     *           "error": "must be integer"
+                     *           "error": "must be integer (got string)",
+                     *           "keyword": "type",
+                     *           "params": {
+                     *             "type": "integer"
+                     *           },
+                     *           "value": "x"
+                     *         },
+                     *         {
+                     *           "valid": false,
+                     *           "keywordLocation": "/required",
+                     *           "absoluteKeywordLocation": "#/required",
+                     *           "instanceLocation": "/email",
+                     *           "error": "must have required property \"email\"",
+                     *           "keyword": "required",
+                     *           "params": {
+                     *             "missingProperty": "email"
+                     *           },
+                     *           "suggestion": "The document has \"emial\": did you mean \"email\"?"
+                     *         }
+                     *       ],
+                     *       "warnings": [
+                     *         {
+                     *           "code": "unknown_format",
+                     *           "schemaLocation": "/properties/email/format",
+                     *           "keyword": "format",
+                     *           "message": "\"e-mail\" is not a format this API knows: it is never asserted; did you mean \"email\"?",
+                     *           "suggestion": "email"
                      *         }
                      *       ],
                      *       "units": 1
@@ -1516,9 +1554,26 @@ export interface operations {
                         errors?: ({
                             valid?: boolean;
                             keywordLocation: string;
+                            /** @description The keyword's schema URI and JSON Pointer; for a schema without an absolute $id, a reference relative to it (`#/properties/id/type`) */
                             absoluteKeywordLocation?: string;
+                            /** @description JSON Pointer to the failing value (for required/dependentRequired: the missing property) */
                             instanceLocation: string;
                             error?: string;
+                            /** @description The failing keyword ("false" for a false schema) */
+                            keyword?: string;
+                            /** @description Machine-readable detail, named as ajv does: missingProperty, allowedValues, limit, comparison, additionalProperty, pattern, format, type, closestBranch, passingSchemas, ... */
+                            params?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description The offending value; longer than 200 characters of JSON it is cut, as text */
+                            value?: unknown;
+                            valueTruncated?: boolean;
+                            /** @description A likely fix for a near-miss enum value or property name */
+                            suggestion?: string;
+                            /** @description With `json` text: 1-based line of the value */
+                            line?: number;
+                            /** @description With `json` text: 1-based column of the value */
+                            column?: number;
                         } & {
                             [key: string]: unknown;
                         })[];
@@ -1534,11 +1589,24 @@ export interface operations {
                         annotations?: {
                             [key: string]: unknown;
                         };
+                        /** @description What in the schema is valid but likely a mistake (computed once per schema); "strict": true refuses them */
+                        warnings?: {
+                            /** @enum {string} */
+                            code: "unknown_keyword" | "keyword_not_in_draft" | "unknown_format" | "unknown_type" | "keyword_without_effect" | "ref_sibling_ignored";
+                            /** @description JSON Pointer to the member in the schema */
+                            schemaLocation: string;
+                            keyword: string;
+                            message: string;
+                            /** @description The likely intended name ("required" for "requried") */
+                            suggestion?: string;
+                        }[];
+                        /** @description More warnings existed than the 100 listed */
+                        warningsTruncated?: boolean;
                         units: number;
                     };
                 };
             };
-            /** @description The request body is malformed */
+            /** @description MALFORMED_JSON (with line, column and a hint) or BAD_REQUEST (a pointer per problem, hints) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1603,7 +1671,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No verdict, not billed: DOCUMENT_NOT_JSON (with line and column), SCHEMA_INVALID (with the metaschema errors), SCHEMA_UNRESOLVABLE, SCHEMA_UNAVAILABLE, LIMIT_EXCEEDED */
+            /** @description No verdict, not billed: DOCUMENT_NOT_JSON (with line and column), SCHEMA_INVALID (located in the schema: schemaLocation, value, allowedValues, suggestion, and the metaschema's errors; or, with strict, the warnings), SCHEMA_UNRESOLVABLE, SCHEMA_UNAVAILABLE, LIMIT_EXCEEDED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1696,6 +1764,11 @@ export interface operations {
                      * @enum {string}
                      */
                     dialect?: "compatible" | "strict";
+                    /**
+                     * @description Refuse a schema with warnings (422 SCHEMA_INVALID listing them) instead of validating with it
+                     * @default false
+                     */
+                    strict?: boolean;
                 };
             };
         };
@@ -1744,9 +1817,26 @@ export interface operations {
                             errors?: ({
                                 valid?: boolean;
                                 keywordLocation: string;
+                                /** @description The keyword's schema URI and JSON Pointer; for a schema without an absolute $id, a reference relative to it (`#/properties/id/type`) */
                                 absoluteKeywordLocation?: string;
+                                /** @description JSON Pointer to the failing value (for required/dependentRequired: the missing property) */
                                 instanceLocation: string;
                                 error?: string;
+                                /** @description The failing keyword ("false" for a false schema) */
+                                keyword?: string;
+                                /** @description Machine-readable detail, named as ajv does: missingProperty, allowedValues, limit, comparison, additionalProperty, pattern, format, type, closestBranch, passingSchemas, ... */
+                                params?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The offending value; longer than 200 characters of JSON it is cut, as text */
+                                value?: unknown;
+                                valueTruncated?: boolean;
+                                /** @description A likely fix for a near-miss enum value or property name */
+                                suggestion?: string;
+                                /** @description With `json` text: 1-based line of the value */
+                                line?: number;
+                                /** @description With `json` text: 1-based column of the value */
+                                column?: number;
                             } & {
                                 [key: string]: unknown;
                             })[];
@@ -1763,11 +1853,24 @@ export interface operations {
                                 [key: string]: unknown;
                             };
                         }[];
+                        /** @description What in the schema is valid but likely a mistake (computed once per schema); "strict": true refuses them */
+                        warnings?: {
+                            /** @enum {string} */
+                            code: "unknown_keyword" | "keyword_not_in_draft" | "unknown_format" | "unknown_type" | "keyword_without_effect" | "ref_sibling_ignored";
+                            /** @description JSON Pointer to the member in the schema */
+                            schemaLocation: string;
+                            keyword: string;
+                            message: string;
+                            /** @description The likely intended name ("required" for "requried") */
+                            suggestion?: string;
+                        }[];
+                        /** @description More warnings existed than the 100 listed */
+                        warningsTruncated?: boolean;
                         units: number;
                     };
                 };
             };
-            /** @description The request body is malformed */
+            /** @description MALFORMED_JSON (with line, column and a hint) or BAD_REQUEST (a pointer per problem, hints) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1832,7 +1935,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No verdict, not billed: DOCUMENT_NOT_JSON (with line and column), SCHEMA_INVALID (with the metaschema errors), SCHEMA_UNRESOLVABLE, SCHEMA_UNAVAILABLE, LIMIT_EXCEEDED */
+            /** @description No verdict, not billed: DOCUMENT_NOT_JSON (with line and column), SCHEMA_INVALID (located in the schema: schemaLocation, value, allowedValues, suggestion, and the metaschema's errors; or, with strict, the warnings), SCHEMA_UNRESOLVABLE, SCHEMA_UNAVAILABLE, LIMIT_EXCEEDED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1957,7 +2060,10 @@ export interface operations {
     putV1SchemasName: {
         parameters: {
             query?: {
+                /** @description `compatible`: refuse a version that can make previously valid documents invalid */
                 require?: "compatible";
+                /** @description `true`: refuse a schema with warnings (422 SCHEMA_INVALID), as `strict` does on /v1/validate */
+                strict?: "true" | "false";
             };
             header?: never;
             path: {
@@ -2014,6 +2120,11 @@ export interface operations {
                             }[];
                             truncated?: boolean;
                         } | null;
+                        /** @description The schema's warnings (unknown keywords with a did-you-mean, keywords without effect, ...): the same as a validation with it answers */
+                        warnings: {
+                            [key: string]: unknown;
+                        }[];
+                        warningsTruncated?: boolean;
                     };
                 };
             };
@@ -2062,6 +2173,11 @@ export interface operations {
                             }[];
                             truncated?: boolean;
                         } | null;
+                        /** @description The schema's warnings (unknown keywords with a did-you-mean, keywords without effect, ...): the same as a validation with it answers */
+                        warnings: {
+                            [key: string]: unknown;
+                        }[];
+                        warningsTruncated?: boolean;
                     };
                 };
             };

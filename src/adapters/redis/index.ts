@@ -35,9 +35,10 @@ import {
   USAGE_STREAM_TTL_SECONDS,
   usagePeriodOf,
 } from "./admission";
+import { type AnsweredUnitsCommands, answeredUnitsCommands } from "./answered-units";
 
 /** What the Worker needs from Redis. Later features add their scripts here, one method each. */
-export interface RedisAdapter {
+export interface RedisAdapter extends AnsweredUnitsCommands {
   /** Round trip to Redis; throws on error or timeout. */
   ping(): Promise<void>;
   /**
@@ -87,7 +88,7 @@ export interface RedisAdapter {
    * Entries in the usage stream: the flusher deletes what it recorded in the ledger, so these are
    * the records not yet in the ledger (unread, or read by a run that has not acknowledged them).
    */
-  usageStreamBacklog(): Promise<{ entries: number }>;
+  usageStreamBacklog(): Promise<{ entries: number; oldestEntryMs: number | null }>;
   /** The shared Stripe circuit breaker (one atomic script). */
   stripeBreaker(command: BreakerCommand): Promise<BreakerReply>;
 }
@@ -332,8 +333,16 @@ export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdap
     },
 
     async usageStreamBacklog() {
-      return { entries: Number(await client.xlen(USAGE_STREAM_KEY)) };
+      const [entries, oldest] = await Promise.all([
+        client.xlen(USAGE_STREAM_KEY),
+        client.xrange(USAGE_STREAM_KEY, "-", "+", 1),
+      ]);
+      // Without automatic deserialization XRANGE may answer [[id, fields]] instead of {id: fields}.
+      const oldestId = Array.isArray(oldest) ? String(oldest[0]?.[0] ?? "") : Object.keys(oldest ?? {})[0];
+      return { entries: Number(entries), oldestEntryMs: oldestId ? Number(oldestId.split("-")[0]) : null };
     },
+
+    ...answeredUnitsCommands(client),
 
     async stripeBreaker(command) {
       const [verdict, state, failures, openUntil] = await breakerScript.exec(
@@ -379,6 +388,9 @@ export function createUnreachableRedisAdapter(): RedisAdapter {
     acknowledgeUsage: unreachable,
     releaseUsageConsumer: unreachable,
     usageStreamBacklog: unreachable,
+    countAnsweredUnits: unreachable,
+    answeredUnits: unreachable,
+    answeredSince: unreachable,
     stripeBreaker: unreachable,
   };
 }

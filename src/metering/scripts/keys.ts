@@ -49,6 +49,8 @@ export const redisKeys = {
   appended: (usageId: string, kind: string) => `${PREFIX}:appended:${usageId}:${kind}`,
   /** Version of the billing state last written to this subject's tier override and deny entry. */
   edgeVersion: (subject: string) => `${PREFIX}:edge-version:${subject}`,
+  /** Units answered 2xx on a UTC day (`YYYY-MM-DD`), a hash by Stripe customer: the reconciliation's other side. */
+  answeredUnits: (day: string) => `${PREFIX}:answered:${day}`,
 } as const;
 
 /**
@@ -56,6 +58,9 @@ export const redisKeys = {
  * GitHub's GET /rate_limit: a caller limited on validation can still look at why. Per account.
  */
 export const ACCOUNT_READS_LIMIT = { limit: 60, windowSeconds: 10 } as const;
+
+/** When the Worker began counting answered units (ms): the reconciliation compares only days counted whole. */
+export const ANSWERED_SINCE_KEY = `${PREFIX}:answered-since`;
 
 /** Used when a token names no API key: a key that is never set, so the script's key list stays fixed. */
 export const NO_API_KEY = "-";

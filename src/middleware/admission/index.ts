@@ -8,6 +8,7 @@ import { log } from "../../lib/log";
 import { admissionHeaders, admissionRefusal } from "../../metering/admission-refusal";
 import { type Admission, type AdmittedRequest, admitRequest } from "../../metering/admit";
 import { admitApiKeyRequest } from "../../metering/admit-api-key";
+import { countAnsweredUnits, countsAsAnswered } from "../../metering/answered-units";
 import { clientIpOf, keyLookupLimit } from "../../metering/client-ip-limit";
 import {
   IDEMPOTENCY_TTL_SECONDS,
@@ -70,8 +71,9 @@ async function afterResponse(c: Context<AdmissionBindings>, work: Promise<void>)
 /**
  * Admission for a protected route; put it after `requireCredential`. One Redis round trip decides
  * (for an API key: who it belongs to; deny-list, tier, sliding window) and admits the usage record;
- * refusals are 429 RATE_LIMITED, 401 TOKEN_REVOKED, API_KEY_INVALID or API_KEY_EXPIRED, or 503. Every response gets the RateLimit headers; a response that is not 2xx
- * gets its usage compensated after it is sent.
+ * refusals are 429 RATE_LIMITED, 401 TOKEN_REVOKED, API_KEY_INVALID or API_KEY_EXPIRED, or 503.
+ * Every response gets the RateLimit headers; a response that is not 2xx gets its usage compensated
+ * after it is sent, and a 2xx its units counted as answered.
  */
 // biome-ignore lint/complexity/noBannedTypes: Hono's own default for "no validated input".
 export const admitUsage = <I extends Input = {}>({
@@ -146,11 +148,16 @@ export const admitUsage = <I extends Input = {}>({
     if (needsSettlement(admission, c.res.status, billedUnits)) {
       await afterResponse(c, settleAdmission({ redis, db }, admission, c.res.status, billedUnits));
     }
+    // What the answer cost (enrichment not performed is not billed): kept and counted as such.
+    const billed = { ...admission.record, units: billedUnits };
     if (idempotency) {
       const response = c.res.clone();
       const kept = { status: response.status, body: response.ok ? response.text() : "" };
-      const record = { ...admission.record, units: billedUnits };
-      await afterResponse(c, keepForRetries(redis, record, idempotency, kept));
+      await afterResponse(c, keepForRetries(redis, billed, idempotency, kept));
+    }
+    // The reconciliation's independent side: what the caller got, counted apart from the records.
+    if (countsAsAnswered(billed, c.res.status)) {
+      await afterResponse(c, countAnsweredUnits({ redis, db }, billed));
     }
   });
 

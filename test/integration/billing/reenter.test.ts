@@ -84,6 +84,8 @@ describe("npm run usage-batches -- reenter", () => {
       units: 2,
       occurredAtMs: Date.now() - 1000,
     };
+    // It was served (a degraded admission answered 2xx): the Worker counted it as answered.
+    await h.countAnswered(never);
     const lost = await logLineFor(never, false);
     expect(JSON.parse(lost)).toMatchObject({
       level: "error",

@@ -18,6 +18,8 @@ import {
   flushUsage,
 } from "../../../src/billing/flusher";
 import { type ReconciliationReport, reconcileUsage } from "../../../src/billing/reconciliation";
+import { answeredDayOf, countAnsweredUnits } from "../../../src/metering/answered-units";
+import { redisKeys } from "../../../src/metering/scripts/keys";
 import type { UsageRecord } from "../../../src/metering/usage-record";
 import { type LocalStack, startLocalStack } from "../../support/local-stack";
 import { parseRedisUrl, RespClient, type RespReply } from "../../support/resp";
@@ -52,10 +54,18 @@ export interface BillingHarness {
   xlen(key: string): Promise<number>;
   /** A customer that exists in the fake Stripe. */
   customer(): string;
-  /** Admits `count` records of `units` each for a customer; returns the records. */
+  /**
+   * Admits `count` records of `units` each for a customer and, as the Worker does after a 2xx,
+   * counts them as answered (the reconciliation's independent side); returns the records.
+   */
   admit(customer: string, count: number, units?: number): Promise<UsageRecord[]>;
-  /** Appends the compensation of an admitted record (a refunded 5xx). */
+  /**
+   * Appends the compensation of an admitted record (a refunded 5xx): that call was not answered
+   * 2xx after all, so its answered count is taken back too.
+   */
   compensate(record: UsageRecord): Promise<void>;
+  /** Counts a record answered 2xx as the Worker does (for records a test writes another way). */
+  countAnswered(record: UsageRecord): Promise<void>;
   flush(
     overrides?: Partial<FlushSettings>,
     hooks?: FlushHooks,
@@ -141,6 +151,7 @@ export async function startBillingHarness(): Promise<BillingHarness> {
           tiers: TIERS,
         });
         expect(reply.status).toBe("admitted");
+        await countAnsweredUnits({ redis, db }, record);
         if (customer) truth[customer] = (truth[customer] ?? 0) + units;
         records.push(record);
       }
@@ -150,9 +161,13 @@ export async function startBillingHarness(): Promise<BillingHarness> {
       expect(await redis.appendUsage({ ...record, kind: "compensate", units: -record.units }, "live")).toBe(
         true,
       );
-      if (record.stripeCustomerId)
+      if (record.stripeCustomerId) {
         truth[record.stripeCustomerId] = (truth[record.stripeCustomerId] ?? 0) - record.units;
+        const key = redisKeys.answeredUnits(answeredDayOf(record.occurredAtMs));
+        await respClient.command(["HINCRBY", key, record.stripeCustomerId, String(-record.units)]);
+      }
     },
+    countAnswered: (record) => countAnsweredUnits({ redis, db }, record),
     flush: (overrides = {}, hooks, extra = {}) =>
       flushUsage({ redis, db, stripe, settings: { ...TEST_SETTINGS, ...overrides }, hooks, ...extra }),
     reconcile: (customer) => reconcileUsage({ db, redis }, { from: FAR_PAST, to: FAR_FUTURE, customer }),
@@ -184,7 +199,9 @@ export async function startBillingHarness(): Promise<BillingHarness> {
     },
     async reset() {
       await respClient.command(["FLUSHALL"]);
-      await sql.query("truncate public.usage_ledger, public.usage_batches, public.pending_usage");
+      await sql.query(
+        "truncate public.usage_ledger, public.usage_batches, public.pending_usage, public.answered_units",
+      );
       stack.stripe.reset();
       for (const key of Object.keys(truth)) delete truth[key];
     },

@@ -105,6 +105,25 @@ describe("publishing and reading", () => {
     });
   });
 
+  it("answers the schema's warnings, and ?strict=true refuses a schema that has any", async () => {
+    const typo = { type: "object", requried: ["id"] };
+    const published = await call("PUT", "/v1/schemas/typo", typo);
+    expect(published.status).toBe(201);
+    const body = (await published.json()) as { warnings: Array<Record<string, unknown>> };
+    expect(body.warnings).toEqual([
+      expect.objectContaining({
+        code: "unknown_keyword",
+        schemaLocation: "/requried",
+        suggestion: "required",
+      }),
+    ]);
+    const strict = await call("PUT", "/v1/schemas/typo-strict?strict=true", typo);
+    expect(strict.status).toBe(422);
+    expect(await problemOf(strict)).toMatchObject({ code: "SCHEMA_INVALID", schemaLocation: "/requried" });
+    expect((await call("GET", "/v1/schemas/typo-strict")).status).toBe(404);
+    expect((await call("DELETE", "/v1/schemas/typo")).status).toBe(200);
+  });
+
   it("refuses schemas that are not valid, and names that are not slugs", async () => {
     const invalid = await call("PUT", "/v1/schemas/broken", { type: "strng" });
     expect(invalid.status).toBe(422);
@@ -145,6 +164,58 @@ describe("validating by schema_id", () => {
     ).toEqual(["required_added"]);
     expect((await call("GET", "/v1/schemas/orders")).headers.get("ETag")).not.toBeNull();
     expect(((await (await call("GET", "/v1/schemas/orders")).json()) as { version: number }).version).toBe(1);
+  });
+
+  it("the compatibility report names each kind of change through the API", async () => {
+    const v1 = {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        id: { type: ["string", "integer"] },
+        status: { enum: ["open", "paid", "void"] },
+        qty: { type: "integer", minimum: 1 },
+        code: { type: "string" },
+        note: { type: "string" },
+        tags: { type: "array", items: { type: "string" } },
+      },
+    };
+    expect((await call("PUT", "/v1/schemas/kinds", v1)).status).toBe(201);
+    const v2 = {
+      type: "object",
+      additionalProperties: false,
+      required: ["id"],
+      properties: {
+        id: { type: "string" },
+        status: { enum: ["open", "paid"] },
+        qty: { type: "integer", minimum: 5 },
+        code: { type: "string", pattern: "^[A-Z]{3}$" },
+        tags: { type: "array", uniqueItems: true, items: { type: "string" } },
+        extra: { type: "boolean" },
+      },
+    };
+    const published = await call("PUT", "/v1/schemas/kinds", v2);
+    expect(published.status).toBe(201);
+    const { compatibility } = (await published.json()) as {
+      compatibility: {
+        compatible: boolean;
+        breaking: Array<{ kind: string; location: string }>;
+        widening: Array<{ kind: string; location: string }>;
+      };
+    };
+    expect(compatibility.compatible).toBe(false);
+    expect(compatibility.breaking.map((c) => `${c.kind} ${c.location}`).sort()).toEqual([
+      "bound_tightened /properties/qty/minimum",
+      "enum_narrowed /properties/status/enum",
+      "pattern_changed /properties/code/pattern",
+      "property_removed /properties/note",
+      "required_added /required",
+      "type_narrowed /properties/id/type",
+      "unique_items_added /properties/tags/uniqueItems",
+    ]);
+    expect(compatibility.widening.map((c) => `${c.kind} ${c.location}`)).toEqual([
+      "property_added /properties/extra",
+    ]);
+    expect((await call("DELETE", "/v1/schemas/kinds")).status).toBe(200);
   });
 
   it("@latest moves within SCHEMA_LATEST_TTL_SECONDS on another isolate, at once on the publishing one", async () => {

@@ -147,6 +147,62 @@ describe("the real-world corpus through POST /v1/validate", () => {
   }, 600_000);
 });
 
+/** One schema through POST /v1/validate with `strict` as given: the status and the body. */
+async function schemaOnly(entry: CorpusSchema, strict: boolean) {
+  const response = await harness.request("/v1/validate", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+    body: `{"schema":${entry.text},"data":null,"output":"flag","strict":${strict}}`,
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+}
+
+/** Whether a JSON Pointer names a member of `value`. */
+function pointsInto(value: unknown, pointer: string): boolean {
+  let v = value;
+  for (const raw of pointer.slice(1).split("/")) {
+    const token = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (typeof v !== "object" || v === null || !Object.hasOwn(v, token)) return false;
+    v = (v as Record<string, unknown>)[token];
+  }
+  return true;
+}
+
+describe("schema warnings over the real-world corpus", () => {
+  it("warn without refusing by default; each names a member of the schema; strict refuses exactly those", async () => {
+    const byCode: Record<string, number> = {};
+    let withWarnings = 0;
+    let compiled = 0;
+    for (const entry of corpus) {
+      const lenient = await schemaOnly(entry, false);
+      // Refusals for other reasons (size, unresolvable refs) are the first test's business.
+      if (lenient.status !== 200) continue;
+      compiled++;
+      const warnings = (lenient.body.warnings ?? []) as Array<{
+        code: string;
+        keyword: string;
+        schemaLocation: string;
+      }>;
+      for (const w of warnings) {
+        byCode[w.code] = (byCode[w.code] ?? 0) + 1;
+        expect(pointsInto(entry.schema, w.schemaLocation), `${entry.folder} ${w.schemaLocation}`).toBe(true);
+        expect(w.keyword.startsWith("x-"), `${entry.folder} ${w.keyword}`).toBe(false);
+        expect(["markdownDescription", "errorMessage"]).not.toContain(w.keyword);
+      }
+      if (warnings.length > 0) withWarnings++;
+      const strict = await schemaOnly(entry, true);
+      expect(strict.status, entry.folder).toBe(warnings.length > 0 ? 422 : 200);
+      if (warnings.length > 0) expect(strict.body.code).toBe("SCHEMA_INVALID");
+    }
+    await harness.settle();
+    console.log(`schema warnings: ${withWarnings} of ${compiled} schemas`, byCode);
+    // The corpus is real: some schemas do have typos and ignored keywords, most have none of the kinds.
+    expect(compiled).toBeGreaterThan(150);
+    expect(withWarnings).toBeGreaterThan(0);
+    expect(withWarnings).toBeLessThan(compiled);
+  }, 600_000);
+});
+
 const pct = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(1)}%` : "-");
 
 function results(rows: Row[]): string {

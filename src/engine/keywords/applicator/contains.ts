@@ -40,14 +40,18 @@ export function containsCheck(schema: JsonObject, compiler: SchemaCompiler, coun
     if (count < minimum) {
       if (context.full) {
         const items = `${minimum} matching item${minimum === 1 ? "" : "s"}`;
-        report(context, minLocation, `must contain at least ${items} (found ${count})`);
+        report(context, minLocation, `must contain at least ${items} (found ${count})`, undefined, {
+          params: { minContains: minimum, count },
+        });
       }
       return false;
     }
     if (count > maximum) {
       if (context.full) {
         const items = `${maximum} matching item${maximum === 1 ? "" : "s"}`;
-        report(context, maxLocation, `must contain at most ${items} (found ${count})`);
+        report(context, maxLocation, `must contain at most ${items} (found ${count})`, undefined, {
+          params: { maxContains: maximum, count },
+        });
       }
       return false;
     }

@@ -47,6 +47,8 @@ export function itemsCheck(compiler: SchemaCompiler, layout: ItemsLayout): Check
           context,
           restLocation as SchemaLocation,
           `must have at most ${prefixLength} item${prefixLength === 1 ? "" : "s"}`,
+          undefined,
+          { params: { limit: prefixLength } },
         );
       } else {
         for (let i = prefixLength; i < array.length; i++) {

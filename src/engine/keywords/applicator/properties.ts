@@ -44,6 +44,7 @@ export const properties: KeywordDefinition = {
     const additionalFalse = schema.additionalProperties === false;
     const propertiesLocation = compiler.location("properties");
     const additionalLocation = compiler.location("additionalProperties");
+    const declaredNames = [...named.keys()];
 
     if (patterns.length === 0 && !additional) {
       const entries = [...named].map(([key, node]) => ({ key, node, guard: PROTOTYPE_NAMES.has(key) }));
@@ -97,7 +98,10 @@ export const properties: KeywordDefinition = {
           if (additionalFalse) {
             ok = false;
             if (!full) return false;
-            report(context, additionalLocation, `property ${JSON.stringify(key)} is not allowed`, key);
+            report(context, additionalLocation, `property ${JSON.stringify(key)} is not allowed`, key, {
+              params: { additionalProperty: key },
+              candidates: declaredNames,
+            });
             continue;
           }
           if (!apply(additional, value, key, context)) {

@@ -34,6 +34,7 @@ export const propertyNames: KeywordDefinition = {
             `property name ${JSON.stringify(k)} is invalid`,
             false,
             true,
+            { params: { propertyName: k } },
           );
         if (!r) ok = false;
       }

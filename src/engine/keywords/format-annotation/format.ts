@@ -15,11 +15,12 @@ export const format: KeywordDefinition = {
     const test = FORMAT_CHECKS[value];
     if (!compiler.assertsFormat || !test) return null;
     const location = compiler.location("format");
+    const detail = { params: { format: value } };
     const message = `must be a valid ${value}`;
     return (instance, context) => {
       spendScan(context, (instance as string).length);
       if (test(instance as string)) return true;
-      if (context.full) report(context, location, message);
+      if (context.full) report(context, location, message, undefined, detail);
       return false;
     };
   },

@@ -21,7 +21,9 @@ export const unevaluatedItems: KeywordDefinition = {
         if (isFalse) {
           ok = false;
           if (!context.full) return false;
-          report(context, location, `item ${i} is not allowed (unevaluated)`, i);
+          report(context, location, `item ${i} is not allowed (unevaluated)`, i, {
+            params: { unevaluatedItem: i },
+          });
           continue;
         }
         if (!applyChildTracked(node, array[i], i, context)) {

@@ -21,7 +21,9 @@ export const unevaluatedProperties: KeywordDefinition = {
         if (isFalse) {
           ok = false;
           if (!context.full) return false;
-          report(context, location, `property ${JSON.stringify(k)} is not allowed (unevaluated)`, k);
+          report(context, location, `property ${JSON.stringify(k)} is not allowed (unevaluated)`, k, {
+            params: { unevaluatedProperty: k },
+          });
           continue;
         }
         if (!applyChildTracked(node, (instance as JsonObject)[k], k, context)) {

@@ -2,7 +2,7 @@ import { COMPARED_NODES_PER_UNIT } from "../../budget";
 import { report, spend } from "../../context";
 import { jsonEqual, jsonNodeCount } from "../../json";
 import type { KeywordDefinition } from "../../keyword";
-import { describeValue } from "./describe-value";
+import { describeValue, listedValues } from "./describe-value";
 
 /** `enum`: primitives are looked up in a Set, only objects and arrays are compared structurally. */
 export const enumKeyword: KeywordDefinition = {
@@ -27,6 +27,14 @@ export const enumKeyword: KeywordDefinition = {
       values.length <= 10
         ? `must be one of ${values.map(describeValue).join(", ")}`
         : "must be one of the allowed values";
+    // Listed up to MAX_PARAM_CHARS of JSON; suggestions look among the strings.
+    const listed = listedValues(values);
+    const detail = {
+      params: listed.truncated
+        ? { allowedValues: listed.values, allowedValuesTruncated: true }
+        : { allowedValues: listed.values },
+      candidates: values.filter((v) => typeof v === "string"),
+    };
     return (instance, context) => {
       if (typeof instance !== "object" || instance === null) {
         if (primitives.has(instance)) return true;
@@ -34,7 +42,7 @@ export const enumKeyword: KeywordDefinition = {
         spend(context, cost);
         for (const c of complex) if (jsonEqual(instance, c)) return true;
       }
-      if (context.full) report(context, location, message);
+      if (context.full) report(context, location, message, undefined, detail);
       return false;
     };
   },

@@ -9,10 +9,11 @@ export const maxItems: KeywordDefinition = {
   compile(value, _schema, compiler) {
     if (typeof value !== "number") return null;
     const max = value;
+    const detail = { params: { limit: max } };
     const location = compiler.location("maxItems");
     return (instance, context) => {
       if ((instance as unknown[]).length <= max) return true;
-      if (context.full) report(context, location, `must have at most ${max} items`);
+      if (context.full) report(context, location, `must have at most ${max} items`, undefined, detail);
       return false;
     };
   },

@@ -10,13 +10,14 @@ export const maxLength: KeywordDefinition = {
   compile(value, _schema, compiler) {
     if (typeof value !== "number") return null;
     const max = value;
+    const detail = { params: { limit: max } };
     const location = compiler.location("maxLength");
     return (instance, context) => {
       const s = instance as string;
       if (s.length <= max) return true;
       spendScan(context, s.length);
       if (codePointLength(s) <= max) return true;
-      if (context.full) report(context, location, `must have at most ${max} characters`);
+      if (context.full) report(context, location, `must have at most ${max} characters`, undefined, detail);
       return false;
     };
   },

@@ -10,10 +10,11 @@ export const maxProperties: KeywordDefinition = {
   compile(value, _schema, compiler) {
     if (typeof value !== "number") return null;
     const max = value;
+    const detail = { params: { limit: max } };
     const location = compiler.location("maxProperties");
     return (instance, context) => {
       if (Object.keys(instance as JsonObject).length <= max) return true;
-      if (context.full) report(context, location, `must have at most ${max} properties`);
+      if (context.full) report(context, location, `must have at most ${max} properties`, undefined, detail);
       return false;
     };
   },

@@ -9,10 +9,12 @@ export const minItems: KeywordDefinition = {
   compile(value, _schema, compiler) {
     if (typeof value !== "number") return null;
     const min = value;
+    const detail = { params: { limit: min } };
     const location = compiler.location("minItems");
     return (instance, context) => {
       if ((instance as unknown[]).length >= min) return true;
-      if (context.full) report(context, location, `must have at least ${min} item${min === 1 ? "" : "s"}`);
+      if (context.full)
+        report(context, location, `must have at least ${min} item${min === 1 ? "" : "s"}`, undefined, detail);
       return false;
     };
   },

@@ -10,6 +10,7 @@ export const minLength: KeywordDefinition = {
   compile(value, _schema, compiler) {
     if (typeof value !== "number") return null;
     const min = value;
+    const detail = { params: { limit: min } };
     const location = compiler.location("minLength");
     return (instance, context) => {
       const s = instance as string;
@@ -19,7 +20,13 @@ export const minLength: KeywordDefinition = {
         if (codePointLength(s) >= min) return true;
       }
       if (context.full)
-        report(context, location, `must have at least ${min} character${min === 1 ? "" : "s"}`);
+        report(
+          context,
+          location,
+          `must have at least ${min} character${min === 1 ? "" : "s"}`,
+          undefined,
+          detail,
+        );
       return false;
     };
   },

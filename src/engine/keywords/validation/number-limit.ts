@@ -12,9 +12,12 @@ export function numberLimitCheck(
   if (typeof limit !== "number") return null;
   const location = compiler.location(keyword);
   const message = `must be ${relation} ${limit}`;
+  const detail = {
+    params: keyword === "multipleOf" ? { multipleOf: limit } : { comparison: relation, limit },
+  };
   return (instance, context) => {
     if (test(instance as number, limit)) return true;
-    if (context.full) report(context, location, message);
+    if (context.full) report(context, location, message, undefined, detail);
     return false;
   };
 }

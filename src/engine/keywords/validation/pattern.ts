@@ -10,10 +10,11 @@ export const pattern: KeywordDefinition = {
     if (typeof value !== "string") return null;
     const re = compiler.pattern(value);
     const location = compiler.location("pattern");
+    const detail = { params: { pattern: value } };
     const message = `must match the pattern ${JSON.stringify(value)}`;
     return (instance, context) => {
       if (re.test(instance as string, context)) return true;
-      if (context.full) report(context, location, message);
+      if (context.full) report(context, location, message, undefined, detail);
       return false;
     };
   },

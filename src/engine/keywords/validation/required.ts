@@ -11,6 +11,10 @@ export function requiredCheck(names: string[], location: SchemaLocation, because
   const keys = names.filter((k) => typeof k === "string");
   const guard = keys.map((k) => PROTOTYPE_NAMES.has(k));
   const suffix = because === undefined ? "" : ` (required when ${JSON.stringify(because)} is present)`;
+  // The error is about the missing property: its instanceLocation points where it should be.
+  const details = keys.map((k) => ({
+    params: because === undefined ? { missingProperty: k } : { property: because, missingProperty: k },
+  }));
   return (instance, context) => {
     const object = instance as JsonObject;
     let ok = true;
@@ -21,7 +25,7 @@ export function requiredCheck(names: string[], location: SchemaLocation, because
       if (guard[i] && hasOwn.call(object, k)) continue;
       ok = false;
       if (!context.full) return false;
-      report(context, location, `must have required property ${JSON.stringify(k)}${suffix}`);
+      report(context, location, `must have required property ${JSON.stringify(k)}${suffix}`, k, details[i]);
     }
     return ok;
   };

@@ -43,6 +43,7 @@ export const type: KeywordDefinition = {
     const mask = maskOf(value);
     const location = compiler.location("type");
     const expected = types.join(", ");
+    const detail = { params: { type: value } };
     const message = (instance: unknown): string =>
       `must be ${types.length > 1 ? `one of ${expected}` : expected} (got ${jsonTypeOf(instance)})`;
     let test: Check;
@@ -55,7 +56,7 @@ export const type: KeywordDefinition = {
     else test = (x) => typeMatches(x, mask);
     return (instance, context) => {
       if (test(instance, context)) return true;
-      if (context.full) report(context, location, message(instance));
+      if (context.full) report(context, location, message(instance), undefined, detail);
       return false;
     };
   },

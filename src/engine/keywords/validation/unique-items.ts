@@ -66,6 +66,8 @@ export const uniqueItems: KeywordDefinition = {
           context,
           location,
           `must not contain duplicate items (items ${duplicate[0]} and ${duplicate[1]} are equal)`,
+          undefined,
+          { params: { i: duplicate[0], j: duplicate[1] } },
         );
       return false;
     };
