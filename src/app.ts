@@ -2,6 +2,7 @@ import type { ErrorHandler, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
+import { matchedRoutes } from "hono/route";
 import { secureHeaders } from "hono/secure-headers";
 import { REFUSAL_CHALLENGES } from "./access/access-refusal";
 import { isDatabaseUnavailable } from "./adapters/supabase";
@@ -14,6 +15,7 @@ import { rateLimitHeaders } from "./metering/rate-limit-headers";
 import { allowedMethods } from "./middleware/not-allowed";
 import { requestId } from "./middleware/request-id";
 import { requestLog } from "./middleware/request-log";
+import { reportServerError } from "./observability/error-tracking";
 import { buildOpenApiDocument, type OpenApiDocument } from "./openapi/document";
 import { newRouter } from "./openapi/router";
 import { Refusal } from "./refusal";
@@ -232,12 +234,29 @@ export const renderError: ErrorHandler<AppBindings> = (error, c) => {
       code: apiError.code,
       error: describeError(apiError.cause ?? error),
     });
+    reportServerError(apiError.cause ?? error, {
+      requestId: c.get("requestId") ?? "unknown",
+      method: c.req.method,
+      route: routeOf(c),
+      status: apiError.status,
+      code: apiError.code,
+    });
   }
   return new Response(JSON.stringify(problemBody(apiError, c.get("requestId") ?? "unknown", c.req.path)), {
     status: apiError.status,
     headers: { "Content-Type": PROBLEM_CONTENT_TYPE, ...apiError.headers },
   });
 };
+
+/** The pattern of the route that answered (`/v1/schemas/:name`): the last matched one that is not middleware. */
+function routeOf(c: Parameters<ErrorHandler<AppBindings>>[1]): string {
+  const routes = matchedRoutes(c);
+  for (let index = routes.length - 1; index >= 0; index--) {
+    const route = routes[index];
+    if (route && route.method !== "ALL") return route.path;
+  }
+  return "(no route)";
+}
 
 /**
  * Anything thrown becomes an ApiError: the one place where domain refusals get their HTTP status,

@@ -1,0 +1,152 @@
+import { CloudflareClient, createTransport, type ErrorEvent, getCurrentScope } from "@sentry/cloudflare";
+import { Hono } from "hono";
+import { afterEach, describe, expect, it } from "vitest";
+import { renderError } from "../app";
+import type { AppBindings, Env } from "../env";
+import { ApiError } from "../errors";
+import { requestId } from "../middleware/request-id";
+import { DEFAULT_RELEASE, errorTrackingOptions, redact, scrubEvent } from "./error-tracking";
+
+const env: Env = {
+  SENTRY_DSN: "http://public@127.0.0.1:9/1",
+  UPSTASH_REDIS_REST_TOKEN: "redis-token-value-123",
+  SUPABASE_SERVICE_ROLE_KEY: "service-role-secret-value",
+  STRIPE_SECRET_KEY: "stripe-secret-configured-value",
+  ADMIN_TOKEN: "admin-token-of-24-characters-x",
+  STRIPE_METER_EVENT_NAME: "api_validation",
+};
+const API_KEY = `sm_abcdefghij_${"Z".repeat(43)}`;
+
+describe("scrubEvent", () => {
+  it("keeps the method and path of the request, and drops headers, cookies, body, query, user, breadcrumbs", () => {
+    const event: ErrorEvent = {
+      type: undefined,
+      request: {
+        method: "POST",
+        url: "https://api.example/v1/validate?api_key=leak#frag",
+        headers: { authorization: `Bearer ${API_KEY}` },
+        cookies: { session: "leak" },
+        data: '{"data":{"card":"4242"}}',
+        query_string: "api_key=leak",
+      },
+      user: { ip_address: "203.0.113.9", email: "someone@example.com" },
+      breadcrumbs: [{ message: "GET https://db.example/rest/v1/rpc/x?key=leak" }],
+      extra: { body: "leak" },
+    };
+    const scrubbed = scrubEvent(event, []);
+    expect(scrubbed.request).toEqual({ method: "POST", url: "https://api.example/v1/validate" });
+    expect(JSON.stringify(scrubbed)).not.toMatch(/leak|4242|someone|203\.0\.113|Bearer sm_/);
+  });
+
+  it("redacts configured secrets and credential shapes from every string, tags and exceptions included", () => {
+    const options = errorTrackingOptions(env);
+    const beforeSend = options?.beforeSend as (event: ErrorEvent) => ErrorEvent;
+    const event = beforeSend({
+      type: undefined,
+      exception: {
+        values: [
+          { type: "Error", value: "Upstash refused redis-token-value-123 and service-role-secret-value" },
+          {
+            type: "Error",
+            value: `key ${API_KEY}; Authorization: Bearer abc.def; sk_live_51Habcdefgh; whsec_abcdefghij`,
+          },
+        ],
+      },
+      tags: { note: "token eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl" },
+      contexts: { admin: { token: "admin-token-of-24-characters-x" } },
+    });
+    const text = JSON.stringify(event);
+    for (const leaked of [
+      "redis-token-value-123",
+      "service-role-secret-value",
+      API_KEY,
+      "sm_abcdefghij",
+      "abc.def",
+      "sk_live_51H",
+      "whsec_abc",
+      "eyJhbGci",
+      "admin-token-of-24",
+    ]) {
+      expect(text, leaked).not.toContain(leaked);
+    }
+    expect(text).toContain("Bearer [redacted]");
+    // Words that only look like settings stay: the non-secret meter name is not a credential.
+    expect(redact("meter api_validation failed", ["redis-token-value-123"])).toBe(
+      "meter api_validation failed",
+    );
+  });
+});
+
+describe("errorTrackingOptions", () => {
+  it("is off (undefined) without SENTRY_DSN", () => {
+    expect(errorTrackingOptions({ ...env, SENTRY_DSN: undefined })).toBeUndefined();
+    expect(errorTrackingOptions({ ...env, SENTRY_DSN: "" })).toBeUndefined();
+  });
+
+  it("tags the release, collects nothing about the caller and never traces", () => {
+    const options = errorTrackingOptions(env);
+    expect(options).toMatchObject({
+      release: DEFAULT_RELEASE,
+      environment: "production",
+      tracesSampleRate: 0,
+    });
+    expect(errorTrackingOptions({ ...env, SENTRY_RELEASE: "abc123" })?.release).toBe("abc123");
+    expect(options?.dataCollection).toMatchObject({
+      httpHeaders: false,
+      httpBodies: [],
+      urlQueryParams: false,
+    });
+    const integrations = (options?.defaultIntegrations || []).map((integration) => integration.name);
+    expect(integrations).not.toContain("RequestData");
+    expect(integrations).not.toContain("Console");
+  });
+});
+
+describe("renderError reports 5xx, never 4xx", () => {
+  afterEach(() => getCurrentScope().setClient(undefined));
+
+  it("sends one event per 5xx with the request id, route pattern and code; none for 4xx", async () => {
+    const sent: ErrorEvent[] = [];
+    const options = errorTrackingOptions(env);
+    if (!options) throw new Error("options expected with a DSN");
+    const client = new CloudflareClient({
+      ...options,
+      integrations: [],
+      stackParser: () => [],
+      transport: (transportOptions) => createTransport(transportOptions, async () => ({ statusCode: 200 })),
+      beforeSend: (event, hint) => {
+        const scrubbed = options.beforeSend?.(event, hint) as ErrorEvent;
+        sent.push(scrubbed);
+        return null;
+      },
+    });
+    getCurrentScope().setClient(client);
+    client.init();
+
+    const app = new Hono<AppBindings>()
+      .use(requestId())
+      .get("/items/:id", (c) => {
+        if (c.req.param("id") === "missing") throw new ApiError("NOT_FOUND");
+        if (c.req.param("id") === "bad") throw new ApiError("MALFORMED_JSON");
+        throw new Error(`database exploded near ${API_KEY}`);
+      })
+      .onError(renderError);
+
+    const failed = await app.request("/items/42", { headers: { "X-Request-Id": "unit-500" } });
+    expect(failed.status).toBe(500);
+    expect((await app.request("/items/missing")).status).toBe(404);
+    expect((await app.request("/items/bad")).status).toBe(400);
+    await client.flush(1000);
+
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.tags).toMatchObject({
+      request_id: "unit-500",
+      route: "/items/:id",
+      method: "GET",
+      status: 500,
+      code: "INTERNAL",
+    });
+    expect(sent[0]?.release).toBe(DEFAULT_RELEASE);
+    expect(JSON.stringify(sent[0])).not.toContain(API_KEY);
+  });
+});
