@@ -22,6 +22,7 @@ import { Refusal } from "./refusal";
 import { accountRoutes } from "./routes/account";
 import { adminBillingRoutes } from "./routes/admin-billing";
 import { adminEventRoutes } from "./routes/admin-events";
+import { adminMetricsRoutes } from "./routes/admin-metrics";
 import { adminSchemaRoutes } from "./routes/admin-schemas";
 import { billingRoutes } from "./routes/billing";
 import { docsRoutes } from "./routes/docs";
@@ -193,6 +194,7 @@ export function newApp({ services: buildServices = createServices }: AppOptions 
   app.route("/", webhookRoutes);
   app.route("/", adminBillingRoutes);
   app.route("/", adminEventRoutes);
+  app.route("/", adminMetricsRoutes);
   let document: OpenApiDocument | undefined;
   app.route(
     "/",
@@ -234,7 +236,7 @@ export const renderError: ErrorHandler<AppBindings> = (error, c) => {
       code: apiError.code,
       error: describeError(apiError.cause ?? error),
     });
-    reportServerError(apiError.cause ?? error, {
+    reportServerError(c.env, waitUntilOf(c), apiError.cause ?? error, {
       requestId: c.get("requestId") ?? "unknown",
       method: c.req.method,
       route: routeOf(c),
@@ -247,6 +249,16 @@ export const renderError: ErrorHandler<AppBindings> = (error, c) => {
     headers: { "Content-Type": PROBLEM_CONTENT_TYPE, ...apiError.headers },
   });
 };
+
+/** The request's `waitUntil`; undefined where there is no execution context (tests' `app.request`). */
+function waitUntilOf(c: Parameters<ErrorHandler<AppBindings>>[1]) {
+  try {
+    const ctx = c.executionCtx;
+    return (promise: Promise<unknown>) => ctx.waitUntil(promise);
+  } catch {
+    return undefined;
+  }
+}
 
 /** The pattern of the route that answered (`/v1/schemas/:name`): the last matched one that is not middleware. */
 function routeOf(c: Parameters<ErrorHandler<AppBindings>>[1]): string {

@@ -1,6 +1,7 @@
-import { CloudflareClient, createTransport, type ErrorEvent, getCurrentScope } from "@sentry/cloudflare";
+import type { ErrorEvent } from "@sentry/cloudflare";
 import { Hono } from "hono";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type SentryIngest, startSentryIngest } from "../../test/support/sentry-ingest";
 import { renderError } from "../app";
 import type { AppBindings, Env } from "../env";
 import { ApiError } from "../errors";
@@ -103,26 +104,16 @@ describe("errorTrackingOptions", () => {
 });
 
 describe("renderError reports 5xx, never 4xx", () => {
-  afterEach(() => getCurrentScope().setClient(undefined));
+  let ingest: SentryIngest;
+  beforeAll(async () => {
+    ingest = await startSentryIngest();
+  });
+  afterAll(async () => {
+    await ingest?.stop();
+  });
 
   it("sends one event per 5xx with the request id, route pattern and code; none for 4xx", async () => {
-    const sent: ErrorEvent[] = [];
-    const options = errorTrackingOptions(env);
-    if (!options) throw new Error("options expected with a DSN");
-    const client = new CloudflareClient({
-      ...options,
-      integrations: [],
-      stackParser: () => [],
-      transport: (transportOptions) => createTransport(transportOptions, async () => ({ statusCode: 200 })),
-      beforeSend: (event, hint) => {
-        const scrubbed = options.beforeSend?.(event, hint) as ErrorEvent;
-        sent.push(scrubbed);
-        return null;
-      },
-    });
-    getCurrentScope().setClient(client);
-    client.init();
-
+    const sending: Promise<unknown>[] = [];
     const app = new Hono<AppBindings>()
       .use(requestId())
       .get("/items/:id", (c) => {
@@ -131,22 +122,45 @@ describe("renderError reports 5xx, never 4xx", () => {
         throw new Error(`database exploded near ${API_KEY}`);
       })
       .onError(renderError);
+    const ctx = {
+      waitUntil: (promise: Promise<unknown>) => sending.push(promise),
+      passThroughOnException() {},
+      props: {},
+    };
+    const trackedEnv = { ...env, SENTRY_DSN: ingest.dsn };
+    const call = (path: string, id: string) =>
+      app.request(path, { headers: { "X-Request-Id": id } }, trackedEnv, ctx as unknown as ExecutionContext);
 
-    const failed = await app.request("/items/42", { headers: { "X-Request-Id": "unit-500" } });
-    expect(failed.status).toBe(500);
-    expect((await app.request("/items/missing")).status).toBe(404);
-    expect((await app.request("/items/bad")).status).toBe(400);
-    await client.flush(1000);
+    expect((await call("/items/42", "unit-500")).status).toBe(500);
+    expect((await call("/items/missing", "unit-404")).status).toBe(404);
+    expect((await call("/items/bad", "unit-400")).status).toBe(400);
+    expect((await call("/items/43", "unit-500-again")).status).toBe(500);
+    await Promise.all(sending);
 
-    expect(sent).toHaveLength(1);
-    expect(sent[0]?.tags).toMatchObject({
-      request_id: "unit-500",
-      route: "/items/:id",
-      method: "GET",
-      status: 500,
-      code: "INTERNAL",
+    const events = ingest.items("event");
+    expect(events.map((event) => (event.tags as Record<string, unknown>).request_id)).toEqual([
+      "unit-500",
+      "unit-500-again",
+    ]);
+    expect(events[0]).toMatchObject({
+      release: DEFAULT_RELEASE,
+      tags: { request_id: "unit-500", route: "/items/:id", method: "GET", status: 500, code: "INTERNAL" },
+      exception: { values: [{ type: "Error" }] },
     });
-    expect(sent[0]?.release).toBe(DEFAULT_RELEASE);
-    expect(JSON.stringify(sent[0])).not.toContain(API_KEY);
+    const frames = (events[0] as { exception: { values: Array<{ stacktrace?: { frames: unknown[] } }> } })
+      .exception.values[0]?.stacktrace?.frames;
+    expect(frames?.length).toBeGreaterThan(0);
+    expect(ingest.envelopes.map((envelope) => envelope.raw).join("\n")).not.toContain("sm_abcdefghij");
+  });
+
+  it("does nothing without SENTRY_DSN", async () => {
+    const before = ingest.envelopes.length;
+    const app = new Hono<AppBindings>().get("/boom", () => {
+      throw new Error("boom");
+    });
+    app.onError(renderError);
+    expect((await app.request("/boom", {}, { ...env, SENTRY_DSN: undefined })).status).toBe(500);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(ingest.envelopes.length).toBe(before);
   });
 });

@@ -83,7 +83,7 @@ export interface RedisAdapter {
    * Entries in the usage stream: the flusher deletes what it recorded in the ledger, so these are
    * the records not yet in the ledger (unread, or read by a run that has not acknowledged them).
    */
-  usageStreamBacklog(): Promise<{ entries: number }>;
+  usageStreamBacklog(): Promise<{ entries: number; oldestEntryMs?: number | null }>;
   /** The shared Stripe circuit breaker (one atomic script). */
   stripeBreaker(command: BreakerCommand): Promise<BreakerReply>;
 }
@@ -313,7 +313,15 @@ export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdap
     },
 
     async usageStreamBacklog() {
-      return { entries: Number(await client.xlen(USAGE_STREAM_KEY)) };
+      // The oldest entry's id is its append time (`<ms>-<seq>`): how far behind the flusher is.
+      const [entries, oldest] = await Promise.all([
+        client.xlen(USAGE_STREAM_KEY),
+        client.xrange(USAGE_STREAM_KEY, "-", "+", 1),
+      ]);
+      // The client does not deserialize: the reply is XRANGE's own, [[id, [field, value, ...]]].
+      const firstId = (oldest as unknown as unknown[][])[0]?.[0];
+      const oldestMs = typeof firstId === "string" ? Number(firstId.split("-")[0]) : Number.NaN;
+      return { entries: Number(entries), oldestEntryMs: Number.isFinite(oldestMs) ? oldestMs : null };
     },
 
     async stripeBreaker(command) {
