@@ -1,12 +1,18 @@
 import type { ErrorEvent } from "@sentry/cloudflare";
 import { Hono } from "hono";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type SentryIngest, startSentryIngest } from "../../test/support/sentry-ingest";
 import { renderError } from "../app";
 import type { AppBindings, Env } from "../env";
 import { ApiError } from "../errors";
 import { requestId } from "../middleware/request-id";
-import { DEFAULT_RELEASE, errorTrackingOptions, redact, scrubEvent } from "./error-tracking";
+import {
+  DEFAULT_RELEASE,
+  EVENTS_PER_ISSUE_PER_MINUTE,
+  errorTrackingOptions,
+  redact,
+  scrubEvent,
+} from "./error-tracking";
 
 const env: Env = {
   SENTRY_DSN: "http://public@127.0.0.1:9/1",
@@ -151,6 +157,45 @@ describe("renderError reports 5xx, never 4xx", () => {
       .exception.values[0]?.stacktrace?.frames;
     expect(frames?.length).toBeGreaterThan(0);
     expect(ingest.envelopes.map((envelope) => envelope.raw).join("\n")).not.toContain("sm_abcdefghij");
+  });
+
+  it("sends at most EVENTS_PER_ISSUE_PER_MINUTE per issue, then one carrying how many it stood for", async () => {
+    const sending: Promise<unknown>[] = [];
+    const ctx = {
+      waitUntil: (promise: Promise<unknown>) => sending.push(promise),
+      passThroughOnException() {},
+      props: {},
+    };
+    const app = new Hono<AppBindings>().use(requestId()).post("/outage", () => {
+      throw new Error("redis down");
+    });
+    app.onError(renderError);
+    const trackedEnv = { ...env, SENTRY_DSN: ingest.dsn };
+    const call = (id: string) =>
+      app.request(
+        "/outage",
+        { method: "POST", headers: { "X-Request-Id": id } },
+        trackedEnv,
+        ctx as unknown as ExecutionContext,
+      );
+    const outageEvents = () =>
+      ingest.items("event").filter((event) => (event.tags as Record<string, unknown>).route === "/outage");
+
+    for (let i = 0; i < EVENTS_PER_ISSUE_PER_MINUTE + 2; i++)
+      expect((await call(`outage-${i}`)).status).toBe(500);
+    await Promise.all(sending);
+    expect(outageEvents()).toHaveLength(EVENTS_PER_ISSUE_PER_MINUTE);
+
+    const later = Date.now() + 61_000;
+    const clock = vi.spyOn(Date, "now").mockReturnValue(later);
+    try {
+      await call("outage-after");
+    } finally {
+      clock.mockRestore();
+    }
+    await Promise.all(sending);
+    const last = outageEvents().at(-1);
+    expect(last?.tags).toMatchObject({ request_id: "outage-after", suppressed: 2 });
   });
 
   it("does nothing without SENTRY_DSN", async () => {

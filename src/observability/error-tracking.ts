@@ -132,8 +132,8 @@ export function errorTrackingOptions(env: Env): CloudflareOptions | undefined {
     tracesSampleRate: 0,
     beforeSendTransaction: () => null,
     // Only integrations that add nothing about the request: no request data, console or fetch
-    // breadcrumbs, no request body capture. No dedupe either: each failed request is one event, so
-    // the event count is the 5xx count the alert is set on (docs/deploy.md, "Error tracking").
+    // breadcrumbs, no request body capture. No dedupe either: each failed request is one event (up to
+    // EVENTS_PER_ISSUE_PER_MINUTE), the count the alert is set on (docs/deploy.md, "Error tracking").
     defaultIntegrations: [functionToStringIntegration(), linkedErrorsIntegration()],
     maxBreadcrumbs: 0,
     beforeSend: (event) => scrubEvent(event, secrets),
@@ -193,6 +193,34 @@ function clientFor(env: Env): CloudflareClient | undefined {
 }
 
 /**
+ * Events per issue (method, route, code) an isolate sends per minute. An outage fails every
+ * request alike: past this the isolate counts instead of sending (no Sentry quota burnt, no send
+ * per failed request), and its next event of that issue carries `suppressed` (how many it stood
+ * for). The exact counts are on GET /admin/metrics and in the request log.
+ */
+export const EVENTS_PER_ISSUE_PER_MINUTE = 10;
+const issueWindows = new Map<string, { startedMs: number; sent: number; suppressed: number }>();
+
+/** Whether this event may be sent now, and how many suppressed ones it stands for. */
+function admitEvent(issue: string, nowMs: number): { send: boolean; suppressed: number } {
+  let window = issueWindows.get(issue);
+  if (!window || nowMs - window.startedMs >= 60_000) {
+    const carried = window?.suppressed ?? 0;
+    if (issueWindows.size > 1000) issueWindows.clear(); // bounded: routes × codes is far fewer
+    window = { startedMs: nowMs, sent: 0, suppressed: carried };
+    issueWindows.set(issue, window);
+  }
+  if (window.sent >= EVENTS_PER_ISSUE_PER_MINUTE) {
+    window.suppressed++;
+    return { send: false, suppressed: 0 };
+  }
+  window.sent++;
+  const suppressed = window.suppressed;
+  window.suppressed = 0;
+  return { send: true, suppressed };
+}
+
+/**
  * Reports a 5xx to Sentry and hands the send to `waitUntil` (the response is not held up); a
  * no-op when Sentry is off. Never called for a 4xx.
  */
@@ -204,6 +232,8 @@ export function reportServerError(
 ): void {
   const client = clientFor(env);
   if (!client) return;
+  const admitted = admitEvent(`${report.method} ${report.route} ${report.code}`, Date.now());
+  if (!admitted.send) return;
   const scope = new Scope();
   scope.setClient(client);
   scope.setTags({
@@ -212,6 +242,7 @@ export function reportServerError(
     method: report.method,
     status: report.status,
     code: report.code,
+    ...(admitted.suppressed > 0 && { suppressed: admitted.suppressed }),
   });
   scope.setTransactionName(`${report.method} ${report.route}`);
   // One issue per route and code, whatever the message says.
