@@ -160,10 +160,10 @@ const stackParser = createStackParser(nodeStackLineParser());
 const clients = new WeakMap<object, CloudflareClient>();
 
 function clientFor(env: Env): CloudflareClient | undefined {
-  const options = env?.SENTRY_DSN ? errorTrackingOptions(env) : undefined;
-  if (!options) return undefined;
+  if (!env?.SENTRY_DSN) return undefined;
   let client = clients.get(env);
-  if (!client) {
+  const options = client ? undefined : errorTrackingOptions(env);
+  if (options) {
     client = new CloudflareClient({
       ...options,
       integrations: options.defaultIntegrations || [],
