@@ -256,6 +256,8 @@ async function main(): Promise<number> {
   // a timed-out admission is served fail-open and billed through Postgres, a different (slower)
   // path. The longest allowed budget keeps every measured call on the real one-round-trip path.
   vars.ADMISSION_TIMEOUT_MS = String(ADMISSION_TIMEOUT_MS);
+  // SENTRY_DSN in the environment: the same load with error tracking on (its cost on success).
+  if (process.env.SENTRY_DSN) vars.SENTRY_DSN = process.env.SENTRY_DSN;
 
   say("building the Worker (wrangler deploy --dry-run) and serving it with workerd serve");
   const inspectorPort = profilePath ? await freePort() : undefined;

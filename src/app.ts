@@ -2,6 +2,7 @@ import type { ErrorHandler, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
+import { matchedRoutes } from "hono/route";
 import { secureHeaders } from "hono/secure-headers";
 import { REFUSAL_CHALLENGES } from "./access/access-refusal";
 import { isDatabaseUnavailable } from "./adapters/supabase";
@@ -14,12 +15,14 @@ import { rateLimitHeaders } from "./metering/rate-limit-headers";
 import { allowedMethods } from "./middleware/not-allowed";
 import { requestId } from "./middleware/request-id";
 import { requestLog } from "./middleware/request-log";
+import { reportServerError } from "./observability/error-tracking";
 import { buildOpenApiDocument, type OpenApiDocument } from "./openapi/document";
 import { newRouter } from "./openapi/router";
 import { Refusal } from "./refusal";
 import { accountRoutes } from "./routes/account";
 import { adminBillingRoutes } from "./routes/admin-billing";
 import { adminEventRoutes } from "./routes/admin-events";
+import { adminMetricsRoutes } from "./routes/admin-metrics";
 import { adminSchemaRoutes } from "./routes/admin-schemas";
 import { billingRoutes } from "./routes/billing";
 import { docsRoutes } from "./routes/docs";
@@ -191,6 +194,7 @@ export function newApp({ services: buildServices = createServices }: AppOptions 
   app.route("/", webhookRoutes);
   app.route("/", adminBillingRoutes);
   app.route("/", adminEventRoutes);
+  app.route("/", adminMetricsRoutes);
   let document: OpenApiDocument | undefined;
   app.route(
     "/",
@@ -232,12 +236,39 @@ export const renderError: ErrorHandler<AppBindings> = (error, c) => {
       code: apiError.code,
       error: describeError(apiError.cause ?? error),
     });
+    reportServerError(c.env, waitUntilOf(c), apiError.cause ?? error, {
+      requestId: c.get("requestId") ?? "unknown",
+      method: c.req.method,
+      route: routeOf(c),
+      status: apiError.status,
+      code: apiError.code,
+    });
   }
   return new Response(JSON.stringify(problemBody(apiError, c.get("requestId") ?? "unknown", c.req.path)), {
     status: apiError.status,
     headers: { "Content-Type": PROBLEM_CONTENT_TYPE, ...apiError.headers },
   });
 };
+
+/** The request's `waitUntil`; undefined where there is no execution context (tests' `app.request`). */
+function waitUntilOf(c: Parameters<ErrorHandler<AppBindings>>[1]) {
+  try {
+    const ctx = c.executionCtx;
+    return (promise: Promise<unknown>) => ctx.waitUntil(promise);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pattern of the route that answered (`/v1/schemas/:name`): the last matched one that is not middleware. */
+function routeOf(c: Parameters<ErrorHandler<AppBindings>>[1]): string {
+  const routes = matchedRoutes(c);
+  for (let index = routes.length - 1; index >= 0; index--) {
+    const route = routes[index];
+    if (route && route.method !== "ALL") return route.path;
+  }
+  return "(no route)";
+}
 
 /**
  * Anything thrown becomes an ApiError: the one place where domain refusals get their HTTP status,

@@ -224,6 +224,16 @@ const configSchema = z.object({
   STRIPE_BREAKER_FAILURE_THRESHOLD: integerSetting(1, 1000).default(5),
   /** Stripe circuit breaker: seconds it stays open before letting one probe through. Default 60. */
   STRIPE_BREAKER_OPEN_SECONDS: integerSetting(1, 3600).default(60),
+  /** Sentry DSN of the project errors are reported to (5xx, unhandled exceptions, cron check-ins);
+   * unset, error tracking is off. See docs/deploy.md, "Error tracking". */
+  SENTRY_DSN: httpUrl.optional(),
+  /** Environment name Sentry files events under. Default "production". */
+  SENTRY_ENVIRONMENT: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 characters of A-Z, a-z, 0-9, _, . and -")
+    .optional(),
+  /** Release events are tagged with (deploys set it to the commit). Default "schema-meter@<API version>". */
+  SENTRY_RELEASE: z.string().min(1).max(200).optional(),
   /** Lowest level written to the log. Default "info". */
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** Tier to Stripe price lookup key, for POST /v1/billing/checkout and to map webhooks' prices back to tiers. Default {"pro":"schema_meter_pro"}. */

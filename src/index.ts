@@ -1,14 +1,20 @@
 import { newApp } from "./app";
 import { runScheduledFlush, runScheduledGraceExpiry } from "./billing/scheduled";
 import type { Env } from "./env";
+import { CRON_MONITORS, monitoredRun, withErrorTracking } from "./observability/error-tracking";
 
 const app = newApp();
 
-export default {
+// Error tracking (Sentry) wraps both handlers when SENTRY_DSN is set; see observability/error-tracking.ts.
+export default withErrorTracking({
   fetch: app.fetch,
   // Cron trigger (every minute, wrangler.toml): the usage flusher, and the edge denial of
   // past-due accounts whose grace period has ended. Independent; neither throws for an outage.
-  async scheduled(_controller, env) {
-    await Promise.all([runScheduledFlush(env), runScheduledGraceExpiry(env)]);
+  // Each run is a check-in of its Sentry cron monitor.
+  async scheduled(_controller: ScheduledController, env: Env) {
+    await Promise.all([
+      monitoredRun(CRON_MONITORS.flush, () => runScheduledFlush(env)),
+      monitoredRun(CRON_MONITORS.graceExpiry, () => runScheduledGraceExpiry(env)),
+    ]);
   },
-} satisfies ExportedHandler<Env>;
+});

@@ -106,11 +106,7 @@ export class Compiler {
     return this.nodes.size;
   }
 
-  /**
-   * The node for a located subschema. It is built by `build`, not here: keywords keep the node
-   * and call its `validate` only when validating, so a compilation is a worklist that can pause
-   * between slices (and reference cycles need no special case).
-   */
+  /** The node for a located subschema, built later by `build` (keywords call `validate` only when validating). */
   node(target: SchemaTarget): Node {
     const key = `${target.document.id}:${target.pointer}`;
     const hit = this.nodes.get(key);
@@ -123,11 +119,7 @@ export class Compiler {
     return node;
   }
 
-  /**
-   * Builds every node handed out, and those their keywords hand out in turn, awaiting `pause`
-   * after each UNITS_PER_SLICE of compile work (subschemas and patterns): a large schema compiles
-   * in stretches short enough for the isolate to serve other requests in between.
-   */
+  /** Builds the nodes handed out (and theirs), awaiting `pause` after each UNITS_PER_SLICE of work. */
   async build(pause?: () => Promise<void>): Promise<void> {
     const budget = this.settings.budget;
     let sliceStart = budget.used;

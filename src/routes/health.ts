@@ -11,7 +11,7 @@ import { newRouter } from "../openapi/router";
 
 const liveSchema = z.object({ status: z.literal("ok") });
 const checkSchema = z.object({ ok: z.boolean(), latency_ms: z.number(), error: z.string().optional() });
-const breakerSchema = z
+export const breakerSchema = z
   .object({
     state: z.enum(["closed", "open", "half_open"]),
     consecutive_failures: z.number(),
@@ -21,7 +21,7 @@ const breakerSchema = z
   .describe(
     "The shared Stripe circuit breaker (information only: it never fails readiness); null if unknown",
   );
-const admissionSchema = z
+export const admissionSchema = z
   .object({
     live: z.number().int().describe("Admissions Redis decided"),
     fallback_served: z
@@ -43,7 +43,7 @@ const readySchema = z.object({
 });
 
 /** Readiness checks get a short budget of their own: a probe must answer fast even when a dependency hangs. */
-const READINESS_TIMEOUT_MS = 1000;
+export const READINESS_TIMEOUT_MS = 1000;
 
 type Check = z.infer<typeof checkSchema>;
 
@@ -62,7 +62,7 @@ async function timedCheck(name: string, probe: (signal: AbortSignal) => Promise<
 }
 
 /** The breaker's shared state for operators; null when Redis cannot say within the readiness budget. */
-async function stripeBreakerState(
+export async function stripeBreakerState(
   redis: AppBindings["Variables"]["services"]["redis"],
   config: AppBindings["Variables"]["config"],
 ): Promise<z.infer<typeof breakerSchema>> {
