@@ -21,7 +21,9 @@ import { KEY_PREFIXES } from "./keys";
  *   units (ARGV[3]), at least 1 (a call billed 0 units costs 1). An entry at time t stops counting at
  *   t + windowMs exactly. A refused request adds nothing, so hammering does not extend the wait; the
  *   429's reset is when enough units will have left for this call's cost. A call that costs more
- *   than the whole limit can never fit: -9, nothing written.
+ *   than the whole limit can never fit: -9, nothing written. The window's sum of costs is kept in
+ *   `<window>:units` (same expiry as the window), so each call reads only the entries that just
+ *   expired: the script's work does not grow with the tier's limit.
  * - When `units` > 0, the period usage counter and the usage stream entry are written together with
  *   the admission, or not at all. `units` = 0 (non-billable calls) writes neither.
  * - Every key written gets its TTL in the same script (no INCR-then-EXPIRE gap that could leave an
@@ -94,27 +96,47 @@ local limit, window = policy[1], policy[2]
 local billed_customer = redis.call('GET', k_customer)
 if billed_customer then customer = billed_customer end
 
+-- Each window entry is '<usage id>' (cost 1) or '<usage id>|<cost>'. The window's sum of costs
+-- is kept beside it ('<window>:units', same expiry), so admission reads only entries that just
+-- expired (each entry once): O(1) amortized, whatever the limit. Without the sum (first call, or
+-- entries written before it existed) the window is counted once.
+local function cost_of(member) return tonumber(string.match(member, '|(%d+)$') or '1') end
+local function units_in(key, span, trim)
+  local expired = redis.call('ZRANGEBYSCORE', key, '-inf', now - span)
+  local stored = redis.call('GET', key .. ':units')
+  local sum = 0
+  if stored then
+    sum = tonumber(stored)
+    for i = 1, #expired do sum = sum - cost_of(expired[i]) end
+    if sum < 0 then sum = 0 end
+  end
+  if trim and #expired > 0 then redis.call('ZREMRANGEBYSCORE', key, '-inf', now - span) end
+  if not stored then
+    local live = redis.call('ZRANGEBYSCORE', key, '(' .. (now - span), '+inf')
+    for i = 1, #live do sum = sum + cost_of(live[i]) end
+  end
+  if trim and (#expired > 0 or not stored) then
+    local ttl = redis.call('PTTL', key)
+    if sum > 0 and ttl > 0 then redis.call('SET', key .. ':units', sum, 'PX', ttl)
+    else redis.call('DEL', key .. ':units') end
+  end
+  return sum
+end
+
 -- A read of the account (ARGV[16] = 'reads') counts against a window of its own, so a caller
 -- limited on validation can still look at why; the validation window is only read, to show it.
 local tier_state = nil
 if ARGV[16] ~= '' then
-  local tier_used = 0
-  local since = redis.call('ZRANGEBYSCORE', k_window, '(' .. (now - window), '+inf', 'WITHSCORES')
-  for i = 1, #since, 2 do tier_used = tier_used + tonumber(string.match(since[i], '|(%d+)$') or '1') end
+  local tier_used = units_in(k_window, window, false)
+  local oldest = redis.call('ZRANGEBYSCORE', k_window, '(' .. (now - window), '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
   local reset = window
-  if since[2] then reset = tonumber(since[2]) + window - now end
+  if oldest[2] then reset = tonumber(oldest[2]) + window - now end
   tier_state = {limit, math.max(limit - tier_used, 0), reset, window}
   k_window = k_window .. ':' .. ARGV[16]
   limit, window = tonumber(ARGV[17]), tonumber(ARGV[18])
 end
 
-redis.call('ZREMRANGEBYSCORE', k_window, '-inf', now - window)
--- Each entry is '<usage id>' (cost 1) or '<usage id>|<cost>'; entries cost at least 1, so the
--- window never holds more than 'limit' of them and reading them all stays bounded.
-local entries = redis.call('ZRANGE', k_window, 0, -1, 'WITHSCORES')
-local function cost_of(member) return tonumber(string.match(member, '|(%d+)$') or '1') end
-local used = 0
-for i = 1, #entries, 2 do used = used + cost_of(entries[i]) end
+local used = units_in(k_window, window, true)
 local cost = math.max(units, 1)
 
 local function reset_ms()
@@ -123,12 +145,14 @@ local function reset_ms()
   return window
 end
 
--- ms until 'needed' units fit: when enough of the oldest entries have left the window.
+-- ms until 'needed' units fit: when enough of the oldest entries have left the window. Each entry
+-- costs at least 1 and used <= limit, so at most 'needed' of the oldest entries are read.
 local function wait_ms(needed)
+  local oldest = redis.call('ZRANGE', k_window, 0, needed - 1, 'WITHSCORES')
   local freed = 0
-  for i = 1, #entries, 2 do
-    freed = freed + cost_of(entries[i])
-    if used - freed + needed <= limit then return tonumber(entries[i + 1]) + window - now end
+  for i = 1, #oldest, 2 do
+    freed = freed + cost_of(oldest[i])
+    if used - freed + needed <= limit then return tonumber(oldest[i + 1]) + window - now end
   end
   return window
 end
@@ -165,6 +189,7 @@ local member = ARGV[2]
 if cost > 1 then member = ARGV[2] .. '|' .. cost end
 redis.call('ZADD', k_window, ARGV[1], member)
 redis.call('PEXPIRE', k_window, window)
+redis.call('SET', k_window .. ':units', used + cost, 'PX', window)
 if k_idem then
   redis.call('HSET', k_idem, 'fingerprint', ARGV[14], 'state', 'pending', 'usage_id', ARGV[2])
   redis.call('PEXPIRE', k_idem, ARGV[15])

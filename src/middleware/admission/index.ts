@@ -92,13 +92,16 @@ export const admitUsage = <I extends Input = {}>({
     };
     const cost = typeof units === "function" ? units(c) : units;
     const credential = c.get("credential");
-    const idempotency = idempotent
-      ? await idempotencyClaimOf(c.req.header("Idempotency-Key"), {
-          method: c.req.method,
-          path: c.req.path,
-          body: await c.req.text(),
-        })
-      : null;
+    // Only a call that sends the header pays for hashing its body.
+    const idempotencyKey = idempotent ? c.req.header("Idempotency-Key") : undefined;
+    const idempotency =
+      idempotencyKey === undefined
+        ? null
+        : await idempotencyClaimOf(idempotencyKey, {
+            method: c.req.method,
+            path: c.req.path,
+            body: await c.req.text(),
+          });
     let admission: Admission;
     if (credential?.kind === "api_key") {
       const byKey = await admitApiKeyRequest(

@@ -89,4 +89,17 @@ describe("rate limit by cost", () => {
     await h.settle();
     expect(await billedUnits(h, id)).toBe(1);
   });
+
+  it("counts entries written before the units sum existed (bare ids) once, then keeps the sum", async () => {
+    const { apiKey, id } = await h.account("free");
+    const now = Date.now();
+    await h.redisCommand("ZADD", `sm:rl:${id}`, String(now - 1000), "u_old1", String(now - 500), "u_old2|2");
+    await h.redisCommand("PEXPIRE", `sm:rl:${id}`, "10000");
+    const response = await post(apiKey, "/v1/validate", { schema: {}, data: 1 });
+    expect(response.headers.get("RateLimit")).toMatch(/^"free";r=1;/);
+    expect(plain(await h.redisCommand("GET", `sm:rl:${id}:units`))).toBe("4");
+    const ttl = Number(plain(await h.redisCommand("PTTL", `sm:rl:${id}:units`)));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(10_000);
+  });
 });
