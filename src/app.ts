@@ -22,6 +22,7 @@ import { adminBillingRoutes } from "./routes/admin-billing";
 import { adminEventRoutes } from "./routes/admin-events";
 import { adminSchemaRoutes } from "./routes/admin-schemas";
 import { billingRoutes } from "./routes/billing";
+import { consoleRoutes } from "./routes/console";
 import { docsRoutes } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { jwksRoutes } from "./routes/jwks";
@@ -191,6 +192,11 @@ export function newApp({ services: buildServices = createServices }: AppOptions 
   app.route("/", webhookRoutes);
   app.route("/", adminBillingRoutes);
   app.route("/", adminEventRoutes);
+  // The console shows GET /v1/account as the API answers it, by calling the app itself.
+  app.route(
+    "/",
+    consoleRoutes((request, env, ctx) => Promise.resolve(app.fetch(request, env, ctx))),
+  );
   let document: OpenApiDocument | undefined;
   app.route(
     "/",
