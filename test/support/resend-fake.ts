@@ -55,6 +55,7 @@ class ResendError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -173,6 +174,7 @@ export async function startResendFake(options: ResendFakeOptions = {}): Promise<
         429,
         "rate_limit_exceeded",
         `Too many requests. You can only make ${perSecond} requests per second.`,
+        { "Retry-After": "1", "ratelimit-limit": String(perSecond), "ratelimit-remaining": "0" },
       );
     }
     recent.push(at);
@@ -217,11 +219,12 @@ export async function startResendFake(options: ResendFakeOptions = {}): Promise<
   const server = http.createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       if (error instanceof ResendError) {
-        answer(response, error.status, {
-          statusCode: error.status,
-          name: error.code,
-          message: error.message,
-        });
+        answer(
+          response,
+          error.status,
+          { statusCode: error.status, name: error.code, message: error.message },
+          error.headers,
+        );
       } else {
         answer(response, 500, {
           statusCode: 500,

@@ -42,6 +42,8 @@ export interface ResendOptions {
 }
 
 export const RESEND_API_BASE = "https://api.resend.com";
+/** The longest a send waits before its one retry after a 429. */
+const RATE_LIMIT_RETRY_MAX_SECONDS = 1;
 
 export function createResendSender({
   apiKey,
@@ -52,31 +54,42 @@ export function createResendSender({
   const endpoint = new URL("/emails", apiBase).toString();
   return {
     async send({ to, subject, text, html, idempotencyKey }) {
-      let response: Response;
-      try {
-        response = await withTimeout("resend send", timeoutMs, (signal) =>
-          fetch(endpoint, {
-            method: "POST",
-            signal,
-            headers: {
-              Authorization: `Bearer ${apiKey}`,
-              "Content-Type": "application/json",
-              ...(idempotencyKey && { "Idempotency-Key": idempotencyKey }),
-            },
-            body: JSON.stringify({ from, to: [to], subject, text, ...(html && { html }) }),
-          }),
-        );
-      } catch (error) {
-        throw new EmailError(0, error instanceof TimeoutError ? "timeout" : "unreachable");
+      const body = JSON.stringify({ from, to: [to], subject, text, ...(html && { html }) });
+      const attempt = async () => {
+        try {
+          return await withTimeout("resend send", timeoutMs, (signal) =>
+            fetch(endpoint, {
+              method: "POST",
+              signal,
+              headers: {
+                Authorization: `Bearer ${apiKey}`,
+                "Content-Type": "application/json",
+                ...(idempotencyKey && { "Idempotency-Key": idempotencyKey }),
+              },
+              body,
+            }),
+          );
+        } catch (error) {
+          throw new EmailError(0, error instanceof TimeoutError ? "timeout" : "unreachable");
+        }
+      };
+      let response = await attempt();
+      // Resend allows 2 requests per second per team by default: one paced retry (the same
+      // Idempotency-Key, so nothing is sent twice), then the caller is told to try again.
+      if (response.status === 429) {
+        await response.body?.cancel();
+        const wait = Math.min(Number(response.headers.get("Retry-After")) || 1, RATE_LIMIT_RETRY_MAX_SECONDS);
+        await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+        response = await attempt();
       }
-      const body = (await response.json().catch(() => ({}))) as { id?: unknown; name?: unknown };
-      if (!response.ok || typeof body.id !== "string") {
+      const answer = (await response.json().catch(() => ({}))) as { id?: unknown; name?: unknown };
+      if (!response.ok || typeof answer.id !== "string") {
         throw new EmailError(
           response.status,
-          typeof body.name === "string" ? body.name : "unexpected answer",
+          typeof answer.name === "string" ? answer.name : "unexpected answer",
         );
       }
-      return { id: body.id };
+      return { id: answer.id };
     },
   };
 }
