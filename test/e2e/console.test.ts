@@ -134,6 +134,8 @@ describe("customer console in Chromium", () => {
     expect((await validate(copied)).status).toBe(200);
     await page.getByRole("link", { name: "Continue to the console" }).click();
     await expect.poll(() => page.locator("#units").textContent()).toBe("1");
+    const signedIn = await page.evaluate("document.documentElement.outerHTML.length");
+    console.log(`/console signed in: ${signedIn} characters of HTML, no other request`);
     expect(await page.locator("#tier").textContent()).toBe("free");
     expect(await page.locator("tr[data-key]").count()).toBe(1);
 
@@ -143,7 +145,8 @@ describe("customer console in Chromium", () => {
     const ciKey = (await page.locator("#secret").textContent())?.trim() ?? "";
     expect((await validate(ciKey)).status).toBe(200);
     await page.getByRole("link", { name: "Continue to the console" }).click();
-    expect(await page.locator("tr[data-key]").count()).toBe(2);
+    await page.waitForURL(`${worker.url}/console`);
+    await expect.poll(() => page.locator("tr[data-key]").count()).toBe(2);
     await shot(page, "console-keys.png");
     await page.getByRole("button", { name: /^Revoke key ci / }).click();
     await expect.poll(() => page.getByText("The key is revoked").count()).toBe(1);
