@@ -245,6 +245,8 @@ const configSchema = z.object({
   RESEND_API_BASE: httpUrl.optional(),
   /** Sender of the console's e-mails, `Name <address>` on a domain verified in Resend. */
   EMAIL_FROM: z.string().min(3).max(200).default("Schema Meter <console@example.com>"),
+  /** Console sign-in e-mails requested per client IP (each account also has at most 5 live links). Default 10 per hour. */
+  CONSOLE_SIGN_IN_RATE_LIMIT: jsonSetting(tierSchema).default({ limit: 10, windowSeconds: 3600 }),
   /** Public URL of the console (e.g. https://api.example.com/console): e-mailed links point here,
    * never at the request's Host (the caller's to choose). Unset: sign-in by e-mail is refused. */
   CONSOLE_URL: httpUrl.optional(),

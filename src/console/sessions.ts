@@ -6,13 +6,24 @@
 import { z } from "zod";
 import type { EmailSender } from "../adapters/email";
 import type { DatabaseAdapter } from "../adapters/supabase";
+import type { RateLimitWindow } from "../config";
 import { sha256Hex } from "../lib/sha256";
+import type { ClientIpLimit } from "../metering/client-ip-limit";
 import { Refusal } from "../refusal";
 
 /** How long a sign-in link works: 15 minutes, once. */
 export const SIGN_IN_LINK_TTL_SECONDS = 15 * 60;
 /** How long a console session lasts: 7 days (sign out ends it sooner). */
 export const SESSION_TTL_SECONDS = 7 * 24 * 3600;
+
+/** Sign-in e-mails per client IP (CONSOLE_SIGN_IN_RATE_LIMIT): waiting costs nothing, so refused while Redis is unreachable. */
+export const signInLinkLimit = (window: RateLimitWindow): ClientIpLimit => ({
+  policy: "console-sign-in",
+  route: "POST /console/sign-in",
+  counted: "sign-in e-mails",
+  ...window,
+  whenUnavailable: "refuse",
+});
 
 /** 32 random bytes, base64url (43 characters). */
 export function randomSecret(): string {

@@ -17,7 +17,14 @@ import {
   secretBody,
   signedOutBody,
 } from "../console/pages";
-import { endSessions, formTokenOf, sendSignInLink, startSession, useSignInLink } from "../console/sessions";
+import {
+  endSessions,
+  formTokenOf,
+  sendSignInLink,
+  signInLinkLimit,
+  startSession,
+  useSignInLink,
+} from "../console/sessions";
 import {
   type AppFetch,
   COOKIE,
@@ -32,7 +39,7 @@ import {
   setSessionCookie,
 } from "../console/web";
 import { log } from "../lib/log";
-import { clientIpOf } from "../metering/client-ip-limit";
+import { clientIpOf, limitByClientIp } from "../metering/client-ip-limit";
 import { newRouter } from "../openapi/router";
 import { Refusal } from "../refusal";
 
@@ -148,6 +155,15 @@ export function consoleRoutes(appFetch: AppFetch) {
         );
       }
       try {
+        const config = c.get("config");
+        await limitByClientIp(
+          { redis: c.get("services").redis },
+          signInLinkLimit(config.CONSOLE_SIGN_IN_RATE_LIMIT),
+          {
+            clientIp: clientIpOf(c.req.header("CF-Connecting-IP"), config.CLIENT_IPV6_PREFIX),
+            requestId: c.get("requestId"),
+          },
+        );
         await sendSignInLink(c.get("services"), {
           address,
           consoleUrl: `${new URL(consoleUrl).origin}/console`,

@@ -14,7 +14,11 @@ let harness: AccessHarness;
 
 beforeAll(async () => {
   harness = await startAccessHarness({
-    env: { CONSOLE_URL: ORIGIN, SIGNUP_RATE_LIMIT: '{"limit":100,"windowSeconds":3600}' },
+    env: {
+      CONSOLE_URL: ORIGIN,
+      SIGNUP_RATE_LIMIT: '{"limit":100,"windowSeconds":3600}',
+      CONSOLE_SIGN_IN_RATE_LIMIT: '{"limit":100,"windowSeconds":3600}',
+    },
   });
 });
 
@@ -27,7 +31,7 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 function post(
   path: string,
   form: Record<string, string>,
-  { cookie, origin = ORIGIN }: { cookie?: string; origin?: string | null } = {},
+  { cookie, origin = ORIGIN, ip }: { cookie?: string; origin?: string | null; ip?: string } = {},
 ) {
   return harness.request(path, {
     method: "POST",
@@ -35,6 +39,7 @@ function post(
       "Content-Type": "application/x-www-form-urlencoded",
       ...(origin !== null && { Origin: origin }),
       ...(cookie && { Cookie: cookie }),
+      ...(ip && { "CF-Connecting-IP": ip }),
     },
     body: new URLSearchParams(form).toString(),
     redirect: "manual",
@@ -231,5 +236,31 @@ describe("sign-in links", () => {
     expect(rows).toHaveLength(1);
     expect(lines.join("\n")).toContain("console sign-in e-mail not sent");
     expect(lines.join("\n")).not.toMatch(/token=/);
+  });
+
+  it("a client IP may ask for CONSOLE_SIGN_IN_RATE_LIMIT e-mails (429 past it); another IP is not held back", async () => {
+    const email = "console-ip@example.com";
+    await signUp(email);
+    const limited = { ...harness.env, CONSOLE_SIGN_IN_RATE_LIMIT: '{"limit":2,"windowSeconds":3600}' };
+    const ask = (ip: string) =>
+      harness.request(
+        "/console/sign-in",
+        {
+          method: "POST",
+          headers: {
+            "Content-Type": "application/x-www-form-urlencoded",
+            Origin: ORIGIN,
+            "CF-Connecting-IP": ip,
+          },
+          body: new URLSearchParams({ email: "nobody-at-all@example.com" }).toString(),
+        },
+        limited,
+      );
+    expect((await ask("203.0.113.9")).status).toBe(200);
+    expect((await ask("203.0.113.9")).status).toBe(200);
+    const third = await ask("203.0.113.9");
+    expect(third.status).toBe(429);
+    expect(await third.text()).toContain("sign-in e-mails");
+    expect((await ask("198.51.100.7")).status).toBe(200);
   });
 });
