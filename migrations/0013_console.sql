@@ -104,29 +104,31 @@ begin
 end
 $$;
 
--- Units per UTC day for the account's paid usage, from the billing ledger (free-tier usage never
--- reaches the ledger; rows arrive once the flusher has moved them, about a minute behind).
-create function public.console_daily_usage(p_account_id uuid, p_from timestamptz, p_to timestamptz)
+-- Units per UTC day or hour for the account's paid usage, from the billing ledger (GET /v1/usage
+-- and the console). Free-tier usage never reaches the ledger; rows arrive once the flusher has
+-- moved them, about a minute behind. Compensations are netted (they carry negative units).
+create function public.usage_history(p_account_id uuid, p_from timestamptz, p_to timestamptz, p_granularity text)
 returns jsonb
 language sql stable security definer set search_path = '' as $$
-  select coalesce(jsonb_agg(jsonb_build_object('day', d.day, 'units', d.units) order by d.day), '[]'::jsonb)
+  select coalesce(jsonb_agg(jsonb_build_object('start', b.start, 'units', b.units) order by b.start), '[]'::jsonb)
   from (
-    select to_char(date_trunc('day', l.occurred_at at time zone 'UTC'), 'YYYY-MM-DD') as day,
+    select to_char(date_trunc(p_granularity, l.occurred_at at time zone 'UTC'), 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as start,
            sum(l.units)::bigint as units
     from public.usage_ledger l
-    where l.subject = p_account_id::text and l.occurred_at >= p_from and l.occurred_at < p_to
+    where p_granularity in ('day', 'hour')
+      and l.subject = p_account_id::text and l.occurred_at >= p_from and l.occurred_at < p_to
     group by 1
-  ) d
+  ) b
 $$;
 
 revoke all on function public.console_create_sign_in_link(text, text, integer),
   public.console_use_sign_in_link(text), public.console_start_session(uuid, text, integer),
   public.console_resolve_session(text), public.console_end_sessions(text, boolean),
-  public.console_daily_usage(uuid, timestamptz, timestamptz)
+  public.usage_history(uuid, timestamptz, timestamptz, text)
   from public, anon, authenticated;
 
 grant execute on function public.console_create_sign_in_link(text, text, integer),
   public.console_use_sign_in_link(text), public.console_start_session(uuid, text, integer),
   public.console_resolve_session(text), public.console_end_sessions(text, boolean),
-  public.console_daily_usage(uuid, timestamptz, timestamptz)
+  public.usage_history(uuid, timestamptz, timestamptz, text)
   to service_role;

@@ -30,6 +30,7 @@ import { keyRoutes } from "./routes/keys";
 import { schemaRoutes } from "./routes/schemas";
 import { signupRoutes } from "./routes/signup";
 import { tokenRoutes } from "./routes/token";
+import { usageRoutes } from "./routes/usage";
 import { validateRoutes } from "./routes/validate";
 import { webhookRoutes } from "./routes/webhooks";
 import { createServices, type ServicesFactory, servicesFor } from "./services";
@@ -184,6 +185,7 @@ export function newApp({ services: buildServices = createServices }: AppOptions 
   app.route("/", tokenRoutes);
   app.route("/", jwksRoutes);
   app.route("/", accountRoutes);
+  app.route("/", usageRoutes);
   app.route("/", keyRoutes);
   app.route("/", validateRoutes);
   app.route("/", schemaRoutes);

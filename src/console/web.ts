@@ -11,6 +11,7 @@ import { listAccountKeys } from "../access/key-management";
 import { tokenKeysOf } from "../access/token-service";
 import { issueAccessToken } from "../access/tokens";
 import { purchasableTiers } from "../billing/checkout";
+import { monthStartOf, usageHistory } from "../billing/usage-history";
 import type { AppBindings } from "../env";
 import { estimateCharge } from "./estimate";
 import { dashboardBody, layout, notice, type UsageView } from "./pages";
@@ -164,19 +165,14 @@ export async function dashboard(
   const { db } = c.get("services");
   const config = c.get("config");
   const now = new Date();
-  const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
   const [account, keys, days] = await Promise.all([
     accountView(c, appFetch, session.accountId),
     listAccountKeys(db, session.accountId),
-    db.rpc<{ day: string; units: number }[]>("console_daily_usage", {
-      p_account_id: session.accountId,
-      p_from: monthStart.toISOString(),
-      p_to: now.toISOString(),
-    }),
+    usageHistory(db, { accountId: session.accountId, from: monthStartOf(now), to: now, granularity: "day" }),
   ]);
   const usage: UsageView = {
     account,
-    days: days.map((day) => ({ day: day.day, units: Number(day.units) })),
+    days: days.map((bucket) => ({ day: bucket.start.slice(0, 10), units: bucket.units })),
     estimate: await estimateCharge({ stripe: c.get("services").stripe, config }, account),
   };
   const upgradeTier = purchasableTiers(config).find((tier) => tier !== account.tier);
