@@ -120,6 +120,38 @@ describe("console sessions and CSRF", () => {
     expect(await keyCount("console-forged@example.com")).toBe(0);
   });
 
+  it("roll shows the new key once and refuses the old one; the last key cannot be revoked (409, said on the page)", async () => {
+    const email = "console-roll@example.com";
+    const { cookie, formToken, page } = await signUp(email);
+    const firstKey = /id="secret">([^<]+)</.exec(page)?.[1] ?? "";
+    const { rows } = await harness.sql.query(
+      "select k.id from api_keys k join accounts a on a.id = k.account_id where a.email = $1",
+      [email],
+    );
+    const keyId = rows[0].id as string;
+    const account = (key: string) =>
+      harness.request("/v1/account", { headers: { Authorization: `Bearer ${key}` } });
+    expect((await account(firstKey)).status).toBe(200);
+
+    const rolled = await post(`/console/keys/${keyId}/roll`, { form_token: formToken }, { cookie });
+    expect(rolled.status).toBe(200);
+    const rolledPage = await rolled.text();
+    const newKey = /id="secret">([^<]+)</.exec(rolledPage)?.[1] ?? "";
+    expect(newKey).toMatch(/^sm_/);
+    expect(newKey).not.toBe(firstKey);
+    expect((await account(firstKey)).status).toBe(401);
+    expect((await account(newKey)).status).toBe(200);
+
+    const { rows: active } = await harness.sql.query(
+      "select k.id from api_keys k join accounts a on a.id = k.account_id where a.email = $1 and k.revoked_at is null",
+      [email],
+    );
+    const last = await post(`/console/keys/${active[0].id}/revoke`, { form_token: formToken }, { cookie });
+    expect(last.status).toBe(409);
+    expect(await last.text()).toContain("last key without an expiry");
+    expect((await account(newKey)).status).toBe(200);
+  });
+
   it("every console page has a CSP allowing no other host and is not stored", async () => {
     const response = await harness.request("/console");
     expect(response.status).toBe(200);
