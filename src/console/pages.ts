@@ -28,7 +28,7 @@ td form{display:inline}
 code.secret{display:block;padding:.6rem;background:#f3f3f3;border:1px solid #999;word-break:break-all;font-size:1rem}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}dd{margin:0}
 .bars{display:flex;align-items:flex-end;gap:2px;height:6rem;border-bottom:1px solid #595959}
-.bars span{background:#1d4ed8;min-width:6px;flex:1}
+.bars span{background:#1d4ed8;flex:1;max-width:14px}
 .grid{display:flex;gap:2rem;flex-wrap:wrap}
 `;
 
@@ -126,8 +126,10 @@ export const confirmLinkBody = (token: string) =>
 export interface UsageView {
   /** What GET /v1/account answers, as is (fields added later are shown too). */
   account: Record<string, unknown>;
-  /** Units per UTC day from the billing ledger (paid usage only), oldest first. */
+  /** Units per UTC day from the billing ledger (paid usage only), oldest first; days without usage left out. */
   days: { day: string; units: number }[];
+  /** The chart's first day (YYYY-MM-DD, UTC): one bar per day from it to today. */
+  chartFrom: string;
   /** The estimated charge this period, if the tier's Stripe price says how much a unit costs. */
   estimate?: string;
 }
@@ -156,7 +158,20 @@ const describe = (value: unknown): string =>
           .join(", ")
       : String(value);
 
-function usageSection({ account, days, estimate }: UsageView): Html {
+/** Every UTC day from `from` to today, with its units (0 where the ledger has none). */
+function chartDays(from: string, days: UsageView["days"]): UsageView["days"] {
+  const units = new Map(days.map((day) => [day.day, day.units]));
+  const slots: UsageView["days"] = [];
+  const today = new Date().toISOString().slice(0, 10);
+  for (let time = Date.parse(`${from}T00:00:00Z`); ; time += 86_400_000) {
+    const day = new Date(time).toISOString().slice(0, 10);
+    slots.push({ day, units: units.get(day) ?? 0 });
+    if (day >= today || slots.length > 100) break;
+  }
+  return slots;
+}
+
+function usageSection({ account, days, estimate, chartFrom }: UsageView): Html {
   const usage = (account.usage ?? {}) as { period?: string; units?: number | null };
   const rate = (account.rate_limit ?? {}) as { limit?: number; window_seconds?: number };
   const extra = Object.entries(account).filter(([name]) => !KNOWN_ACCOUNT_FIELDS.has(name));
@@ -173,9 +188,9 @@ ${extra.map(([name, value]) => html`<dt>${name.replace(/_/g, " ")}</dt><dd>${des
 </dl>
 ${
   days.length > 0
-    ? html`<h3>Billed units per day (UTC)</h3>
-<div class="bars" role="img" aria-label="Billed units per day">${days.map((day) => html`<span style="height:${Math.max(2, Math.round((day.units / peak) * 100))}%" title="${day.day}: ${day.units}"></span>`)}</div>
-<table><caption class="sr">Billed units per day</caption><thead><tr><th scope="col">Day</th><th scope="col">Units</th></tr></thead><tbody>${days.map((day) => html`<tr><td>${day.day}</td><td>${day.units}</td></tr>`)}</tbody></table>`
+    ? html`<h3>Billed units per day (UTC), last month and this month</h3>
+<div class="bars" role="img" aria-label="Billed units per day">${chartDays(chartFrom, days).map((day) => html`<span style="height:${day.units === 0 ? 0 : Math.max(2, Math.round((day.units / peak) * 100))}%" title="${day.day}: ${day.units}"></span>`)}</div>
+<table><caption>Billed units per day</caption><thead><tr><th scope="col">Day</th><th scope="col">Units</th></tr></thead><tbody>${days.map((day) => html`<tr><td>${day.day}</td><td>${day.units}</td></tr>`)}</tbody></table>`
     : html`<p>Per-day figures come from the billing ledger, which holds paid-tier usage (about a minute behind); the monthly total above counts every call.</p>`
 }
 </section>`;

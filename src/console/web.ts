@@ -165,14 +165,22 @@ export async function dashboard(
   const { db } = c.get("services");
   const config = c.get("config");
   const now = new Date();
+  const chartFrom = monthStartOf(new Date(monthStartOf(now).getTime() - 1));
   const [account, keys, days] = await Promise.all([
     accountView(c, appFetch, session.accountId),
     listAccountKeys(db, session.accountId),
-    usageHistory(db, { accountId: session.accountId, from: monthStartOf(now), to: now, granularity: "day" }),
+    // This billing period and the one before it (UTC months), as the chart shows them.
+    usageHistory(db, {
+      accountId: session.accountId,
+      from: chartFrom,
+      to: now,
+      granularity: "day",
+    }),
   ]);
   const usage: UsageView = {
     account,
     days: days.map((bucket) => ({ day: bucket.start.slice(0, 10), units: bucket.units })),
+    chartFrom: chartFrom.toISOString().slice(0, 10),
     estimate: await estimateCharge({ stripe: c.get("services").stripe, config }, account),
   };
   const upgradeTier = purchasableTiers(config).find((tier) => tier !== account.tier);

@@ -30,7 +30,9 @@ beforeAll(async () => {
   [worker, browser] = await Promise.all([
     startWranglerDev({
       port,
+      testScheduled: true,
       vars: {
+        FLUSH_SETTLE_SECONDS: "0",
         ...(stack.vars as Record<string, string>),
         CONSOLE_URL: origin,
         BILLING_SUCCESS_URL: `${origin}/console`,
@@ -173,6 +175,25 @@ describe("customer console in Chromium", () => {
       /^\$0\.00 \(\d+ units? at \$0\.001 each\)$/,
     );
     expect(await page.getByRole("button", { name: /Manage billing/ }).count()).toBe(1);
+    // A paid call, moved to the billing ledger by the cron's flusher: today's bar and row appear.
+    expect((await validate(copied)).status).toBe(200);
+    const today = new Date().toISOString().slice(0, 10);
+    await expect
+      .poll(
+        async () => {
+          await fetch(`${worker.url}/__scheduled?cron=*+*+*+*+*`);
+          await page.reload();
+          return page.locator("table:has(caption) tr", { hasText: today }).count();
+        },
+        { timeout: 20_000 },
+      )
+      .toBe(1);
+    // One bar per day since the start of last month; only today's has height.
+    const bars = await page
+      .locator(".bars span")
+      .evaluateAll((spans) => spans.map((span) => [span.getAttribute("title"), span.getAttribute("style")]));
+    expect(bars.length).toBeGreaterThanOrEqual(29);
+    expect(bars.filter(([, style]) => style !== "height:0%")).toEqual([[`${today}: 1`, "height:100%"]]);
     await shot(page, "console-pro.png");
 
     await page.getByRole("button", { name: "Sign out", exact: true }).click();
