@@ -77,9 +77,13 @@ async function connectFakeStripe(
   if (!endpoint.secret) throw new Error("the fake Stripe returned a webhook endpoint without a secret");
   const prices = Object.entries(setup.tiers).map(([tier, ids]) => `${tier} ${ids.price}`);
   say(`fake Stripe: meter ${setup.meter.id}, prices ${prices.join(", ")}, webhooks to ${endpoint.url}`);
-  // Back to this API's own page after paying or giving up on the fake's checkout page.
-  const docs = `${workerUrl}/docs`;
-  return { STRIPE_WEBHOOK_SECRET: endpoint.secret, BILLING_SUCCESS_URL: docs, BILLING_CANCEL_URL: docs };
+  // Back to the console after paying or giving up on the fake's checkout page: it shows the tier.
+  const consolePage = `${workerUrl}/console`;
+  return {
+    STRIPE_WEBHOOK_SECRET: endpoint.secret,
+    BILLING_SUCCESS_URL: consolePage,
+    BILLING_CANCEL_URL: consolePage,
+  };
 }
 
 async function main() {
@@ -116,7 +120,8 @@ async function main() {
       ? await connectFakeStripe(stack, { ...stack.vars, ...overrides }, `http://127.0.0.1:${port}`, say)
       : {};
     worker = await startWranglerDev({
-      vars: { ...stack.vars, ...billing, ...overrides },
+      // E-mailed sign-in links point at this server (configuration, never the request's Host).
+      vars: { ...stack.vars, CONSOLE_URL: `http://127.0.0.1:${port}`, ...billing, ...overrides },
       port,
       echo: false,
       testScheduled: true,
@@ -144,15 +149,28 @@ async function main() {
         "  KEY=$(npm run -s keys -- create --email dev@example.com)",
         `  curl -s ${worker.url}/v1/validate -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \\`,
         `    -d '{"schema": {"type": "object", "required": ["id"]}, "data": {"name": "x"}}'`,
-        `  docs: ${worker.url}/docs`,
+        `  docs: ${worker.url}/docs   console: ${worker.url}/console`,
         "",
       ].join("\n"),
     );
     forwardWorkerLogs(worker);
+    printSentEmails(stack);
   } catch (error) {
     console.error(`[dev] could not start: ${error instanceof Error ? error.message : String(error)}`);
     await shutdown(1);
   }
+}
+
+/** The fake Resend's messages (console sign-in links), printed as they are sent: dev has no inbox. */
+function printSentEmails(stack: LocalStack) {
+  let printed = 0;
+  setInterval(() => {
+    const messages = stack.resend.messages();
+    for (const message of messages.slice(printed)) {
+      console.log(`[dev] e-mail to ${message.to.join(", ")}: ${message.subject}\n${message.text ?? ""}\n`);
+    }
+    printed = messages.length;
+  }, 1000).unref();
 }
 
 /** Quiet by default: only the Worker's own JSON log lines and errors reach the terminal. */

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { AccessRefusal } from "./access/access-refusal";
+import { unconfiguredEmailSender } from "./adapters/email";
 import { createUnreachableRedisAdapter } from "./adapters/redis";
 import { createUnreachableStripeAdapter } from "./adapters/stripe";
 import { newApp, renderError } from "./app";
@@ -32,6 +33,7 @@ function fakeServices(
     db,
     registry: createRegistryResolver({ db, latestTtlSeconds: 5 }),
     stripe: { ...createUnreachableStripeAdapter(), reportMeterEvent: async () => {} },
+    email: unconfiguredEmailSender,
     validation: createValidationService({
       fetchSchema: createSchemaFetcher(),
       limits: DEFAULT_VALIDATION_LIMITS,

@@ -25,6 +25,7 @@ import { adminEventRoutes } from "./routes/admin-events";
 import { adminMetricsRoutes } from "./routes/admin-metrics";
 import { adminSchemaRoutes } from "./routes/admin-schemas";
 import { billingRoutes } from "./routes/billing";
+import { consoleRoutes } from "./routes/console";
 import { docsRoutes } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { jwksRoutes } from "./routes/jwks";
@@ -32,6 +33,7 @@ import { keyRoutes } from "./routes/keys";
 import { schemaRoutes } from "./routes/schemas";
 import { signupRoutes } from "./routes/signup";
 import { tokenRoutes } from "./routes/token";
+import { usageRoutes } from "./routes/usage";
 import { validateRoutes } from "./routes/validate";
 import { webhookRoutes } from "./routes/webhooks";
 import { createServices, type ServicesFactory, servicesFor } from "./services";
@@ -186,6 +188,7 @@ export function newApp({ services: buildServices = createServices }: AppOptions 
   app.route("/", tokenRoutes);
   app.route("/", jwksRoutes);
   app.route("/", accountRoutes);
+  app.route("/", usageRoutes);
   app.route("/", keyRoutes);
   app.route("/", validateRoutes);
   app.route("/", schemaRoutes);
@@ -195,6 +198,11 @@ export function newApp({ services: buildServices = createServices }: AppOptions 
   app.route("/", adminBillingRoutes);
   app.route("/", adminEventRoutes);
   app.route("/", adminMetricsRoutes);
+  // The console shows GET /v1/account as the API answers it, by calling the app itself.
+  app.route(
+    "/",
+    consoleRoutes((request, env, ctx) => Promise.resolve(app.fetch(request, env, ctx))),
+  );
   let document: OpenApiDocument | undefined;
   app.route(
     "/",

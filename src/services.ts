@@ -1,3 +1,4 @@
+import { createResendSender, type EmailSender, unconfiguredEmailSender } from "./adapters/email";
 import { createRedisAdapter, type RedisAdapter } from "./adapters/redis";
 import { createStripeAdapter, type StripeAdapter } from "./adapters/stripe";
 import { createSupabaseAdapter, type DatabaseAdapter } from "./adapters/supabase";
@@ -11,6 +12,8 @@ export interface Services {
   redis: RedisAdapter;
   db: DatabaseAdapter;
   stripe: StripeAdapter;
+  /** Outgoing e-mail (Resend): the console's sign-in links. */
+  email: EmailSender;
   /** Schema resolution, the compiled-schema cache and validation limits (per isolate). */
   validation: ValidationService;
   /** Registered schemas: what a name stands for, and their documents (per isolate). */
@@ -61,6 +64,14 @@ export const createServices: ServicesFactory = (config) => {
       apiBase: config.STRIPE_API_BASE,
       timeoutMs: Math.max(config.DEPENDENCY_TIMEOUT_MS, 5000),
     }),
+    email: config.RESEND_API_KEY
+      ? createResendSender({
+          apiKey: config.RESEND_API_KEY,
+          from: config.EMAIL_FROM,
+          apiBase: config.RESEND_API_BASE,
+          timeoutMs: Math.max(config.DEPENDENCY_TIMEOUT_MS, 5000),
+        })
+      : unconfiguredEmailSender,
     validation: createValidationService({
       // A schema_url document may be as large as an inline schema.
       fetchSchema: createSchemaFetcher({

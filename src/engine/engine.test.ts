@@ -167,7 +167,7 @@ describe("regular expressions cannot hang the isolate", () => {
     const start = performance.now();
     expect(c.validate(input, { output: "flag" }).valid).toBe(false);
     expect(c.validate("a".repeat(10_000), { output: "flag" }).valid).toBe(true);
-    expect(performance.now() - start).toBeLessThan(200);
+    expect(performance.now() - start).toBeLessThan(2000); // exponential backtracking would take hours; generous for a loaded CI machine
   });
 
   it("translates ECMA-262 classes (\\s is Unicode-aware, \\d ASCII only, \\p{L})", async () => {

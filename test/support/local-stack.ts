@@ -11,6 +11,7 @@ import { createTestDatabase, findOrStartPostgres } from "./postgres";
 import { type PostgrestBridge, startPostgrestBridge } from "./postgrest-bridge";
 import { type RedisBridge, startRedisBridge } from "./redis-bridge";
 import { findOrStartRedis, type RedisServerHandle, startRedisServer } from "./redis-server";
+import { type ResendFake, startResendFake } from "./resend-fake";
 import { type StripeFake, startStripeFake } from "./stripe-fake";
 
 export type WorkerVars = { [K in keyof Env]-?: string };
@@ -26,7 +27,7 @@ export interface LocalStackOptions {
   /** Use this database URL (dev, which owns its server); otherwise a fresh uniquely named test database on a found or started server, dropped on stop. */
   databaseUrl?: string;
   secrets?: LocalSecrets;
-  ports?: { redisBridge?: number; postgrestBridge?: number; stripe?: number };
+  ports?: { redisBridge?: number; postgrestBridge?: number; stripe?: number; resend?: number };
   log?: (line: string) => void;
 }
 
@@ -38,6 +39,8 @@ export interface LocalStack {
   databaseUrl: string;
   postgrest: PostgrestBridge;
   stripe: StripeFake;
+  /** The fake Resend: every e-mail the Worker sends (console sign-in links) is recorded here. */
+  resend: ResendFake;
   stop(): Promise<void>;
 }
 
@@ -90,6 +93,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     cleanups.push(() => stripe.close());
 
+    const resend = await startResendFake({ port: options.ports?.resend });
+    cleanups.push(() => resend.close());
+
     const vars: Partial<WorkerVars> = {
       UPSTASH_REDIS_REST_URL: redisBridge.url,
       UPSTASH_REDIS_REST_TOKEN: secrets.redisToken,
@@ -104,8 +110,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // Checkout's return pages: configuration only, never the request's host (`npm run dev` points them at its own /docs).
       BILLING_SUCCESS_URL: "http://127.0.0.1/billing/done",
       BILLING_CANCEL_URL: "http://127.0.0.1/billing/cancelled",
+      RESEND_API_KEY: resend.apiKey,
+      RESEND_API_BASE: resend.url,
+      EMAIL_FROM: "Schema Meter <console@schema-meter.test>",
     };
-    return { vars, secrets, redis, redisBridge, databaseUrl, postgrest, stripe, stop };
+    return { vars, secrets, redis, redisBridge, databaseUrl, postgrest, stripe, resend, stop };
   } catch (error) {
     await stop();
     throw error;

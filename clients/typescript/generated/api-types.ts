@@ -84,6 +84,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Billed units per day or hour
+         * @description From the billing ledger, which holds paid-tier usage once the flusher has moved it (about a minute behind); free-tier usage is only counted as this month's total in GET /v1/account. At most 93 days of days or 7 days of hours per request. Rate limited with the caller's tier; not billed.
+         */
+        get: operations["getV1Usage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/keys": {
         parameters: {
             query?: never;
@@ -742,6 +762,124 @@ export interface operations {
                 };
             };
             /** @description DEPENDENCY_UNAVAILABLE: Postgres or Redis unreachable; retry after Retry-After. Also when Redis is unreachable and the tier fails closed */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getV1Usage: {
+        parameters: {
+            query?: {
+                /** @description Start (inclusive), ISO 8601 date or date-time; default the start of this UTC month */
+                from?: string;
+                /** @description End (exclusive); default now */
+                to?: string;
+                /** @description Bucket size, UTC */
+                granularity?: "day" | "hour";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The usage */
+            200: {
+                headers: {
+                    /** @description IETF draft syntax, e.g. `"pro";q=100;w=10` */
+                    "RateLimit-Policy": string;
+                    /** @description IETF draft syntax, e.g. `"pro";r=57;t=3` */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-05-01T00:00:00.000Z",
+                     *       "to": "2026-05-03T12:00:00.000Z",
+                     *       "granularity": "day",
+                     *       "source": "ledger",
+                     *       "buckets": [
+                     *         {
+                     *           "start": "2026-05-01T00:00:00Z",
+                     *           "units": 1200
+                     *         },
+                     *         {
+                     *           "start": "2026-05-02T00:00:00Z",
+                     *           "units": 950
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        from: string;
+                        to: string;
+                        /** @enum {string} */
+                        granularity: "day" | "hour";
+                        /**
+                         * @description The billing ledger: paid-tier usage, about a minute behind
+                         * @enum {string}
+                         */
+                        source: "ledger";
+                        /** @description Oldest first; buckets without billed usage are left out */
+                        buckets: {
+                            /** @description UTC start of the bucket */
+                            start: string;
+                            units: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description `from`/`to` malformed, `from` not before `to`, or the range too wide */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTH_REQUIRED (no credential: the detail says what to send), API_KEY_INVALID (unknown, malformed or revoked key), API_KEY_EXPIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED (an API key whose account may not call) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RATE_LIMITED, with Retry-After */
+            429: {
+                headers: {
+                    /** @description IETF draft syntax, e.g. `"pro";q=100;w=10` */
+                    "RateLimit-Policy": string;
+                    /** @description IETF draft syntax, e.g. `"pro";r=57;t=3` */
+                    RateLimit: string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description DEPENDENCY_UNAVAILABLE: Postgres or Redis unreachable; retry after Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */

@@ -24,6 +24,9 @@ export interface BillingPrice {
   id: string;
   /** Metered prices take no quantity in Checkout; licensed ones take 1. */
   metered: boolean;
+  /** Price of one unit in the currency's smallest unit (cents), as Stripe's decimal string; null when not per unit. */
+  unitAmountDecimal: string | null;
+  currency: string;
 }
 
 export interface CheckoutSessionInput {
@@ -106,7 +109,14 @@ export function createStripeAdapter(options: StripeOptions): StripeAdapter {
     async findPriceByLookupKey(lookupKey) {
       const prices = await client.prices.list({ lookup_keys: [lookupKey], active: true, limit: 1 });
       const price = prices.data[0];
-      return price && { id: price.id, metered: price.recurring?.usage_type === "metered" };
+      return (
+        price && {
+          id: price.id,
+          metered: price.recurring?.usage_type === "metered",
+          unitAmountDecimal: price.unit_amount_decimal == null ? null : String(price.unit_amount_decimal),
+          currency: price.currency,
+        }
+      );
     },
     async createCheckoutSession({ price, accountId, tier, customer, email, successUrl, cancelUrl }) {
       const metadata = { account_id: accountId, tier };

@@ -129,7 +129,9 @@ describe("normalizeFormat", () => {
 
 describe("format checks are linear", () => {
   // Each check refuses an over-long value by its length before any normalisation (punycode is
-  // quadratic in a label's length, NFC allocates): 100 kB costs about what 1 kB does.
+  // quadratic in a label's length, NFC allocates): 100 kB costs about what 1 kB does. The bound is
+  // generous (an adversarial check, not a benchmark: a loaded CI machine is several times slower);
+  // the quadratic checks this guards against took 3.6 s on 160 kB.
   const long = "ä".repeat(80_000);
   it.each([
     long,
@@ -137,11 +139,11 @@ describe("format checks are linear", () => {
     `joe@${long}.example`,
     `${"a".repeat(40_000)}@${"ä".repeat(40_000)}`,
     `${"ab.".repeat(30_000)}com`,
-  ])("every format answers 100 kB in well under 100 ms (%#)", (value) => {
+  ])("every format answers 100 kB in well under a second (%#)", (value) => {
     for (const [name, check] of Object.entries(FORMAT_CHECKS)) {
       const started = performance.now();
       check(value);
-      expect({ name, ms: performance.now() - started < 100 }).toEqual({ name, ms: true });
+      expect({ name, fast: performance.now() - started < 1000 }).toEqual({ name, fast: true });
     }
   });
 

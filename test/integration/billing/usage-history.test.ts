@@ -1,0 +1,73 @@
+/**
+ * GET /v1/usage through the app against real Postgres: billed units per UTC day and hour from the
+ * ledger (compensations netted, other accounts' rows never shown), and the bounds of a request.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AccessHarness, startAccessHarness } from "../harness/access";
+
+let harness: AccessHarness;
+
+beforeAll(async () => {
+  harness = await startAccessHarness({
+    env: { RATE_LIMIT_TIERS: '{"free":{"limit":100,"windowSeconds":10}}' },
+  });
+});
+
+afterAll(async () => {
+  await harness?.stop();
+});
+
+async function ledger(subject: string, id: string, units: number, occurredAt: string) {
+  await harness.sql.query(
+    `insert into usage_ledger (id, kind, request_id, subject, stripe_customer_id, tier, units, occurred_at, period, source)
+     values ($1, $2, 'req_test', $3, 'cus_test', 'pro', $4, $5, to_char($5::timestamptz at time zone 'UTC', 'YYYY-MM'), 'live')`,
+    [id, units > 0 ? "admit" : "compensate", subject, units, occurredAt],
+  );
+}
+
+describe("GET /v1/usage", () => {
+  it("answers billed units per UTC day and per hour, compensations netted, only the caller's", async () => {
+    const account = await harness.account();
+    const other = await harness.account();
+    await ledger(account.id, "usage-0001", 3, "2026-11-02T10:15:00Z");
+    await ledger(account.id, "usage-0002", 2, "2026-11-02T11:59:00Z");
+    await ledger(account.id, "usage-0002", -2, "2026-11-02T11:59:01Z");
+    await ledger(account.id, "usage-0003", 5, "2026-11-03T00:00:00Z");
+    await ledger(other.id, "usage-0004", 100, "2026-11-02T10:00:00Z");
+    const get = (query: string) =>
+      harness.request(`/v1/usage?${query}`, { headers: { Authorization: `Bearer ${account.apiKey}` } });
+
+    const days = await get("from=2026-11-01&to=2026-12-01");
+    expect(days.status, await days.clone().text()).toBe(200);
+    expect(await days.json()).toEqual({
+      from: "2026-11-01T00:00:00.000Z",
+      to: "2026-12-01T00:00:00.000Z",
+      granularity: "day",
+      source: "ledger",
+      buckets: [
+        { start: "2026-11-02T00:00:00Z", units: 3 },
+        { start: "2026-11-03T00:00:00Z", units: 5 },
+      ],
+    });
+    const hours = await get("from=2026-11-02T00:00:00Z&to=2026-11-03T00:00:00Z&granularity=hour");
+    expect(((await hours.json()) as { buckets: unknown[] }).buckets).toEqual([
+      { start: "2026-11-02T10:00:00Z", units: 3 },
+      { start: "2026-11-02T11:00:00Z", units: 0 },
+    ]);
+  });
+
+  it("refuses a reversed range, a too-wide range and a malformed date with 400", async () => {
+    const account = await harness.account();
+    const get = (query: string) =>
+      harness.request(`/v1/usage?${query}`, { headers: { Authorization: `Bearer ${account.apiKey}` } });
+    const reversed = await get("from=2026-11-02&to=2026-11-01");
+    expect(reversed.status).toBe(400);
+    expect(((await reversed.json()) as { detail: string }).detail).toContain("before");
+    const wide = await get("from=2026-11-01&to=2026-11-20&granularity=hour");
+    expect(wide.status).toBe(400);
+    expect(((await wide.json()) as { detail: string }).detail).toContain("granularity=day");
+    expect((await get("from=2026-13-01")).status).toBe(400);
+    expect((await get("granularity=minute")).status).toBe(400);
+    expect((await harness.request("/v1/usage")).status).toBe(401);
+  });
+});
