@@ -4,13 +4,13 @@ import { setLogLevel } from "./lib/log";
 /** Event name of the billing meter when STRIPE_METER_EVENT_NAME is not set. */
 export const DEFAULT_METER_EVENT_NAME = "api_validation";
 
-/** One rate-limit tier: `limit` requests per sliding window of `windowSeconds`. */
+/** One rate-limit tier: `limit` units (a batch counts its documents) per sliding window of `windowSeconds`. */
 const tierSchema = z.object({
   limit: z.number().int().positive(),
   windowSeconds: z.number().int().positive(),
 });
 
-/** A sliding window: `limit` requests per `windowSeconds`. */
+/** A sliding window: `limit` units per `windowSeconds`. */
 export type RateLimitWindow = z.infer<typeof tierSchema>;
 
 /** Tier name to its sliding window (RATE_LIMIT_TIERS). */

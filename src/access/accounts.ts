@@ -241,31 +241,46 @@ export async function markApiKeyRevoked(
 }
 
 /** GET /v1/account: the caller's account with the limits and usage its admission just saw. */
+/** A rate-limit window as /v1/account shows it. */
+interface AccountRateLimit {
+  policy: string;
+  limit: number;
+  windowSeconds: number;
+  remaining?: number;
+  resetSeconds?: number;
+}
+
 export async function describeAccount(
   db: DatabaseAdapter,
   accountId: string,
   admission: {
-    rateLimit: { policy: string; limit: number; windowSeconds: number; remaining?: number };
+    rateLimit: AccountRateLimit;
+    /** The window this read was counted in, when apart from the tier's (absent while Redis is down). */
+    readsRateLimit?: AccountRateLimit;
     periodUnits: number | null;
-    record: { occurredAtMs: number };
+    record: { occurredAtMs: number; tier: string };
   },
 ) {
   const account = await getAccount(db, accountId);
   if (!account) throw new AccessRefusal("NOT_FOUND", "This token's account no longer exists.");
-  const { rateLimit } = admission;
+  const { rateLimit: tierRateLimit, readsRateLimit: reads } = admission;
   return {
     id: account.id,
     email: account.email,
-    tier: rateLimit.policy,
+    tier: admission.record.tier,
     status: account.status,
     grace_until: account.grace_until,
     stripe_customer_id: account.stripe_customer_id,
     created_at: account.created_at,
     rate_limit: {
-      limit: rateLimit.limit,
-      window_seconds: rateLimit.windowSeconds,
-      remaining: rateLimit.remaining ?? null,
+      limit: tierRateLimit.limit,
+      window_seconds: tierRateLimit.windowSeconds,
+      remaining: tierRateLimit.remaining ?? null,
+      reset_seconds: tierRateLimit.resetSeconds ?? null,
     },
+    reads_rate_limit: reads
+      ? { limit: reads.limit, window_seconds: reads.windowSeconds, remaining: reads.remaining ?? null }
+      : null,
     usage: {
       period: new Date(admission.record.occurredAtMs).toISOString().slice(0, 7),
       units: admission.periodUnits,

@@ -36,7 +36,7 @@ import {
   usageRecordOf,
 } from "./admit";
 import { type ClientIpLimit, limitByClientIp } from "./client-ip-limit";
-import type { AdmitUsageReply } from "./usage-record";
+import type { AdmitUsageReply, IdempotencyClaim } from "./usage-record";
 
 export interface ApiKeyAdmissionDeps extends AdmissionDeps {
   db: DatabaseAdapter;
@@ -53,6 +53,10 @@ export interface ApiKeyAdmissionRequest {
   requestId: string;
   /** The caller's network (clientIpOf), for the limit on misses. */
   clientIp: string;
+  /** The call's Idempotency-Key, if any. */
+  idempotency?: IdempotencyClaim | null;
+  /** "reads": an account read, in its own window. Default the tier's. */
+  bucket?: "tier" | "reads";
 }
 
 /** Who the key belongs to, as a token's claims would say. */
@@ -86,6 +90,8 @@ export async function admitApiKeyRequest(
       nowMs,
       tiers: deps.settings.tiers,
       apiKeyHash: request.keyHash,
+      idempotency: request.idempotency,
+      bucket: request.bucket,
       fallbackTier: policyFor(deps.settings.tiers, "").tier,
     });
   } catch (error) {
@@ -123,6 +129,8 @@ const requestOf = (caller: KeyCaller, request: ApiKeyAdmissionRequest): Admissio
   apiKeyId: caller.akid,
   units: request.units,
   requestId: request.requestId,
+  idempotency: request.idempotency,
+  bucket: request.bucket,
 });
 
 const callerOf = (key: ResolvedApiKey): KeyCaller => ({

@@ -8,15 +8,12 @@
  * recorded durably in Postgres, to be replayed into the stream by `replayPendingUsage`.
  */
 import { describeRedisError, mayHaveRun, type RedisAdapter } from "../adapters/redis";
-import type { DatabaseAdapter } from "../adapters/supabase";
 import type { RateLimitTiers } from "../config";
 import { log } from "../lib/log";
 import { Refusal } from "../refusal";
-import { withBilledCustomer } from "./billed-customer";
 import { LocalWindowLimiter } from "./local-limiter";
-import { recordPendingUsage } from "./pending-usage";
-import { type RateLimitState, rateLimitHeaders, secondsFromMs } from "./rate-limit-headers";
-import type { AdmitUsageReply, UsageRecord } from "./usage-record";
+import { type RateLimitState, secondsFromMs } from "./rate-limit-headers";
+import type { AdmitUsageReply, IdempotencyClaim, StoredResponse, UsageRecord } from "./usage-record";
 
 /** Who is asking, from the verified token, and what the call costs. */
 export interface AdmissionRequest {
@@ -27,6 +24,10 @@ export interface AdmissionRequest {
   /** Units to bill: 1 per validation, 2 with enrichment, 0 for non-billable calls. */
   units: number;
   requestId: string;
+  /** The call's Idempotency-Key, if any: checked in the same round trip. */
+  idempotency?: IdempotencyClaim | null;
+  /** "reads": an account read, in its own window (ACCOUNT_READS_LIMIT). Default "tier". */
+  bucket?: "tier" | "reads";
 }
 
 export type Admission =
@@ -38,6 +39,8 @@ export type Admission =
       rateLimit: RateLimitState;
       /** Units admitted this UTC month; null when Redis could not say. */
       periodUnits: number | null;
+      /** An account read: its own window (then `rateLimit` is the tier's, as it stands, unspent). */
+      readsRateLimit?: RateLimitState;
       /** Degraded only: the timed-out admission call may have recorded the record in Redis anyway. */
       mayBeInStream?: boolean;
     }
@@ -49,7 +52,18 @@ export type Admission =
       uncertainRecord?: UsageRecord;
     }
   | { outcome: "revoked"; reason: "subject" | "api_key" }
-  | { outcome: "unavailable"; rateLimit: RateLimitState; uncertainRecord?: UsageRecord };
+  /** Idempotency-Key: the first call's response, answered again (not billed, not counted). */
+  | { outcome: "replayed"; rateLimit: RateLimitState; response: StoredResponse }
+  | { outcome: "idempotency_refused"; reason: "reused" | "in_use"; rateLimit: RateLimitState }
+  /** The call costs more units than the tier's whole window: never admissible as sent. */
+  | { outcome: "cost_over_limit"; rateLimit: RateLimitState }
+  | {
+      outcome: "unavailable";
+      rateLimit: RateLimitState;
+      uncertainRecord?: UsageRecord;
+      /** Set when the call sent an Idempotency-Key, which needs Redis: never served without it. */
+      idempotent?: boolean;
+    };
 
 export type AdmittedRequest = Extract<Admission, { outcome: "admitted" }>;
 
@@ -130,6 +144,8 @@ export async function admitRequest(deps: AdmissionDeps, request: AdmissionReques
       units: request.units,
       nowMs,
       tiers: deps.settings.tiers,
+      idempotency: request.idempotency,
+      bucket: request.bucket,
     });
   } catch (error) {
     return admitWithoutRedis(deps, request, record, policy, nowMs, error);
@@ -150,28 +166,38 @@ export function admissionOfReply(
   nowMs: number,
 ): Admission {
   if (reply.status === "denied") return { outcome: "revoked", reason: reply.reason };
-  if (reply.status !== "admitted" && reply.status !== "rate_limited") {
+  if (!("windowMs" in reply)) {
     // unknown_tier cannot happen (policyFor picked a configured tier) unless the configuration
     // changed mid-call; the key_* replies only answer calls made with an API key.
     throw new Refusal("SERVICE_MISCONFIGURED", `Admission answered ${reply.status} unexpectedly.`);
   }
+  const reads = request.bucket === "reads";
   const rateLimit: RateLimitState = {
-    policy: reply.tier,
+    policy: reads ? READS_POLICY : reply.tier,
     limit: reply.limit,
     windowSeconds: Math.round(reply.windowMs / 1000),
     remaining: reply.remaining,
     resetSeconds: secondsFromMs(reply.resetMs),
+    cost: Math.max(request.units, 1),
   };
   counters.live += 1;
-  (deps.localLimiter ?? isolateLimiter).noteRedisWindow(
-    request.subject,
-    reply.remaining,
-    reply.resetMs,
-    nowMs,
-    reply.windowMs,
-  );
+  // The fallback limiter mirrors the tier's window only; a read's own window is not it.
+  if (!reads) {
+    (deps.localLimiter ?? isolateLimiter).noteRedisWindow(
+      request.subject,
+      reply.remaining,
+      reply.resetMs,
+      nowMs,
+      reply.windowMs,
+    );
+  }
   if (reply.status === "rate_limited") {
     return { outcome: "rate_limited", rateLimit, retryAfterSeconds: secondsFromMs(reply.resetMs) };
+  }
+  if (reply.status === "replayed") return { outcome: "replayed", rateLimit, response: reply.response };
+  if (reply.status === "cost_over_limit") return { outcome: "cost_over_limit", rateLimit };
+  if (reply.status === "idempotency_refused") {
+    return { outcome: "idempotency_refused", reason: reply.reason, rateLimit };
   }
   const stripeCustomerId =
     reply.stripeCustomerId === undefined ? request.stripeCustomerId : reply.stripeCustomerId;
@@ -181,8 +207,23 @@ export function admissionOfReply(
     record: { ...record, tier: reply.tier, stripeCustomerId },
     rateLimit,
     periodUnits: reply.periodUnits,
+    ...(reply.tierWindow && {
+      // An account read: its headers show the tier's window (what the caller asks about), its own
+      // window is in `readsRateLimit`; a refused read (429) shows its own.
+      rateLimit: {
+        policy: reply.tier,
+        limit: reply.tierWindow.limit,
+        windowSeconds: Math.round(reply.tierWindow.windowMs / 1000),
+        remaining: reply.tierWindow.remaining,
+        resetSeconds: secondsFromMs(reply.tierWindow.resetMs),
+      },
+      readsRateLimit: rateLimit,
+    }),
   };
 }
+
+/** The RateLimit policy name of account reads' own window. */
+const READS_POLICY = "account-reads";
 
 /** The usage record of `request`, before admission (its id goes to Redis with the admission). */
 export function usageRecordOf(
@@ -230,6 +271,12 @@ export function admitWithoutRedis(
   // here then carries it, so that it is compensated like any other answer that is not a 2xx. An
   // error reply means nothing ran (no compensation to write while Redis is plainly down).
   const uncertainRecord = record.units > 0 && mayHaveRun(error) ? record : undefined;
+  // An Idempotency-Key promises one bill per key: only Redis can keep that promise, so such a call
+  // is refused (503, unbilled) rather than served on a tier's fail-open path.
+  if (request.idempotency) {
+    counters.fallback_refused += 1;
+    return { outcome: "unavailable", rateLimit: base, uncertainRecord, idempotent: true };
+  }
   if (failClosed) {
     counters.fallback_refused += 1;
     return { outcome: "unavailable", rateLimit: base, uncertainRecord };
@@ -260,130 +307,4 @@ export function admitWithoutRedis(
     periodUnits: null,
     mayBeInStream: mayHaveRun(error),
   };
-}
-
-/** The RateLimit headers of any admission outcome that has a policy. */
-export function admissionHeaders(admission: Admission): Record<string, string> {
-  return admission.outcome === "revoked" ? {} : rateLimitHeaders(admission.rateLimit);
-}
-
-/** The refusal of a refused admission: RATE_LIMITED, TOKEN_REVOKED or DEPENDENCY_UNAVAILABLE. */
-export function admissionRefusal(admission: Exclude<Admission, AdmittedRequest>): Refusal {
-  switch (admission.outcome) {
-    case "rate_limited":
-      return new Refusal(
-        "RATE_LIMITED",
-        `The ${admission.rateLimit.policy} tier allows ${admission.rateLimit.limit} requests per ${admission.rateLimit.windowSeconds} s; retry in ${admission.retryAfterSeconds} s.`,
-        { rateLimit: admission.rateLimit, retryAfterSeconds: admission.retryAfterSeconds },
-      );
-    case "revoked":
-      return new Refusal(
-        "TOKEN_REVOKED",
-        admission.reason === "api_key"
-          ? "The API key this token was minted from has been revoked."
-          : "Access for this account has been revoked.",
-      );
-    case "unavailable":
-      return new Refusal(
-        "DEPENDENCY_UNAVAILABLE",
-        "Admission is temporarily unavailable for this tier; retry shortly.",
-        {
-          rateLimit: admission.rateLimit,
-          retryAfterSeconds: 1,
-        },
-      );
-  }
-}
-
-const isSuccess = (status: number) => status >= 200 && status < 300;
-
-/**
- * Whether `settleAdmission` has anything to do: the common case (a live admission answered 2xx)
- * is already billed by the script, so the hot path skips scheduling work after the response.
- */
-export function needsSettlement(admission: AdmittedRequest, status: number): boolean {
-  if (admission.record.units === 0) return false;
-  return admission.mode === "degraded" || !isSuccess(status);
-}
-
-/**
- * After the response: a live admission whose response was not 2xx gets a compensating record (same
- * id, negative units); a degraded admission is recorded in Postgres when it succeeded, and a
- * compensation is recorded when it did not (the timed-out script may have run after all; the
- * ledger ignores a compensation whose admission it never saw). Run it in `waitUntil`; never throws.
- */
-export async function settleAdmission(
-  deps: { redis: RedisAdapter; db: DatabaseAdapter },
-  admission: AdmittedRequest,
-  status: number,
-): Promise<void> {
-  if (!needsSettlement(admission, status)) return;
-  const { record, mode } = admission;
-  if (mode === "live") return compensate(deps, record);
-  if (isSuccess(status)) return recordDurably(deps.db, record, admission.mayBeInStream);
-  const billed = admission.mayBeInStream ? await withBilledCustomer(deps.db, record) : record;
-  await recordDurably(deps.db, compensationOf(billed), admission.mayBeInStream);
-}
-
-/**
- * After a refusal that followed a timed-out admission call (`uncertainRecord`): the script may have
- * run in Redis after the client gave up and admitted the record, so it is compensated as a live
- * admission that did not end in 2xx would be. When the script never ran, the ledger ignores the
- * compensation (it never saw the admission). Run it in `waitUntil`; never throws.
- */
-export async function settleRefusal(
-  deps: { redis: RedisAdapter; db: DatabaseAdapter },
-  refusal: Exclude<Admission, AdmittedRequest>,
-): Promise<void> {
-  if (refusal.outcome === "revoked" || !refusal.uncertainRecord) return;
-  await compensate(deps, await withBilledCustomer(deps.db, refusal.uncertainRecord));
-}
-
-const compensationOf = (record: UsageRecord): UsageRecord => ({
-  ...record,
-  kind: "compensate",
-  units: -record.units,
-});
-
-/** The compensation of a record the script (may have) admitted: into the stream, else into Postgres. */
-async function compensate({ redis, db }: { redis: RedisAdapter; db: DatabaseAdapter }, record: UsageRecord) {
-  const compensation = compensationOf(record);
-  try {
-    await redis.appendUsage(compensation, "live");
-  } catch (error) {
-    log("warn", "compensation via redis failed; recording it in postgres", {
-      request_id: record.requestId,
-      usage_id: record.id,
-      error: describeRedisError(error),
-    });
-    await recordDurably(db, compensation);
-  }
-}
-
-/**
- * Records `record` in Postgres for replay; if even that fails, logs it whole (never throws), so an
- * operator can re-enter it with `npm run usage-batches -- reenter '<log line>'`. That is safe even
- * when the record did get through: the ledger keys records by (usage id, kind). When the timed-out
- * admission may have recorded it in Redis, the line says so instead of calling it lost.
- */
-async function recordDurably(db: DatabaseAdapter, record: UsageRecord, mayBeInStream = false): Promise<void> {
-  try {
-    await recordPendingUsage(db, record);
-  } catch (error) {
-    const message = mayBeInStream
-      ? "usage record unconfirmed: postgres did not take it, and the timed-out admission may have recorded it in redis"
-      : "usage record lost: neither redis nor postgres took it";
-    log(mayBeInStream ? "warn" : "error", message, {
-      request_id: record.requestId,
-      usage_id: record.id,
-      kind: record.kind,
-      subject: record.subject,
-      stripe_customer_id: record.stripeCustomerId,
-      tier: record.tier,
-      units: record.units,
-      occurred_at: new Date(record.occurredAtMs).toISOString(),
-      may_be_in_stream: mayBeInStream,
-      error: describeRedisError(error),
-    });
-  }
 }

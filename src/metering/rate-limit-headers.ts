@@ -1,7 +1,8 @@
 /**
  * IETF httpapi RateLimit header fields (draft-ietf-httpapi-ratelimit-headers-10), Structured Field
  * syntax: `RateLimit-Policy: "pro";q=100;w=10` (quota q per window w seconds) and
- * `RateLimit: "pro";r=57;t=3` (r units remaining, t seconds until the quota resets).
+ * `RateLimit: "pro";r=57;t=3` (r units remaining, t seconds until the quota resets), plus
+ * `;cost=n` when the call counted n ≠ 1 units (a batch counts its documents).
  */
 
 export interface RateLimitState {
@@ -12,6 +13,8 @@ export interface RateLimitState {
   /** Unknown when Redis could not be asked and no local estimate exists. */
   remaining?: number;
   resetSeconds?: number;
+  /** Units this call counted against the window (its billed units, at least 1). Default 1. */
+  cost?: number;
 }
 
 /** An sf-string: quoted, with `\` and `"` escaped; tier names are plain ASCII already. */
@@ -26,7 +29,9 @@ export function rateLimitHeaders(state: RateLimitState): Record<string, string> 
     "RateLimit-Policy": `${name};q=${state.limit};w=${state.windowSeconds}`,
   };
   if (state.remaining !== undefined && state.resetSeconds !== undefined) {
-    headers.RateLimit = `${name};r=${Math.max(0, state.remaining)};t=${Math.max(0, state.resetSeconds)}`;
+    // `cost` is an extension parameter (unknown ones are ignored by the draft): present when not 1.
+    const cost = state.cost !== undefined && state.cost !== 1 ? `;cost=${state.cost}` : "";
+    headers.RateLimit = `${name};r=${Math.max(0, state.remaining)};t=${Math.max(0, state.resetSeconds)}${cost}`;
   }
   return headers;
 }

@@ -16,6 +16,32 @@ export interface UsageRecord {
   occurredAtMs: number;
 }
 
+/** An Idempotency-Key as admission checks it: hashes only (the key itself never reaches Redis). */
+export interface IdempotencyClaim {
+  /** SHA-256 of the Idempotency-Key header, lowercase hex. */
+  keyHash: string;
+  /** SHA-256 of the method, path and raw body: a retry must send the same. */
+  fingerprint: string;
+}
+
+/** What a replay answers: the first call's response as complete-idempotent-call kept it. */
+export interface StoredResponse {
+  status: number;
+  /** False when the body was over the cap and only the status (and units) were kept. */
+  stored: boolean;
+  body: string;
+  units: number;
+}
+
+/** After an idempotent call's response: what to keep for its retries (or, not 2xx, to forget). */
+export interface IdempotentCompletion {
+  subject: string;
+  keyHash: string;
+  usageId: string;
+  response: StoredResponse;
+  ttlSeconds: number;
+}
+
 /** Input of the one admission round trip. */
 export interface AdmitUsageInput {
   usageId: string;
@@ -31,6 +57,10 @@ export interface AdmitUsageInput {
   nowMs: number;
   /** Every configured tier, so an override can name any of them. */
   tiers: Record<string, { limit: number; windowSeconds: number }>;
+  /** The call's Idempotency-Key, if it sent one. */
+  idempotency?: IdempotencyClaim | null;
+  /** "reads": an account read, counted in its own window (ACCOUNT_READS_LIMIT). Default the tier's. */
+  bucket?: "tier" | "reads";
 }
 
 /**
@@ -59,11 +89,19 @@ export interface WindowState {
   windowMs: number;
   /** Units admitted this UTC month, after this admission. */
   periodUnits: number;
+  /** A read in its own bucket: the tier's (validation) window as it stands, read, not written. */
+  tierWindow?: { limit: number; remaining: number; resetMs: number; windowMs: number };
 }
 
 export type AdmitUsageReply =
   | ({ status: "admitted" } & WindowState)
   | ({ status: "rate_limited" } & WindowState)
+  /** The Idempotency-Key's call is done: answer what it stored (not billed, not counted). */
+  | ({ status: "replayed"; response: StoredResponse } & WindowState)
+  /** The Idempotency-Key was used with another body (`reused`) or its call is in flight (`in_use`). */
+  | ({ status: "idempotency_refused"; reason: "reused" | "in_use" } & WindowState)
+  /** The call costs more units than the tier's whole window admits: it can never be admitted. */
+  | ({ status: "cost_over_limit" } & WindowState)
   | { status: "denied"; reason: "subject" | "api_key" }
   | { status: "unknown_tier"; tier: string }
   /** API key calls only: Redis has no entry for the key (ask Postgres, then fill it). */

@@ -107,7 +107,7 @@ export const ERROR_GUIDES = {
   },
   LIMIT_EXCEEDED: {
     cause:
-      "A validation limit was reached; `limit` names it (max_document_bytes, max_schema_bytes, max_depth, max_batch_documents, max_remote_documents, max_remote_schema_bytes, max_compiled_schema_bytes, cpu_budget for the work of one request or of compiling its schema, regex_budget for one pattern on one input).",
+      "A validation limit was reached; `limit` names it (max_document_bytes, max_schema_bytes, max_depth, max_batch_documents, max_remote_documents, max_remote_schema_bytes, max_compiled_schema_bytes, cpu_budget for the work of one request or of compiling its schema, regex_budget for one pattern on one input, rate_limit_cost for a call that costs more units than the tier's whole rate-limit window).",
     fix: "Split the work (smaller documents, fewer per batch, fewer remote schemas) or simplify the schema; the limits are listed in the README. A large schema used often is cheaper registered (PUT /v1/schemas/{name}).",
   },
   SCHEMA_NOT_FOUND: {
@@ -135,8 +135,21 @@ export const ERROR_GUIDES = {
     fix: "Change the schema so it only widens (or keep the old rule), or publish without `require=compatible` once your clients are ready; nothing was published.",
   },
   RATE_LIMITED: {
-    cause: "The tier's request rate (or the per-address sign-up or token rate) was exceeded.",
+    cause:
+      "The tier's rate in units (a batch costs its documents) or the per-address sign-up or token rate was exceeded.",
     fix: "Wait the seconds in `Retry-After` before retrying (the `RateLimit` header shows what is left); upgrade with POST /v1/billing/checkout for a higher limit.",
+  },
+  IDEMPOTENCY_KEY_INVALID: {
+    cause: "The Idempotency-Key header was empty, longer than 255 characters or not printable ASCII.",
+    fix: "Send a fresh random value per logical request, e.g. a UUID v4, and the same value on its retries.",
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    cause: "The Idempotency-Key was used in the last 24 h for a request with another body or path.",
+    fix: "Retry with exactly the same request, or send a new key for a new request. Nothing was billed.",
+  },
+  IDEMPOTENCY_KEY_IN_USE: {
+    cause: "The first request with this Idempotency-Key is still being answered.",
+    fix: "Wait the seconds in Retry-After and retry: you then get the first request's response, billed once.",
   },
   WEBHOOK_SIGNATURE_INVALID: {
     cause: "A webhook request did not carry a valid Stripe signature for this endpoint's signing secret.",

@@ -19,7 +19,22 @@ const accountResponse = z.object({
   grace_until: z.string().nullable(),
   stripe_customer_id: z.string().nullable(),
   created_at: z.string(),
-  rate_limit: z.object({ limit: z.number(), window_seconds: z.number(), remaining: z.number().nullable() }),
+  rate_limit: z
+    .object({
+      limit: z.number(),
+      window_seconds: z.number(),
+      remaining: z.number().nullable(),
+      reset_seconds: z.number().nullable().describe("Seconds until the oldest admission leaves the window"),
+    })
+    .describe(
+      "The tier's window (validation and every call not listed under reads_rate_limit), in units; as it stands, this read does not spend from it",
+    ),
+  reads_rate_limit: z
+    .object({ limit: z.number(), window_seconds: z.number(), remaining: z.number().nullable() })
+    .nullable()
+    .describe(
+      "The window of account reads (GET /v1/account, /v1/keys, /v1/schemas), apart from the tier's, so they answer while it is exhausted; this read spent 1 of it. Null while Redis is unreachable",
+    ),
   usage: z.object({
     period: z.string().describe("UTC calendar month, YYYY-MM"),
     units: z
@@ -33,11 +48,11 @@ const accountRoute = createRoute({
   method: "get",
   path: "/v1/account",
   summary: "The caller's account, limits and usage this period",
-  description: "Rate limited with the caller's tier; not billed.",
+  description:
+    "Not billed. Counted in the account reads' own window (`reads_rate_limit`; a 429 of it has RateLimit headers of policy `account-reads`), so it answers while the tier's window is exhausted; `rate_limit` and the RateLimit headers show the tier's window as it stands.",
   tags: ["Access"],
   security: API_KEY_OR_TOKEN,
-  // Rate limited like every protected route, but reading the account is not billed.
-  middleware: [requireCredential(), admitUsage({ units: 0 })] as const,
+  middleware: [requireCredential(), admitUsage({ units: 0, bucket: "reads" })] as const,
   responses: {
     200: jsonResponse("The account", accountResponse, {
       headers: rateLimitHeaders,
@@ -49,7 +64,8 @@ const accountRoute = createRoute({
         grace_until: null,
         stripe_customer_id: "cus_Q1w2E3r4T5y6U7",
         created_at: "2026-05-01T12:00:00.000Z",
-        rate_limit: { limit: 100, window_seconds: 10, remaining: 99 },
+        rate_limit: { limit: 100, window_seconds: 10, remaining: 99, reset_seconds: 7 },
+        reads_rate_limit: { limit: 60, window_seconds: 10, remaining: 59 },
         usage: { period: "2026-05", units: 1234 },
       },
     }),

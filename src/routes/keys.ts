@@ -123,7 +123,7 @@ const listRoute = createRoute({
   description: `Newest first, revoked and expired ones included; never a secret. ${management}`,
   tags: ["Keys"],
   security: API_KEY_OR_TOKEN,
-  middleware: [requireCredential(), admitUsage({ units: 0 })] as const,
+  middleware: [requireCredential(), admitUsage({ units: 0, bucket: "reads" })] as const,
   responses: {
     200: jsonResponse("The keys", z.object({ keys: z.array(keySchema) }), {
       example: { keys: [example] },
@@ -161,7 +161,7 @@ const getRoute = createRoute({
   description: `Never its secret. ${management}`,
   tags: ["Keys"],
   security: API_KEY_OR_TOKEN,
-  middleware: [requireCredential(), admitUsage({ units: 0 })] as const,
+  middleware: [requireCredential(), admitUsage({ units: 0, bucket: "reads" })] as const,
   request: { params: keyParams },
   responses: {
     200: jsonResponse("The key", z.object({ key: keySchema }), { example: { key: example } }),

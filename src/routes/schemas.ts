@@ -129,7 +129,7 @@ const listRoute = createRoute({
   method: "get",
   path: "/v1/schemas",
   summary: "Your registered schemas with their latest versions",
-  middleware: [requireCredential(), admitUsage({ units: 0 })] as const,
+  middleware: [requireCredential(), admitUsage({ units: 0, bucket: "reads" })] as const,
   responses: {
     200: jsonResponse("Every name, retired ones marked", z.object({ schemas: z.array(versionSummary) }), {
       headers: rateLimitHeaders,
@@ -155,7 +155,7 @@ const latestRoute = createRoute({
   path: "/v1/schemas/{name}",
   summary: "The latest version of a registered schema",
   description: "Retired names stay readable (with `retired_at`).",
-  middleware: [requireCredential(), admitUsage({ units: 0 })] as const,
+  middleware: [requireCredential(), admitUsage({ units: 0, bucket: "reads" })] as const,
   request: { params: nameParam },
   responses: getResponses,
 });
@@ -165,7 +165,7 @@ const versionRoute = createRoute({
   method: "get",
   path: "/v1/schemas/{name}/versions/{version}",
   summary: "One version of a registered schema",
-  middleware: [requireCredential(), admitUsage({ units: 0 })] as const,
+  middleware: [requireCredential(), admitUsage({ units: 0, bucket: "reads" })] as const,
   request: { params: versionParams },
   responses: getResponses,
 });

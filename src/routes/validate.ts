@@ -2,13 +2,13 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { jsonBody, requireJson } from "../lib/json-body";
 import { admitUsage } from "../middleware/admission";
 import { requireCredential } from "../middleware/auth";
+import { idempotencyHeaders, idempotencyInUse, verdictHeaders } from "../openapi/idempotency-headers";
 import {
   API_KEY_OR_TOKEN,
   bearerRefusals,
   jsonRequest,
   jsonResponse,
   problemResponse,
-  rateLimitHeaders,
 } from "../openapi/responses";
 import { newRouter } from "../openapi/router";
 import { MALFORMED_BODY_EXAMPLES, SCHEMA_INVALID_EXAMPLES } from "../openapi/validation-examples";
@@ -33,7 +33,9 @@ const enrichSchema = z
       .strict(),
   ])
   .default(false)
-  .describe("Enrich valid documents (2 units per document instead of 1); `true` turns on every part");
+  .describe(
+    "Enrich valid documents (2 units per valid document instead of 1; an invalid one is not enriched and costs 1); `true` turns on every part",
+  );
 
 const schemaFields = {
   schema: z
@@ -196,7 +198,11 @@ const verdictSchema = z.object({
     .describe("Enrichment: annotations by instance location"),
 });
 
+/** Units admitted per document: 2 when enrichment is asked for, since it may be performed. */
 const unitsPerDocument = (enrich: ValidateBody["enrich"]) => (enrich === false ? 1 : 2);
+/** Units billed for a verdict: enrichment is performed (and billed) only for a valid document. */
+const billedUnitsOf = (enrich: ValidateBody["enrich"], verdict: { valid: boolean }) =>
+  enrich !== false && verdict.valid ? 2 : 1;
 
 function schemaInput(body: ValidateBody | BatchBody, account: string): SchemaInput {
   if (body.schema_id !== undefined) {
@@ -238,6 +244,7 @@ const refusals = {
     "SCHEMA_NOT_FOUND: no registered schema of that name or version (schema_id); not billed",
   ),
   410: problemResponse("SCHEMA_RETIRED: the registered schema was retired (schema_id); not billed"),
+  409: idempotencyInUse,
 };
 
 const validateResponse = verdictSchema.extend({ ...warningsFields, units: z.number().int() });
@@ -256,7 +263,7 @@ const validateRoute = createRoute({
   path: "/v1/validate",
   summary: "Validate (and optionally enrich) one JSON document",
   description:
-    "200 for any verdict, valid or not; billed 1 unit, 2 with enrichment. Errors carry instanceLocation, keywordLocation, absoluteKeywordLocation and a message (the standard's output units), plus keyword, params, value, suggestion and, for `json` text, line and column. `warnings` lists what in the schema is valid but likely a mistake; `strict: true` refuses such a schema.",
+    "200 for any verdict, valid or not; billed 1 unit, 2 when a valid document was enriched (an invalid one is not enriched: 1). Errors carry instanceLocation, keywordLocation, absoluteKeywordLocation and a message (the standard's output units), plus keyword, params, value, suggestion and, for `json` text, line and column. `warnings` lists what in the schema is valid but likely a mistake; `strict: true` refuses such a schema.",
   tags: ["Validation"],
   security: API_KEY_OR_TOKEN,
   middleware: [
@@ -265,9 +272,11 @@ const validateRoute = createRoute({
     jsonBody(validateBody),
     admitUsage<{ out: { json: ValidateBody } }>({
       units: (c) => unitsPerDocument(c.req.valid("json").enrich),
+      idempotent: true,
     }),
   ] as const,
   request: {
+    headers: idempotencyHeaders,
     body: jsonRequest(validateBody, {
       schema: {
         type: "object",
@@ -279,7 +288,7 @@ const validateRoute = createRoute({
   },
   responses: {
     200: jsonResponse("The verdict", validateResponse, {
-      headers: rateLimitHeaders,
+      headers: verdictHeaders,
       example: {
         valid: false,
         errors: [
@@ -324,7 +333,8 @@ const batchRoute = createRoute({
   method: "post",
   path: "/v1/validate/batch",
   summary: "Validate many documents against one schema",
-  description: "Results in the documents' order; billed one unit per document (two with enrichment).",
+  description:
+    "Results in the documents' order; billed one unit per document, two for each valid document enriched (`units` says what was billed).",
   tags: ["Validation"],
   security: API_KEY_OR_TOKEN,
   middleware: [
@@ -336,14 +346,16 @@ const batchRoute = createRoute({
         const body = c.req.valid("json");
         return body.documents.length * unitsPerDocument(body.enrich);
       },
+      idempotent: true,
     }),
   ] as const,
   request: {
+    headers: idempotencyHeaders,
     body: jsonRequest(batchBody, { schema: { type: "integer" }, documents: [1, "two", 3] }),
   },
   responses: {
     200: jsonResponse("One verdict per document", batchResponse, {
-      headers: rateLimitHeaders,
+      headers: verdictHeaders,
       example: {
         valid: false,
         results: [
@@ -370,7 +382,9 @@ export const validateRoutes = newRouter()
       .validation.check(requestOf(body, [document], c.get("auth").sub));
     const [verdict] = results;
     if (!verdict) throw new Error("the validation service gave no verdict for one document");
-    return c.json({ ...verdict, ...warnings, units: unitsPerDocument(body.enrich) }, 200);
+    const units = billedUnitsOf(body.enrich, verdict);
+    c.set("billedUnits", units);
+    return c.json({ ...verdict, ...warnings, units }, 200);
   })
   .openapi(batchRoute, async (c) => {
     const body = c.req.valid("json");
@@ -378,13 +392,7 @@ export const validateRoutes = newRouter()
     const { results, ...warnings } = await c
       .get("services")
       .validation.check(requestOf(body, documents, c.get("auth").sub));
-    return c.json(
-      {
-        valid: results.every((result) => result.valid),
-        results,
-        ...warnings,
-        units: body.documents.length * unitsPerDocument(body.enrich),
-      },
-      200,
-    );
+    const units = results.reduce((sum, result) => sum + billedUnitsOf(body.enrich, result), 0);
+    c.set("billedUnits", units);
+    return c.json({ valid: results.every((result) => result.valid), results, ...warnings, units }, 200);
   });

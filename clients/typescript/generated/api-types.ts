@@ -73,7 +73,7 @@ export interface paths {
         };
         /**
          * The caller's account, limits and usage this period
-         * @description Rate limited with the caller's tier; not billed.
+         * @description Not billed. Counted in the account reads' own window (`reads_rate_limit`; a 429 of it has RateLimit headers of policy `account-reads`), so it answers while the tier's window is exhausted; `rate_limit` and the RateLimit headers show the tier's window as it stands.
          */
         get: operations["getV1Account"];
         put?: never;
@@ -183,7 +183,7 @@ export interface paths {
         put?: never;
         /**
          * Validate (and optionally enrich) one JSON document
-         * @description 200 for any verdict, valid or not; billed 1 unit, 2 with enrichment. Errors carry instanceLocation, keywordLocation, absoluteKeywordLocation and a message (the standard's output units), plus keyword, params, value, suggestion and, for `json` text, line and column. `warnings` lists what in the schema is valid but likely a mistake; `strict: true` refuses such a schema.
+         * @description 200 for any verdict, valid or not; billed 1 unit, 2 when a valid document was enriched (an invalid one is not enriched: 1). Errors carry instanceLocation, keywordLocation, absoluteKeywordLocation and a message (the standard's output units), plus keyword, params, value, suggestion and, for `json` text, line and column. `warnings` lists what in the schema is valid but likely a mistake; `strict: true` refuses such a schema.
          */
         post: operations["postV1Validate"];
         delete?: never;
@@ -203,7 +203,7 @@ export interface paths {
         put?: never;
         /**
          * Validate many documents against one schema
-         * @description Results in the documents' order; billed one unit per document (two with enrichment).
+         * @description Results in the documents' order; billed one unit per document, two for each valid document enriched (`units` says what was billed).
          */
         post: operations["postV1ValidateBatch"];
         delete?: never;
@@ -681,7 +681,13 @@ export interface operations {
                      *       "rate_limit": {
                      *         "limit": 100,
                      *         "window_seconds": 10,
-                     *         "remaining": 99
+                     *         "remaining": 99,
+                     *         "reset_seconds": 7
+                     *       },
+                     *       "reads_rate_limit": {
+                     *         "limit": 60,
+                     *         "window_seconds": 10,
+                     *         "remaining": 59
                      *       },
                      *       "usage": {
                      *         "period": "2026-05",
@@ -699,11 +705,20 @@ export interface operations {
                         grace_until: string | null;
                         stripe_customer_id: string | null;
                         created_at: string;
+                        /** @description The tier's window (validation and every call not listed under reads_rate_limit), in units; as it stands, this read does not spend from it */
                         rate_limit: {
                             limit: number;
                             window_seconds: number;
                             remaining: number | null;
+                            /** @description Seconds until the oldest admission leaves the window */
+                            reset_seconds: number | null;
                         };
+                        /** @description The window of account reads (GET /v1/account, /v1/keys, /v1/schemas), apart from the tier's, so they answer while it is exhausted; this read spent 1 of it. Null while Redis is unreachable */
+                        reads_rate_limit: {
+                            limit: number;
+                            window_seconds: number;
+                            remaining: number | null;
+                        } | null;
                         usage: {
                             /** @description UTC calendar month, YYYY-MM */
                             period: string;
@@ -1531,7 +1546,10 @@ export interface operations {
     postV1Validate: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Optional, 1-255 printable ASCII characters (e.g. a UUID), per account for 24 h: a retry with the same key and body is answered the first response (`Idempotent-Replayed: true`) and billed once; the same key with another body or path is 422 IDEMPOTENCY_KEY_REUSED; while the first is in flight, 409 IDEMPOTENCY_KEY_IN_USE. Responses over 64 KiB keep only their status. Never served without Redis (503). */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1589,7 +1607,7 @@ export interface operations {
                      */
                     format_assertion?: boolean;
                     /**
-                     * @description Enrich valid documents (2 units per document instead of 1); `true` turns on every part
+                     * @description Enrich valid documents (2 units per valid document instead of 1; an invalid one is not enriched and costs 1); `true` turns on every part
                      * @default false
                      */
                     enrich?: boolean | {
@@ -1622,6 +1640,8 @@ export interface operations {
                     "RateLimit-Policy": string;
                     /** @description IETF draft syntax, e.g. `"pro";r=57;t=3` */
                     RateLimit: string;
+                    /** @description Present on the answer to a retry with an Idempotency-Key: the first response, not billed again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1760,6 +1780,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key is still being answered; retry after Retry-After; not billed */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description SCHEMA_RETIRED: the registered schema was retired (schema_id); not billed */
             410: {
                 headers: {
@@ -1807,7 +1838,10 @@ export interface operations {
     postV1ValidateBatch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Optional, 1-255 printable ASCII characters (e.g. a UUID), per account for 24 h: a retry with the same key and body is answered the first response (`Idempotent-Replayed: true`) and billed once; the same key with another body or path is 422 IDEMPOTENCY_KEY_REUSED; while the first is in flight, 409 IDEMPOTENCY_KEY_IN_USE. Responses over 64 KiB keep only their status. Never served without Redis (503). */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1851,7 +1885,7 @@ export interface operations {
                      */
                     format_assertion?: boolean;
                     /**
-                     * @description Enrich valid documents (2 units per document instead of 1); `true` turns on every part
+                     * @description Enrich valid documents (2 units per valid document instead of 1; an invalid one is not enriched and costs 1); `true` turns on every part
                      * @default false
                      */
                     enrich?: boolean | {
@@ -1884,6 +1918,8 @@ export interface operations {
                     "RateLimit-Policy": string;
                     /** @description IETF draft syntax, e.g. `"pro";r=57;t=3` */
                     RateLimit: string;
+                    /** @description Present on the answer to a retry with an Idempotency-Key: the first response, not billed again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2002,6 +2038,17 @@ export interface operations {
             /** @description SCHEMA_NOT_FOUND: no registered schema of that name or version (schema_id); not billed */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key is still being answered; retry after Retry-After; not billed */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -2,7 +2,9 @@
  * The admission script's side of the Redis adapter: its KEYS and ARGV for a token's call and an API
  * key's call, and its reply as a typed value. One call is one EVALSHA, so one HTTP request.
  */
-import { NO_API_KEY, redisKeys, USAGE_STREAM_KEY } from "../../metering/scripts/keys";
+
+import { IDEMPOTENCY_PENDING_TTL_MS } from "../../metering/idempotency";
+import { ACCOUNT_READS_LIMIT, NO_API_KEY, redisKeys, USAGE_STREAM_KEY } from "../../metering/scripts/keys";
 import type { AdmitApiKeyUsageInput, AdmitUsageInput, AdmitUsageReply } from "../../metering/usage-record";
 
 /** How long the stream lives after its last write; the flusher reads it every minute. */
@@ -71,6 +73,12 @@ export function admitScriptCall(input: AdmitUsageInput | AdmitApiKeyUsageInput):
     String(USAGE_STREAM_TTL_SECONDS),
     period,
     (byKey ? null : input.apiKeyId) ?? "",
+    input.idempotency?.keyHash ?? "",
+    input.idempotency?.fingerprint ?? "",
+    String(IDEMPOTENCY_PENDING_TTL_MS),
+    input.bucket === "reads" ? "reads" : "",
+    String(ACCOUNT_READS_LIMIT.limit),
+    String(ACCOUNT_READS_LIMIT.windowSeconds * 1000),
     ...tierArgs(input.tiers),
   ];
   return { keys, args };
@@ -81,16 +89,18 @@ const orNull = (value: string | number | undefined) =>
 
 /** The script's reply as a typed value. */
 export function toAdmitReply(reply: ScriptReply): AdmitUsageReply {
-  const [status, tier, limit, remaining, resetMs, windowMs, periodUnits, customer, subject, keyId] = reply;
+  const [status, tier, limit, remaining, resetMs, windowMs, periodUnits, customer, subject, keyId, ...rest] =
+    reply;
   if (status === -1) return { status: "denied", reason: "subject" };
   if (status === -2) return { status: "denied", reason: "api_key" };
   if (status === -3) return { status: "unknown_tier", tier: String(tier) };
   if (status === -4) return { status: "key_missing" };
   if (status === -5) return { status: "key_unknown" };
   if (status === -6) return { status: "key_expired", expiresAtMs: Number(tier) };
-  if (status !== 0 && status !== 1) throw new Error(`admit-usage: unexpected reply ${JSON.stringify(reply)}`);
-  return {
-    status: status === 1 ? "admitted" : "rate_limited",
+  if (![0, 1, 2, -7, -8, -9].includes(status)) {
+    throw new Error(`admit-usage: unexpected reply ${JSON.stringify(reply)}`);
+  }
+  const window = {
     tier: String(tier),
     limit: Number(limit),
     remaining: Number(remaining),
@@ -101,4 +111,26 @@ export function toAdmitReply(reply: ScriptReply): AdmitUsageReply {
     ...(subject !== undefined && { subject: String(subject) }),
     apiKeyId: orNull(keyId),
   };
+  if (status === -9) return { status: "cost_over_limit", ...window };
+  if (status === -7 || status === -8) {
+    return { status: "idempotency_refused", reason: status === -7 ? "reused" : "in_use", ...window };
+  }
+  if (status === 2) {
+    const [storedStatus, stored, body, units] = rest;
+    return {
+      status: "replayed",
+      response: {
+        status: Number(storedStatus),
+        stored: stored === "1",
+        body: String(body ?? ""),
+        units: Number(units),
+      },
+      ...window,
+    };
+  }
+  if (status === 1 && rest.length >= 4) {
+    const [limit, remaining, resetMs, windowMs] = rest.map(Number) as [number, number, number, number];
+    return { status: "admitted", ...window, tierWindow: { limit, remaining, resetMs, windowMs } };
+  }
+  return { status: status === 1 ? "admitted" : "rate_limited", ...window };
 }

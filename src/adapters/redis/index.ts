@@ -8,6 +8,7 @@ import { STRIPE_BREAKER_LUA } from "../../billing/scripts/stripe-breaker";
 import { ACK_USAGE_LUA } from "../../metering/scripts/ack-usage";
 import { ADMIT_USAGE_LUA } from "../../metering/scripts/admit-usage";
 import { APPEND_USAGE_LUA } from "../../metering/scripts/append-usage";
+import { COMPLETE_IDEMPOTENT_CALL_LUA } from "../../metering/scripts/complete-idempotent-call";
 import {
   NO_API_KEY,
   redisKeys,
@@ -22,6 +23,7 @@ import type {
   AdmitApiKeyUsageInput,
   AdmitUsageInput,
   AdmitUsageReply,
+  IdempotentCompletion,
   UsageRecord,
   UsageStreamEntry,
   UsageStreamRead,
@@ -55,6 +57,8 @@ export interface RedisAdapter extends AnsweredUnitsCommands {
    * "fill" after a miss (only if there is still no entry). True if written.
    */
   putApiKeyEntry(entry: ApiKeyEntry, mode: "set" | "fill"): Promise<boolean>;
+  /** Keeps an idempotent call's 2xx response for its retries, or frees its key (other statuses). */
+  completeIdempotentCall(completion: IdempotentCompletion): Promise<void>;
   /** Appends a compensation or replayed record, once per (id, kind). True if appended now. */
   appendUsage(record: UsageRecord, source: "live" | "replay"): Promise<boolean>;
   /** Refuses every token of a subject (account) for `ttlSeconds`. */
@@ -184,6 +188,7 @@ export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdap
   const admitScript = admissionClient.createScript<ScriptReply>(ADMIT_USAGE_LUA);
   const apiKeyScript = client.createScript<number>(PUT_API_KEY_LUA);
   const appendScript = client.createScript<number>(APPEND_USAGE_LUA);
+  const completeIdempotentScript = client.createScript<number>(COMPLETE_IDEMPOTENT_CALL_LUA);
   const edgeStateScript = client.createScript<number>(APPLY_EDGE_STATE_LUA);
   const readUsageScript = client.createScript<[number, RawEntry[]]>(READ_USAGE_LUA);
   const ackUsageScript = client.createScript<[number, number, number]>(ACK_USAGE_LUA);
@@ -222,6 +227,20 @@ export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdap
         ],
       );
       return Number(reply) === 1;
+    },
+
+    async completeIdempotentCall({ subject, keyHash, usageId, response, ttlSeconds }) {
+      await completeIdempotentScript.exec(
+        [redisKeys.idempotency(subject, keyHash)],
+        [
+          usageId,
+          String(response.status),
+          response.stored ? "1" : "0",
+          response.body,
+          String(response.units),
+          String(ttlSeconds),
+        ],
+      );
     },
 
     async appendUsage(record, source) {
@@ -359,6 +378,7 @@ export function createUnreachableRedisAdapter(): RedisAdapter {
     admitUsage: unreachable,
     admitApiKeyUsage: unreachable,
     putApiKeyEntry: unreachable,
+    completeIdempotentCall: unreachable,
     appendUsage: unreachable,
     denySubject: unreachable,
     denyApiKey: unreachable,

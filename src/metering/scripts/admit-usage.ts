@@ -16,9 +16,14 @@ import { KEY_PREFIXES } from "./keys";
  *   configured; else ARGV[4]) tier; the
  *   Stripe customer likewise is the override when set, else the token's (entry's). Both overrides
  *   are billing's, written by apply-edge-state.
- * - Sliding-window log: at most `limit` admissions in any window of `windowMs` ending now, even
- *   under concurrency (check and add happen in the same script). An entry at time t stops counting
- *   at t + windowMs exactly. A refused request adds nothing, so hammering does not extend the wait.
+ * - Sliding-window log counted in units: at most `limit` units admitted in any window of `windowMs`
+ *   ending now, even under concurrency (check and add happen in the same script). A call costs its
+ *   units (ARGV[3]), at least 1 (a call billed 0 units costs 1). An entry at time t stops counting at
+ *   t + windowMs exactly. A refused request adds nothing, so hammering does not extend the wait; the
+ *   429's reset is when enough units will have left for this call's cost. A call that costs more
+ *   than the whole limit can never fit: -9, nothing written. The window's sum of costs is kept in
+ *   `<window>:units` (same expiry as the window), so each call reads only the entries that just
+ *   expired: the script's work does not grow with the tier's limit.
  * - When `units` > 0, the period usage counter and the usage stream entry are written together with
  *   the admission, or not at all. `units` = 0 (non-billable calls) writes neither.
  * - Every key written gets its TTL in the same script (no INCR-then-EXPIRE gap that could leave an
@@ -26,6 +31,12 @@ import { KEY_PREFIXES } from "./keys";
  *   stream `ARGV[10]` seconds after its last write. The stream is never trimmed here: trimming could
  *   drop records the flusher has not read; the flusher deletes what it has acknowledged. The key
  *   entry is only read (its TTL is set by whoever wrote it, and never extended by use).
+ * - Idempotency-Key (ARGV[13] its SHA-256, "" when none; key `idem:<subject>:<hash>`): an entry
+ *   with another body fingerprint (ARGV[14]) is refused (-7), one still in flight (-8), one done is
+ *   answered from what it stored (2); none of these counts against the window or bills. Otherwise
+ *   the call is admitted as usual and, in the same script, an entry `pending` with this usage id is
+ *   written for ARGV[15] ms (complete-idempotent-call then keeps the response for 24 h). So of any
+ *   number of concurrent duplicates exactly one is admitted and billed.
  *
  * KEYS: 1 deny-subject, 2 deny-api-key, 3 tier-override, 4 window log, 5 period counter, 6 usage stream,
  *       7 customer override, 8 API key entry (for a token: a key that is never set)
@@ -33,17 +44,23 @@ import { KEY_PREFIXES } from "./keys";
  *       entry's is no longer configured), 5 request id, 6 subject ("" for an API key),
  *       7 Stripe customer id ("" when none), 8 time (ISO 8601 UTC), 9 counter expiry (unix s),
  *       10 stream TTL (s), 11 period (YYYY-MM), 12 API key id ("" when none),
- *       13.. tiers as triples: name, limit, window (ms)
+ *       13 idempotency key hash ("" when none), 14 body fingerprint, 15 pending entry TTL (ms),
+ *       16 bucket ("" the tier's window, "reads" the account reads' own), 17 reads limit,
+ *       18 reads window (ms), 19.. tiers as triples: name, limit, window (ms)
  * Reply: {status, tier, limit, remaining, reset ms, window ms, period units, customer, subject, key id},
  *        status 1 admitted, 0 rate limited, -1 subject denied, -2 API key denied (revoked),
  *        -3 unknown tier (reply {-3, tier}), -4 API key not in Redis, -5 API key unknown,
- *        -6 API key expired (reply {-6, expiry ms}).
+ *        -6 API key expired (reply {-6, expiry ms}), -7 idempotency key reused with another body,
+ *        -8 idempotency key in flight, -9 cost over the whole limit (all three with the window
+ *        fields), 2 replayed: the window fields,
+ *        then the stored status, stored ("1"/"0"), body, units. An admitted read (bucket "reads")
+ *        adds the tier window's limit, remaining, reset ms and window ms (read, not written).
  */
 export const ADMIT_USAGE_LUA = `
 local now = tonumber(ARGV[1])
 local units = tonumber(ARGV[3])
 local policies = {}
-for i = 13, #ARGV, 3 do
+for i = 19, #ARGV, 3 do
   policies[ARGV[i]] = {tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])}
 end
 local subject, key_id, token_tier, customer = ARGV[6], ARGV[12], ARGV[4], ARGV[7]
@@ -79,8 +96,48 @@ local limit, window = policy[1], policy[2]
 local billed_customer = redis.call('GET', k_customer)
 if billed_customer then customer = billed_customer end
 
-redis.call('ZREMRANGEBYSCORE', k_window, '-inf', now - window)
-local count = redis.call('ZCARD', k_window)
+-- Each window entry is '<usage id>' (cost 1) or '<usage id>|<cost>'. The window's sum of costs
+-- is kept beside it ('<window>:units', same expiry), so admission reads only entries that just
+-- expired (each entry once): O(1) amortized, whatever the limit. Without the sum (first call, or
+-- entries written before it existed) the window is counted once.
+local function cost_of(member) return tonumber(string.match(member, '|(%d+)$') or '1') end
+local function units_in(key, span, trim)
+  local expired = redis.call('ZRANGEBYSCORE', key, '-inf', now - span)
+  local stored = redis.call('GET', key .. ':units')
+  local sum = 0
+  if stored then
+    sum = tonumber(stored)
+    for i = 1, #expired do sum = sum - cost_of(expired[i]) end
+    if sum < 0 then sum = 0 end
+  end
+  if trim and #expired > 0 then redis.call('ZREMRANGEBYSCORE', key, '-inf', now - span) end
+  if not stored then
+    local live = redis.call('ZRANGEBYSCORE', key, '(' .. (now - span), '+inf')
+    for i = 1, #live do sum = sum + cost_of(live[i]) end
+  end
+  if trim and (#expired > 0 or not stored) then
+    local ttl = redis.call('PTTL', key)
+    if sum > 0 and ttl > 0 then redis.call('SET', key .. ':units', sum, 'PX', ttl)
+    else redis.call('DEL', key .. ':units') end
+  end
+  return sum
+end
+
+-- A read of the account (ARGV[16] = 'reads') counts against a window of its own, so a caller
+-- limited on validation can still look at why; the validation window is only read, to show it.
+local tier_state = nil
+if ARGV[16] ~= '' then
+  local tier_used = units_in(k_window, window, false)
+  local oldest = redis.call('ZRANGEBYSCORE', k_window, '(' .. (now - window), '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  local reset = window
+  if oldest[2] then reset = tonumber(oldest[2]) + window - now end
+  tier_state = {limit, math.max(limit - tier_used, 0), reset, window}
+  k_window = k_window .. ':' .. ARGV[16]
+  limit, window = tonumber(ARGV[17]), tonumber(ARGV[18])
+end
+
+local used = units_in(k_window, window, true)
+local cost = math.max(units, 1)
 
 local function reset_ms()
   local oldest = redis.call('ZRANGE', k_window, 0, 0, 'WITHSCORES')
@@ -88,16 +145,55 @@ local function reset_ms()
   return window
 end
 
+-- ms until 'needed' units fit: when enough of the oldest entries have left the window. Each entry
+-- costs at least 1 and used <= limit, so at most 'needed' of the oldest entries are read.
+local function wait_ms(needed)
+  local oldest = redis.call('ZRANGE', k_window, 0, needed - 1, 'WITHSCORES')
+  local freed = 0
+  for i = 1, #oldest, 2 do
+    freed = freed + cost_of(oldest[i])
+    if used - freed + needed <= limit then return tonumber(oldest[i + 1]) + window - now end
+  end
+  return window
+end
+
 local function period_units()
   return tonumber(redis.call('GET', k_period) or '0')
 end
 
-if count >= limit then
-  return {0, tier, limit, 0, reset_ms(), window, period_units(), customer, subject, key_id}
+local k_idem
+if ARGV[13] ~= '' then
+  k_idem = '${KEY_PREFIXES.idempotency}' .. subject .. ':' .. ARGV[13]
+  local held = redis.call('HMGET', k_idem, 'fingerprint', 'state', 'status', 'stored', 'body', 'units')
+  if held[1] then
+    local left = math.max(limit - used, 0)
+    if held[1] ~= ARGV[14] then
+      return {-7, tier, limit, left, reset_ms(), window, period_units(), customer, subject, key_id}
+    end
+    if held[2] ~= 'done' then
+      return {-8, tier, limit, left, reset_ms(), window, period_units(), customer, subject, key_id}
+    end
+    return {2, tier, limit, left, reset_ms(), window, period_units(), customer, subject, key_id,
+      held[3], held[4] or '0', held[5] or '', held[6] or '0'}
+  end
 end
 
-redis.call('ZADD', k_window, ARGV[1], ARGV[2])
+if cost > limit then
+  return {-9, tier, limit, math.max(limit - used, 0), reset_ms(), window, period_units(), customer, subject, key_id}
+end
+if used + cost > limit then
+  return {0, tier, limit, math.max(limit - used, 0), wait_ms(cost), window, period_units(), customer, subject, key_id}
+end
+
+local member = ARGV[2]
+if cost > 1 then member = ARGV[2] .. '|' .. cost end
+redis.call('ZADD', k_window, ARGV[1], member)
 redis.call('PEXPIRE', k_window, window)
+redis.call('SET', k_window .. ':units', used + cost, 'PX', window)
+if k_idem then
+  redis.call('HSET', k_idem, 'fingerprint', ARGV[14], 'state', 'pending', 'usage_id', ARGV[2])
+  redis.call('PEXPIRE', k_idem, ARGV[15])
+end
 
 local usage
 if units ~= 0 then
@@ -111,5 +207,9 @@ else
   usage = period_units()
 end
 
-return {1, tier, limit, limit - count - 1, reset_ms(), window, usage, customer, subject, key_id}
+if tier_state then
+  return {1, tier, limit, limit - used - cost, reset_ms(), window, usage, customer, subject, key_id,
+    tier_state[1], tier_state[2], tier_state[3], tier_state[4]}
+end
+return {1, tier, limit, limit - used - cost, reset_ms(), window, usage, customer, subject, key_id}
 `;

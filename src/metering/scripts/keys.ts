@@ -19,6 +19,7 @@ export const KEY_PREFIXES = {
   customerOverride: `${PREFIX}:cus:`,
   rateWindow: `${PREFIX}:rl:`,
   periodUsage: `${PREFIX}:usage:`,
+  idempotency: `${PREFIX}:idem:`,
 } as const;
 
 export const redisKeys = {
@@ -39,6 +40,11 @@ export const redisKeys = {
    * revoked, unknown), subject, key id, tier, customer and expiry (ms); see api-key-cache.ts.
    */
   apiKeyEntry: (keyHash: string) => `${PREFIX}:apikey:${keyHash}`,
+  /**
+   * An Idempotency-Key's call (by the SHA-256 of the key, per subject): its body fingerprint, state
+   * (pending, done), usage id and, once done, the response (see admit-usage, complete-idempotent-call).
+   */
+  idempotency: (subject: string, keyHash: string) => `${KEY_PREFIXES.idempotency}${subject}:${keyHash}`,
   /** Marks a usage record (id and kind) as already in the stream, so appending it again is a no-op. */
   appended: (usageId: string, kind: string) => `${PREFIX}:appended:${usageId}:${kind}`,
   /** Version of the billing state last written to this subject's tier override and deny entry. */
@@ -46,6 +52,12 @@ export const redisKeys = {
   /** Units answered 2xx on a UTC day (`YYYY-MM-DD`), a hash by Stripe customer: the reconciliation's other side. */
   answeredUnits: (day: string) => `${PREFIX}:answered:${day}`,
 } as const;
+
+/**
+ * The window of account reads (GET /v1/account, /v1/keys, /v1/schemas), apart from the tier's, as
+ * GitHub's GET /rate_limit: a caller limited on validation can still look at why. Per account.
+ */
+export const ACCOUNT_READS_LIMIT = { limit: 60, windowSeconds: 10 } as const;
 
 /** When the Worker began counting answered units (ms): the reconciliation compares only days counted whole. */
 export const ANSWERED_SINCE_KEY = `${PREFIX}:answered-since`;

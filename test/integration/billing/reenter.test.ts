@@ -8,7 +8,8 @@ import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type AdmittedRequest, settleAdmission } from "../../../src/metering/admit";
+import type { AdmittedRequest } from "../../../src/metering/admit";
+import { settleAdmission } from "../../../src/metering/settle";
 import type { UsageRecord } from "../../../src/metering/usage-record";
 import { type BillingHarness, startBillingHarness } from "../harness/billing";
 

@@ -1,0 +1,105 @@
+/**
+ * The rate limit counts units, not requests: a batch costs its documents (2 each with enrichment),
+ * shown as `cost` in the RateLimit header; a call costing more than the whole window is 422 and
+ * writes nothing; a 422 refusal after admission consumes what it was admitted at, unbilled.
+ * Through the API against the real local stack (free tier: 5 units per 10 s).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AccessHarness, plain, problemOf, startAccessHarness } from "../harness/access";
+import { billedUnits } from "../harness/billed-units";
+
+let h: AccessHarness;
+beforeAll(async () => {
+  h = await startAccessHarness({
+    env: {
+      RATE_LIMIT_TIERS: JSON.stringify({
+        free: { limit: 5, windowSeconds: 10 },
+        pro: { limit: 1000, windowSeconds: 10 },
+      }),
+    },
+  });
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+const post = (key: string, path: string, body: unknown) =>
+  h.request(path, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+
+describe("rate limit by cost", () => {
+  it("a batch counts its documents against the window, and the RateLimit header says its cost", async () => {
+    const { apiKey, id } = await h.account("free");
+    const three = await post(apiKey, "/v1/validate/batch", { schema: {}, documents: [1, 2, 3] });
+    expect(three.status).toBe(200);
+    expect(three.headers.get("RateLimit")).toMatch(/^"free";r=2;t=\d+;cost=3$/);
+    // Three more do not fit in the two left: 429, what is left (2) and when three will fit.
+    const again = await post(apiKey, "/v1/validate/batch", { schema: {}, documents: [1, 2, 3] });
+    expect(again.status).toBe(429);
+    expect(again.headers.get("RateLimit")).toMatch(/^"free";r=2;t=(9|10);cost=3$/);
+    expect(Number(again.headers.get("Retry-After"))).toBeGreaterThanOrEqual(9);
+    expect((await problemOf(again)).detail).toMatch(/5 units per 10 s .*this one 3/);
+    // One document still fits, and costs 1 (no cost parameter).
+    const one = await post(apiKey, "/v1/validate", { schema: {}, data: 1 });
+    expect(one.status).toBe(200);
+    expect(one.headers.get("RateLimit")).toMatch(/^"free";r=1;t=\d+$/);
+    await h.settle();
+    expect(await billedUnits(h, id)).toBe(4);
+  });
+
+  it("a call that costs more than the whole window is 422 LIMIT_EXCEEDED and writes nothing", async () => {
+    const { apiKey, id } = await h.account("free");
+    for (const body of [
+      { schema: {}, documents: [1, 2, 3, 4, 5, 6] },
+      { schema: {}, documents: [1, 2, 3], enrich: true },
+    ]) {
+      const response = await post(apiKey, "/v1/validate/batch", body);
+      expect(response.status).toBe(422);
+      expect(await problemOf(response)).toMatchObject({
+        code: "LIMIT_EXCEEDED",
+        limit: "rate_limit_cost",
+        rate_limit: 5,
+      });
+    }
+    expect(plain(await h.redisCommand("ZCARD", `sm:rl:${id}`))).toBe(0);
+    await h.settle();
+    expect(await billedUnits(h, id)).toBe(0);
+    // Five documents fit exactly.
+    const five = await post(apiKey, "/v1/validate/batch", { schema: {}, documents: [1, 2, 3, 4, 5] });
+    expect(five.status).toBe(200);
+    expect(five.headers.get("RateLimit")).toMatch(/^"free";r=0;t=\d+;cost=5$/);
+  });
+
+  it("a 422 after admission consumes the units it was admitted at, and is not billed", async () => {
+    const { apiKey, id } = await h.account("free");
+    const refused = await post(apiKey, "/v1/validate/batch", {
+      schema: { type: "nonsense" },
+      documents: [1, 2],
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.headers.get("RateLimit")).toMatch(/^"free";r=3;t=\d+;cost=2$/);
+    // A 400 (malformed request) is refused before admission: it costs nothing.
+    const malformed = await post(apiKey, "/v1/validate/batch", { documents: [1] });
+    expect(malformed.status).toBe(400);
+    const next = await post(apiKey, "/v1/validate", { schema: {}, data: 1 });
+    expect(next.headers.get("RateLimit")).toMatch(/^"free";r=2;/);
+    await h.settle();
+    expect(await billedUnits(h, id)).toBe(1);
+  });
+
+  it("counts entries written before the units sum existed (bare ids) once, then keeps the sum", async () => {
+    const { apiKey, id } = await h.account("free");
+    const now = Date.now();
+    await h.redisCommand("ZADD", `sm:rl:${id}`, String(now - 1000), "u_old1", String(now - 500), "u_old2|2");
+    await h.redisCommand("PEXPIRE", `sm:rl:${id}`, "10000");
+    const response = await post(apiKey, "/v1/validate", { schema: {}, data: 1 });
+    expect(response.headers.get("RateLimit")).toMatch(/^"free";r=1;/);
+    expect(plain(await h.redisCommand("GET", `sm:rl:${id}:units`))).toBe("4");
+    const ttl = Number(plain(await h.redisCommand("PTTL", `sm:rl:${id}:units`)));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(10_000);
+  });
+});
