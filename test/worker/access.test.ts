@@ -30,14 +30,26 @@ describe("access in workerd", () => {
 
     const account = await api("/v1/account", { headers: { Authorization: `Bearer ${token}` } });
     expect(account.status, await account.clone().text()).toBe(200);
+    // Reading the account counts in a window of its own: the tier's window is shown, not spent.
     expect(account.headers.get("RateLimit-Policy")).toBe('"free";q=5;w=10');
-    expect(account.headers.get("RateLimit")).toMatch(/^"free";r=4;t=\d+$/);
+    expect(account.headers.get("RateLimit")).toMatch(/^"free";r=5;t=\d+$/);
 
-    for (let i = 0; i < 4; i++) await api("/v1/account", { headers: { Authorization: `Bearer ${token}` } });
-    const limited = await api("/v1/account", { headers: { Authorization: `Bearer ${token}` } });
+    const validate = () =>
+      api("/v1/validate", {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ schema: { type: "integer" }, data: 1 }),
+      });
+    const first = await validate();
+    expect(first.status, await first.clone().text()).toBe(200);
+    expect(first.headers.get("RateLimit")).toMatch(/^"free";r=4;t=\d+$/);
+    for (let i = 0; i < 4; i++) await validate();
+    const limited = await validate();
     expect(limited.status).toBe(429);
     expect(limited.headers.get("Retry-After")).toMatch(/^\d+$/);
     expect(((await limited.json()) as { code: string }).code).toBe("RATE_LIMITED");
+    // Limited on validation, the caller can still read why.
+    expect((await api("/v1/account", { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
   });
 
   it("refuses a forged token with 401 and a Bearer challenge", async () => {
