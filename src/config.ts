@@ -58,6 +58,12 @@ export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_REMOTE_DOCUMENTS = 50;
 /** Default of MAX_REMOTE_SCHEMA_BYTES: 4 MiB of remote documents per schema. */
 export const DEFAULT_MAX_REMOTE_SCHEMA_BYTES = 4 * 1024 * 1024;
+/** Default of MAX_VALIDATION_STEPS: 400,000 work units (the reasoning is on the setting). */
+export const DEFAULT_MAX_VALIDATION_STEPS = 400_000;
+/** Default of MAX_COMPILE_STEPS: 2,000,000 work units (the reasoning is on the setting). */
+export const DEFAULT_MAX_COMPILE_STEPS = 2_000_000;
+/** Default of MAX_ERROR_BYTES: 128 KiB of errors' JSON per request. */
+export const DEFAULT_MAX_ERROR_BYTES = 128 * 1024;
 /** Default of MAX_COMPILED_SCHEMA_BYTES: 64 MiB of measured weight (biome: 51 MB of weight, 27 MB real). */
 export const DEFAULT_MAX_COMPILED_SCHEMA_BYTES = 64 * 1024 * 1024;
 
@@ -176,17 +182,17 @@ const configSchema = z.object({
    * 400,000: the dearest unit measured (test/support/security-probe.ts) takes about 160 ns in
    * workerd here, so one request computes for at most about 65 ms, while the most any document of
    * the real-world corpus needs is 49,827. */
-  MAX_VALIDATION_STEPS: integerSetting(1000, 100_000_000).default(400_000),
+  MAX_VALIDATION_STEPS: integerSetting(1000, 100_000_000).default(DEFAULT_MAX_VALIDATION_STEPS),
   /** Work units compiling a schema not yet cached may spend (metaschema check, 80 per subschema,
    * patterns by size); past it 422 `cpu_budget`. Apart from MAX_VALIDATION_STEPS, so that a verdict
    * never depends on whether the schema was cached. Default 2,000,000: the largest real schemas
    * (biome, 1.27M units) fit, at about 0.3 s of CPU once per isolate. */
-  MAX_COMPILE_STEPS: integerSetting(1000, 100_000_000).default(2_000_000),
+  MAX_COMPILE_STEPS: integerSetting(1000, 100_000_000).default(DEFAULT_MAX_COMPILE_STEPS),
   /** JSON bytes enrichment may add per request (defaults filled plus annotations); past it `enrichmentTruncated`. Default 256 KiB. */
   MAX_ENRICHMENT_BYTES: integerSetting(0, 100 * 1024 * 1024).default(256 * 1024),
   /** JSON bytes of the errors a verdict lists per request (shared by a batch's documents); past it
    * `truncated`. Default 128 KiB. */
-  MAX_ERROR_BYTES: integerSetting(1024, 100 * 1024 * 1024).default(128 * 1024),
+  MAX_ERROR_BYTES: integerSetting(1024, 100 * 1024 * 1024).default(DEFAULT_MAX_ERROR_BYTES),
   /** Schema registry: per tier, how many names an account may keep active and how many bytes of
    * versions it may store; a tier not listed gets the smallest. Default free 10 / 5 MB, pro 1,000 / 500 MB. */
   SCHEMA_REGISTRY_QUOTAS: jsonSetting(

@@ -1,8 +1,11 @@
 import {
   DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_COMPILE_STEPS,
   DEFAULT_MAX_COMPILED_SCHEMA_BYTES,
+  DEFAULT_MAX_ERROR_BYTES,
   DEFAULT_MAX_REMOTE_DOCUMENTS,
   DEFAULT_MAX_REMOTE_SCHEMA_BYTES,
+  DEFAULT_MAX_VALIDATION_STEPS,
 } from "../config";
 import { DEFAULT_MAX_ENRICHMENT_BYTES } from "../engine";
 
@@ -42,12 +45,12 @@ export const DEFAULT_VALIDATION_LIMITS: ValidationLimits = {
   maxSchemaBytes: DEFAULT_MAX_BODY_BYTES,
   maxDepth: 64,
   maxErrors: 100,
-  maxSteps: 400_000,
-  maxCompileSteps: 2_000_000,
+  maxSteps: DEFAULT_MAX_VALIDATION_STEPS,
+  maxCompileSteps: DEFAULT_MAX_COMPILE_STEPS,
   maxBatchDocuments: 100,
   maxRemoteDocuments: DEFAULT_MAX_REMOTE_DOCUMENTS,
   maxRemoteSchemaBytes: DEFAULT_MAX_REMOTE_SCHEMA_BYTES,
   maxCompiledSchemaBytes: DEFAULT_MAX_COMPILED_SCHEMA_BYTES,
   maxEnrichmentBytes: DEFAULT_MAX_ENRICHMENT_BYTES,
-  maxErrorBytes: 128 * 1024,
+  maxErrorBytes: DEFAULT_MAX_ERROR_BYTES,
 };
