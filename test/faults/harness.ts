@@ -10,9 +10,8 @@
  */
 import pg from "pg";
 import { expect } from "vitest";
-import { createRedisAdapter, type RedisAdapter } from "../../src/adapters/redis";
-import { createStripeAdapter } from "../../src/adapters/stripe";
-import { createSupabaseAdapter, type DatabaseAdapter } from "../../src/adapters/supabase";
+import type { RedisAdapter } from "../../src/adapters/redis";
+import type { DatabaseAdapter } from "../../src/adapters/supabase";
 import { type App, newApp } from "../../src/app";
 import { type FlushDeps, type FlushReport, type FlushSettings, flushUsage } from "../../src/billing/flusher";
 import { type ReconciliationReport, reconcileUsage } from "../../src/billing/reconciliation";
@@ -21,6 +20,7 @@ import { TEST_SETTINGS } from "../integration/harness/billing";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../support/local-stack";
 import { createTestDatabase, type PostgresCluster, startPostgresCluster } from "../support/postgres";
 import { parseRedisUrl, RespClient, type RespReply } from "../support/resp";
+import { stackAdapters } from "../support/stack-adapters";
 import { type ScenarioSummary, summaries } from "./summary";
 
 /** One call as the caller saw it. */
@@ -107,21 +107,7 @@ export async function startFaultHarness(
   const respClient = new RespClient({ ...parseRedisUrl(stack.redis.url), commandTimeoutMs: 5000 });
   const sql = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
   sql.on("error", () => {});
-  const redis = createRedisAdapter({
-    url: stack.vars.UPSTASH_REDIS_REST_URL!,
-    token: stack.vars.UPSTASH_REDIS_REST_TOKEN!,
-    timeoutMs: 5000,
-  });
-  const db = createSupabaseAdapter({
-    url: stack.vars.SUPABASE_URL!,
-    serviceRoleKey: stack.vars.SUPABASE_SERVICE_ROLE_KEY!,
-    timeoutMs: 10_000,
-  });
-  const stripe = createStripeAdapter({
-    secretKey: stack.vars.STRIPE_SECRET_KEY!,
-    apiBase: stack.vars.STRIPE_API_BASE,
-    timeoutMs: 1000,
-  });
+  const { redis, db, stripe } = stackAdapters(stack);
 
   const harness: FaultHarness = {
     stack,

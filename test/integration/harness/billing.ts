@@ -7,9 +7,9 @@
  */
 import pg from "pg";
 import { expect } from "vitest";
-import { createRedisAdapter, type RedisAdapter } from "../../../src/adapters/redis";
-import { createStripeAdapter, type StripeAdapter } from "../../../src/adapters/stripe";
-import { createSupabaseAdapter, type DatabaseAdapter } from "../../../src/adapters/supabase";
+import type { RedisAdapter } from "../../../src/adapters/redis";
+import type { StripeAdapter } from "../../../src/adapters/stripe";
+import type { DatabaseAdapter } from "../../../src/adapters/supabase";
 import {
   type FlushDeps,
   type FlushHooks,
@@ -23,6 +23,7 @@ import { redisKeys } from "../../../src/metering/scripts/keys";
 import type { UsageRecord } from "../../../src/metering/usage-record";
 import { type LocalStack, startLocalStack } from "../../support/local-stack";
 import { parseRedisUrl, RespClient, type RespReply } from "../../support/resp";
+import { stackAdapters } from "../../support/stack-adapters";
 import type { RecordedRequest } from "../../support/stripe-fake";
 
 /** Fast settings for tests: no settle delay, immediate retries, a breaker that opens and recovers quickly. */
@@ -94,22 +95,7 @@ export async function startBillingHarness(): Promise<BillingHarness> {
   const respClient = new RespClient({ ...parseRedisUrl(stack.redis.url), commandTimeoutMs: 5000 });
   const sql = new pg.Client({ connectionString: stack.databaseUrl });
   await sql.connect();
-  const redis = createRedisAdapter({
-    url: stack.vars.UPSTASH_REDIS_REST_URL!,
-    token: stack.vars.UPSTASH_REDIS_REST_TOKEN!,
-    timeoutMs: 5000,
-  });
-  const db = createSupabaseAdapter({
-    url: stack.vars.SUPABASE_URL!,
-    serviceRoleKey: stack.vars.SUPABASE_SERVICE_ROLE_KEY!,
-    timeoutMs: 10_000,
-  });
-  // A short client timeout so the fake's "timeout" failures cost a second, not five.
-  const stripe = createStripeAdapter({
-    secretKey: stack.vars.STRIPE_SECRET_KEY!,
-    apiBase: stack.vars.STRIPE_API_BASE,
-    timeoutMs: 1000,
-  });
+  const { redis, db, stripe } = stackAdapters(stack);
   const truth: Record<string, number> = {};
   let requests = 0;
 
