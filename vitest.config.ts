@@ -7,7 +7,7 @@ import { defineConfig } from "vitest/config";
  * - integration: Node; the app factory against real Redis, Postgres and the Stripe fake.
  * - worker: the Worker inside workerd (@cloudflare/vitest-plugin); it allows eval, production does not.
  * - security: the denial-of-service reproductions against the built Worker under `workerd serve`,
- *   with bounds on wall time, workerd's peak memory and /health latency.
+ *   with bounds on wall time, workerd's peak memory and /health latency; it runs last, alone.
  * - e2e: the built Worker under `wrangler dev` (real workerd, eval forbidden) against the local stack.
  * - faults: issue 15's fault reproductions against the local stack (test/faults). `npm test` runs
  *   the pipeline scenarios; the outages (Redis killed, Postgres stopped, the Worker killed
@@ -64,8 +64,10 @@ export default defineConfig({
           name: "security",
           environment: "node",
           include: ["test/security/**/*.test.ts"],
-          // One workerd per attack, its peak memory measured: one file at a time on two cores.
+          // One workerd per attack, its peak memory measured: one file at a time on two cores, and
+          // after every other project, so that its /health latencies are not other suites' load.
           fileParallelism: false,
+          sequence: { groupOrder: 1 },
           testTimeout: 60_000,
           hookTimeout: 180_000,
         },

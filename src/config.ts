@@ -60,6 +60,8 @@ export const DEFAULT_MAX_REMOTE_DOCUMENTS = 50;
 export const DEFAULT_MAX_REMOTE_SCHEMA_BYTES = 4 * 1024 * 1024;
 /** Default of MAX_VALIDATION_STEPS: 400,000 work units (the reasoning is on the setting). */
 export const DEFAULT_MAX_VALIDATION_STEPS = 400_000;
+/** Default of MAX_DOCUMENT_STEPS: 200,000 work units (the reasoning is on the setting). */
+export const DEFAULT_MAX_DOCUMENT_STEPS = 200_000;
 /** Default of MAX_COMPILE_STEPS: 2,000,000 work units (the reasoning is on the setting). */
 export const DEFAULT_MAX_COMPILE_STEPS = 2_000_000;
 /** Default of MAX_ERROR_BYTES: 128 KiB of errors' JSON per request. */
@@ -180,9 +182,15 @@ const configSchema = z.object({
   /** Work units per request, the CPU budget (Workers' clocks stand still while computing): subschema
    * evaluations, elements scanned, regex steps, error units; past it 422 `cpu_budget`. Default
    * 400,000: the dearest unit measured (test/support/security-probe.ts) takes about 160 ns in
-   * workerd here, so one request computes for at most about 65 ms, while the most any document of
-   * the real-world corpus needs is 49,827. */
+   * workerd here, so one request computes for at most about 65 ms, in stretches of at most
+   * MAX_DOCUMENT_STEPS (a batch's documents hand the thread back between them). */
   MAX_VALIDATION_STEPS: integerSetting(1000, 100_000_000).default(DEFAULT_MAX_VALIDATION_STEPS),
+  /** Work units one document's validation may spend of the request's MAX_VALIDATION_STEPS. A
+   * document's validation is one stretch of the isolate's thread (it cannot pause), so this bounds
+   * how long other requests on the isolate wait: default 200,000, about 25-30 ms of CPU at the
+   * dearest unit here (`npm run probe:security`), while the most any document of the real-world
+   * corpus needs is 84,975 (a GitHub push webhook against the octokit schema, `basic` output). */
+  MAX_DOCUMENT_STEPS: integerSetting(1000, 100_000_000).default(DEFAULT_MAX_DOCUMENT_STEPS),
   /** Work units compiling a schema not yet cached may spend (metaschema check, 80 per subschema,
    * patterns by size); past it 422 `cpu_budget`. Apart from MAX_VALIDATION_STEPS, so that a verdict
    * never depends on whether the schema was cached. Default 2,000,000: the largest real schemas

@@ -84,6 +84,7 @@ export const createServices: ServicesFactory = (config) => {
         maxDepth: config.MAX_DEPTH,
         maxErrors: config.MAX_ERRORS,
         maxSteps: config.MAX_VALIDATION_STEPS,
+        maxDocumentSteps: config.MAX_DOCUMENT_STEPS,
         maxCompileSteps: config.MAX_COMPILE_STEPS,
         maxBatchDocuments: config.MAX_BATCH_DOCUMENTS,
         maxRemoteDocuments: config.MAX_REMOTE_DOCUMENTS,

@@ -11,9 +11,11 @@ import { ValidationLimitError } from "./errors";
 
 /**
  * The most the metaschema check may spend: it is one stretch of synchronous work (a validation
- * cannot pause), so it is held to about what a request's validation may do (biome's needs 237,000).
+ * cannot pause), so it is held to about what one document's validation may do (MAX_DOCUMENT_STEPS,
+ * 200,000) and a little more: biome's needs 237,000; a schema whose check needs more is refused
+ * (`cpu_budget`) after about 30 ms of CPU here, which is less than parsing its 3.7 MB took.
  */
-export const METASCHEMA_CHECK_MAX_UNITS = 500_000;
+export const METASCHEMA_CHECK_MAX_UNITS = 300_000;
 
 /** Units one compiled subschema costs: its measured CPU (about 20 us) in validation units. */
 export const COMPILE_UNITS_PER_SUBSCHEMA = 80;

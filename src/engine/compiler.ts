@@ -81,10 +81,13 @@ function present(definition: KeywordDefinition, schema: JsonObject): boolean {
   return definition.alsoFor?.some((k) => k in schema) ?? false;
 }
 
-/** Compiles located subschemas to nodes; one per compilation (shares the registry). */
-/** Work units a compilation builds between two pauses (`Compiler.build`): about 20-30 ms here. */
-const UNITS_PER_SLICE = 100_000;
+/** Work between two pauses of `build` (about 10 ms here); a slice also ends after NODES_PER_SLICE
+ * nodes built, as a subschema's units are spent when its parent hands it out (5,000 `$ref`
+ * branches cost theirs at once, in the `anyOf` that lists them). */
+const UNITS_PER_SLICE = 40_000;
+const NODES_PER_SLICE = 500;
 
+/** Compiles located subschemas to nodes; one per compilation (shares the registry). */
 export class Compiler {
   private readonly nodes = new Map<string, Node>();
   /** Nodes handed out but not built yet: `build` works through them. */
@@ -119,15 +122,17 @@ export class Compiler {
     return node;
   }
 
-  /** Builds the nodes handed out (and theirs), awaiting `pause` after each UNITS_PER_SLICE of work. */
+  /** Builds the nodes handed out (and theirs), awaiting `pause` after each slice of work. */
   async build(pause?: () => Promise<void>): Promise<void> {
     const budget = this.settings.budget;
     let sliceStart = budget.used;
+    let sliceNodes = 0;
     for (let next = this.unbuilt.pop(); next; next = this.unbuilt.pop()) {
       this.compileInto(next.node, next.target);
-      if (pause && budget.used - sliceStart >= UNITS_PER_SLICE) {
+      if (pause && (budget.used - sliceStart >= UNITS_PER_SLICE || ++sliceNodes >= NODES_PER_SLICE)) {
         await pause();
         sliceStart = budget.used;
+        sliceNodes = 0;
       }
     }
   }

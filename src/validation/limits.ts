@@ -2,6 +2,7 @@ import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_MAX_COMPILE_STEPS,
   DEFAULT_MAX_COMPILED_SCHEMA_BYTES,
+  DEFAULT_MAX_DOCUMENT_STEPS,
   DEFAULT_MAX_ERROR_BYTES,
   DEFAULT_MAX_REMOTE_DOCUMENTS,
   DEFAULT_MAX_REMOTE_SCHEMA_BYTES,
@@ -22,6 +23,9 @@ export interface ValidationLimits {
   /** Work units per request, shared by its documents in turn (the CPU budget; Workers' clocks stand
    * still while computing). Default 400,000. */
   maxSteps: number;
+  /** Work units one document may spend of maxSteps: one document's validation is one stretch of
+   * the isolate's thread, which other requests wait for. Default 200,000. */
+  maxDocumentSteps: number;
   /** Work units compiling a schema may spend, apart from maxSteps. Default 2,000,000. */
   maxCompileSteps: number;
   /** Documents per batch. Default 100. */
@@ -46,6 +50,7 @@ export const DEFAULT_VALIDATION_LIMITS: ValidationLimits = {
   maxDepth: 64,
   maxErrors: 100,
   maxSteps: DEFAULT_MAX_VALIDATION_STEPS,
+  maxDocumentSteps: DEFAULT_MAX_DOCUMENT_STEPS,
   maxCompileSteps: DEFAULT_MAX_COMPILE_STEPS,
   maxBatchDocuments: 100,
   maxRemoteDocuments: DEFAULT_MAX_REMOTE_DOCUMENTS,

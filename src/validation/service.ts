@@ -7,7 +7,6 @@
 
 import {
   type CompiledSchema,
-  canonicalJson,
   type EnrichOptions,
   type SchemaWarning,
   type StepPool,
@@ -20,6 +19,7 @@ import { yieldThread } from "../lib/yield-thread";
 import { parseRegistryUri, type RegistryResolver, registryUri } from "../registry/resolver";
 import type { SchemaId } from "../registry/store";
 import { capErrorBytes } from "./error-bytes";
+import { inlineSchemaKeys } from "./inline-schema-keys";
 import type { ValidationLimits } from "./limits";
 import { addPositions } from "./positions";
 import { schemaTooDeep, ValidationRefusal } from "./refusal";
@@ -65,21 +65,8 @@ export interface SchemaCacheOptions {
   maxBytes: number;
 }
 
-/** Canonical bytes past which keying an inline schema is worth handing the thread back after. */
-const LARGE_SCHEMA_BYTES = 256 * 1024;
-
 /** Work after which a batch hands the thread back before its next document (about 5 ms here). */
 const YIELD_AFTER_STEPS = 50_000;
-
-/** Bound of the inline-schema key memo (UTF-16 bytes of its texts and keys). */
-const INLINE_KEYS_MEMO_MAX_BYTES = 16 * 1024 * 1024;
-
-/** The compiled-cache keys of one inline schema, one per `format_assertion` value. */
-interface InlineSchemaKeys {
-  canonicalBytes: number;
-  annotate: string;
-  assert: string;
-}
 
 export function createValidationService(deps: {
   fetchSchema: SchemaFetcher;
@@ -90,54 +77,11 @@ export function createValidationService(deps: {
 }) {
   const { fetchSchema, limits } = deps;
   const compiled = new BoundedLru<CompiledSchema>(deps.cache.maxEntries, deps.cache.maxBytes);
-  // An inline schema's cache keys by its plain JSON.stringify text: the same schema sent again (the
-  // common case) costs one native stringify and one lookup instead of a depth walk, a key-sorting
-  // walk and hashing a freshly built key. For a JSON value (a parsed body: no undefined, functions
-  // or toJSON) equal stringify text means an equal value, so an equal canonical text; the keys are
-  // the same string objects every time, so the map does not hash them again.
-  const inlineKeysByText = new BoundedLru<InlineSchemaKeys>(
-    deps.cache.maxEntries,
-    INLINE_KEYS_MEMO_MAX_BYTES,
-  );
-
-  /** The compiled-cache keys of an inline schema, checking its depth and size the first time it is seen. */
-  function inlineKeysOf(schema: unknown): InlineSchemaKeys {
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(schema);
-    } catch {
-      // A RangeError for nesting too deep to stringify: refused by the depth check below.
-    }
-    const known = text === undefined ? undefined : inlineKeysByText.get(text);
-    if (known) return known;
-    if (exceedsDepth(schema, limits.maxDepth)) throw tooDeep("The schema");
-    // A large schema is keyed by its text as sent: its canonical text would cost a long stretch of
-    // work (about 0.2 s for 3.7 MB here) on every call, as its keys are too large to memoise; the
-    // same schema with its keys in another order is then compiled again, once.
-    const canonical =
-      text !== undefined && text.length > LARGE_SCHEMA_BYTES ? undefined : canonicalJson(schema);
-    const keyText = canonical ?? (text as string);
-    if (keyText.length > limits.maxSchemaBytes) {
-      throw new ValidationRefusal(
-        "LIMIT_EXCEEDED",
-        `The schema is larger than ${limits.maxSchemaBytes} bytes.`,
-        {
-          limit: "max_schema_bytes",
-        },
-      );
-    }
-    // Keyed by the canonical text itself: the Map hashes it natively, several times faster than a
-    // SHA-256 digest per request, and the key's size is counted against the byte bound.
-    const kind = canonical === undefined ? "inline-text" : "inline";
-    const keys: InlineSchemaKeys = {
-      canonicalBytes: keyText.length,
-      annotate: `${kind}|false|${keyText}`,
-      assert: `${kind}|true|${keyText}`,
-    };
-    if (text !== undefined && canonical !== undefined)
-      inlineKeysByText.set(text, keys, 2 * (text.length + 2 * canonical.length));
-    return keys;
-  }
+  const inlineKeysOf = inlineSchemaKeys({
+    maxEntries: deps.cache.maxEntries,
+    maxSchemaBytes: limits.maxSchemaBytes,
+    maxDepth: limits.maxDepth,
+  });
 
   const tooDeep = (what: string) => schemaTooDeep(what, limits.maxDepth);
   const compile = (schema: unknown, options: Parameters<typeof compileWithinLimits>[1]) =>
@@ -213,14 +157,14 @@ export function createValidationService(deps: {
       await yieldThread();
       return validator;
     }
-    const keys = inlineKeysOf(input.schema);
+    const keys = await inlineKeysOf(input.schema);
     const compatibleKey = formatAssertion ? keys.assert : keys.annotate;
     // Strict requests are rare: their key is built per request rather than memoised.
     const key = strictDialect ? `strict|${compatibleKey}` : compatibleKey;
     const hit = compiled.get(key);
     if (hit) return hit;
     // Keying a large schema (stringify, canonical text) is a stretch of its own before compiling.
-    if (keys.canonicalBytes > LARGE_SCHEMA_BYTES) await yieldThread();
+    if (keys.large) await yieldThread();
     const validator = await compile(input.schema, { formatAssertion, strictDialect });
     // The key is the canonical text (UTF-16: two bytes a character).
     compiled.set(key, validator, validator.retainedBytes + 2 * keys.canonicalBytes);
@@ -338,14 +282,22 @@ export function createValidationService(deps: {
       const share = (bytes: number) => Math.floor(bytes / Math.max(1, documents.length));
       const results: ValidationResult[] = [];
       for (const [index, document] of documents.entries()) {
-        const before = pool.remaining;
-        results.push(
-          capErrorBytes(
-            validateOne(document, index, pool, share(limits.maxEnrichmentBytes)),
-            share(limits.maxErrorBytes),
-          ),
-        );
-        if (index < documents.length - 1 && before - pool.remaining >= YIELD_AFTER_STEPS) await yieldThread();
+        // A document's validation cannot pause: its share of the pool is bounded by
+        // maxDocumentSteps, so other requests on the isolate never wait longer than that.
+        const allotted = Math.min(pool.remaining, limits.maxDocumentSteps);
+        const stretch: StepPool = { remaining: allotted };
+        try {
+          results.push(
+            capErrorBytes(
+              validateOne(document, index, stretch, share(limits.maxEnrichmentBytes)),
+              share(limits.maxErrorBytes),
+            ),
+          );
+        } finally {
+          pool.remaining -= allotted - stretch.remaining;
+        }
+        if (index < documents.length - 1 && allotted - stretch.remaining >= YIELD_AFTER_STEPS)
+          await yieldThread();
       }
       const verdicts: Verdicts = { results };
       if (validator.warnings.length > 0) verdicts.warnings = [...validator.warnings];

@@ -291,6 +291,33 @@ describe("refusals: 422, not billed", () => {
     expect(await problemOf(twoHeavy)).toMatchObject({ code: "LIMIT_EXCEEDED", limit: "cpu_budget" });
   });
 
+  it("one document spends at most MAX_DOCUMENT_STEPS of the request's budget: a batch of lighter documents still fits", async () => {
+    const limits = { ...harness.env, MAX_VALIDATION_STEPS: "40000", MAX_DOCUMENT_STEPS: "8000" };
+    // As above: about 100 units per item.
+    const schema = { items: { anyOf: Array.from({ length: 50 }, (_, i) => ({ const: i })) } };
+    const send = (path: string, body: unknown) =>
+      harness.request(
+        path,
+        {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+          body: JSON.stringify({ schema, ...(body as object) }),
+        },
+        limits,
+      );
+    const heavy = Array.from({ length: 100 }, () => 49);
+    const light = Array.from({ length: 60 }, () => 49);
+    // 10,000 units: within the request's 40,000, over one document's 8,000.
+    const single = await send("/v1/validate", { data: heavy });
+    expect(single.status).toBe(422);
+    expect(await problemOf(single)).toMatchObject({ code: "LIMIT_EXCEEDED", limit: "cpu_budget" });
+    // Four documents of about 6,000 units each: 24,000 in all, each under 8,000.
+    const batch = await send("/v1/validate/batch", { documents: [light, light, light, light] });
+    expect(batch.status).toBe(200);
+    expect(((await batch.json()) as { valid: boolean }).valid).toBe(true);
+    await harness.settle();
+  });
+
   it("errors are capped by MAX_ERROR_BYTES: a long pattern quoted in each error cannot multiply the response", async () => {
     const capped = { ...harness.env, MAX_ERROR_BYTES: "4096", MAX_DOCUMENT_BYTES: "100000" };
     const response = await harness.request(

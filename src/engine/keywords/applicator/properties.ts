@@ -73,6 +73,9 @@ export const properties: KeywordDefinition = {
       const full = context.full;
       const mark = context.errors.length;
       for (const key in object) {
+        // Enumerating a key of a large object (dictionary mode) costs about a subschema evaluation
+        // (measured: 8,000 keys under 500 additionalProperties), so each key walked is a unit too.
+        if (++context.steps > context.nextCheck) tick(context);
         const value = object[key];
         let matched = false;
         const node = named.get(key);
@@ -85,7 +88,7 @@ export const properties: KeywordDefinition = {
         }
         for (let i = 0; i < patterns.length; i++) {
           const pattern = patterns[i] as { re: CompiledPattern; node: Node };
-          // Each key costs a unit here or in the apply below (additionalProperties): all are counted.
+          // Each pattern tried on a key costs a unit.
           if (++context.steps > context.nextCheck) tick(context);
           if (!pattern.re.test(key, context)) continue;
           matched = true;
