@@ -79,6 +79,13 @@ async function newContext(): Promise<{
       return route.abort();
     },
   );
+  // Long tasks (over 50 ms of main-thread work) are what delays interactivity: recorded from the start.
+  await context.addInitScript(`
+    globalThis.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) globalThis.__longTasks.push(entry.startTime + entry.duration);
+    }).observe({ type: "longtask", buffered: true });
+  `);
   const page = await context.newPage();
   page.on("console", (message) => {
     if (message.type() === "error") errors.push(message.text());
@@ -93,6 +100,26 @@ const validate = (key: string) =>
     headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
     body: JSON.stringify({ schema: { type: "object", required: ["id"] }, data: { id: 1 } }),
   });
+
+/**
+ * The page's timings from Navigation Timing, in ms from the start of navigation: first contentful
+ * paint, DOMContentLoaded (the forms and the copy button work from then: no framework boots) and
+ * load; time to interactive is DOMContentLoaded or the end of the last long task, whichever is later.
+ */
+async function pageTimings(
+  page: Page,
+): Promise<{ fcp: number; dcl: number; load: number; tti: number; longTasks: number }> {
+  return page.evaluate(`(() => {
+    const nav = performance.getEntriesByType("navigation")[0];
+    const paint = performance.getEntriesByName("first-contentful-paint")[0];
+    const tasks = globalThis.__longTasks ?? [];
+    const dcl = nav.domContentLoadedEventEnd;
+    return { fcp: paint ? paint.startTime : Number.NaN, dcl, load: nav.loadEventEnd, tti: Math.max(dcl, ...tasks), longTasks: tasks.length };
+  })()`);
+}
+
+const describeTimings = (t: Awaited<ReturnType<typeof pageTimings>>) =>
+  `first paint ${Number.isNaN(t.fcp) ? "not yet reported" : `${t.fcp.toFixed(0)} ms`}, interactive ${t.tti.toFixed(0)} ms (DOMContentLoaded ${t.dcl.toFixed(0)} ms, ${t.longTasks} long tasks), load ${t.load.toFixed(0)} ms`;
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, name), fullPage: true });
 
@@ -111,9 +138,11 @@ describe("customer console in Chromium", () => {
     expect(csp).toContain("default-src 'none'");
     expect(csp).toMatch(/script-src 'nonce-[^']+'/);
     const bytes = (await Promise.all(received)).reduce((sum, size) => sum + size, 0);
+    const landingTimings = await pageTimings(page);
     console.log(
-      `/console page weight: ${received.length} request(s), ${bytes} bytes; loaded in ${loadMs.toFixed(0)} ms`,
+      `/console page weight: ${received.length} request(s), ${bytes} bytes; loaded in ${loadMs.toFixed(0)} ms; ${describeTimings(landingTimings)}`,
     );
+    expect(landingTimings.tti).toBeGreaterThan(0);
     expect(received.length).toBe(1);
     await shot(page, "console-signed-out.png");
 
@@ -137,7 +166,9 @@ describe("customer console in Chromium", () => {
     await page.getByRole("link", { name: "Continue to the console" }).click();
     await expect.poll(() => page.locator("#units").textContent()).toBe("1");
     const signedIn = await page.evaluate("document.documentElement.outerHTML.length");
-    console.log(`/console signed in: ${signedIn} characters of HTML, no other request`);
+    console.log(
+      `/console signed in: ${signedIn} characters of HTML, no other request; ${describeTimings(await pageTimings(page))}`,
+    );
     expect(await page.locator("#tier").textContent()).toBe("free");
     expect(await page.locator("tr[data-key]").count()).toBe(1);
 
