@@ -3,6 +3,7 @@ import { createCheckoutLink, createPortalLink } from "../billing/checkout";
 import { jsonBody, requireJson } from "../lib/json-body";
 import { admitUsage } from "../middleware/admission";
 import { requireCredential } from "../middleware/auth";
+import { idempotencyHeaders, idempotencyInUse } from "../openapi/idempotency-headers";
 import {
   API_KEY_OR_TOKEN,
   bearerRefusals,
@@ -31,12 +32,17 @@ const checkoutRoute = createRoute({
   path: "/v1/billing/checkout",
   summary: "Start a subscription: a Stripe Checkout URL for a tier",
   description:
-    "The tier changes once Stripe confirms payment (webhook), usually within seconds of checkout; tokens already issued see the new limits on their next request.",
+    "The tier changes once Stripe confirms payment (webhook), usually within seconds of checkout; tokens already issued see the new limits on their next request. Send an Idempotency-Key to retry safely: a retry within 24 h gets the same Checkout session (`Idempotent-Replayed: true`), not a second one.",
   tags: ["Billing"],
   security: API_KEY_OR_TOKEN,
   // The body is checked before admission, so a malformed request is not counted; rate limited, not billed.
-  middleware: [requireCredential(), requireJson, jsonBody(checkoutBody), admitUsage({ units: 0 })] as const,
-  request: { body: jsonRequest(checkoutBody, { tier: "pro" }) },
+  middleware: [
+    requireCredential(),
+    requireJson,
+    jsonBody(checkoutBody),
+    admitUsage({ units: 0, idempotent: true }),
+  ] as const,
+  request: { headers: idempotencyHeaders, body: jsonRequest(checkoutBody, { tier: "pro" }) },
   responses: {
     200: jsonResponse("Checkout session created", checkoutResponse, {
       example: {
@@ -47,7 +53,10 @@ const checkoutRoute = createRoute({
     }),
     400: problemResponse("Body is not `{tier}`"),
     415: problemResponse("UNSUPPORTED_MEDIA_TYPE: the body is not sent as JSON"),
-    422: problemResponse("BILLING_TIER_UNAVAILABLE: the tier cannot be bought"),
+    409: idempotencyInUse,
+    422: problemResponse(
+      "BILLING_TIER_UNAVAILABLE: the tier cannot be bought; IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used for another request",
+    ),
     ...authErrors,
   },
 });

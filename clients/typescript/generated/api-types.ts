@@ -285,7 +285,7 @@ export interface paths {
         put?: never;
         /**
          * Start a subscription: a Stripe Checkout URL for a tier
-         * @description The tier changes once Stripe confirms payment (webhook), usually within seconds of checkout; tokens already issued see the new limits on their next request.
+         * @description The tier changes once Stripe confirms payment (webhook), usually within seconds of checkout; tokens already issued see the new limits on their next request. Send an Idempotency-Key to retry safely: a retry within 24 h gets the same Checkout session (`Idempotent-Replayed: true`), not a second one.
          */
         post: operations["postV1BillingCheckout"];
         delete?: never;
@@ -2681,7 +2681,10 @@ export interface operations {
     postV1BillingCheckout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Optional, 1-255 printable ASCII characters (e.g. a UUID), per account for 24 h: a retry with the same key and body is answered the first response (`Idempotent-Replayed: true`) and billed once; the same key with another body or path is 422 IDEMPOTENCY_KEY_REUSED; while the first is in flight, 409 IDEMPOTENCY_KEY_IN_USE. Responses over 64 KiB keep only their status. Never served without Redis (503). */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2746,6 +2749,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key is still being answered; retry after Retry-After; not billed */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description UNSUPPORTED_MEDIA_TYPE: the body is not sent as JSON */
             415: {
                 headers: {
@@ -2755,7 +2769,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description BILLING_TIER_UNAVAILABLE: the tier cannot be bought */
+            /** @description BILLING_TIER_UNAVAILABLE: the tier cannot be bought; IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used for another request */
             422: {
                 headers: {
                     [name: string]: unknown;

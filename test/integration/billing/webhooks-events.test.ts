@@ -341,6 +341,39 @@ describe("self-serve billing", () => {
     expect(((await portal.json()) as { url: string }).url.startsWith(h.stack.stripe.url)).toBe(true);
   });
 
+  it("a checkout retried with its Idempotency-Key gets the same session; another tier with that key is 422", async () => {
+    await ensurePrice();
+    const account = await h.account();
+    const key = crypto.randomUUID();
+    const checkout = (body: unknown) =>
+      h.request("/v1/billing/checkout", {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${account.token}`,
+          "Content-Type": "application/json",
+          "Idempotency-Key": key,
+        },
+        body: JSON.stringify(body),
+      });
+    const sessionsCreated = () =>
+      h.stack.stripe.requests().filter((r) => r.method === "POST" && r.path === "/v1/checkout/sessions")
+        .length;
+    const before = sessionsCreated();
+    const first = await checkout({ tier: "pro" });
+    expect(first.status, await first.clone().text()).toBe(200);
+    const firstBody = (await first.json()) as { session_id: string };
+    await h.settle();
+    const retry = await checkout({ tier: "pro" });
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(((await retry.json()) as { session_id: string }).session_id).toBe(firstBody.session_id);
+    expect(sessionsCreated() - before).toBe(1);
+    const other = await checkout({ tier: "team" });
+    expect(other.status).toBe(422);
+    expect((await problemOf(other)).code).toBe("IDEMPOTENCY_KEY_REUSED");
+    expect(sessionsCreated() - before).toBe(1);
+  });
+
   it("refuses tiers that cannot be bought, bad bodies and missing tokens", async () => {
     const account = await h.account();
     const team = await post("/v1/billing/checkout", account.token, { tier: "free" });
