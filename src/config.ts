@@ -270,6 +270,18 @@ const configSchema = z.object({
   BILLING_GRACE_DAYS: integerSetting(0, 60).default(3),
   /** What customer.subscription.deleted does: "downgrade" to free (default) or "revoke" access (account suspended). */
   BILLING_ON_SUBSCRIPTION_DELETED: z.enum(["downgrade", "revoke"]).default("downgrade"),
+  /** Stripe's Customer Portal login link (Dashboard, Settings, Billing, Customer portal): dunning
+   * e-mails link to it so the customer can fix the card. Default: CONSOLE_URL (its Manage billing
+   * button). Never a portal session URL: those expire in minutes and sign in whoever holds them. */
+  BILLING_PORTAL_LOGIN_URL: httpUrl.optional(),
+  /** Hours before the grace period ends that the reminder e-mail goes out; keep it below
+   * BILLING_GRACE_DAYS × 24 (or the reminder follows the failure e-mail at once). Default 24. */
+  DUNNING_REMINDER_HOURS: integerSetting(1, 1440).default(24),
+  /** Seconds before a dunning e-mail the provider refused is tried again, doubled per further
+   * failure up to 6 hours. Default 60. */
+  DUNNING_RETRY_SECONDS: integerSetting(1, 3600).default(60),
+  /** Attempts before a dunning e-mail is given up on (dead: counted in GET /admin/metrics). Default 10. */
+  DUNNING_MAX_ATTEMPTS: integerSetting(1, 100).default(10),
 });
 
 export type Config = z.infer<typeof configSchema>;
