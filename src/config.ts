@@ -255,11 +255,12 @@ const configSchema = z.object({
   BILLING_CANCEL_URL: httpUrl.optional(),
   /** Where the Customer Portal's "return" link goes; default BILLING_SUCCESS_URL. */
   BILLING_PORTAL_RETURN_URL: httpUrl.optional(),
-  /** Resend API key: the console's sign-in links are e-mailed through it. Unset: sign-in by e-mail is refused (sign-up still works). */
+  /** Resend API key: the console's sign-in links and the dunning e-mails are sent through it. Unset:
+   * sign-in by e-mail is refused (sign-up still works) and dunning e-mails wait in the outbox. */
   RESEND_API_KEY: secret.optional(),
   /** Resend API base URL; default Resend's own (tests and `npm run dev` point it at the local fake). */
   RESEND_API_BASE: httpUrl.optional(),
-  /** Sender of the console's e-mails, `Name <address>` on a domain verified in Resend. */
+  /** Sender of the console's and the dunning e-mails, `Name <address>` on a domain verified in Resend. */
   EMAIL_FROM: z.string().min(3).max(200).default("Schema Meter <console@example.com>"),
   /** Console sign-in e-mails requested per client IP (each account also has at most 5 live links). Default 10 per hour. */
   CONSOLE_SIGN_IN_RATE_LIMIT: jsonSetting(tierSchema).default({ limit: 10, windowSeconds: 3600 }),
