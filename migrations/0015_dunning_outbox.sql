@@ -30,7 +30,9 @@ create table public.dunning_notices (
   grace_until timestamptz,
   status text not null default 'pending' check (status in ('pending', 'sent', 'superseded', 'dead')),
   attempts integer not null default 0,
-  next_attempt_at timestamptz not null default now(),
+  -- A new notice is due at once whatever the sender's clock says ('-infinity': the Worker's clock
+  -- may run a little behind the database's); a claim or a failure moves it on.
+  next_attempt_at timestamptz not null default '-infinity',
   last_error text,
   created_at timestamptz not null default now(),
   sent_at timestamptz

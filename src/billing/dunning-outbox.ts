@@ -9,8 +9,11 @@ import { z } from "zod";
 import type { DatabaseAdapter } from "../adapters/supabase";
 import type { DunningNotice, DunningOutbox, PendingNotice } from "./dunning";
 
-/** How long a claimed notice is left to its sender before another may try (a send waits at most 5 s). */
-export const DUNNING_LEASE_SECONDS = 120;
+/**
+ * How long a claimed notice is left to its sender before another may try: a cron run's whole batch
+ * (DUNNING_SENDS_PER_RUN, each at most 5 s, plus 1 s and 5 s more after a 429) with room to spare.
+ */
+export const DUNNING_LEASE_SECONDS = 300;
 
 const pendingSchema = z.array(
   z.object({

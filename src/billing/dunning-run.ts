@@ -15,8 +15,10 @@ import { describeError, log } from "../lib/log";
 import { type DunningSendReport, graceReminder, type Mailer, sendDueNotices } from "./dunning";
 import { postgresDunningOutbox, remindersDue } from "./dunning-outbox";
 
-/** Notices one run sends at most (Resend allows 2 requests per second; a send waits at most 5 s). */
+/** Notices one cron run sends at most (Resend allows 2 requests per second; a send waits at most 5 s). */
 export const DUNNING_SENDS_PER_RUN = 20;
+/** Notices the webhook's `waitUntil` sends at most: its own, mostly, well within waitUntil's 30 s. */
+const WEBHOOK_SENDS = 3;
 /** Reminders one cron run records at most; the rest are recorded by the next run. */
 const REMINDERS_PER_RUN = 200;
 const MAX_RETRY_DELAY_MS = 6 * 3_600_000;
@@ -85,7 +87,7 @@ export async function runDunning(
           outbox,
           mailer,
           now,
-          limit: DUNNING_SENDS_PER_RUN,
+          limit: source === "cron" ? DUNNING_SENDS_PER_RUN : WEBHOOK_SENDS,
           retryDelayMs: config.DUNNING_RETRY_SECONDS * 1000,
           maxRetryDelayMs: MAX_RETRY_DELAY_MS,
           maxAttempts: config.DUNNING_MAX_ATTEMPTS,

@@ -10,6 +10,9 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createResendSender } from "../../../src/adapters/email";
+import { runDunning } from "../../../src/billing/dunning-run";
+import { loadConfig } from "../../../src/config";
 import type { Env } from "../../../src/env";
 import worker from "../../../src/index";
 import type { SentEmail } from "../../support/resend-fake";
@@ -130,6 +133,28 @@ describe("dunning e-mails through the webhook, the cron run and Resend", () => {
     expect(await cronRun()).toMatchObject({ sent: 0 });
     expect(subjects(customer.email)).toEqual([FAILED]);
     expect(await notice(failed.id)).toMatchObject({ status: "sent", attempts: 1 });
+  });
+
+  it("two senders at once (the webhook's waitUntil and the cron run) send a notice once", async () => {
+    const customer = await payingCustomer(h, client, nowSeconds() - 10 * DAY);
+    const failed = invoiceEvent(client, "invoice.payment_failed", customer, nowSeconds());
+    h.stack.resend.failNext(1, 500);
+    await client.deliverOk(failed);
+    await h.settle();
+    await sleep(1100);
+    const config = loadConfig(h.env);
+    const email = createResendSender({
+      apiKey: h.stack.resend.apiKey,
+      from: config.EMAIL_FROM,
+      apiBase: h.stack.resend.url,
+      timeoutMs: 5000,
+    });
+    // Each claims what is due; the lease keeps the other from sending the same notice.
+    const reports = await Promise.all(
+      [0, 1, 2].map(() => runDunning({ db: h.db, email, config }, { source: "cron", reminders: false })),
+    );
+    expect(reports.map((report) => report.sent).reduce((a, b) => a + b)).toBe(1);
+    expect(subjects(customer.email)).toEqual([FAILED]);
   });
 
   it("a hanging provider does not hold the webhook's answer", async () => {
