@@ -10,8 +10,9 @@
  *
  * Rules: a notice is recorded once per key, so a repeated webhook adds nothing; each is sent until
  * the mailer accepts it (a failure waits `retryDelayMs`, doubled after each further failure up to
- * `maxRetryDelayMs`; at most `maxAttempts`), always with the same idempotency key; a failure or reminder notice older than the account's latest recovery is
- * superseded (out-of-order deliveries never tell a customer who has paid that payment failed).
+ * `maxRetryDelayMs`; at most `maxAttempts`), always with the same idempotency key; a failure or
+ * reminder notice older than the account's latest recovery is superseded (out-of-order deliveries
+ * never tell a customer who has paid that payment failed).
  */
 
 export type DunningKind = "payment_failed" | "grace_reminder" | "payment_recovered";

@@ -1,8 +1,9 @@
 /**
  * GET /admin/metrics: what the operator watches, in one answer (docs/deploy.md, "Metrics"): this
  * isolate's requests by status and admission fallbacks, the Stripe breaker, the usage flusher's
- * lag, dead-lettered batches, recent failed payments and the dunning e-mail outbox. Each shared source is read within the
- * readiness budget; one that does not answer is null, the others are still shown.
+ * lag, dead-lettered batches, recent failed payments and the dunning e-mail outbox. Each shared
+ * source is read within the readiness budget; one that does not answer is null, the others are
+ * still shown.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { dunningOutboxSummary } from "../billing/dunning-outbox";
