@@ -96,12 +96,18 @@ end
 $$;
 
 -- Past-due accounts whose grace ends within p_within_seconds of p_now (and has not ended) with no
--- reminder for that grace end yet: [{account_id, email, grace_until}], soonest first.
+-- reminder for that grace end yet: [{account_id, email, grace_until, since}], soonest first.
+-- `since` is when the arrears began (the latest failure notice; p_now without one): the reminder
+-- is dated then, so any payment made after the failure supersedes it, even one whose event was
+-- raised before this run and delivered after it.
 create function public.dunning_reminders_due(p_now timestamptz, p_within_seconds integer, p_limit integer default 100)
 returns jsonb
 language sql stable security definer set search_path = '' as $$
   select coalesce(jsonb_agg(jsonb_build_object('account_id', d.id, 'email', d.email,
-      'grace_until', d.grace_until) order by d.grace_until, d.id), '[]'::jsonb)
+      'grace_until', d.grace_until,
+      'since', coalesce((select max(f.occurred_at) from public.dunning_notices f
+                         where f.account_id = d.id and f.kind = 'payment_failed'), p_now))
+    order by d.grace_until, d.id), '[]'::jsonb)
   from (
     select a.id, a.email, a.grace_until from public.accounts a
     where a.status = 'past_due' and a.grace_until > p_now

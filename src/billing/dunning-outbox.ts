@@ -28,7 +28,7 @@ const pendingSchema = z.array(
 );
 
 const reminderCandidatesSchema = z.array(
-  z.object({ account_id: z.string(), email: z.string(), grace_until: z.string() }),
+  z.object({ account_id: z.string(), email: z.string(), grace_until: z.string(), since: z.string() }),
 );
 
 const summarySchema = z.object({
@@ -101,11 +101,14 @@ export function postgresDunningOutbox(db: DatabaseAdapter): DunningOutbox {
   };
 }
 
-/** Past-due accounts whose grace ends within `withinSeconds` of `now` and that have no reminder for it yet. */
+/**
+ * Past-due accounts whose grace ends within `withinSeconds` of `now` and that have no reminder for
+ * it yet, with `since`: when their arrears began (the reminder is dated then; see the SQL).
+ */
 export async function remindersDue(
   db: DatabaseAdapter,
   { now, withinSeconds, limit }: { now: Date; withinSeconds: number; limit: number },
-): Promise<{ accountId: string; email: string; graceUntil: Date }[]> {
+): Promise<{ accountId: string; email: string; graceUntil: Date; since: Date }[]> {
   const rows = reminderCandidatesSchema.parse(
     await db.rpc<unknown>("dunning_reminders_due", {
       p_now: now.toISOString(),
@@ -117,6 +120,7 @@ export async function remindersDue(
     accountId: row.account_id,
     email: row.email,
     graceUntil: new Date(row.grace_until),
+    since: new Date(row.since),
   }));
 }
 

@@ -71,8 +71,9 @@ export async function runDunning(
         withinSeconds: config.DUNNING_REMINDER_HOURS * 3600,
         limit: REMINDERS_PER_RUN,
       });
-      for (const account of due) {
-        if (await outbox.add(graceReminder({ ...account, now }))) report.reminders_recorded += 1;
+      for (const { since, ...account } of due) {
+        // Dated when the arrears began: a payment after the failure supersedes it (dunning.ts).
+        if (await outbox.add(graceReminder({ ...account, now: since }))) report.reminders_recorded += 1;
       }
     }
     if (config.RESEND_API_KEY) {

@@ -105,6 +105,7 @@ export function graceReminder(input: {
   email: string;
   graceUntil: Date;
   portalUrl?: string;
+  /** Its `occurredAt`: when the arrears it reminds of began, so a later payment supersedes it. */
   now: Date;
 }): DunningNotice {
   return {

@@ -214,6 +214,22 @@ describe("dunning e-mails through the webhook, the cron run and Resend", () => {
     expect(subjects(later.email)).toEqual([FAILED]);
   });
 
+  it("a reminder still unsent when the payment arrives is superseded, even a payment raised before the reminder", async () => {
+    const customer = await payingCustomer(h, client, nowSeconds() - 10 * DAY);
+    await client.deliverOk(
+      invoiceEvent(client, "invoice.payment_failed", customer, nowSeconds() - 3 * DAY + 120),
+    );
+    await h.settle();
+    const paidAt = nowSeconds() - 2; // the customer paid; Stripe's event reaches us after the cron run
+    h.stack.resend.failNext(1, 500);
+    expect(await cronRun()).toMatchObject({ reminders_recorded: 1, failed: 1 });
+    await client.deliverOk(invoiceEvent(client, "invoice.paid", customer, paidAt));
+    await h.settle();
+    await sleep(1100);
+    expect(await cronRun()).toMatchObject({ superseded: 1, sent: 0 });
+    expect(subjects(customer.email)).toEqual([FAILED, RECOVERED]);
+  });
+
   it("invoice.paid after a failure sends one confirmation; a paid renewal without a failure sends nothing", async () => {
     const customer = await payingCustomer(h, client, nowSeconds() - 10 * DAY);
     const t = nowSeconds() - 600;
