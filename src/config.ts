@@ -263,11 +263,12 @@ const configSchema = z.object({
   BILLING_CANCEL_URL: httpUrl.optional(),
   /** Where the Customer Portal's "return" link goes; default BILLING_SUCCESS_URL. */
   BILLING_PORTAL_RETURN_URL: httpUrl.optional(),
-  /** Resend API key: the console's sign-in links are e-mailed through it. Unset: sign-in by e-mail is refused (sign-up still works). */
+  /** Resend API key: the console's sign-in links and the dunning e-mails are sent through it. Unset:
+   * sign-in by e-mail is refused (sign-up still works) and dunning e-mails wait in the outbox. */
   RESEND_API_KEY: secret.optional(),
   /** Resend API base URL; default Resend's own (tests and `npm run dev` point it at the local fake). */
   RESEND_API_BASE: httpUrl.optional(),
-  /** Sender of the console's e-mails, `Name <address>` on a domain verified in Resend. */
+  /** Sender of the console's and the dunning e-mails, `Name <address>` on a domain verified in Resend. */
   EMAIL_FROM: z.string().min(3).max(200).default("Schema Meter <console@example.com>"),
   /** Console sign-in e-mails requested per client IP (each account also has at most 5 live links). Default 10 per hour. */
   CONSOLE_SIGN_IN_RATE_LIMIT: jsonSetting(tierSchema).default({ limit: 10, windowSeconds: 3600 }),
@@ -278,6 +279,18 @@ const configSchema = z.object({
   BILLING_GRACE_DAYS: integerSetting(0, 60).default(3),
   /** What customer.subscription.deleted does: "downgrade" to free (default) or "revoke" access (account suspended). */
   BILLING_ON_SUBSCRIPTION_DELETED: z.enum(["downgrade", "revoke"]).default("downgrade"),
+  /** Stripe's Customer Portal login link (Dashboard, Settings, Billing, Customer portal): dunning
+   * e-mails link to it so the customer can fix the card. Default: CONSOLE_URL (its Manage billing
+   * button). Never a portal session URL: those expire in minutes and sign in whoever holds them. */
+  BILLING_PORTAL_LOGIN_URL: httpUrl.optional(),
+  /** Hours before the grace period ends that the reminder e-mail goes out; keep it below
+   * BILLING_GRACE_DAYS × 24 (or the reminder follows the failure e-mail at once). Default 24. */
+  DUNNING_REMINDER_HOURS: integerSetting(1, 1440).default(24),
+  /** Seconds before a dunning e-mail the provider refused is tried again, doubled per further
+   * failure up to 6 hours. Default 60. */
+  DUNNING_RETRY_SECONDS: integerSetting(1, 3600).default(60),
+  /** Attempts before a dunning e-mail is given up on (dead: counted in GET /admin/metrics). Default 10. */
+  DUNNING_MAX_ATTEMPTS: integerSetting(1, 100).default(10),
 });
 
 export type Config = z.infer<typeof configSchema>;

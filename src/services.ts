@@ -12,7 +12,7 @@ export interface Services {
   redis: RedisAdapter;
   db: DatabaseAdapter;
   stripe: StripeAdapter;
-  /** Outgoing e-mail (Resend): the console's sign-in links. */
+  /** Outgoing e-mail (Resend): the console's sign-in links, dunning e-mails. */
   email: EmailSender;
   /** Schema resolution, the compiled-schema cache and validation limits (per isolate). */
   validation: ValidationService;

@@ -1,7 +1,8 @@
 /**
  * The dunning logic against in-memory doubles: an outbox with the rules the Postgres one must keep
  * (one row per key) and a mailer that checks each message as a provider would and deduplicates on
- * the idempotency key. Not wired to the webhook path or a real provider yet (see dunning.ts).
+ * the idempotency key. test/integration/billing/dunning.test.ts drives the wired path (Postgres,
+ * the webhook endpoint, the cron run and the Resend fake).
  */
 import { describe, expect, it } from "vitest";
 import {
@@ -11,6 +12,7 @@ import {
   type EmailMessage,
   graceReminder,
   type Mailer,
+  nextAttemptAt,
   type PendingNotice,
   sendDueNotices,
 } from "./dunning";
@@ -166,7 +168,12 @@ describe("dunning notices", () => {
     expect(await sendDueNotices({ outbox, mailer, now: t(2), retryDelayMs: 60_000 })).toMatchObject({
       failed: 1,
     });
+    // Backoff: the second failure waits twice as long (120 s).
     expect(await sendDueNotices({ outbox, mailer, now: t(3), retryDelayMs: 60_000 })).toMatchObject({
+      sent: 0,
+      failed: 0,
+    });
+    expect(await sendDueNotices({ outbox, mailer, now: t(4), retryDelayMs: 60_000 })).toMatchObject({
       sent: 1,
     });
     expect(mailer.calls).toBe(3);
@@ -174,9 +181,34 @@ describe("dunning notices", () => {
 
     await outbox.add(failed("evt_failed_4", t(5)));
     mailer.failNext = 5;
-    for (let minute = 6; minute < 10; minute++)
-      await sendDueNotices({ outbox, mailer, now: t(minute), maxAttempts: 3 });
+    const reports = [];
+    for (let minute = 6; minute < 16; minute++)
+      reports.push(await sendDueNotices({ outbox, mailer, now: t(minute), maxAttempts: 3 }));
     expect(outbox.rows.get("evt_failed_4")?.state).toBe("given_up");
+    expect(reports.flatMap((report) => report.given_up_keys)).toEqual(["evt_failed_4"]);
+    expect(mailer.calls).toBe(3 + 3);
+  });
+
+  it("the retry delay doubles per failure, up to its cap", () => {
+    const waits = [0, 1, 2, 3, 10, 40].map(
+      (attempts) => (nextAttemptAt(t(0), attempts, 60_000, 3_600_000).getTime() - t(0).getTime()) / 60_000,
+    );
+    expect(waits).toEqual([1, 2, 4, 8, 60, 60]);
+  });
+
+  it("a notice without its own link shows the one configured", async () => {
+    const outbox = memoryOutbox();
+    const mailer = memoryMailer();
+    await outbox.add({ ...failed("evt_failed_5", t(0)), portalUrl: undefined });
+    await sendDueNotices({
+      outbox,
+      mailer,
+      now: t(1),
+      portalUrl: "https://billing.stripe.com/p/login/test_abc",
+    });
+    expect(mailer.inbox[0]?.text).toContain(
+      "Update your card here: https://billing.stripe.com/p/login/test_abc",
+    );
   });
 
   it("every template is plain text with a stable idempotency key", () => {

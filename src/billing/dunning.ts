@@ -1,7 +1,7 @@
 /**
- * Dunning e-mails (issue 21, part 2): the logic only, NOT yet wired to the webhook path or to an
- * e-mail provider. It is written against two small interfaces so that the e-mail adapter being
- * built in src/adapters/email/ and a Postgres outbox can plug in:
+ * Dunning e-mails (issue 21, part 2): the rules, written against two small interfaces. The
+ * Postgres outbox (dunning-outbox.ts, migrations/0015_dunning_outbox.sql) and the Resend adapter
+ * (src/adapters/email/) plug in; dunning-run.ts wires them to the webhook and the cron run.
  *
  *  - `Mailer.send(message)`: one e-mail, with an idempotency key the provider deduplicates on.
  *  - `DunningOutbox`: notices recorded once per key (the Stripe event id, or the grace period for
@@ -9,9 +9,10 @@
  *    `sendDueNotices` (a cron run or `waitUntil`), so the webhook never waits for the provider.
  *
  * Rules: a notice is recorded once per key, so a repeated webhook adds nothing; each is sent until
- * the mailer accepts it (a failure waits `retryDelayMs`, at most `maxAttempts`), always with the
- * same idempotency key; a failure or reminder notice older than the account's latest recovery is
- * superseded (out-of-order deliveries never tell a customer who has paid that payment failed).
+ * the mailer accepts it (a failure waits `retryDelayMs`, doubled after each further failure up to
+ * `maxRetryDelayMs`; at most `maxAttempts`), always with the same idempotency key; a failure or
+ * reminder notice older than the account's latest recovery is superseded (out-of-order deliveries
+ * never tell a customer who has paid that payment failed).
  */
 
 export type DunningKind = "payment_failed" | "grace_reminder" | "payment_recovered";
@@ -104,6 +105,7 @@ export function graceReminder(input: {
   email: string;
   graceUntil: Date;
   portalUrl?: string;
+  /** Its `occurredAt`: when the arrears it reminds of began, so a later payment supersedes it. */
   now: Date;
 }): DunningNotice {
   return {
@@ -122,6 +124,21 @@ export interface DunningSendReport {
   superseded: number;
   failed: number;
   given_up: number;
+  /** Keys of the notices given up on by this run (for the operator's log line). */
+  given_up_keys: string[];
+  /** The distinct provider errors of this run. */
+  errors: string[];
+}
+
+/** When a notice that has failed `attempts` times before (this failure not counted) is tried again. */
+export function nextAttemptAt(
+  now: Date,
+  attempts: number,
+  retryDelayMs: number,
+  maxRetryDelayMs: number,
+): Date {
+  const delay = Math.min(retryDelayMs * 2 ** Math.min(attempts, 30), maxRetryDelayMs);
+  return new Date(now.getTime() + delay);
 }
 
 /** Sends the due notices, each once; never throws for a provider failure. */
@@ -129,12 +146,27 @@ export async function sendDueNotices(deps: {
   outbox: DunningOutbox;
   mailer: Mailer;
   now: Date;
+  /** Notices per run. Default 50. */
   limit?: number;
+  /** Wait after the first failure, doubled after each next one. Default 60 s. */
   retryDelayMs?: number;
+  /** The longest wait between attempts. Default 6 h. */
+  maxRetryDelayMs?: number;
+  /** Attempts before a notice is given up on. Default 10. */
   maxAttempts?: number;
+  /** The link a notice without one shows (where the customer fixes the card). */
+  portalUrl?: string;
 }): Promise<DunningSendReport> {
   const { outbox, mailer, now, limit = 50, retryDelayMs = 60_000, maxAttempts = 10 } = deps;
-  const report: DunningSendReport = { sent: 0, superseded: 0, failed: 0, given_up: 0 };
+  const maxRetryDelayMs = deps.maxRetryDelayMs ?? 6 * 3_600_000;
+  const report: DunningSendReport = {
+    sent: 0,
+    superseded: 0,
+    failed: 0,
+    given_up: 0,
+    given_up_keys: [],
+    errors: [],
+  };
   for (const notice of await outbox.due(now, limit)) {
     if (notice.kind !== "payment_recovered") {
       const recovered = await outbox.latestRecovery(notice.accountId);
@@ -145,15 +177,19 @@ export async function sendDueNotices(deps: {
       }
     }
     try {
-      await mailer.send(dunningMessage(notice));
+      await mailer.send(dunningMessage({ ...notice, portalUrl: notice.portalUrl ?? deps.portalUrl }));
       await outbox.markSent(notice.key, now);
       report.sent++;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       const giveUp = notice.attempts + 1 >= maxAttempts;
-      await outbox.markFailed(notice.key, giveUp ? null : new Date(now.getTime() + retryDelayMs), reason);
-      if (giveUp) report.given_up++;
-      else report.failed++;
+      const retryAt = nextAttemptAt(now, notice.attempts, retryDelayMs, maxRetryDelayMs);
+      await outbox.markFailed(notice.key, giveUp ? null : retryAt, reason);
+      if (!report.errors.includes(reason)) report.errors.push(reason);
+      if (giveUp) {
+        report.given_up++;
+        report.given_up_keys.push(notice.key);
+      } else report.failed++;
     }
   }
   return report;

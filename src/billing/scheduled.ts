@@ -1,5 +1,6 @@
 /**
- * The cron trigger's work: one flush run and one grace-expiry run, with services built from the
+ * The cron trigger's work: one flush run, one grace-expiry run and one dunning run (reminders
+ * recorded, pending e-mails sent), with services built from the
  * Worker's env, once per configuration (as `newApp` does for requests). A broken configuration is
  * logged, not thrown: the run is simply skipped and the next minute tries again.
  */
@@ -7,6 +8,7 @@ import { type Config, ConfigError, loadConfig } from "../config";
 import type { Env } from "../env";
 import { log } from "../lib/log";
 import { createServices, type Services, type ServicesFactory, servicesFor } from "../services";
+import { type DunningRunReport, runDunning } from "./dunning-run";
 import { flushSettingsOf } from "./flush-run";
 import { type FlushReport, flushUsage } from "./flusher";
 import { enforceGraceExpiry, type GraceExpiryReport } from "./grace-expiry";
@@ -34,6 +36,20 @@ export async function runScheduledGraceExpiry(
   if (!context) return null;
   const { redis, db } = context.services;
   return enforceGraceExpiry({ redis, db });
+}
+
+/**
+ * Records the grace reminders now due and sends the pending dunning e-mails, retrying those the
+ * provider refused (see dunning-run.ts). Null when the configuration is invalid.
+ */
+export async function runScheduledDunning(
+  env: Env,
+  buildServices: ServicesFactory = createServices,
+): Promise<DunningRunReport | null> {
+  const context = scheduledContext(env, buildServices, "dunning e-mails");
+  if (!context) return null;
+  const { db, email } = context.services;
+  return runDunning({ db, email, config: context.config }, { source: "cron", reminders: true });
 }
 
 function scheduledContext(

@@ -51,10 +51,11 @@ const CREDENTIAL_PATTERNS: readonly RegExp[] = [
 
 const REDACTED = "[redacted]";
 
-/** The cron monitors, one per scheduled task (wrangler.toml runs both every minute). */
+/** The cron monitors, one per scheduled task (wrangler.toml runs them every minute). */
 export const CRON_MONITORS = {
   flush: "schema-meter-usage-flush",
   graceExpiry: "schema-meter-grace-expiry",
+  dunning: "schema-meter-dunning-emails",
 } as const;
 
 const MONITOR_CONFIG = {

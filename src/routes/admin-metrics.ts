@@ -1,10 +1,12 @@
 /**
  * GET /admin/metrics: what the operator watches, in one answer (docs/deploy.md, "Metrics"): this
  * isolate's requests by status and admission fallbacks, the Stripe breaker, the usage flusher's
- * lag, dead-lettered batches and recent failed payments. Each shared source is read within the
- * readiness budget; one that does not answer is null, the others are still shown.
+ * lag, dead-lettered batches, recent failed payments and the dunning e-mail outbox. Each shared
+ * source is read within the readiness budget; one that does not answer is null, the others are
+ * still shown.
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import { dunningOutboxSummary } from "../billing/dunning-outbox";
 import { listUsageBatches } from "../billing/usage-batches";
 import { listStripeEvents } from "../billing/webhooks/apply-webhook";
 import type { AppBindings } from "../env";
@@ -66,6 +68,27 @@ const paymentsSchema = z
   .nullable()
   .describe("invoice.payment_failed events received; null if Postgres did not answer");
 
+const dunningSchema = z
+  .object({
+    pending: z
+      .number()
+      .int()
+      .describe("Dunning e-mails not sent yet (new, or retrying after a provider failure)"),
+    oldest_pending_at: z
+      .string()
+      .nullable()
+      .describe("When the oldest of them was recorded (UTC); older than a few minutes: Resend is failing"),
+    dead: z
+      .number()
+      .int()
+      .describe("Given up after DUNNING_MAX_ATTEMPTS: the customer was not told; alert above 0"),
+    sent_last_24_hours: z.number().int(),
+  })
+  .nullable()
+  .describe(
+    "The dunning e-mail outbox (payment failed, grace reminder, payment received); null if Postgres did not answer",
+  );
+
 const metricsSchema = z.object({
   generated_at: z.string(),
   requests: requestsSchema,
@@ -74,6 +97,7 @@ const metricsSchema = z.object({
   usage_flush: flushSchema,
   dead_lettered_batches: deadSchema,
   payment_failures: paymentsSchema,
+  dunning_emails: dunningSchema,
 });
 
 type Services = AppBindings["Variables"]["services"];
@@ -118,7 +142,7 @@ const metricsRoute = createRoute({
   path: "/admin/metrics",
   summary: "What the operator watches (operators)",
   description:
-    "Requests by status and admission fallbacks (this isolate), the Stripe breaker, the usage flusher's lag, dead-lettered batches and failed payments. A source that does not answer within 1 s is null. Needs ADMIN_TOKEN.",
+    "Requests by status and admission fallbacks (this isolate), the Stripe breaker, the usage flusher's lag, dead-lettered batches, failed payments and the dunning e-mail outbox. A source that does not answer within 1 s is null. Needs ADMIN_TOKEN.",
   tags: ["Operations"],
   security: [{ adminToken: [] }],
   middleware: [requireAdmin()] as const,
@@ -139,6 +163,7 @@ const metricsRoute = createRoute({
         usage_flush: { backlog_entries: 42, lag_seconds: 35 },
         dead_lettered_batches: { count: 0, at_least: false },
         payment_failures: { last_hour: 0, last_24_hours: 2, complete: true },
+        dunning_emails: { pending: 0, oldest_pending_at: null, dead: 0, sent_last_24_hours: 3 },
       },
     }),
     ...adminRefusals,
@@ -148,7 +173,7 @@ const metricsRoute = createRoute({
 export const adminMetricsRoutes = newRouter().openapi(metricsRoute, async (c) => {
   const { redis, db } = c.get("services");
   const nowMs = Date.now();
-  const [breaker, flush, dead, payments] = await Promise.all([
+  const [breaker, flush, dead, payments, dunning] = await Promise.all([
     stripeBreakerState(redis, c.get("config")),
     usageFlush(redis, nowMs),
     bounded("usage batches", async () => {
@@ -156,6 +181,7 @@ export const adminMetricsRoutes = newRouter().openapi(metricsRoute, async (c) =>
       return { count: batches.length, at_least: batches.length >= DEAD_BATCH_SCAN };
     }),
     paymentFailures(db, nowMs),
+    bounded("dunning outbox", () => dunningOutboxSummary(db)),
   ]);
   const body: z.infer<typeof metricsSchema> = {
     generated_at: new Date(nowMs).toISOString(),
@@ -165,6 +191,7 @@ export const adminMetricsRoutes = newRouter().openapi(metricsRoute, async (c) =>
     usage_flush: flush,
     dead_lettered_batches: dead,
     payment_failures: payments,
+    dunning_emails: dunning,
   };
   return c.json(body, 200, { "Cache-Control": "no-store" });
 });

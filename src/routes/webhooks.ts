@@ -1,4 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { sendDunningNotices } from "../billing/dunning-run";
 import { applyStripeWebhook, EVENT_OUTCOMES } from "../billing/webhooks/apply-webhook";
 import { HANDLED_EVENT_TYPES } from "../billing/webhooks/stripe-event";
 import { dependencyUnavailable, jsonResponse, problemResponse } from "../openapi/responses";
@@ -16,7 +18,7 @@ const stripeWebhookRoute = createRoute({
   method: "post",
   path: "/webhooks/stripe",
   summary: "Stripe webhook endpoint",
-  description: `Called by Stripe, authenticated by the \`Stripe-Signature\` header (STRIPE_WEBHOOK_SECRET, 5 min tolerance). Each event is applied exactly once; a redelivery answers 200 with \`duplicate: true\`. Acts on: ${HANDLED_EVENT_TYPES.join(", ")}; other types are recorded as ignored.`,
+  description: `Called by Stripe, authenticated by the \`Stripe-Signature\` header (STRIPE_WEBHOOK_SECRET, 5 min tolerance). Each event is applied exactly once; a redelivery answers 200 with \`duplicate: true\`. Acts on: ${HANDLED_EVENT_TYPES.join(", ")}; other types are recorded as ignored. A failed payment that leaves the account past due, and the paid invoice that restores it, queue a dunning e-mail in the same transaction; it is sent after the answer (never delaying it) and retried by the cron run.`,
   tags: ["Operations"],
   responses: {
     200: jsonResponse("Event recorded (applied, stale, unmatched, ignored or conflict)", receiptSchema, {
@@ -36,10 +38,32 @@ const stripeWebhookRoute = createRoute({
   },
 });
 
+/** Hands `work` to the runtime's `waitUntil`; without an ExecutionContext (a bare test call) it just runs. */
+function afterResponse(c: Context, work: () => Promise<unknown>): void {
+  let waitUntil: ((promise: Promise<unknown>) => void) | undefined;
+  try {
+    const executionCtx = c.executionCtx;
+    waitUntil = executionCtx.waitUntil.bind(executionCtx);
+  } catch {
+    waitUntil = undefined;
+  }
+  const running = work();
+  waitUntil?.(running);
+}
+
 export const webhookRoutes = newRouter().openapi(stripeWebhookRoute, async (c) => {
+  const services = c.get("services");
+  const config = c.get("config");
   // The signature covers the exact bytes Stripe sent: read them as text, never re-serialised JSON.
   const receipt = await applyStripeWebhook(
-    { ...c.get("services"), config: c.get("config"), requestId: c.get("requestId") },
+    {
+      ...services,
+      config,
+      requestId: c.get("requestId"),
+      // A dunning e-mail is sent after the commit, never before Stripe has its answer.
+      onNoticeRecorded: () =>
+        afterResponse(c, () => sendDunningNotices({ db: services.db, email: services.email, config })),
+    },
     await c.req.text(),
     c.req.header("Stripe-Signature"),
   );

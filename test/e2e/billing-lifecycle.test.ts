@@ -2,7 +2,8 @@
  * End to end: a customer's billing lifecycle against the real Worker under `wrangler dev` (workerd,
  * eval forbidden), real Redis and Postgres behind the bridges, and the fake Stripe delivering its
  * webhooks (signed, with retries) to the running Worker. The client keeps one token throughout:
- * the limits it sees change at each step because the webhook writes the tier to Redis.
+ * the limits it sees change at each step because the webhook writes the tier to Redis. A failed
+ * renewal e-mails the customer through the Resend fake (sent in the Worker's waitUntil).
  */
 import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +12,7 @@ import { createStripeClient } from "../../src/adapters/stripe";
 import { type LocalStack, startLocalStack } from "../support/local-stack";
 import { E2E_ADMISSION_TIMEOUT_MS, startWranglerDev, type WorkerProcess } from "../support/wrangler-dev";
 
+const PORTAL_LOGIN = "https://billing.stripe.com/p/login/test_e2e";
 let stack: LocalStack;
 let worker: WorkerProcess;
 let stripe: Stripe;
@@ -20,7 +22,11 @@ beforeAll(async () => {
   // A generous admission budget, as in the access harness: a cold workerd's first EVAL can take
   // longer than the 50 ms production default, and free fails closed.
   worker = await startWranglerDev({
-    vars: { ...(stack.vars as Record<string, string>), ADMISSION_TIMEOUT_MS: E2E_ADMISSION_TIMEOUT_MS },
+    vars: {
+      ...(stack.vars as Record<string, string>),
+      ADMISSION_TIMEOUT_MS: E2E_ADMISSION_TIMEOUT_MS,
+      BILLING_PORTAL_LOGIN_URL: PORTAL_LOGIN,
+    },
   });
   stack.stripe.setAutoDeliverTo(`${worker.url}/webhooks/stripe`);
   // What an operator does once: `npm run stripe:setup` (meter, product, metered price per paid tier).
@@ -112,6 +118,55 @@ describe("billing lifecycle, end to end", () => {
     expect(listed.filter((e) => e.account_id === accountId).map((e) => e.type)).toEqual(
       expect.arrayContaining(["checkout.session.completed", "customer.subscription.deleted"]),
     );
+  });
+
+  it("a failed renewal e-mails the customer once (redelivery included), and the paid retry confirms", async () => {
+    const email = `e2e-dunning-${Date.now()}@example.com`;
+    const signup = await api("/v1/signup", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "CF-Connecting-IP": "10.9.0.3" },
+      body: JSON.stringify({ email }),
+    });
+    const { api_key: apiKey } = (await signup.json()) as { api_key: string };
+    const { token } = (await (
+      await api("/v1/token", { method: "POST", headers: bearer(apiKey) })
+    ).json()) as { token: string };
+    const checkout = await api("/v1/billing/checkout", {
+      method: "POST",
+      headers: { ...bearer(token), "Content-Type": "application/json" },
+      body: JSON.stringify({ tier: "pro" }),
+    });
+    const { session_id: sessionId } = (await checkout.json()) as { session_id: string };
+    const { subscription } = stack.stripe.completeCheckout(sessionId);
+    await stack.stripe.waitForWebhooks();
+    expect(await policyOf(token)).toBe("pro");
+
+    // The renewal's payment fails: the webhook records the e-mail and waitUntil sends it. (The fake's
+    // clock moves on first: in one second with the checkout's payment, that payment would win.)
+    stack.stripe.advance(2000);
+    stack.stripe.renewSubscription(subscription.id, { paid: false });
+    await stack.stripe.waitForWebhooks();
+    const subjects = () => stack.resend.messagesTo(email).map((message) => message.subject);
+    await expect
+      .poll(subjects, { timeout: 10_000, message: worker.output().slice(-4000) })
+      .toEqual(["Schema Meter: your payment failed"]);
+    const [failure] = stack.resend.messagesTo(email);
+    expect(failure?.text).toMatch(/Your API access continues until \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/);
+    expect(failure?.text).toContain(`Update your card here: ${PORTAL_LOGIN}`);
+
+    // Stripe delivers the failure again: acknowledged as a duplicate, no second e-mail.
+    const failed = stack.stripe.events().findLast((e) => e.type === "invoice.payment_failed");
+    const again = await stack.stripe.deliverWebhook(failed!, { url: `${worker.url}/webhooks/stripe` });
+    expect(again.attempts.map((a) => a.status)).toEqual([200]);
+
+    // The retry is paid: access restored, and one confirmation.
+    stack.stripe.advance(2000);
+    stack.stripe.renewSubscription(subscription.id, { paid: true });
+    await stack.stripe.waitForWebhooks();
+    await expect
+      .poll(subjects, { timeout: 10_000 })
+      .toEqual(["Schema Meter: your payment failed", "Schema Meter: payment received, access restored"]);
+    expect(await policyOf(token)).toBe("pro");
   });
 
   it("a delivery that fails (Redis down after the commit) is retried by Stripe until it lands", async () => {

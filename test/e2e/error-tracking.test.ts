@@ -164,7 +164,11 @@ describe("error tracking, end to end (real SDK, local Sentry stand-in)", () => {
   it("each cron task checks in with its monitor: in progress, then ok", async () => {
     expect((await api("/__scheduled?cron=*+*+*+*+*")).status).toBe(200);
     const checkIns = () => ingest.items("check_in");
-    for (const slug of ["schema-meter-usage-flush", "schema-meter-grace-expiry"]) {
+    for (const slug of [
+      "schema-meter-usage-flush",
+      "schema-meter-grace-expiry",
+      "schema-meter-dunning-emails",
+    ]) {
       await expect
         .poll(
           () =>

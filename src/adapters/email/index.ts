@@ -1,5 +1,5 @@
 /**
- * Outgoing e-mail (console sign-in links today; dunning may reuse it): one interface, and Resend's
+ * Outgoing e-mail (console sign-in links, dunning e-mails): one interface, and Resend's
  * HTTP API behind it (`POST /emails`, bearer key, JSON; no SDK: one fetch with a timeout is all it
  * takes, and it runs unchanged in Workers). Tests and `npm run dev` point RESEND_API_BASE at the
  * fake in test/support/resend-fake.ts, which records what would have been sent.

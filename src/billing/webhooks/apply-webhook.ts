@@ -1,5 +1,7 @@
 /**
- * Stripe webhooks: verify, apply exactly once in Postgres, then tell the edge (Redis).
+ * Stripe webhooks: verify, apply exactly once in Postgres (with the dunning e-mail the event calls
+ * for, recorded in the same transaction; dunning-run.ts sends it after the commit), then tell the
+ * edge (Redis).
  *
  * Why the edge write comes after the commit, and what happens when it fails: Postgres is the
  * record; Redis only mirrors the account's derived state for the hot path. `apply_stripe_event`
@@ -34,6 +36,8 @@ const appliedSchema = z.object({
   outcome: z.enum(EVENT_OUTCOMES),
   account_id: z.string().nullable(),
   edge: edgeStateRowSchema.nullable(),
+  /** The dunning notice this event recorded in its transaction (migrations/0015), if any. */
+  notice: z.enum(["payment_failed", "payment_recovered"]).nullable(),
 });
 
 /** What the webhook answers (Stripe only looks at the status; operators read the body in logs). */
@@ -51,6 +55,11 @@ export interface WebhookDeps {
   stripe: StripeAdapter;
   config: Config;
   requestId: string;
+  /**
+   * Called once the event's transaction has committed a dunning notice, before the Redis write (so
+   * a Redis failure does not hold the e-mail back): the route hands the send to `waitUntil`.
+   */
+  onNoticeRecorded?: () => void;
 }
 
 /** BILLING_PRICE_LOOKUP_KEYS and RATE_LIMIT_TIERS, as the event normaliser needs them. */
@@ -103,7 +112,7 @@ export async function applyStripeWebhook(
   const fact: StripeEventFact = stripeEventFact(event.data, tierCatalogOf(deps.config));
 
   const applied = appliedSchema.parse(
-    await deps.db.rpc<unknown>("apply_stripe_event", {
+    await deps.db.rpc<unknown>("apply_stripe_event_with_notices", {
       p_event: fact,
       p_grace_seconds: deps.config.BILLING_GRACE_DAYS * 86_400,
       p_on_subscription_deleted: deps.config.BILLING_ON_SUBSCRIPTION_DELETED,
@@ -116,7 +125,9 @@ export async function applyStripeWebhook(
     outcome: applied.outcome,
     duplicate: applied.duplicate,
     account_id: applied.account_id,
+    notice: applied.notice ?? undefined,
   });
+  if (applied.notice) deps.onNoticeRecorded?.();
   if (applied.edge) await writeEdgeState(deps, applied.edge);
   return {
     received: true,
