@@ -39,6 +39,9 @@ writeFileSync(
 writeFileSync(resolve(out, "growth.json"), `${JSON.stringify({ measured: started, panels }, null, 2)}\n`);
 writeFileSync(
   resolve(out, "growth.png"),
-  growthChartPng(panels, `How validation cost grows: CPU per call, log-log (dashed: cached). ${started}`),
+  growthChartPng(
+    panels,
+    `How validation cost grows: CPU per call, log-log (dashed: cached). ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}`,
+  ),
 );
 console.log(`[growth] wrote ${out}/growth.md, growth.json and growth.png`);

@@ -52,7 +52,7 @@
  *                         [--cold-starts 5] [--profile FILE]
  * --profile FILE: a workerd CPU profile (.cpuprofile) of the POST /v1/validate load, and its top
  *                 self-time functions (the profiler slows workerd: such figures compare only with
- *                 other profiled runs).
+ *                 other profiled runs). The profiled Worker is built unminified, to name functions.
  * Bench data: test/fixtures/bench (JSON_SCHEMA_BENCH_DIR overrides).
  * Everything started here (redis-server, bridges, fake Stripe, workerd, a test database) is stopped
  * at the end and on Ctrl-C.
@@ -308,7 +308,8 @@ async function main(): Promise<number> {
   const buildDir = await mkdtemp(join(tmpdir(), "schema-meter-bench-"));
   buildDirs.push(buildDir);
   const bundleDir = join(buildDir, "worker");
-  await buildWorkerBundle(bundleDir);
+  // A profiled run builds unminified, so that the profile names functions and lines.
+  await buildWorkerBundle(bundleDir, { minify: !profilePath });
   let bundle: BundleFigures | undefined;
   try {
     bundle = await measureBundle(bundleDir);

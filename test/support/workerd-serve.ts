@@ -112,10 +112,14 @@ export async function readWranglerSettings(path = join(ROOT, "wrangler.toml")): 
   };
 }
 
-/** `wrangler deploy --dry-run --outdir <outdir>`, offline. Resolves once the bundle is written. */
-export async function buildWorkerBundle(outdir: string): Promise<void> {
+/**
+ * `wrangler deploy --dry-run --outdir <outdir>`, offline. Resolves once the bundle is written.
+ * `minify: false` overrides wrangler.toml's minify (a CPU profile then names every function).
+ */
+export async function buildWorkerBundle(outdir: string, options: { minify?: boolean } = {}): Promise<void> {
   const output: string[] = [];
-  const child = spawn(join(ROOT, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", outdir], {
+  const args = ["deploy", "--dry-run", "--outdir", outdir, ...(options.minify === false ? ["--minify=false"] : [])];
+  const child = spawn(join(ROOT, "node_modules/.bin/wrangler"), args, {
     cwd: ROOT,
     env: { ...process.env, ...OFFLINE_ENV, FORCE_COLOR: "0" },
     stdio: ["ignore", "pipe", "pipe"],
