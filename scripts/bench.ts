@@ -49,7 +49,9 @@
  *
  * Usage: npm run bench -- [--duration 10] [--connections 32] [--warmup 2] [--workers 1]
  *                         [--engine-ms 2000] [--no-engine] [--no-floor] [--no-peer] [--no-growth]
- *                         [--cold-starts 5] [--profile FILE]
+ *                         [--cold-starts 5] [--baseline-bundle DIR] [--profile FILE]
+ * --baseline-bundle DIR: a bundle built elsewhere (`wrangler deploy --dry-run --outdir DIR` in a checkout
+ *                 of an earlier commit) cold-started beside ours, interleaved: before/after in one run.
  * --profile FILE: a workerd CPU profile (.cpuprofile) of the POST /v1/validate load, and its top
  *                 self-time functions (the profiler slows workerd: such figures compare only with
  *                 other profiled runs). The profiled Worker is built unminified, to name functions.
@@ -124,6 +126,8 @@ const skipFloor = flag("no-floor");
 const skipPeer = flag("no-peer");
 const skipGrowth = flag("no-growth");
 const coldStarts = Math.round(option("cold-starts", 5));
+/** A built bundle folder (e.g. of an earlier commit) cold-started beside ours: a before/after in one run. */
+const baselineBundle = stringOption("baseline-bundle");
 const profilePath = stringOption("profile");
 
 const benchDir = BENCH_DIR;
@@ -516,6 +520,16 @@ async function main(): Promise<number> {
       coldStart = await measureColdStarts(
         [
           { name: "ours: POST /v1/validate", bundleDir, vars, request: post("/v1/validate") },
+          ...(baselineBundle
+            ? [
+                {
+                  name: "baseline: POST /v1/validate",
+                  bundleDir: resolve(baselineBundle),
+                  vars,
+                  request: post("/v1/validate"),
+                },
+              ]
+            : []),
           {
             name: "floor: POST /parse-redis",
             bundleDir: FLOOR_WORKER_DIR,

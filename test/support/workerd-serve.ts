@@ -118,7 +118,13 @@ export async function readWranglerSettings(path = join(ROOT, "wrangler.toml")): 
  */
 export async function buildWorkerBundle(outdir: string, options: { minify?: boolean } = {}): Promise<void> {
   const output: string[] = [];
-  const args = ["deploy", "--dry-run", "--outdir", outdir, ...(options.minify === false ? ["--minify=false"] : [])];
+  const args = [
+    "deploy",
+    "--dry-run",
+    "--outdir",
+    outdir,
+    ...(options.minify === false ? ["--minify=false"] : []),
+  ];
   const child = spawn(join(ROOT, "node_modules/.bin/wrangler"), args, {
     cwd: ROOT,
     env: { ...process.env, ...OFFLINE_ENV, FORCE_COLOR: "0" },
