@@ -11,7 +11,7 @@
  * for the operator scripts (keys, token, reconcile, stripe:setup, usage-batches).
  */
 import type Stripe from "stripe";
-import { createStripeClient } from "../src/adapters/stripe";
+import { createStripeClient } from "../src/adapters/stripe/sdk";
 import { HANDLED_EVENT_TYPES } from "../src/billing/webhooks/stripe-event";
 import { CONFIG_NAMES, ConfigError, parseConfig } from "../src/config";
 import { loadDevSecrets } from "../test/support/local-secrets";

@@ -18,7 +18,7 @@
  */
 import { pathToFileURL } from "node:url";
 import Stripe from "stripe";
-import { createStripeClient } from "../src/adapters/stripe";
+import { createStripeClient } from "../src/adapters/stripe/sdk";
 import { parseArgs, say } from "./lib/access-cli";
 import { useDevStackDefaults } from "./lib/dev-stack";
 

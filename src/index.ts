@@ -14,9 +14,9 @@ export default withErrorTracking({
   // Each run is a check-in of its Sentry cron monitor.
   async scheduled(_controller: ScheduledController, env: Env) {
     await Promise.all([
-      monitoredRun(CRON_MONITORS.flush, () => runScheduledFlush(env)),
-      monitoredRun(CRON_MONITORS.graceExpiry, () => runScheduledGraceExpiry(env)),
-      monitoredRun(CRON_MONITORS.dunning, () => runScheduledDunning(env)),
+      monitoredRun(env, CRON_MONITORS.flush, () => runScheduledFlush(env)),
+      monitoredRun(env, CRON_MONITORS.graceExpiry, () => runScheduledGraceExpiry(env)),
+      monitoredRun(env, CRON_MONITORS.dunning, () => runScheduledDunning(env)),
     ]);
   },
 });

@@ -6,13 +6,8 @@ import { renderError } from "../app";
 import type { AppBindings, Env } from "../env";
 import { ApiError } from "../errors";
 import { requestId } from "../middleware/request-id";
-import {
-  DEFAULT_RELEASE,
-  EVENTS_PER_ISSUE_PER_MINUTE,
-  errorTrackingOptions,
-  redact,
-  scrubEvent,
-} from "./error-tracking";
+import { DEFAULT_RELEASE, EVENTS_PER_ISSUE_PER_MINUTE, redact, scrubEvent } from "./error-tracking";
+import { errorTrackingOptions } from "./sentry";
 
 const env: Env = {
   SENTRY_DSN: "http://public@127.0.0.1:9/1",

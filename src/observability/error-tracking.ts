@@ -13,25 +13,17 @@
  * its flush is handed to `waitUntil`; a successful request does no Sentry work at all. The cron
  * handler, once a minute, keeps the SDK's wrapper.
  *
+ * The SDK itself lives in ./sentry.ts and is imported on first use (a 5xx, or a cron run, with
+ * SENTRY_DSN set): with Sentry off, or on a request that succeeds, the isolate never evaluates it
+ * (it is about a tenth of the bundle).
+ *
  * What is never sent: request headers (Authorization, cookies), bodies (customer documents and
  * schemas), query strings, breadcrumbs (log lines, outgoing URLs), user data, and any string equal
  * to a configured secret or shaped like a credential (API key, bearer token, JWT, Stripe key):
  * `scrubEvent` removes them from every event before it leaves, whatever captured it. Tracing is off
  * (no transactions).
  */
-import {
-  CloudflareClient,
-  type CloudflareOptions,
-  captureCheckIn,
-  createTransport,
-  type ErrorEvent,
-  functionToStringIntegration,
-  linkedErrorsIntegration,
-  Scope,
-  withSentry,
-} from "@sentry/cloudflare";
-import { createStackParser } from "@sentry/core";
-import { nodeStackLineParser } from "@sentry/core/server";
+import type { ErrorEvent } from "@sentry/cloudflare";
 import { API_VERSION } from "../api-version";
 import type { Env } from "../config";
 
@@ -58,15 +50,8 @@ export const CRON_MONITORS = {
   dunning: "schema-meter-dunning-emails",
 } as const;
 
-const MONITOR_CONFIG = {
-  schedule: { type: "crontab", value: "* * * * *" },
-  checkinMargin: 2,
-  maxRuntime: 5,
-  timezone: "Etc/UTC",
-} as const;
-
 /** The credential values of this deployment's configuration, longest first (so none is left half-redacted). */
-function secretValuesOf(env: Env): string[] {
+export function secretValuesOf(env: Env): string[] {
   return Object.entries(env)
     .filter(([name, value]) => SECRET_SETTING.test(name) && typeof value === "string" && value.length >= 8)
     .map(([, value]) => value as string)
@@ -109,38 +94,6 @@ export function scrubEvent(event: ErrorEvent, secrets: readonly string[]): Error
   return redactDeep(event, secrets) as ErrorEvent;
 }
 
-/** The SDK options for this deployment; undefined (Sentry off) without SENTRY_DSN. */
-export function errorTrackingOptions(env: Env): CloudflareOptions | undefined {
-  if (!env.SENTRY_DSN) return undefined;
-  const secrets = secretValuesOf(env);
-  return {
-    dsn: env.SENTRY_DSN,
-    release: env.SENTRY_RELEASE || DEFAULT_RELEASE,
-    environment: env.SENTRY_ENVIRONMENT || "production",
-    // Collect nothing about the caller: no user, cookies, headers, bodies, query strings, locals.
-    dataCollection: {
-      userInfo: false,
-      cookies: false,
-      httpHeaders: false,
-      httpBodies: [],
-      urlQueryParams: false,
-      databaseQueryData: false,
-      stackFrameVariables: false,
-      graphQL: { document: false, variables: false },
-      genAI: { inputs: false, outputs: false },
-    },
-    // No tracing: a transaction would carry URLs and headers, and cost every request.
-    tracesSampleRate: 0,
-    beforeSendTransaction: () => null,
-    // Only integrations that add nothing about the request: no request data, console or fetch
-    // breadcrumbs, no request body capture. No dedupe either: each failed request is one event (up to
-    // EVENTS_PER_ISSUE_PER_MINUTE), the count the alert is set on (docs/deploy.md, "Error tracking").
-    defaultIntegrations: [functionToStringIntegration(), linkedErrorsIntegration()],
-    maxBreadcrumbs: 0,
-    beforeSend: (event) => scrubEvent(event, secrets),
-  };
-}
-
 /** What `renderError` knows about a request that ended in a 5xx. */
 export interface ServerErrorReport {
   requestId: string;
@@ -149,48 +102,6 @@ export interface ServerErrorReport {
   route: string;
   status: number;
   code: string;
-}
-
-/** Budget of one send to Sentry (in `waitUntil`, after the response). */
-const SEND_TIMEOUT_MS = 5000;
-
-/** Workers stack traces are V8's, as Node's (the SDK parses them the same way). */
-const stackParser = createStackParser(nodeStackLineParser());
-
-/** One client per configuration, i.e. per isolate; none when Sentry is off. */
-const clients = new WeakMap<object, CloudflareClient>();
-
-function clientFor(env: Env): CloudflareClient | undefined {
-  if (!env?.SENTRY_DSN) return undefined;
-  let client = clients.get(env);
-  const options = client ? undefined : errorTrackingOptions(env);
-  if (options) {
-    client = new CloudflareClient({
-      ...options,
-      integrations: options.defaultIntegrations || [],
-      stackParser,
-      transport: (transportOptions) =>
-        createTransport(transportOptions, async (request) => {
-          const response = await fetch(transportOptions.url, {
-            method: "POST",
-            body: request.body as BodyInit,
-            headers: transportOptions.headers,
-            signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
-          });
-          await response.body?.cancel();
-          return {
-            statusCode: response.status,
-            headers: {
-              "x-sentry-rate-limits": response.headers.get("X-Sentry-Rate-Limits"),
-              "retry-after": response.headers.get("Retry-After"),
-            },
-          };
-        }),
-    });
-    client.init();
-    clients.set(env, client);
-  }
-  return client;
 }
 
 /**
@@ -221,6 +132,16 @@ function admitEvent(issue: string, nowMs: number): { send: boolean; suppressed: 
   return { send: true, suppressed };
 }
 
+/** The SDK side (./sentry.ts), imported once per isolate on first use. */
+let sdk: Promise<typeof import("./sentry")> | undefined;
+function loadSdk(): Promise<typeof import("./sentry")> {
+  sdk ??= import("./sentry").catch((error: unknown) => {
+    sdk = undefined; // a failed import is retried next time
+    throw error;
+  });
+  return sdk;
+}
+
 /**
  * Reports a 5xx to Sentry and hands the send to `waitUntil` (the response is not held up); a
  * no-op when Sentry is off. Never called for a 4xx.
@@ -231,45 +152,26 @@ export function reportServerError(
   error: unknown,
   report: ServerErrorReport,
 ): void {
-  const client = clientFor(env);
-  if (!client) return;
+  if (!env?.SENTRY_DSN) return;
   const admitted = admitEvent(`${report.method} ${report.route} ${report.code}`, Date.now());
   if (!admitted.send) return;
-  const scope = new Scope();
-  scope.setClient(client);
-  scope.setTags({
-    request_id: report.requestId,
-    route: report.route,
-    method: report.method,
-    status: report.status,
-    code: report.code,
-    ...(admitted.suppressed > 0 && { suppressed: admitted.suppressed }),
-  });
-  scope.setTransactionName(`${report.method} ${report.route}`);
-  // One issue per route and code, whatever the message says.
-  scope.setFingerprint([report.method, report.route, report.code]);
-  client.captureException(error, { mechanism: { type: "schema-meter.server-error", handled: true } }, scope);
-  const sending = client.flush(SEND_TIMEOUT_MS).catch(() => false);
+  const sending = loadSdk()
+    .then((sentry) => sentry.sendServerError(env, error, report, admitted.suppressed))
+    .catch(() => false);
   if (waitUntil) waitUntil(sending);
 }
 
 /**
  * Runs one cron task as a check-in of its Sentry cron monitor: in progress, then ok, or error
- * when the task threw or could not run (`null`: configuration invalid). A no-op without Sentry.
+ * when the task threw or could not run (`null`: configuration invalid). Just runs it without Sentry.
  */
-export async function monitoredRun<T>(slug: string, run: () => Promise<T | null>): Promise<T | null> {
-  const checkInId = captureCheckIn({ monitorSlug: slug, status: "in_progress" }, MONITOR_CONFIG);
-  const started = Date.now();
-  const finish = (status: "ok" | "error") =>
-    captureCheckIn({ checkInId, monitorSlug: slug, status, duration: (Date.now() - started) / 1000 });
-  try {
-    const result = await run();
-    finish(result === null ? "error" : "ok");
-    return result;
-  } catch (error) {
-    finish("error");
-    throw error;
-  }
+export async function monitoredRun<T>(
+  env: Env,
+  slug: string,
+  run: () => Promise<T | null>,
+): Promise<T | null> {
+  if (!env.SENTRY_DSN) return run();
+  return (await loadSdk()).monitoredRun(slug, run);
 }
 
 /** The Worker's two entry points (tests call `scheduled` without an execution context). */
@@ -283,10 +185,7 @@ interface WorkerHandler {
  * cron handler is wrapped by the SDK when SENTRY_DSN is set. Untouched with Sentry off.
  */
 export function withErrorTracking(handler: WorkerHandler): WorkerHandler {
-  // withSentry instruments the object it is given in place: give it one of its own.
-  const trackedCron = withSentry<Env>((env) => errorTrackingOptions(env), {
-    scheduled: (controller, env, ctx) => handler.scheduled(controller, env, ctx),
-  } satisfies ExportedHandler<Env>) as Required<Pick<WorkerHandler, "scheduled">>;
+  let trackedCron: Promise<WorkerHandler["scheduled"]> | undefined;
   const fetchReporting: WorkerHandler["fetch"] = async (request, env, ctx) => {
     try {
       return await handler.fetch(request, env, ctx);
@@ -304,9 +203,10 @@ export function withErrorTracking(handler: WorkerHandler): WorkerHandler {
   return {
     fetch: (request, env, ctx) =>
       env.SENTRY_DSN ? fetchReporting(request, env, ctx) : handler.fetch(request, env, ctx),
-    scheduled: (controller, env, ctx) =>
-      env.SENTRY_DSN && ctx
-        ? trackedCron.scheduled(controller, env, ctx)
-        : handler.scheduled(controller, env, ctx),
+    scheduled: async (controller, env, ctx) => {
+      if (!env.SENTRY_DSN || !ctx) return handler.scheduled(controller, env, ctx);
+      trackedCron ??= loadSdk().then((sentry) => sentry.trackedScheduled(handler.scheduled));
+      return (await trackedCron)(controller, env, ctx);
+    },
   };
 }

@@ -8,7 +8,7 @@
 import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setupStripe } from "../../scripts/stripe-setup";
-import { createStripeClient } from "../../src/adapters/stripe";
+import { createStripeClient } from "../../src/adapters/stripe/sdk";
 import { type LocalStack, startLocalStack } from "../support/local-stack";
 import { E2E_ADMISSION_TIMEOUT_MS, startWranglerDev, type WorkerProcess } from "../support/wrangler-dev";
 

@@ -10,7 +10,7 @@ import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSchemaMeterClient } from "../../clients/typescript";
 import { setupStripe } from "../../scripts/stripe-setup";
-import { createStripeClient } from "../../src/adapters/stripe";
+import { createStripeClient } from "../../src/adapters/stripe/sdk";
 import { QUICK_START } from "../../src/reference/quick-start";
 import { type LocalStack, startLocalStack } from "../support/local-stack";
 import { E2E_ADMISSION_TIMEOUT_MS, startWranglerDev, type WorkerProcess } from "../support/wrangler-dev";

@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setupStripe } from "../../scripts/stripe-setup";
-import { createStripeClient } from "../../src/adapters/stripe";
+import { createStripeClient } from "../../src/adapters/stripe/sdk";
 import { launchChromium } from "../support/browser";
 import { type LocalStack, startLocalStack } from "../support/local-stack";
 import { freePort } from "../support/ports";

@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import type Stripe from "stripe";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { setupStripe } from "../../scripts/stripe-setup";
-import { createStripeClient } from "../../src/adapters/stripe";
+import { createStripeClient } from "../../src/adapters/stripe/sdk";
 import { type LocalStack, startLocalStack } from "../support/local-stack";
 import { E2E_ADMISSION_TIMEOUT_MS, startWranglerDev, type WorkerProcess } from "../support/wrangler-dev";
 

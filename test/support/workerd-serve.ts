@@ -30,6 +30,11 @@ export interface WorkerdServeOptions {
   readyTimeoutMs?: number;
   /** Open workerd's inspector (Chrome DevTools protocol) on this 127.0.0.1 port, e.g. to profile. */
   inspectorPort?: number;
+  /**
+   * Wait for GET /health before resolving (default true). False resolves right after the spawn, so
+   * the caller's first request is the process's first (the bench's cold-start figure).
+   */
+  waitForReady?: boolean;
 }
 
 export interface WorkerdProcess extends WorkerProcess {
@@ -37,6 +42,8 @@ export interface WorkerdProcess extends WorkerProcess {
   pid: number;
   /** Modules declared in the generated config, main module first. */
   modules: string[];
+  /** `performance.now()` when workerd was spawned. */
+  spawnedAt: number;
   compatibilityDate: string;
 }
 
@@ -105,10 +112,20 @@ export async function readWranglerSettings(path = join(ROOT, "wrangler.toml")): 
   };
 }
 
-/** `wrangler deploy --dry-run --outdir <outdir>`, offline. Resolves once the bundle is written. */
-export async function buildWorkerBundle(outdir: string): Promise<void> {
+/**
+ * `wrangler deploy --dry-run --outdir <outdir>`, offline. Resolves once the bundle is written.
+ * `minify: false` overrides wrangler.toml's minify (a CPU profile then names every function).
+ */
+export async function buildWorkerBundle(outdir: string, options: { minify?: boolean } = {}): Promise<void> {
   const output: string[] = [];
-  const child = spawn(join(ROOT, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", outdir], {
+  const args = [
+    "deploy",
+    "--dry-run",
+    "--outdir",
+    outdir,
+    ...(options.minify === false ? ["--minify=false"] : []),
+  ];
+  const child = spawn(join(ROOT, "node_modules/.bin/wrangler"), args, {
     cwd: ROOT,
     env: { ...process.env, ...OFFLINE_ENV, FORCE_COLOR: "0" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -292,7 +309,7 @@ async function spawnWorkerd(
   configPath: string,
   port: number,
   options: WorkerdServeOptions,
-): Promise<WorkerProcess & { pid: number }> {
+): Promise<WorkerProcess & { pid: number; spawnedAt: number }> {
   installExitHook();
   // Unless echoed live, the output goes to a file rather than a pipe read by this process: under
   // load (one log line per request) a pipe makes workerd wait for this process's busy event loop.
@@ -300,6 +317,7 @@ async function spawnWorkerd(
   const logFd = options.echo ? undefined : openSync(logPath, "a", 0o600);
   const inspector =
     options.inspectorPort === undefined ? [] : [`--inspector-addr=127.0.0.1:${options.inspectorPort}`];
+  const spawnedAt = performance.now();
   const child = spawn(workerdBinary(), ["serve", configPath, "config", ...inspector], {
     cwd: dir,
     env: { ...process.env, FORCE_COLOR: "0" },
@@ -312,13 +330,15 @@ async function spawnWorkerd(
 
   const url = `http://127.0.0.1:${port}`;
   const stop = () => stopChild(child);
-  try {
-    await waitForHealth("workerd serve", url, child, options.readyTimeoutMs ?? 30_000, output);
-  } catch (error) {
-    await stop();
-    throw error;
+  if (options.waitForReady !== false) {
+    try {
+      await waitForHealth("workerd serve", url, child, options.readyTimeoutMs ?? 30_000, output);
+    } catch (error) {
+      await stop();
+      throw error;
+    }
   }
-  return { url, port, pid: child.pid ?? -1, output, stop };
+  return { url, port, pid: child.pid ?? -1, spawnedAt, output, stop };
 }
 
 /** The last 2 MB of a log file, read on demand; once the file is gone, what was read last. */

@@ -1,4 +1,4 @@
-import Stripe from "stripe";
+import type Stripe from "stripe";
 
 export interface StripeOptions {
   secretKey: string;
@@ -41,14 +41,8 @@ export interface CheckoutSessionInput {
   cancelUrl: string;
 }
 
-/** Webhook signatures are HMAC-SHA256; Workers have no Node crypto, so SubtleCrypto does it. */
-const webhookCrypto = Stripe.createSubtleCryptoProvider();
-/** Stripe's default: a signature older than 5 minutes is refused (replay protection). */
-const WEBHOOK_TOLERANCE_SECONDS = 300;
-
 /** What the Worker needs from Stripe. */
 export interface StripeAdapter {
-  readonly client: Stripe;
   reportMeterEvent(event: MeterEvent): Promise<void>;
   /**
    * Verifies a webhook's `Stripe-Signature` over the raw body (HMAC-SHA256 through SubtleCrypto,
@@ -63,23 +57,6 @@ export interface StripeAdapter {
   createPortalSession(input: { customer: string; returnUrl: string }): Promise<{ url: string }>;
 }
 
-/** The Stripe SDK on the fetch client (Workers have no Node http), with a timeout and no hidden retries. */
-export function createStripeClient({ secretKey, apiBase, timeoutMs }: StripeOptions): Stripe {
-  const base = apiBase ? new URL(apiBase) : undefined;
-  return new Stripe(secretKey, {
-    httpClient: Stripe.createFetchHttpClient(),
-    timeout: timeoutMs,
-    // Retries belong to the caller (the flusher retries on its next run with the same identifier).
-    maxNetworkRetries: 0,
-    telemetry: false,
-    ...(base && {
-      host: base.hostname,
-      port: base.port || (base.protocol === "https:" ? 443 : 80),
-      protocol: base.protocol === "https:" ? "https" : "http",
-    }),
-  });
-}
-
 /** The `t=` of a `Stripe-Signature` header (unix seconds), if it has a well-formed one. */
 export function signatureTimestamp(header: string): number | undefined {
   const item = header.split(",").find((part) => part.trim().startsWith("t="));
@@ -87,64 +64,30 @@ export function signatureTimestamp(header: string): number | undefined {
   return Number.isSafeInteger(seconds) ? seconds : undefined;
 }
 
+/**
+ * The Stripe adapter, with the SDK (about a seventh of the bundle) imported on first use: the
+ * validate path never calls Stripe, so an isolate that only validates never evaluates the SDK.
+ * The SDK-backed implementation is ./sdk.ts.
+ */
 export function createStripeAdapter(options: StripeOptions): StripeAdapter {
-  const client = createStripeClient(options);
+  let loading: Promise<StripeAdapter> | undefined;
+  const sdk = (): Promise<StripeAdapter> => {
+    loading ??= import("./sdk").then(
+      (module) => module.createStripeSdkAdapter(options),
+      (error: unknown) => {
+        loading = undefined; // a failed import is retried by the next call
+        throw error;
+      },
+    );
+    return loading;
+  };
   return {
-    client,
-    constructWebhookEvent(rawBody, signature, secret) {
-      // The SDK refuses old timestamps only; one far in the future would make a captured
-      // delivery replayable for as long, so both directions get the same tolerance.
-      const signedAt = signatureTimestamp(signature);
-      if (signedAt !== undefined && signedAt > Date.now() / 1000 + WEBHOOK_TOLERANCE_SECONDS) {
-        return Promise.reject(new Error("webhook timestamp is in the future beyond the tolerance"));
-      }
-      return client.webhooks.constructEventAsync(
-        rawBody,
-        signature,
-        secret,
-        WEBHOOK_TOLERANCE_SECONDS,
-        webhookCrypto,
-      );
-    },
-    async findPriceByLookupKey(lookupKey) {
-      const prices = await client.prices.list({ lookup_keys: [lookupKey], active: true, limit: 1 });
-      const price = prices.data[0];
-      return (
-        price && {
-          id: price.id,
-          metered: price.recurring?.usage_type === "metered",
-          unitAmountDecimal: price.unit_amount_decimal == null ? null : String(price.unit_amount_decimal),
-          currency: price.currency,
-        }
-      );
-    },
-    async createCheckoutSession({ price, accountId, tier, customer, email, successUrl, cancelUrl }) {
-      const metadata = { account_id: accountId, tier };
-      const session = await client.checkout.sessions.create({
-        mode: "subscription",
-        line_items: [price.metered ? { price: price.id } : { price: price.id, quantity: 1 }],
-        client_reference_id: accountId,
-        ...(customer ? { customer } : { customer_email: email }),
-        metadata,
-        subscription_data: { metadata },
-        success_url: successUrl,
-        cancel_url: cancelUrl,
-      });
-      if (!session.url) throw new Error(`checkout session ${session.id} has no url`);
-      return { id: session.id, url: session.url };
-    },
-    async createPortalSession({ customer, returnUrl }) {
-      const session = await client.billingPortal.sessions.create({ customer, return_url: returnUrl });
-      return { url: session.url };
-    },
-    async reportMeterEvent({ eventName, stripeCustomerId, value, identifier, timestamp }) {
-      await client.billing.meterEvents.create({
-        event_name: eventName,
-        payload: { stripe_customer_id: stripeCustomerId, value: String(value) },
-        identifier,
-        timestamp,
-      });
-    },
+    reportMeterEvent: async (event) => (await sdk()).reportMeterEvent(event),
+    constructWebhookEvent: async (rawBody, signature, secret) =>
+      (await sdk()).constructWebhookEvent(rawBody, signature, secret),
+    findPriceByLookupKey: async (lookupKey) => (await sdk()).findPriceByLookupKey(lookupKey),
+    createCheckoutSession: async (input) => (await sdk()).createCheckoutSession(input),
+    createPortalSession: async (input) => (await sdk()).createPortalSession(input),
   };
 }
 
@@ -154,7 +97,6 @@ export function createUnreachableStripeAdapter(): StripeAdapter {
     throw new Error("stripe unreachable");
   };
   return {
-    client: {} as Stripe,
     reportMeterEvent: unreachable,
     constructWebhookEvent: unreachable,
     findPriceByLookupKey: unreachable,

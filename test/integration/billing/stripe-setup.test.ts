@@ -1,7 +1,7 @@
 /** `npm run stripe:setup` against the fake Stripe: creates the catalogue once, then finds it. */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { setupStripe } from "../../../scripts/stripe-setup";
-import { createStripeClient } from "../../../src/adapters/stripe";
+import { createStripeClient } from "../../../src/adapters/stripe/sdk";
 import { type StripeFake, startStripeFake } from "../../support/stripe-fake";
 
 let fake: StripeFake;

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setupStripe } from "../../../scripts/stripe-setup";
-import { createStripeClient } from "../../../src/adapters/stripe";
+import { createStripeClient } from "../../../src/adapters/stripe/sdk";
 import { type AccessHarness, problemOf, startAccessHarness } from "../harness/access";
 import {
   billingSnapshot,
