@@ -20,6 +20,11 @@ export interface ApiKeyEntry {
   ttlSeconds: number;
   /** How long a revoked key's deny entry (for tokens minted from it) lasts. */
   denyTtlSeconds: number;
+  /**
+   * The account's spend cap (units a month; null: none), written to its mirror with the entry;
+   * undefined leaves the mirror as it is (the writer did not read the account's cap).
+   */
+  spendCapUnits?: number | null;
 }
 
 /**
@@ -42,6 +47,8 @@ export interface KnownApiKey {
   stripeCustomerId: string | null;
   expiresAtMs: number | null;
   revoked: boolean;
+  /** The account's spend cap, when the lookup read it (undefined: not read). */
+  spendCapUnits?: number | null;
 }
 
 /** The entry of a key Postgres knows (with the given deny TTL), or of an unknown hash (`known` undefined). */
@@ -73,5 +80,6 @@ export function apiKeyEntryOf(
     expiresAtMs: known.expiresAtMs,
     ttlSeconds: API_KEY_ENTRY_TTL_SECONDS,
     denyTtlSeconds,
+    spendCapUnits: known.spendCapUnits,
   };
 }
