@@ -130,7 +130,9 @@ describe("the tier's monthly quota", () => {
 
   it("admits exactly the quota under concurrency", async () => {
     const { id, apiKey } = await h.account("free");
-    const statuses = await Promise.all(Array.from({ length: 12 }, () => validate(apiKey).then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 12 }, () => validate(apiKey).then((r) => r.status)),
+    );
     expect(statuses.filter((status) => status === 200)).toHaveLength(QUOTA);
     expect(statuses.filter((status) => status === 429)).toHaveLength(12 - QUOTA);
     expect(await written(id)).toEqual({ period: QUOTA, window: QUOTA, stream: QUOTA });
@@ -209,9 +211,9 @@ describe("the spend cap (PUT / DELETE /v1/account/spend-cap)", () => {
     const unpaid = await h.account("pro");
     expect((await putCap(unpaid.apiKey, 100)).status).toBe(403);
     // Removing a cap is allowed on any tier (there is none to remove here).
-    expect((await h.request("/v1/account/spend-cap", { method: "DELETE", headers: auth(free.apiKey) })).status).toBe(
-      200,
-    );
+    expect(
+      (await h.request("/v1/account/spend-cap", { method: "DELETE", headers: auth(free.apiKey) })).status,
+    ).toBe(200);
     const paying = await payingAccount();
     for (const body of [{ monthly_units: -1 }, { monthly_units: 1.5 }, {}, { monthly_units: "10" }]) {
       const bad = await h.request("/v1/account/spend-cap", {
