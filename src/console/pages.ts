@@ -181,7 +181,7 @@ const count = (units: number | null | undefined, none: string) =>
 /** The month's allowance (quota or cap, used, remaining) and, for a paying account, the cap's form. */
 function allowanceRows(usage: MonthlyUsage, spendCap: UsageView["spendCap"]): Html {
   return html`<dt>Monthly quota</dt><dd id="quota">${count(usage.monthly_quota, "none")}</dd>
-<dt>Spend cap</dt><dd id="spend-cap">${count(usage.spend_cap, "none")}${spendCap?.estimate ? ` (about ${spendCap.estimate})` : ""}</dd>
+<dt>Spend cap</dt><dd id="spend-cap">${count(usage.spend_cap, "none")}${spendCap?.estimate ? ` — at most ${spendCap.estimate} a month` : ""}</dd>
 <dt>Remaining this month</dt><dd id="remaining">${usage.limit === null || usage.limit === undefined ? "unlimited" : count(usage.remaining, "unavailable right now")}${usage.resets_at ? ` (resets ${when(usage.resets_at)})` : ""}</dd>`;
 }
 
