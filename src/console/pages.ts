@@ -16,7 +16,7 @@ header{display:flex;justify-content:space-between;align-items:center;border-bott
 h1{font-size:1.35rem;margin:.5rem 0}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
 a{color:#0645ad}
 label{display:block;font-weight:600;margin:.5rem 0 .25rem}
-input[type=email],input[type=text]{font:inherit;padding:.4rem .5rem;border:1px solid #595959;border-radius:4px;width:min(100%,22rem)}
+input[type=email],input[type=text],input[type=number]{font:inherit;padding:.4rem .5rem;border:1px solid #595959;border-radius:4px;width:min(100%,22rem)}
 button{font:inherit;padding:.4rem .9rem;border:1px solid #1d3f91;border-radius:4px;background:#1d4ed8;color:#fff;cursor:pointer}
 button.secondary{background:#fff;color:#1d3f91}
 button.danger{background:#fff;color:#a4161a;border-color:#a4161a}
