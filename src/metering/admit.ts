@@ -276,7 +276,9 @@ export function usageRecordOf(
 
 /**
  * Admission while Redis did not answer (`error`): fail-closed tiers are refused, the others are
- * served within what Redis last said was left of the window and billed through Postgres.
+ * served within what Redis last said was left of the window and billed through Postgres. The
+ * monthly quota and spend cap are not checked here (the month's usage is counted in Redis): a
+ * fail-open tier is served past them during an outage, and every unit is still billed.
  */
 export function admitWithoutRedis(
   deps: AdmissionDeps,
