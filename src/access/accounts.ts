@@ -21,6 +21,8 @@ export const accountSchema = z.object({
   created_at: z.string(),
   /** Units a month this account caps itself at (PUT /v1/account/spend-cap); null: no cap. */
   spend_cap_units: z.number().int().nullable().default(null),
+  /** Grows with every change of the cap: its Redis mirror keeps the newest (see put-spend-cap). */
+  spend_cap_version: z.coerce.number().int().default(0),
 });
 export type Account = z.infer<typeof accountSchema>;
 
@@ -149,7 +151,7 @@ export const knownApiKeyOf = (keyHash: string, key: ResolvedApiKey): KnownApiKey
   stripeCustomerId: key.stripe_customer_id,
   expiresAtMs: key.key_expires_at === null ? null : Date.parse(key.key_expires_at),
   revoked: key.key_revoked_at !== null,
-  spendCapUnits: key.spend_cap_units,
+  spendCap: { units: key.spend_cap_units, version: key.spend_cap_version },
 });
 
 /**

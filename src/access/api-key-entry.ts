@@ -1,3 +1,5 @@
+import type { SpendCapState } from "../metering/monthly-allowance";
+
 /**
  * What Redis keeps of one API key for the hot path (see scripts/put-api-key.ts): enough for the
  * admission script to admit a call made with the key itself, with no other lookup.
@@ -21,10 +23,10 @@ export interface ApiKeyEntry {
   /** How long a revoked key's deny entry (for tokens minted from it) lasts. */
   denyTtlSeconds: number;
   /**
-   * The account's spend cap (units a month; null: none), written to its mirror with the entry;
+   * The account's spend cap, written to its mirror with the entry (if not older than the mirror's);
    * undefined leaves the mirror as it is (the writer did not read the account's cap).
    */
-  spendCapUnits?: number | null;
+  spendCap?: SpendCapState;
 }
 
 /**
@@ -48,7 +50,7 @@ export interface KnownApiKey {
   expiresAtMs: number | null;
   revoked: boolean;
   /** The account's spend cap, when the lookup read it (undefined: not read). */
-  spendCapUnits?: number | null;
+  spendCap?: SpendCapState;
 }
 
 /** The entry of a key Postgres knows (with the given deny TTL), or of an unknown hash (`known` undefined). */
@@ -80,6 +82,6 @@ export function apiKeyEntryOf(
     expiresAtMs: known.expiresAtMs,
     ttlSeconds: API_KEY_ENTRY_TTL_SECONDS,
     denyTtlSeconds,
-    spendCapUnits: known.spendCapUnits,
+    spendCap: known.spendCap,
   };
 }

@@ -1,5 +1,6 @@
 import type { DatabaseAdapter } from "../adapters/supabase";
 import type { Config } from "../config";
+import type { SpendCapState } from "../metering/monthly-allowance";
 import { Refusal } from "../refusal";
 import { AccessRefusal } from "./access-refusal";
 import { authenticateApiKey } from "./accounts";
@@ -22,14 +23,14 @@ export async function tokenKeysOf(config: Config): Promise<TokenKeys> {
 }
 
 /**
- * POST /v1/token: an API key in, a short-lived access token out, with the account's spend cap
- * (units a month, null: none) as Postgres just said, for the caller to mirror into Redis.
+ * POST /v1/token: an API key in, a short-lived access token out, with the account's spend cap as
+ * Postgres just said, for the caller to mirror into Redis.
  */
 export async function exchangeApiKeyForToken(
   { db, config }: { db: DatabaseAdapter; config: Config },
   apiKey: string,
   now = new Date(),
-): Promise<IssuedToken & { spendCapUnits: number | null }> {
+): Promise<IssuedToken & { spendCap: SpendCapState }> {
   const keys = await tokenKeysOf(config);
   if (keys.algorithm === "EdDSA" && !keys.signing) {
     throw new Refusal("SERVICE_MISCONFIGURED", "This deployment verifies tokens but cannot issue them.");
@@ -50,7 +51,7 @@ export async function exchangeApiKeyForToken(
     },
     { ttlSeconds: Math.max(1, Math.min(config.TOKEN_TTL_SECONDS, keyLeftSeconds)), now },
   );
-  return { ...issued, spendCapUnits: account.spend_cap_units };
+  return { ...issued, spendCap: { units: account.spend_cap_units, version: account.spend_cap_version } };
 }
 
 /** The credential of a protected call: a verified token, or an API key to resolve in admission. */

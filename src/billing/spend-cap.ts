@@ -4,11 +4,12 @@
  * (accounts.spend_cap_units, migrations/0014); Redis mirrors it (`sm:cap:<account>`) for admission,
  * which refuses a call that would pass it with 429 QUOTA_EXCEEDED, as for the tier's monthly quota.
  */
-import { type Account, getAccount } from "../access/accounts";
+import { type Account, accountSchema, getAccount } from "../access/accounts";
 import { describeRedisError, type RedisAdapter } from "../adapters/redis";
 import type { DatabaseAdapter } from "../adapters/supabase";
 import type { Config } from "../config";
 import { log } from "../lib/log";
+import type { SpendCapState } from "../metering/monthly-allowance";
 import { Refusal } from "../refusal";
 
 /** The largest cap accepted: far above any month's traffic, and exact in a JSON number and a Lua double. */
@@ -39,8 +40,12 @@ export async function setSpendCap(
   }
   const saved = await db.rpc<unknown>("set_spend_cap", { p_account_id: accountId, p_units: units });
   if (saved === null) throw new Refusal("NOT_FOUND", "This credential's account no longer exists.");
+  const updated = accountSchema.parse(saved);
   try {
-    await redis.setSpendCap(accountId, units);
+    await redis.putSpendCap(accountId, {
+      units: updated.spend_cap_units,
+      version: updated.spend_cap_version,
+    });
   } catch (error) {
     throw new Refusal(
       "DEPENDENCY_UNAVAILABLE",
@@ -48,19 +53,20 @@ export async function setSpendCap(
       { retryAfterSeconds: 1, cause: error },
     );
   }
-  return { ...account, spend_cap_units: units };
+  return updated;
 }
 
 /**
  * Mirrors what Postgres just said of an account's cap into Redis (a token exchange, which read the
- * account anyway). Never throws: an unwritten mirror keeps the last one until the next write.
+ * account anyway), unless Redis holds a newer version. Never throws: an unwritten mirror keeps the
+ * last one until the next write.
  */
 export async function mirrorSpendCap(
   redis: RedisAdapter,
-  { accountId, units, requestId }: { accountId: string; units: number | null; requestId: string },
+  { accountId, cap, requestId }: { accountId: string; cap: SpendCapState; requestId: string },
 ): Promise<void> {
   try {
-    await redis.setSpendCap(accountId, units);
+    await redis.putSpendCap(accountId, cap);
   } catch (error) {
     log("warn", "spend cap not mirrored", { request_id: requestId, error: describeRedisError(error) });
   }

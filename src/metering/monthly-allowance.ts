@@ -5,6 +5,13 @@
  * enforces it in its one round trip (admit-usage, status -10); this file says what it means.
  */
 
+/** An account's spend cap as Postgres records it: units a month (null: none) and its version. */
+export interface SpendCapState {
+  units: number | null;
+  /** Grows with every change (accounts.spend_cap_version): Redis keeps the newest it was sent. */
+  version: number;
+}
+
 /** 00:00 UTC on the 1st of the month after `nowMs`: when the month's usage starts again from 0. */
 export function nextPeriodStartMs(nowMs: number): number {
   const now = new Date(nowMs);

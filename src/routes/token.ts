@@ -64,7 +64,7 @@ export const tokenRoutes = newRouter().openapi(tokenRoute, async (c) => {
   // The token lives up to an hour: refresh the cap admission enforces from what Postgres just said.
   await mirrorSpendCap(redis, {
     accountId: issued.claims.sub,
-    units: issued.spendCapUnits,
+    cap: issued.spendCap,
     requestId: c.get("requestId"),
   });
   c.set("subject", issued.claims.sub);

@@ -32,12 +32,13 @@ export function apiKeyEntryCommands(client: Redis): ApiKeyEntryCommands {
           entry.expiresAtMs === null ? "" : String(entry.expiresAtMs),
           String(entry.ttlSeconds),
           String(entry.denyTtlSeconds),
-          entry.spendCapUnits === undefined || entry.subject === null
+          entry.spendCap === undefined || entry.subject === null
             ? "keep"
-            : entry.spendCapUnits === null
+            : entry.spendCap.units === null
               ? ""
-              : String(entry.spendCapUnits),
+              : String(entry.spendCap.units),
           String(SPEND_CAP_TTL_SECONDS),
+          String(entry.spendCap?.version ?? 0),
         ],
       );
       return Number(reply) === 1;

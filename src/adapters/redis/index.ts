@@ -368,7 +368,7 @@ export function createUnreachableRedisAdapter(): RedisAdapter {
     countAnsweredUnits: unreachable,
     answeredUnits: unreachable,
     answeredSince: unreachable,
-    setSpendCap: unreachable,
+    putSpendCap: unreachable,
     stripeBreaker: unreachable,
   };
 }

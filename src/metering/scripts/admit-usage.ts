@@ -27,7 +27,8 @@ import { KEY_PREFIXES } from "./keys";
  * - Monthly quota and spend cap: a call of `units` > 0 is refused (-10, nothing written: not
  *   billed, not counted in the window) when the period counter plus its units would pass the
  *   tier's monthly quota (its 4th ARGV field, "" for none) or the subject's spend cap (KEYS[9], by
- *   the subject's for an API key; absent: none), whichever is lower. So a batch that would cross it
+ *   the subject's for an API key; `<units>:<version>`, see put-spend-cap; absent or `:<version>`:
+ *   none), whichever is lower. So a batch that would cross it
  *   is refused whole, and a cap set below what was used refuses at once. `units` = 0 calls (account
  *   reads, checkout) are never refused for it, so a customer at the quota can still look and upgrade.
  * - When `units` > 0, the period usage counter and the usage stream entry are written together with
@@ -193,7 +194,7 @@ end
 -- The monthly allowance: the tier's quota or the subject's own cap, whichever is lower.
 if units > 0 then
   local allowance, kind = policy[3], 'quota'
-  local cap = tonumber(redis.call('GET', k_cap) or '')
+  local cap = tonumber(string.match(redis.call('GET', k_cap) or '', '^(%d+):') or '')
   if cap and (not allowance or cap < allowance) then allowance, kind = cap, 'cap' end
   if allowance then
     local period = period_units()

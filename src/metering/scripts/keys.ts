@@ -35,8 +35,9 @@ export const redisKeys = {
   /** Sliding-window log of admitted requests: a sorted set scored by arrival time in ms. */
   rateWindow: (subject: string) => `${KEY_PREFIXES.rateWindow}${subject}`,
   /**
-   * The account's own monthly spend cap in units (PUT /v1/account/spend-cap), mirrored from
-   * Postgres so admission reads it in its one round trip; absent: no cap (see SPEND_CAP_TTL_SECONDS).
+   * The account's own monthly spend cap (PUT /v1/account/spend-cap), mirrored from Postgres so
+   * admission reads it in its one round trip: `<units>:<version>`, `:<version>` for none, absent:
+   * none (see put-spend-cap and SPEND_CAP_TTL_SECONDS).
    */
   spendCap: (subject: string) => `${KEY_PREFIXES.spendCap}${subject}`,
   /** Units admitted for this subject in this UTC calendar month (`YYYY-MM`). */
@@ -66,10 +67,10 @@ export const redisKeys = {
 export const ACCOUNT_READS_LIMIT = { limit: 60, windowSeconds: 10 } as const;
 
 /**
- * How long the spend cap's mirror lives after each write. It is rewritten from Postgres (set, or
- * deleted when the account has none) by PUT/DELETE /v1/account/spend-cap, at every token exchange and
- * at every fill of an API key's entry (each at least hourly for a credential in use, as both last at
- * most an hour), so the TTL only clears accounts no longer used. 35 days.
+ * How long the spend cap's mirror lives after each write. It is rewritten from Postgres (only if
+ * not older, by version) by PUT/DELETE /v1/account/spend-cap, at every token exchange and at every
+ * fill of an API key's entry (each at least hourly for a credential in use, as both last at most an
+ * hour), so the TTL only clears accounts no longer used. 35 days.
  */
 export const SPEND_CAP_TTL_SECONDS = 35 * 24 * 3600;
 

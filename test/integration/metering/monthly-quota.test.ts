@@ -177,7 +177,8 @@ describe("the spend cap (PUT / DELETE /v1/account/spend-cap)", () => {
     const removed = await h.request("/v1/account/spend-cap", { method: "DELETE", headers: auth(apiKey) });
     expect(removed.status).toBe(200);
     expect(await removed.json()).toMatchObject({ spend_cap: null, usage: { limit: null, remaining: null } });
-    expect(plain(await h.redisCommand("EXISTS", `sm:cap:${id}`))).toBe(0);
+    // Removal keeps its version in the mirror (`:<version>`), so an older write cannot bring the cap back.
+    expect(plain(await h.redisCommand("GET", `sm:cap:${id}`))).toBe(":2");
     expect((await validate(token)).status).toBe(200);
 
     // A cap below what was used refuses the next call at once; null removes it too.
@@ -234,7 +235,7 @@ describe("the spend cap (PUT / DELETE /v1/account/spend-cap)", () => {
     const minted = await h.request("/v1/token", { method: "POST", headers: auth(apiKey) });
     expect(minted.status).toBe(200);
     const { token } = (await minted.json()) as { token: string };
-    expect(plain(await h.redisCommand("GET", `sm:cap:${id}`))).toBe("1");
+    expect(plain(await h.redisCommand("GET", `sm:cap:${id}`))).toBe("1:1");
     expect((await validate(token)).status).toBe(429);
 
     // Lost again, with the key's entry: the entry's fill (a miss asks Postgres) writes it back.
@@ -244,9 +245,31 @@ describe("the spend cap (PUT / DELETE /v1/account/spend-cap)", () => {
     }
     await h.redisCommand("DEL", `sm:cap:${id}`);
     const afterMiss = await validate(apiKey);
-    expect(plain(await h.redisCommand("GET", `sm:cap:${id}`))).toBe("1");
+    expect(plain(await h.redisCommand("GET", `sm:cap:${id}`))).toBe("1:1");
     expect(afterMiss.status).toBe(429);
     expect(await billedUnits(h, id)).toBe(1);
+  });
+});
+
+describe("the spend cap's mirror is monotone (put-spend-cap)", () => {
+  it("a write that read Postgres before a change (an older version) cannot undo it", async () => {
+    const { id, apiKey } = await payingAccount();
+    // A token exchange reads the account (no cap, version 0), then PUT sets a cap (version 1) and
+    // mirrors it, then the exchange's write arrives: it is skipped, and the cap stays in force.
+    const minted = await h.request("/v1/token", { method: "POST", headers: auth(apiKey) });
+    expect(minted.status).toBe(200);
+    expect(plain(await h.redisCommand("GET", `sm:cap:${id}`))).toBe(":0");
+    expect((await putCap(apiKey, 0)).status).toBe(200);
+    expect(await h.redis.putSpendCap(id, { units: null, version: 0 })).toBe(false);
+    expect(plain(await h.redisCommand("GET", `sm:cap:${id}`))).toBe("0:1");
+    expect((await validate(apiKey)).status).toBe(429);
+    // The same version again is written (a refill refreshes the TTL); a newer one replaces it.
+    expect(await h.redis.putSpendCap(id, { units: 0, version: 1 })).toBe(true);
+    expect(
+      (await h.request("/v1/account/spend-cap", { method: "DELETE", headers: auth(apiKey) })).status,
+    ).toBe(200);
+    expect(await h.redis.putSpendCap(id, { units: 0, version: 1 })).toBe(false);
+    expect((await validate(apiKey)).status).toBe(200);
   });
 });
 
@@ -257,7 +280,7 @@ describe("Redis requests per admitted call (counted at the bridge)", () => {
     // A cap in force on an account without a Stripe customer, so that no answered-units count (a
     // paying account's, after the response) shares the bridge's count with admission.
     const capped = await h.account("pro");
-    await h.redisCommand("SET", `sm:cap:${capped.id}`, "100", "EX", "600");
+    await h.redisCommand("SET", `sm:cap:${capped.id}`, "100:1", "EX", "600");
     // Two calls each: within the quota of 3 (the free key and token are of two accounts).
     for (const credential of [free.apiKey, otherFree.token, capped.apiKey, capped.token]) {
       await validate(credential); // warm (a first call per key may fill its entry)
