@@ -4,10 +4,15 @@ import { setLogLevel } from "./lib/log";
 /** Event name of the billing meter when STRIPE_METER_EVENT_NAME is not set. */
 export const DEFAULT_METER_EVENT_NAME = "api_validation";
 
-/** One rate-limit tier: `limit` units (a batch counts its documents) per sliding window of `windowSeconds`. */
+/**
+ * One rate-limit tier: `limit` units (a batch counts its documents) per sliding window of
+ * `windowSeconds`, and optionally at most `monthlyQuota` units per UTC calendar month (absent: no
+ * monthly quota; a paying account may still set its own spend cap, PUT /v1/account/spend-cap).
+ */
 const tierSchema = z.object({
   limit: z.number().int().positive(),
   windowSeconds: z.number().int().positive(),
+  monthlyQuota: z.number().int().positive().optional(),
 });
 
 /** A sliding window: `limit` units per `windowSeconds`. */
@@ -16,9 +21,9 @@ export type RateLimitWindow = z.infer<typeof tierSchema>;
 /** Tier name to its sliding window (RATE_LIMIT_TIERS). */
 export type RateLimitTiers = Record<string, RateLimitWindow>;
 
-/** Defaults from the original design: free 5 per 10 s, pro 100 per 10 s. */
+/** Defaults from the original design: free 5 per 10 s (and 1,000 units a month), pro 100 per 10 s. */
 export const DEFAULT_RATE_LIMIT_TIERS = {
-  free: { limit: 5, windowSeconds: 10 },
+  free: { limit: 5, windowSeconds: 10, monthlyQuota: 1000 },
   pro: { limit: 100, windowSeconds: 10 },
 } as const satisfies Record<string, z.infer<typeof tierSchema>>;
 
@@ -99,7 +104,10 @@ const configSchema = z.object({
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   /** Bearer token of the operator endpoints (/admin/*); unset, they answer 404. */
   ADMIN_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
-  /** Tier name to `{limit, windowSeconds}`. Default free 5 per 10 s, pro 100 per 10 s. */
+  /**
+   * Tier name to `{limit, windowSeconds, monthlyQuota?}`. Default free 5 per 10 s and 1,000 units a
+   * month, pro 100 per 10 s with no monthly quota.
+   */
   RATE_LIMIT_TIERS: jsonSetting(z.record(z.string(), tierSchema)).default(DEFAULT_RATE_LIMIT_TIERS),
   /** Hosts a `schema_url` or remote `$ref` may be fetched from, comma-separated. Default none. */
   SCHEMA_FETCH_ALLOWLIST: z

@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   SCHEMA_STORAGE_EXCEEDED: { status: 413, title: "Registered schema storage exceeded" },
   SCHEMA_INCOMPATIBLE: { status: 409, title: "Schema version is not compatible" },
   RATE_LIMITED: { status: 429, title: "Rate limit exceeded" },
+  QUOTA_EXCEEDED: { status: 429, title: "Monthly quota or spend cap reached" },
+  SPEND_CAP_UNAVAILABLE: { status: 403, title: "Spend caps are for paying accounts" },
   IDEMPOTENCY_KEY_INVALID: { status: 400, title: "Idempotency-Key invalid" },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: "Idempotency-Key reused with another request" },
   IDEMPOTENCY_KEY_IN_USE: { status: 409, title: "Idempotency-Key in use" },

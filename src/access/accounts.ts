@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { RedisAdapter } from "../adapters/redis";
 import { type DatabaseAdapter, DatabaseError } from "../adapters/supabase";
+import { monthlyAllowanceView } from "../metering/monthly-allowance";
 import { AccessRefusal } from "./access-refusal";
 import { apiKeyEntryOf, type KnownApiKey } from "./api-key-entry";
 import { generateApiKey, hashApiKey } from "./api-keys";
@@ -18,6 +19,10 @@ export const accountSchema = z.object({
   status: z.enum(["active", "past_due", "suspended", "closed"]),
   grace_until: z.string().nullable(),
   created_at: z.string(),
+  /** Units a month this account caps itself at (PUT /v1/account/spend-cap); null: no cap. */
+  spend_cap_units: z.number().int().nullable().default(null),
+  /** Grows with every change of the cap: its Redis mirror keeps the newest (see put-spend-cap). */
+  spend_cap_version: z.coerce.number().int().default(0),
 });
 export type Account = z.infer<typeof accountSchema>;
 
@@ -146,6 +151,7 @@ export const knownApiKeyOf = (keyHash: string, key: ResolvedApiKey): KnownApiKey
   stripeCustomerId: key.stripe_customer_id,
   expiresAtMs: key.key_expires_at === null ? null : Date.parse(key.key_expires_at),
   revoked: key.key_revoked_at !== null,
+  spendCap: { units: key.spend_cap_units, version: key.spend_cap_version },
 });
 
 /**
@@ -260,6 +266,8 @@ export async function describeAccount(
     periodUnits: number | null;
     record: { occurredAtMs: number; tier: string };
   },
+  /** The monthly quota of the tier in force (RATE_LIMIT_TIERS), null when it has none. */
+  monthlyQuota: number | null = null,
 ) {
   const account = await getAccount(db, accountId);
   if (!account) throw new AccessRefusal("NOT_FOUND", "This token's account no longer exists.");
@@ -284,6 +292,12 @@ export async function describeAccount(
     usage: {
       period: new Date(admission.record.occurredAtMs).toISOString().slice(0, 7),
       units: admission.periodUnits,
+      ...monthlyAllowanceView({
+        quota: monthlyQuota,
+        cap: account.spend_cap_units,
+        used: admission.periodUnits,
+        nowMs: admission.record.occurredAtMs,
+      }),
     },
   };
 }

@@ -1,3 +1,5 @@
+import type { SpendCapState } from "../metering/monthly-allowance";
+
 /**
  * What Redis keeps of one API key for the hot path (see scripts/put-api-key.ts): enough for the
  * admission script to admit a call made with the key itself, with no other lookup.
@@ -20,6 +22,11 @@ export interface ApiKeyEntry {
   ttlSeconds: number;
   /** How long a revoked key's deny entry (for tokens minted from it) lasts. */
   denyTtlSeconds: number;
+  /**
+   * The account's spend cap, written to its mirror with the entry (if not older than the mirror's);
+   * undefined leaves the mirror as it is (the writer did not read the account's cap).
+   */
+  spendCap?: SpendCapState;
 }
 
 /**
@@ -42,6 +49,8 @@ export interface KnownApiKey {
   stripeCustomerId: string | null;
   expiresAtMs: number | null;
   revoked: boolean;
+  /** The account's spend cap, when the lookup read it (undefined: not read). */
+  spendCap?: SpendCapState;
 }
 
 /** The entry of a key Postgres knows (with the given deny TTL), or of an unknown hash (`known` undefined). */
@@ -73,5 +82,6 @@ export function apiKeyEntryOf(
     expiresAtMs: known.expiresAtMs,
     ttlSeconds: API_KEY_ENTRY_TTL_SECONDS,
     denyTtlSeconds,
+    spendCap: known.spendCap,
   };
 }

@@ -1,5 +1,6 @@
 import type { DatabaseAdapter } from "../adapters/supabase";
 import type { Config } from "../config";
+import type { SpendCapState } from "../metering/monthly-allowance";
 import { Refusal } from "../refusal";
 import { AccessRefusal } from "./access-refusal";
 import { authenticateApiKey } from "./accounts";
@@ -21,12 +22,15 @@ export async function tokenKeysOf(config: Config): Promise<TokenKeys> {
   }
 }
 
-/** POST /v1/token: an API key in, a short-lived access token out. */
+/**
+ * POST /v1/token: an API key in, a short-lived access token out, with the account's spend cap as
+ * Postgres just said, for the caller to mirror into Redis.
+ */
 export async function exchangeApiKeyForToken(
   { db, config }: { db: DatabaseAdapter; config: Config },
   apiKey: string,
   now = new Date(),
-): Promise<IssuedToken> {
+): Promise<IssuedToken & { spendCap: SpendCapState }> {
   const keys = await tokenKeysOf(config);
   if (keys.algorithm === "EdDSA" && !keys.signing) {
     throw new Refusal("SERVICE_MISCONFIGURED", "This deployment verifies tokens but cannot issue them.");
@@ -37,7 +41,7 @@ export async function exchangeApiKeyForToken(
     account.key_expires_at === null
       ? Number.POSITIVE_INFINITY
       : Math.floor((Date.parse(account.key_expires_at) - now.getTime()) / 1000);
-  return issueAccessToken(
+  const issued = await issueAccessToken(
     keys,
     {
       accountId: account.id,
@@ -47,6 +51,7 @@ export async function exchangeApiKeyForToken(
     },
     { ttlSeconds: Math.max(1, Math.min(config.TOKEN_TTL_SECONDS, keyLeftSeconds)), now },
   );
+  return { ...issued, spendCap: { units: account.spend_cap_units, version: account.spend_cap_version } };
 }
 
 /** The credential of a protected call: a verified token, or an API key to resolve in admission. */

@@ -16,7 +16,7 @@ header{display:flex;justify-content:space-between;align-items:center;border-bott
 h1{font-size:1.35rem;margin:.5rem 0}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
 a{color:#0645ad}
 label{display:block;font-weight:600;margin:.5rem 0 .25rem}
-input[type=email],input[type=text]{font:inherit;padding:.4rem .5rem;border:1px solid #595959;border-radius:4px;width:min(100%,22rem)}
+input[type=email],input[type=text],input[type=number]{font:inherit;padding:.4rem .5rem;border:1px solid #595959;border-radius:4px;width:min(100%,22rem)}
 button{font:inherit;padding:.4rem .9rem;border:1px solid #1d3f91;border-radius:4px;background:#1d4ed8;color:#fff;cursor:pointer}
 button.secondary{background:#fff;color:#1d3f91}
 button.danger{background:#fff;color:#a4161a;border-color:#a4161a}
@@ -132,6 +132,8 @@ export interface UsageView {
   chartFrom: string;
   /** The estimated charge this period, if the tier's Stripe price says how much a unit costs. */
   estimate?: string;
+  /** A paying account may set a spend cap (the form is shown); the cap's price, if known. */
+  spendCap?: { allowed: boolean; estimate?: string };
 }
 
 const KNOWN_ACCOUNT_FIELDS = new Set([
@@ -171,8 +173,44 @@ function chartDays(from: string, days: UsageView["days"]): UsageView["days"] {
   return slots;
 }
 
-function usageSection({ account, days, estimate, chartFrom }: UsageView): Html {
-  const usage = (account.usage ?? {}) as { period?: string; units?: number | null };
+const when = (iso: string | null) => (iso === null ? "never" : `${iso.slice(0, 16).replace("T", " ")} UTC`);
+
+const count = (units: number | null | undefined, none: string) =>
+  units === null || units === undefined ? none : units.toLocaleString("en-US");
+
+/** The month's allowance (quota or cap, used, remaining) and, for a paying account, the cap's form. */
+function allowanceRows(usage: MonthlyUsage, spendCap: UsageView["spendCap"]): Html {
+  return html`<dt>Monthly quota</dt><dd id="quota">${count(usage.monthly_quota, "none")}</dd>
+<dt>Spend cap</dt><dd id="spend-cap">${count(usage.spend_cap, "none")}${spendCap?.estimate ? ` — at most ${spendCap.estimate} a month` : ""}</dd>
+<dt>Remaining this month</dt><dd id="remaining">${usage.limit === null || usage.limit === undefined ? "unlimited" : count(usage.remaining, "unavailable right now")}${usage.resets_at ? ` (resets ${when(usage.resets_at)})` : ""}</dd>`;
+}
+
+function spendCapForm(usage: MonthlyUsage, formToken: string): Html {
+  return html`<form method="post" action="/console/spend-cap">
+<input type="hidden" name="form_token" value="${formToken}">
+<label for="cap-units">Monthly spend cap (units; calls past it are refused, not billed)</label>
+<input id="cap-units" name="monthly_units" type="number" min="0" step="1" inputmode="numeric" required value="${usage.spend_cap ?? ""}">
+<button type="submit">Save cap</button>
+</form>
+${
+  usage.spend_cap === null || usage.spend_cap === undefined
+    ? ""
+    : html`<form method="post" action="/console/spend-cap"><input type="hidden" name="form_token" value="${formToken}"><input type="hidden" name="remove" value="1"><p><button class="secondary" type="submit">Remove cap</button></p></form>`
+}`;
+}
+
+interface MonthlyUsage {
+  period?: string;
+  units?: number | null;
+  monthly_quota?: number | null;
+  spend_cap?: number | null;
+  limit?: number | null;
+  remaining?: number | null;
+  resets_at?: string;
+}
+
+function usageSection({ account, days, estimate, chartFrom, spendCap }: UsageView, formToken: string): Html {
+  const usage = (account.usage ?? {}) as MonthlyUsage;
   const rate = (account.rate_limit ?? {}) as { limit?: number; window_seconds?: number };
   const extra = Object.entries(account).filter(([name]) => !KNOWN_ACCOUNT_FIELDS.has(name));
   const peak = Math.max(1, ...days.map((day) => day.units));
@@ -183,9 +221,11 @@ function usageSection({ account, days, estimate, chartFrom }: UsageView): Html {
 <dt>Status</dt><dd>${String(account.status ?? "—")}</dd>
 <dt>Units this month (${usage.period ?? "—"})</dt><dd id="units">${usage.units === null || usage.units === undefined ? "unavailable right now" : usage.units.toLocaleString("en-US")}</dd>
 ${estimate ? html`<dt>Estimated charge</dt><dd id="estimate">${estimate}</dd>` : ""}
+${allowanceRows(usage, spendCap)}
 <dt>Rate limit</dt><dd>${rate.limit ?? "—"} requests per ${rate.window_seconds ?? "—"} s</dd>
 ${extra.map(([name, value]) => html`<dt>${name.replace(/_/g, " ")}</dt><dd>${describe(value)}</dd>`)}
 </dl>
+${spendCap?.allowed ? spendCapForm(usage, formToken) : ""}
 ${
   days.length > 0
     ? html`<h3>Billed units per day (UTC), last month and this month</h3>
@@ -195,8 +235,6 @@ ${
 }
 </section>`;
 }
-
-const when = (iso: string | null) => (iso === null ? "never" : `${iso.slice(0, 16).replace("T", " ")} UTC`);
 
 function keysSection(keys: AccountKey[], formToken: string): Html {
   const active = (key: AccountKey) =>
@@ -256,7 +294,7 @@ export function dashboardBody({
 }): Html {
   return html`${message ?? ""}
 <p>Signed in as <strong>${String(usage.account.email ?? "")}</strong>.</p>
-${usageSection(usage)}
+${usageSection(usage, formToken)}
 ${billingSection(usage.account, formToken, upgradeTier)}
 ${keysSection(keys, formToken)}
 <section aria-labelledby="sessions-h">

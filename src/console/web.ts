@@ -11,6 +11,7 @@ import { listAccountKeys } from "../access/key-management";
 import { tokenKeysOf } from "../access/token-service";
 import { issueAccessToken } from "../access/tokens";
 import { purchasableTiers } from "../billing/checkout";
+import { isPayingAccount } from "../billing/spend-cap";
 import { monthStartOf, usageHistory } from "../billing/usage-history";
 import type { AppBindings } from "../env";
 import { estimateCharge } from "./estimate";
@@ -160,7 +161,7 @@ export async function dashboard(
   appFetch: AppFetch,
   session: Session,
   message?: ReturnType<typeof html>,
-  status: 200 | 403 | 409 | 429 | 503 = 200,
+  status: 200 | 400 | 403 | 409 | 429 | 503 = 200,
 ) {
   const { db } = c.get("services");
   const config = c.get("config");
@@ -177,11 +178,27 @@ export async function dashboard(
       granularity: "day",
     }),
   ]);
+  const stripe = { stripe: c.get("services").stripe, config };
+  const cap = (account.usage as { spend_cap?: unknown } | undefined)?.spend_cap;
+  const paying =
+    typeof account.tier === "string" &&
+    isPayingAccount(config, {
+      tier: account.tier,
+      stripe_customer_id: typeof account.stripe_customer_id === "string" ? account.stripe_customer_id : null,
+    });
+  const [estimate, capEstimate] = await Promise.all([
+    estimateCharge(stripe, account),
+    // The cap in money, at the same price: a spend cap is kept in units, the unit the price charges.
+    typeof cap === "number"
+      ? estimateCharge(stripe, { tier: account.tier, usage: { units: cap } })
+      : undefined,
+  ]);
   const usage: UsageView = {
     account,
     days: days.map((bucket) => ({ day: bucket.start.slice(0, 10), units: bucket.units })),
     chartFrom: chartFrom.toISOString().slice(0, 10),
-    estimate: await estimateCharge({ stripe: c.get("services").stripe, config }, account),
+    estimate,
+    spendCap: { allowed: paying, estimate: capEstimate },
   };
   const upgradeTier = purchasableTiers(config).find((tier) => tier !== account.tier);
   return page(

@@ -6,7 +6,11 @@ import { rateLimitHeaders } from "./rate-limit-headers";
 
 /** The RateLimit headers of any admission outcome that has a policy. */
 export function admissionHeaders(admission: Admission): Record<string, string> {
-  if (admission.outcome === "idempotency_refused" || admission.outcome === "cost_over_limit") {
+  if (
+    admission.outcome === "idempotency_refused" ||
+    admission.outcome === "cost_over_limit" ||
+    admission.outcome === "quota_exceeded"
+  ) {
     return rateLimitHeaders(admission.rateLimit);
   }
   return admission.outcome === "revoked" ? {} : rateLimitHeaders(admission.rateLimit);
@@ -25,6 +29,30 @@ export function admissionRefusal(
         "LIMIT_EXCEEDED",
         `This call costs ${cost} units and the ${policy} tier admits ${limit} units per ${windowSeconds} s, so it can never be admitted: send fewer documents (1 unit each, 2 with enrichment) or upgrade. Not billed.`,
         { rateLimit: admission.rateLimit, extensions: { limit: "rate_limit_cost", cost, rate_limit: limit } },
+      );
+    }
+    case "quota_exceeded": {
+      const { allowance, usedUnits, resetAtMs, retryAfterSeconds } = admission;
+      const resetAt = new Date(resetAtMs).toISOString();
+      const cost = admission.rateLimit.cost ?? 1;
+      const what =
+        allowance.kind === "cap"
+          ? `your spend cap of ${allowance.units} units a month (raise or remove it with PUT or DELETE /v1/account/spend-cap)`
+          : `the ${admission.rateLimit.policy} tier's quota of ${allowance.units} units a month (upgrade with POST /v1/billing/checkout for more)`;
+      return new Refusal(
+        "QUOTA_EXCEEDED",
+        `This call costs ${cost} units and ${usedUnits} were used this month: that would pass ${what}. It resets at ${resetAt}. Not billed.`,
+        {
+          rateLimit: admission.rateLimit,
+          retryAfterSeconds,
+          extensions: {
+            quota_kind: allowance.kind,
+            quota: allowance.units,
+            used: usedUnits,
+            cost,
+            reset_at: resetAt,
+          },
+        },
       );
     }
     case "rate_limited":

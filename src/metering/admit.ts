@@ -12,8 +12,15 @@ import type { RateLimitTiers } from "../config";
 import { log } from "../lib/log";
 import { Refusal } from "../refusal";
 import { LocalWindowLimiter } from "./local-limiter";
+import { nextPeriodStartMs } from "./monthly-allowance";
 import { type RateLimitState, secondsFromMs } from "./rate-limit-headers";
-import type { AdmitUsageReply, IdempotencyClaim, StoredResponse, UsageRecord } from "./usage-record";
+import type {
+  AdmitUsageReply,
+  IdempotencyClaim,
+  MonthlyAllowance,
+  StoredResponse,
+  UsageRecord,
+} from "./usage-record";
 
 /** Who is asking, from the verified token, and what the call costs. */
 export interface AdmissionRequest {
@@ -57,6 +64,18 @@ export type Admission =
   | { outcome: "idempotency_refused"; reason: "reused" | "in_use"; rateLimit: RateLimitState }
   /** The call costs more units than the tier's whole window: never admissible as sent. */
   | { outcome: "cost_over_limit"; rateLimit: RateLimitState }
+  /**
+   * This month's units plus the call's would pass the tier's monthly quota or the account's spend
+   * cap (`allowance`): refused until `resetAtMs` (next UTC month), not billed, not counted.
+   */
+  | {
+      outcome: "quota_exceeded";
+      rateLimit: RateLimitState;
+      allowance: MonthlyAllowance;
+      usedUnits: number;
+      resetAtMs: number;
+      retryAfterSeconds: number;
+    }
   | {
       outcome: "unavailable";
       rateLimit: RateLimitState;
@@ -196,6 +215,17 @@ export function admissionOfReply(
   }
   if (reply.status === "replayed") return { outcome: "replayed", rateLimit, response: reply.response };
   if (reply.status === "cost_over_limit") return { outcome: "cost_over_limit", rateLimit };
+  if (reply.status === "quota_exceeded") {
+    const resetAtMs = nextPeriodStartMs(nowMs);
+    return {
+      outcome: "quota_exceeded",
+      rateLimit,
+      allowance: reply.allowance,
+      usedUnits: reply.periodUnits,
+      resetAtMs,
+      retryAfterSeconds: secondsFromMs(resetAtMs - nowMs),
+    };
+  }
   if (reply.status === "idempotency_refused") {
     return { outcome: "idempotency_refused", reason: reply.reason, rateLimit };
   }
@@ -246,7 +276,9 @@ export function usageRecordOf(
 
 /**
  * Admission while Redis did not answer (`error`): fail-closed tiers are refused, the others are
- * served within what Redis last said was left of the window and billed through Postgres.
+ * served within what Redis last said was left of the window and billed through Postgres. The
+ * monthly quota and spend cap are not checked here (the month's usage is counted in Redis): a
+ * fail-open tier is served past them during an outage, and every unit is still billed.
  */
 export function admitWithoutRedis(
   deps: AdmissionDeps,

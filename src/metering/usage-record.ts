@@ -56,7 +56,7 @@ export interface AdmitUsageInput {
   units: number;
   nowMs: number;
   /** Every configured tier, so an override can name any of them. */
-  tiers: Record<string, { limit: number; windowSeconds: number }>;
+  tiers: Record<string, { limit: number; windowSeconds: number; monthlyQuota?: number }>;
   /** The call's Idempotency-Key, if it sent one. */
   idempotency?: IdempotencyClaim | null;
   /** "reads": an account read, counted in its own window (ACCOUNT_READS_LIMIT). Default the tier's. */
@@ -73,6 +73,12 @@ export interface AdmitApiKeyUsageInput
   apiKeyHash: string;
   /** The tier used when the key's entry names one no longer configured (the strictest). */
   fallbackTier: string;
+}
+
+/** The monthly allowance that refused a call: the tier's quota or the account's own spend cap, in units. */
+export interface MonthlyAllowance {
+  kind: "quota" | "cap";
+  units: number;
 }
 
 export interface WindowState {
@@ -102,6 +108,8 @@ export type AdmitUsageReply =
   | ({ status: "idempotency_refused"; reason: "reused" | "in_use" } & WindowState)
   /** The call costs more units than the tier's whole window admits: it can never be admitted. */
   | ({ status: "cost_over_limit" } & WindowState)
+  /** This month's units plus the call's would pass the tier's monthly quota or the account's spend cap. */
+  | ({ status: "quota_exceeded"; allowance: MonthlyAllowance } & WindowState)
   | { status: "denied"; reason: "subject" | "api_key" }
   | { status: "unknown_tier"; tier: string }
   /** API key calls only: Redis has no entry for the key (ask Postgres, then fill it). */

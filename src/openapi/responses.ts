@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { PROBLEM_CONTENT_TYPE } from "../errors";
+import { QUOTA_EXCEEDED_EXAMPLES } from "./validation-examples";
 
 /** RFC 9457 problem details, as every error response of this API carries them; `#/components/schemas/Problem`. */
 export const problemSchema = z
@@ -91,6 +92,19 @@ export const bearerRefusals = {
     "ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED (an API key whose account may not call)",
   ),
   429: problemResponse("RATE_LIMITED, with Retry-After", rateLimitedHeaders),
+};
+
+/**
+ * The refusals of a billed call (POST /v1/validate, /batch): those of every protected route, and a
+ * 429 that is also the monthly quota's or spend cap's.
+ */
+export const billedCallRefusals = {
+  ...bearerRefusals,
+  429: problemResponse(
+    "RATE_LIMITED (the tier's window; Retry-After in seconds) or QUOTA_EXCEEDED (this month's units plus the call's would pass the tier's monthly quota or your spend cap; a batch is refused whole; `reset_at` is the next UTC month, Retry-After the seconds until then). Neither is billed.",
+    rateLimitedHeaders,
+    QUOTA_EXCEEDED_EXAMPLES,
+  ),
 };
 
 /** The refusal every operator route (ADMIN_TOKEN) can give. */

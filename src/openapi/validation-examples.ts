@@ -69,3 +69,17 @@ export const SCHEMA_INVALID_EXAMPLES = {
     ),
   },
 };
+
+/** 429 example: the free tier's monthly quota used up (a spend cap's says `quota_kind: "cap"`). */
+export const QUOTA_EXCEEDED_EXAMPLES = {
+  quota: {
+    summary: "The free tier's monthly quota is used up",
+    value: problem(
+      "QUOTA_EXCEEDED",
+      429,
+      "Monthly quota or spend cap reached",
+      "This call costs 1 units and 1000 were used this month: that would pass the free tier's quota of 1000 units a month (upgrade with POST /v1/billing/checkout for more). It resets at 2026-06-01T00:00:00.000Z. Not billed.",
+      { quota_kind: "quota", quota: 1000, used: 1000, cost: 1, reset_at: "2026-06-01T00:00:00.000Z" },
+    ),
+  },
+};

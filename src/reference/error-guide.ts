@@ -139,6 +139,16 @@ export const ERROR_GUIDES = {
       "The tier's rate in units (a batch costs its documents) or the per-address sign-up or token rate was exceeded.",
     fix: "Wait the seconds in `Retry-After` before retrying (the `RateLimit` header shows what is left); upgrade with POST /v1/billing/checkout for a higher limit.",
   },
+  QUOTA_EXCEEDED: {
+    cause:
+      'This month\'s billed units plus this call\'s would pass the tier\'s monthly quota (`quota_kind` "quota") or the spend cap you set (`quota_kind` "cap"); `quota`, `used` and `cost` say by how much. A batch that would cross it is refused whole. Nothing was billed or counted.',
+    fix: "Wait until `reset_at` (00:00 UTC on the 1st of next month; `Retry-After` gives the seconds), send a smaller batch that fits, raise or remove your cap (PUT or DELETE /v1/account/spend-cap), or upgrade with POST /v1/billing/checkout. GET /v1/account shows what is left.",
+  },
+  SPEND_CAP_UNAVAILABLE: {
+    cause:
+      "Only a paying account (a tier sold through Stripe, with a billing customer) can set a spend cap; the free tier has its monthly quota instead.",
+    fix: "Upgrade with POST /v1/billing/checkout (or the console's Upgrade button), then set the cap.",
+  },
   IDEMPOTENCY_KEY_INVALID: {
     cause: "The Idempotency-Key header was empty, longer than 255 characters or not printable ASCII.",
     fix: "Send a fresh random value per logical request, e.g. a UUID v4, and the same value on its retries.",

@@ -9,6 +9,7 @@ import { createAccountKey, revokeAccountKey, rollAccountKey } from "../access/ke
 import { registerAccount } from "../access/signup";
 import { EmailError } from "../adapters/email";
 import { createCheckoutLink, createPortalLink } from "../billing/checkout";
+import { MAX_SPEND_CAP_UNITS, setSpendCap } from "../billing/spend-cap";
 import {
   COPY_SCRIPT,
   checkInboxBody,
@@ -50,11 +51,16 @@ const DONE_MESSAGES: Record<string, string> = {
   "signed-out": "You are signed out.",
   "signed-out-everywhere": "Every session of this account is signed out.",
   "link-used": "That sign-in link is used or expired; ask for a new one below.",
+  "cap-set":
+    "The spend cap is saved: billed calls past it this month are refused (429 QUOTA_EXCEEDED), not billed.",
+  "cap-removed": "The spend cap is removed.",
 };
 
 /** A domain refusal shown on the page (its detail is our own text); anything else goes to the app's handler. */
-function refusalStatus(error: unknown): 403 | 409 | 429 | 503 | undefined {
+function refusalStatus(error: unknown): 400 | 403 | 409 | 429 | 503 | undefined {
   if (!(error instanceof Refusal)) return undefined;
+  if (error.code === "BAD_REQUEST") return 400;
+  if (error.code === "SPEND_CAP_UNAVAILABLE") return 403;
   if (error.code === "RATE_LIMITED") return 429;
   if (error.code === "DEPENDENCY_UNAVAILABLE" || error.code === "SERVICE_MISCONFIGURED") return 503;
   if (error.code.startsWith("ACCOUNT_")) return 403;
@@ -248,6 +254,21 @@ export function consoleRoutes(appFetch: AppFetch) {
           key: c.req.param("id") ?? "",
         });
         return c.redirect("/console?done=revoked", 303);
+      }),
+    )
+    .post(
+      "/console/spend-cap",
+      signedInAction(async (c, session, form) => {
+        const text = (form.monthly_units ?? "").trim();
+        const units = form.remove === "1" ? null : Number(text);
+        if (units !== null && (!/^\d+$/.test(text) || units > MAX_SPEND_CAP_UNITS)) {
+          throw new Refusal("BAD_REQUEST", "Enter the cap as a whole number of units (0 or more).");
+        }
+        await setSpendCap(
+          { ...c.get("services"), config: c.get("config") },
+          { accountId: session.accountId, units },
+        );
+        return c.redirect(`/console?done=${units === null ? "cap-removed" : "cap-set"}`, 303);
       }),
     )
     .post(

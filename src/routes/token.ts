@@ -3,6 +3,7 @@ import { AccessRefusal } from "../access/access-refusal";
 import { apiKeyPrefix } from "../access/api-keys";
 import { bearerCredentials } from "../access/bearer";
 import { exchangeApiKeyForToken } from "../access/token-service";
+import { mirrorSpendCap } from "../billing/spend-cap";
 import { clientIpOf, limitByClientIp, tokenLimit } from "../metering/client-ip-limit";
 import {
   dependencyUnavailable,
@@ -60,6 +61,12 @@ export const tokenRoutes = newRouter().openapi(tokenRoute, async (c) => {
     requestId: c.get("requestId"),
   });
   const issued = await exchangeApiKeyForToken({ db, config }, apiKey);
+  // The token lives up to an hour: refresh the cap admission enforces from what Postgres just said.
+  await mirrorSpendCap(redis, {
+    accountId: issued.claims.sub,
+    cap: issued.spendCap,
+    requestId: c.get("requestId"),
+  });
   c.set("subject", issued.claims.sub);
   const body: z.infer<typeof tokenResponse> = {
     token: issued.token,

@@ -5,7 +5,7 @@ import { requireCredential } from "../middleware/auth";
 import { idempotencyHeaders, idempotencyInUse, verdictHeaders } from "../openapi/idempotency-headers";
 import {
   API_KEY_OR_TOKEN,
-  bearerRefusals,
+  billedCallRefusals,
   jsonRequest,
   jsonResponse,
   problemResponse,
@@ -233,7 +233,7 @@ const refusals = {
     undefined,
     MALFORMED_BODY_EXAMPLES,
   ),
-  ...bearerRefusals,
+  ...billedCallRefusals,
   415: problemResponse("UNSUPPORTED_MEDIA_TYPE: the body is not sent as JSON"),
   422: problemResponse(
     "No verdict, not billed: DOCUMENT_NOT_JSON (with line and column), SCHEMA_INVALID (located in the schema: schemaLocation, value, allowedValues, suggestion, and the metaschema's errors; or, with strict, the warnings), SCHEMA_UNRESOLVABLE, SCHEMA_UNAVAILABLE, LIMIT_EXCEEDED",

@@ -36,7 +36,8 @@ beforeAll(async () => {
         ...(stack.vars as Record<string, string>),
         CONSOLE_URL: origin,
         BILLING_SUCCESS_URL: `${origin}/console`,
-        RATE_LIMIT_TIERS: '{"free":{"limit":100,"windowSeconds":10},"pro":{"limit":200,"windowSeconds":10}}',
+        RATE_LIMIT_TIERS:
+          '{"free":{"limit":100,"windowSeconds":10,"monthlyQuota":1000},"pro":{"limit":200,"windowSeconds":10}}',
         ADMISSION_TIMEOUT_MS: E2E_ADMISSION_TIMEOUT_MS,
       },
     }),
@@ -170,6 +171,12 @@ describe("customer console in Chromium", () => {
       `/console signed in: ${signedIn} characters of HTML, no other request; ${describeTimings(await pageTimings(page))}`,
     );
     expect(await page.locator("#tier").textContent()).toBe("free");
+    // The free tier's monthly quota and what is left of it; no spend cap form (not paying).
+    expect(await page.locator("#quota").textContent()).toBe("1,000");
+    expect(await page.locator("#remaining").textContent()).toMatch(
+      /^999 \(resets \d{4}-\d\d-01 00:00 UTC\)$/,
+    );
+    expect(await page.getByLabel(/Monthly spend cap/).count()).toBe(0);
     expect(await page.locator("tr[data-key]").count()).toBe(1);
 
     // A second key, shown once; then revoked, and gone from the list.
@@ -226,6 +233,25 @@ describe("customer console in Chromium", () => {
     expect(bars.length).toBeGreaterThanOrEqual(29);
     expect(bars.filter(([, style]) => style !== "height:0%")).toEqual([[`${today}: 1`, "height:100%"]]);
     await shot(page, "console-pro.png");
+
+    // Pro has no quota; a spend cap set in the console is enforced at once, and removed again.
+    expect(await page.locator("#quota").textContent()).toBe("none");
+    expect(await page.locator("#remaining").textContent()).toMatch(/^unlimited/);
+    await page.getByLabel(/Monthly spend cap/).fill("3");
+    await page.getByRole("button", { name: "Save cap" }).click();
+    await expect.poll(() => page.getByText("The spend cap is saved").count()).toBe(1);
+    expect(await page.locator("#spend-cap").textContent()).toBe(
+      "3 — at most $0.00 (3 units at $0.001 each) a month",
+    );
+    expect(await page.locator("#remaining").textContent()).toMatch(/^0 \(resets/);
+    const capped = await validate(copied);
+    expect(capped.status).toBe(429);
+    expect(((await capped.json()) as { code: string }).code).toBe("QUOTA_EXCEEDED");
+    await shot(page, "console-spend-cap.png");
+    await page.getByRole("button", { name: "Remove cap" }).click();
+    await expect.poll(() => page.getByText("The spend cap is removed.").count()).toBe(1);
+    expect(await page.locator("#spend-cap").textContent()).toBe("none");
+    expect((await validate(copied)).status).toBe(200);
 
     await page.getByRole("button", { name: "Sign out", exact: true }).click();
     await expect.poll(() => page.getByText("You are signed out.").count()).toBe(1);

@@ -84,6 +84,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/account/spend-cap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set or remove your monthly spend cap (paying accounts)
+         * @description A cap on the units billed to this account per UTC calendar month, enforced at admission like the tier's monthly quota: a call (or a whole batch) that would pass it is refused with 429 QUOTA_EXCEEDED, not billed, until the next month or until the cap is raised or removed; a cap below this month's usage refuses at once. The lower of the tier's quota and the cap is in force. In units, the unit the tier's price charges (the console shows the estimated charge). Not billed; counted in the tier's window.
+         */
+        put: operations["putV1AccountSpendCap"];
+        post?: never;
+        /**
+         * Remove your monthly spend cap
+         * @description The same as PUT with `{"monthly_units": null}`; allowed on any tier. A cap on the units billed to this account per UTC calendar month, enforced at admission like the tier's monthly quota: a call (or a whole batch) that would pass it is refused with 429 QUOTA_EXCEEDED, not billed, until the next month or until the cap is raised or removed; a cap below this month's usage refuses at once. The lower of the tier's quota and the cap is in force. In units, the unit the tier's price charges (the console shows the estimated charge). Not billed; counted in the tier's window.
+         */
+        delete: operations["deleteV1AccountSpendCap"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/usage": {
         parameters: {
             query?: never;
@@ -691,7 +715,12 @@ export interface operations {
                      *       },
                      *       "usage": {
                      *         "period": "2026-05",
-                     *         "units": 1234
+                     *         "units": 1234,
+                     *         "monthly_quota": null,
+                     *         "spend_cap": 50000,
+                     *         "limit": 50000,
+                     *         "remaining": 48766,
+                     *         "resets_at": "2026-06-01T00:00:00.000Z"
                      *       }
                      *     }
                      */
@@ -722,8 +751,18 @@ export interface operations {
                         usage: {
                             /** @description UTC calendar month, YYYY-MM */
                             period: string;
-                            /** @description Units admitted this period; null while the counter is unreachable */
+                            /** @description Units used (admitted and not refunded) this period; null while the counter is unreachable */
                             units: number | null;
+                            /** @description The tier's monthly quota in units (RATE_LIMIT_TIERS); null: none */
+                            monthly_quota: number | null;
+                            /** @description Your own monthly cap in units (PUT /v1/account/spend-cap); null: none */
+                            spend_cap: number | null;
+                            /** @description The allowance in force: the lower of monthly_quota and spend_cap; null: unlimited */
+                            limit: number | null;
+                            /** @description Units left this month under `limit`; null when unlimited or the counter is unreachable */
+                            remaining: number | null;
+                            /** @description When the month's usage starts again from 0: 00:00 UTC on the 1st, ISO 8601 */
+                            resets_at: string;
                         };
                     };
                 };
@@ -762,6 +801,211 @@ export interface operations {
                 };
             };
             /** @description DEPENDENCY_UNAVAILABLE: Postgres or Redis unreachable; retry after Retry-After. Also when Redis is unreachable and the tier fails closed */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putV1AccountSpendCap: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "monthly_units": 50000
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The most units to be billed per UTC month (0 stops every billed call); null removes the cap */
+                    monthly_units: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The cap in force */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "spend_cap": 50000,
+                     *       "usage": {
+                     *         "period": "2026-05",
+                     *         "monthly_quota": null,
+                     *         "spend_cap": 50000,
+                     *         "limit": 50000,
+                     *         "remaining": 48766,
+                     *         "resets_at": "2026-06-01T00:00:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Units a month; null: no cap */
+                        spend_cap: number | null;
+                        usage: {
+                            /** @description UTC calendar month, YYYY-MM */
+                            period: string;
+                            /** @description The tier's monthly quota in units (RATE_LIMIT_TIERS); null: none */
+                            monthly_quota: number | null;
+                            /** @description Your own monthly cap in units (PUT /v1/account/spend-cap); null: none */
+                            spend_cap: number | null;
+                            /** @description The allowance in force: the lower of monthly_quota and spend_cap; null: unlimited */
+                            limit: number | null;
+                            /** @description Units left this month under `limit`; null when unlimited or the counter is unreachable */
+                            remaining: number | null;
+                            /** @description When the month's usage starts again from 0: 00:00 UTC on the 1st, ISO 8601 */
+                            resets_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description BAD_REQUEST: the body is not `{monthly_units}` (an integer from 0, or null) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AUTH_REQUIRED (no credential: the detail says what to send), API_KEY_INVALID (unknown, malformed or revoked key), API_KEY_EXPIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description SPEND_CAP_UNAVAILABLE: only a paying account (a tier sold through Stripe, with a billing customer) can set a cap; also ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: the body is not sent as JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RATE_LIMITED, with Retry-After */
+            429: {
+                headers: {
+                    /** @description IETF draft syntax, e.g. `"pro";q=100;w=10` */
+                    "RateLimit-Policy": string;
+                    /** @description IETF draft syntax, e.g. `"pro";r=57;t=3` */
+                    RateLimit: string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description DEPENDENCY_UNAVAILABLE: Postgres or Redis unreachable; retry after Retry-After. Also when the cap was saved but Redis did not take it: send the same request again to put it in force */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteV1AccountSpendCap: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No cap is in force */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Units a month; null: no cap */
+                        spend_cap: number | null;
+                        usage: {
+                            /** @description UTC calendar month, YYYY-MM */
+                            period: string;
+                            /** @description The tier's monthly quota in units (RATE_LIMIT_TIERS); null: none */
+                            monthly_quota: number | null;
+                            /** @description Your own monthly cap in units (PUT /v1/account/spend-cap); null: none */
+                            spend_cap: number | null;
+                            /** @description The allowance in force: the lower of monthly_quota and spend_cap; null: unlimited */
+                            limit: number | null;
+                            /** @description Units left this month under `limit`; null when unlimited or the counter is unreachable */
+                            remaining: number | null;
+                            /** @description When the month's usage starts again from 0: 00:00 UTC on the 1st, ISO 8601 */
+                            resets_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description AUTH_REQUIRED (no credential: the detail says what to send), API_KEY_INVALID (unknown, malformed or revoked key), API_KEY_EXPIRED, TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description SPEND_CAP_UNAVAILABLE: only a paying account (a tier sold through Stripe, with a billing customer) can set a cap; also ACCOUNT_SUSPENDED, ACCOUNT_PAST_DUE or ACCOUNT_CLOSED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RATE_LIMITED, with Retry-After */
+            429: {
+                headers: {
+                    /** @description IETF draft syntax, e.g. `"pro";q=100;w=10` */
+                    "RateLimit-Policy": string;
+                    /** @description IETF draft syntax, e.g. `"pro";r=57;t=3` */
+                    RateLimit: string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description DEPENDENCY_UNAVAILABLE: Postgres or Redis unreachable; retry after Retry-After. Also when the cap was saved but Redis did not take it: send the same request again to put it in force */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -1818,7 +2062,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RATE_LIMITED, with Retry-After */
+            /** @description RATE_LIMITED (the tier's window; Retry-After in seconds) or QUOTA_EXCEEDED (this month's units plus the call's would pass the tier's monthly quota or your spend cap; a batch is refused whole; `reset_at` is the next UTC month, Retry-After the seconds until then). Neither is billed. */
             429: {
                 headers: {
                     /** @description IETF draft syntax, e.g. `"pro";q=100;w=10` */
@@ -2082,7 +2326,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RATE_LIMITED, with Retry-After */
+            /** @description RATE_LIMITED (the tier's window; Retry-After in seconds) or QUOTA_EXCEEDED (this month's units plus the call's would pass the tier's monthly quota or your spend cap; a batch is refused whole; `reset_at` is the next UTC month, Retry-After the seconds until then). Neither is billed. */
             429: {
                 headers: {
                     /** @description IETF draft syntax, e.g. `"pro";q=100;w=10` */

@@ -26,14 +26,15 @@ export type ScriptReply = [number, ...(string | number)[]];
 
 const tierArgsByTiers = new WeakMap<AdmitUsageInput["tiers"], string[]>();
 
-/** The admission script's tier arguments (name, limit, window ms, ...), derived once per tiers object. */
+/** The admission script's tier arguments (name, limit, window ms, monthly quota, ...), derived once per tiers object. */
 function tierArgs(tiers: AdmitUsageInput["tiers"]): string[] {
   let args = tierArgsByTiers.get(tiers);
   if (!args) {
-    args = Object.entries(tiers).flatMap(([name, { limit, windowSeconds }]) => [
+    args = Object.entries(tiers).flatMap(([name, { limit, windowSeconds, monthlyQuota }]) => [
       name,
       String(limit),
       String(windowSeconds * 1000),
+      monthlyQuota === undefined ? "" : String(monthlyQuota),
     ]);
     tierArgsByTiers.set(tiers, args);
   }
@@ -47,8 +48,8 @@ export function admitScriptCall(input: AdmitUsageInput | AdmitApiKeyUsageInput):
 } {
   const { period, counterExpiresAt } = usagePeriodOf(input.nowMs);
   const byKey = "apiKeyHash" in input;
-  // An API key's subject is read by the script, which derives the subject's keys itself; KEYS 1-5
-  // and 7 then name keys that are never set.
+  // An API key's subject is read by the script, which derives the subject's keys itself; KEYS 1-5,
+  // 7 and 9 then name keys that are never set.
   const subject = byKey ? "" : input.subject;
   const keys = [
     redisKeys.denySubject(subject || NO_API_KEY),
@@ -59,6 +60,7 @@ export function admitScriptCall(input: AdmitUsageInput | AdmitApiKeyUsageInput):
     USAGE_STREAM_KEY,
     redisKeys.customerOverride(subject || NO_API_KEY),
     redisKeys.apiKeyEntry(byKey ? input.apiKeyHash : NO_API_KEY),
+    redisKeys.spendCap(subject || NO_API_KEY),
   ];
   const args = [
     String(input.nowMs),
@@ -97,7 +99,7 @@ export function toAdmitReply(reply: ScriptReply): AdmitUsageReply {
   if (status === -4) return { status: "key_missing" };
   if (status === -5) return { status: "key_unknown" };
   if (status === -6) return { status: "key_expired", expiresAtMs: Number(tier) };
-  if (![0, 1, 2, -7, -8, -9].includes(status)) {
+  if (![0, 1, 2, -7, -8, -9, -10].includes(status)) {
     throw new Error(`admit-usage: unexpected reply ${JSON.stringify(reply)}`);
   }
   const window = {
@@ -112,6 +114,14 @@ export function toAdmitReply(reply: ScriptReply): AdmitUsageReply {
     apiKeyId: orNull(keyId),
   };
   if (status === -9) return { status: "cost_over_limit", ...window };
+  if (status === -10) {
+    const [kind, allowance] = rest;
+    return {
+      status: "quota_exceeded",
+      ...window,
+      allowance: { kind: kind === "cap" ? "cap" : "quota", units: Number(allowance) },
+    };
+  }
   if (status === -7 || status === -8) {
     return { status: "idempotency_refused", reason: status === -7 ? "reused" : "in_use", ...window };
   }

@@ -1,8 +1,6 @@
 import { Redis, errors as upstashErrors } from "@upstash/redis/cloudflare";
-import type { ApiKeyEntry } from "../../access/api-key-entry";
 import type { EdgeState } from "../../access/edge-state";
 import { APPLY_EDGE_STATE_LUA } from "../../access/scripts/apply-edge-state";
-import { PUT_API_KEY_LUA } from "../../access/scripts/put-api-key";
 import type { BreakerCommand, BreakerReply, BreakerState } from "../../billing/breaker-state";
 import { STRIPE_BREAKER_LUA } from "../../billing/scripts/stripe-breaker";
 import { ACK_USAGE_LUA } from "../../metering/scripts/ack-usage";
@@ -10,7 +8,6 @@ import { ADMIT_USAGE_LUA } from "../../metering/scripts/admit-usage";
 import { APPEND_USAGE_LUA } from "../../metering/scripts/append-usage";
 import { COMPLETE_IDEMPOTENT_CALL_LUA } from "../../metering/scripts/complete-idempotent-call";
 import {
-  NO_API_KEY,
   redisKeys,
   STRIPE_BREAKER_KEY,
   USAGE_DEAD_LETTER_KEY,
@@ -36,9 +33,11 @@ import {
   usagePeriodOf,
 } from "./admission";
 import { type AnsweredUnitsCommands, answeredUnitsCommands } from "./answered-units";
+import { type ApiKeyEntryCommands, apiKeyEntryCommands } from "./api-key-entry";
+import { type SpendCapCommands, spendCapCommands } from "./spend-cap";
 
 /** What the Worker needs from Redis. Later features add their scripts here, one method each. */
-export interface RedisAdapter extends AnsweredUnitsCommands {
+export interface RedisAdapter extends AnsweredUnitsCommands, ApiKeyEntryCommands, SpendCapCommands {
   /** Round trip to Redis; throws on error or timeout. */
   ping(): Promise<void>;
   /**
@@ -52,11 +51,6 @@ export interface RedisAdapter extends AnsweredUnitsCommands {
    * caller; `key_missing` when Redis has none (then ask Postgres and `putApiKeyEntry(…, "fill")`).
    */
   admitApiKeyUsage(input: AdmitApiKeyUsageInput): Promise<AdmitUsageReply>;
-  /**
-   * Writes a key's entry: "set" after a change Postgres committed (creation, revocation, roll),
-   * "fill" after a miss (only if there is still no entry). True if written.
-   */
-  putApiKeyEntry(entry: ApiKeyEntry, mode: "set" | "fill"): Promise<boolean>;
   /** Keeps an idempotent call's 2xx response for its retries, or frees its key (other statuses). */
   completeIdempotentCall(completion: IdempotentCompletion): Promise<void>;
   /** Appends a compensation or replayed record, once per (id, kind). True if appended now. */
@@ -186,7 +180,6 @@ export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdap
   });
   // createScript: EVALSHA first; on NOSCRIPT, EVAL (which also caches the script in Redis).
   const admitScript = admissionClient.createScript<ScriptReply>(ADMIT_USAGE_LUA);
-  const apiKeyScript = client.createScript<number>(PUT_API_KEY_LUA);
   const appendScript = client.createScript<number>(APPEND_USAGE_LUA);
   const completeIdempotentScript = client.createScript<number>(COMPLETE_IDEMPOTENT_CALL_LUA);
   const edgeStateScript = client.createScript<number>(APPLY_EDGE_STATE_LUA);
@@ -209,24 +202,6 @@ export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdap
     async admitApiKeyUsage(input) {
       const { keys, args } = admitScriptCall(input);
       return toAdmitReply(await admitScript.exec(keys, args));
-    },
-
-    async putApiKeyEntry(entry, mode) {
-      const reply = await apiKeyScript.exec(
-        [redisKeys.apiKeyEntry(entry.keyHash), redisKeys.denyApiKey(entry.apiKeyId ?? NO_API_KEY)],
-        [
-          mode,
-          entry.state,
-          entry.subject ?? "",
-          entry.apiKeyId ?? "",
-          entry.tier ?? "",
-          entry.stripeCustomerId ?? "",
-          entry.expiresAtMs === null ? "" : String(entry.expiresAtMs),
-          String(entry.ttlSeconds),
-          String(entry.denyTtlSeconds),
-        ],
-      );
-      return Number(reply) === 1;
     },
 
     async completeIdempotentCall({ subject, keyHash, usageId, response, ttlSeconds }) {
@@ -343,6 +318,8 @@ export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdap
     },
 
     ...answeredUnitsCommands(client),
+    ...apiKeyEntryCommands(client),
+    ...spendCapCommands(client),
 
     async stripeBreaker(command) {
       const [verdict, state, failures, openUntil] = await breakerScript.exec(
@@ -391,6 +368,7 @@ export function createUnreachableRedisAdapter(): RedisAdapter {
     countAnsweredUnits: unreachable,
     answeredUnits: unreachable,
     answeredSince: unreachable,
+    putSpendCap: unreachable,
     stripeBreaker: unreachable,
   };
 }

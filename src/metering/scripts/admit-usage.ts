@@ -24,6 +24,13 @@ import { KEY_PREFIXES } from "./keys";
  *   than the whole limit can never fit: -9, nothing written. The window's sum of costs is kept in
  *   `<window>:units` (same expiry as the window), so each call reads only the entries that just
  *   expired: the script's work does not grow with the tier's limit.
+ * - Monthly quota and spend cap: a call of `units` > 0 is refused (-10, nothing written: not
+ *   billed, not counted in the window) when the period counter plus its units would pass the
+ *   tier's monthly quota (its 4th ARGV field, "" for none) or the subject's spend cap (KEYS[9], by
+ *   the subject's for an API key; `<units>:<version>`, see put-spend-cap; absent or `:<version>`:
+ *   none), whichever is lower. So a batch that would cross it
+ *   is refused whole, and a cap set below what was used refuses at once. `units` = 0 calls (account
+ *   reads, checkout) are never refused for it, so a customer at the quota can still look and upgrade.
  * - When `units` > 0, the period usage counter and the usage stream entry are written together with
  *   the admission, or not at all. `units` = 0 (non-billable calls) writes neither.
  * - Every key written gets its TTL in the same script (no INCR-then-EXPIRE gap that could leave an
@@ -39,20 +46,22 @@ import { KEY_PREFIXES } from "./keys";
  *   number of concurrent duplicates exactly one is admitted and billed.
  *
  * KEYS: 1 deny-subject, 2 deny-api-key, 3 tier-override, 4 window log, 5 period counter, 6 usage stream,
- *       7 customer override, 8 API key entry (for a token: a key that is never set)
+ *       7 customer override, 8 API key entry (for a token: a key that is never set), 9 spend cap
  * ARGV: 1 now (ms), 2 usage id, 3 units, 4 token tier (for an API key: the tier to use when the
  *       entry's is no longer configured), 5 request id, 6 subject ("" for an API key),
  *       7 Stripe customer id ("" when none), 8 time (ISO 8601 UTC), 9 counter expiry (unix s),
  *       10 stream TTL (s), 11 period (YYYY-MM), 12 API key id ("" when none),
  *       13 idempotency key hash ("" when none), 14 body fingerprint, 15 pending entry TTL (ms),
  *       16 bucket ("" the tier's window, "reads" the account reads' own), 17 reads limit,
- *       18 reads window (ms), 19.. tiers as triples: name, limit, window (ms)
+ *       18 reads window (ms), 19.. tiers as quadruples: name, limit, window (ms), monthly quota
+ *       ("" when none)
  * Reply: {status, tier, limit, remaining, reset ms, window ms, period units, customer, subject, key id},
  *        status 1 admitted, 0 rate limited, -1 subject denied, -2 API key denied (revoked),
  *        -3 unknown tier (reply {-3, tier}), -4 API key not in Redis, -5 API key unknown,
  *        -6 API key expired (reply {-6, expiry ms}), -7 idempotency key reused with another body,
  *        -8 idempotency key in flight, -9 cost over the whole limit (all three with the window
- *        fields), 2 replayed: the window fields,
+ *        fields), -10 over the monthly quota or spend cap (the window fields, then "quota" or "cap",
+ *        and that allowance in units), 2 replayed: the window fields,
  *        then the stored status, stored ("1"/"0"), body, units. An admitted read (bucket "reads")
  *        adds the tier window's limit, remaining, reset ms and window ms (read, not written).
  */
@@ -60,12 +69,12 @@ export const ADMIT_USAGE_LUA = `
 local now = tonumber(ARGV[1])
 local units = tonumber(ARGV[3])
 local policies = {}
-for i = 19, #ARGV, 3 do
-  policies[ARGV[i]] = {tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])}
+for i = 19, #ARGV, 4 do
+  policies[ARGV[i]] = {tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])}
 end
 local subject, key_id, token_tier, customer = ARGV[6], ARGV[12], ARGV[4], ARGV[7]
-local k_deny_sub, k_deny_key, k_tier, k_window, k_period, k_customer =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[7]
+local k_deny_sub, k_deny_key, k_tier, k_window, k_period, k_customer, k_cap =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[7], KEYS[9]
 if subject == '' then
   local entry = redis.call('HMGET', KEYS[8], 'state', 'subject', 'key_id', 'tier', 'customer', 'expires_at')
   local state = entry[1]
@@ -82,6 +91,7 @@ if subject == '' then
   k_window = '${KEY_PREFIXES.rateWindow}' .. subject
   k_period = '${KEY_PREFIXES.periodUsage}' .. subject .. ':' .. ARGV[11]
   k_customer = '${KEY_PREFIXES.customerOverride}' .. subject
+  k_cap = '${KEY_PREFIXES.spendCap}' .. subject
 end
 
 if redis.call('EXISTS', k_deny_sub) == 1 then return {-1} end
@@ -180,6 +190,19 @@ end
 
 if cost > limit then
   return {-9, tier, limit, math.max(limit - used, 0), reset_ms(), window, period_units(), customer, subject, key_id}
+end
+-- The monthly allowance: the tier's quota or the subject's own cap, whichever is lower.
+if units > 0 then
+  local allowance, kind = policy[3], 'quota'
+  local cap = tonumber(string.match(redis.call('GET', k_cap) or '', '^(%d+):') or '')
+  if cap and (not allowance or cap < allowance) then allowance, kind = cap, 'cap' end
+  if allowance then
+    local period = period_units()
+    if period + units > allowance then
+      return {-10, tier, limit, math.max(limit - used, 0), reset_ms(), window, period, customer, subject, key_id,
+        kind, allowance}
+    end
+  end
 end
 if used + cost > limit then
   return {0, tier, limit, math.max(limit - used, 0), wait_ms(cost), window, period_units(), customer, subject, key_id}

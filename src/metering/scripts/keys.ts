@@ -20,6 +20,7 @@ export const KEY_PREFIXES = {
   rateWindow: `${PREFIX}:rl:`,
   periodUsage: `${PREFIX}:usage:`,
   idempotency: `${PREFIX}:idem:`,
+  spendCap: `${PREFIX}:cap:`,
 } as const;
 
 export const redisKeys = {
@@ -33,6 +34,12 @@ export const redisKeys = {
   customerOverride: (subject: string) => `${KEY_PREFIXES.customerOverride}${subject}`,
   /** Sliding-window log of admitted requests: a sorted set scored by arrival time in ms. */
   rateWindow: (subject: string) => `${KEY_PREFIXES.rateWindow}${subject}`,
+  /**
+   * The account's own monthly spend cap (PUT /v1/account/spend-cap), mirrored from Postgres so
+   * admission reads it in its one round trip: `<units>:<version>`, `:<version>` for none, absent:
+   * none (see put-spend-cap and SPEND_CAP_TTL_SECONDS).
+   */
+  spendCap: (subject: string) => `${KEY_PREFIXES.spendCap}${subject}`,
   /** Units admitted for this subject in this UTC calendar month (`YYYY-MM`). */
   periodUsage: (subject: string, period: string) => `${KEY_PREFIXES.periodUsage}${subject}:${period}`,
   /**
@@ -58,6 +65,14 @@ export const redisKeys = {
  * GitHub's GET /rate_limit: a caller limited on validation can still look at why. Per account.
  */
 export const ACCOUNT_READS_LIMIT = { limit: 60, windowSeconds: 10 } as const;
+
+/**
+ * How long the spend cap's mirror lives after each write. It is rewritten from Postgres (only if
+ * not older, by version) by PUT/DELETE /v1/account/spend-cap, at every token exchange and at every
+ * fill of an API key's entry (each at least hourly for a credential in use, as both last at most an
+ * hour), so the TTL only clears accounts no longer used. 35 days.
+ */
+export const SPEND_CAP_TTL_SECONDS = 35 * 24 * 3600;
 
 /** When the Worker began counting answered units (ms): the reconciliation compares only days counted whole. */
 export const ANSWERED_SINCE_KEY = `${PREFIX}:answered-since`;

@@ -120,6 +120,54 @@ describe("console sessions and CSRF", () => {
     expect(await keyCount("console-forged@example.com")).toBe(0);
   });
 
+  it("the spend cap form: CSRF-checked, refused (403, said on the page) for free, set and removed for a paying account", async () => {
+    const email = "console-cap@example.com";
+    const { cookie, formToken } = await signUp(email);
+    const capOf = async () =>
+      (await harness.sql.query("select spend_cap_units from accounts where email = $1", [email])).rows[0]
+        .spend_cap_units as string | null;
+    const free = await post("/console/spend-cap", { monthly_units: "10", form_token: formToken }, { cookie });
+    expect(free.status).toBe(403);
+    expect(await free.text()).toMatch(/A spend cap is for paying accounts/);
+    expect(
+      await harness.request("/console", { headers: { Cookie: cookie } }).then((r) => r.text()),
+    ).not.toMatch(/Monthly spend cap/);
+    await harness.sql.query(
+      "update accounts set tier = 'pro', stripe_customer_id = 'cus_console_cap' where email = $1",
+      [email],
+    );
+    const dashboard = await (await harness.request("/console", { headers: { Cookie: cookie } })).text();
+    expect(dashboard).toMatch(/<label for="cap-units">Monthly spend cap/);
+    for (const origin of ["https://evil.test", null]) {
+      const forged = await post(
+        "/console/spend-cap",
+        { monthly_units: "10", form_token: formToken },
+        { cookie, origin },
+      );
+      expect(forged.status).toBe(403);
+    }
+    expect(
+      (await post("/console/spend-cap", { monthly_units: "10", form_token: "0".repeat(32) }, { cookie }))
+        .status,
+    ).toBe(403);
+    expect(await capOf()).toBeNull();
+    const bad = await post("/console/spend-cap", { monthly_units: "ten", form_token: formToken }, { cookie });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/whole number of units/);
+    const set = await post("/console/spend-cap", { monthly_units: "10", form_token: formToken }, { cookie });
+    expect(set.status).toBe(303);
+    expect(set.headers.get("Location")).toBe("/console?done=cap-set");
+    expect(String(await capOf())).toBe("10");
+    const shown = await (
+      await harness.request("/console?done=cap-set", { headers: { Cookie: cookie } })
+    ).text();
+    expect(shown).toMatch(/<dd id="spend-cap">10/);
+    expect(shown).toMatch(/The spend cap is saved/);
+    const removed = await post("/console/spend-cap", { remove: "1", form_token: formToken }, { cookie });
+    expect(removed.headers.get("Location")).toBe("/console?done=cap-removed");
+    expect(await capOf()).toBeNull();
+  });
+
   it("roll shows the new key once and refuses the old one; the last key cannot be revoked (409, said on the page)", async () => {
     const email = "console-roll@example.com";
     const { cookie, formToken, page } = await signUp(email);
