@@ -4,6 +4,7 @@ import { StripeBreaker } from "./breaker";
 import { callHook, type FlushDeps, type FlushReport, RunKilled } from "./flush-run";
 import { ingestStream } from "./ingest-stream";
 import { type BatchSettlement, type ClaimedBatch, claimBatches, formBatches, settleBatches } from "./ledger";
+import { type MeterEventPart, meterEventParts } from "./meter-event-parts";
 import { classifyMeterError, type MeterOutcome } from "./meter-outcome";
 
 export type { FlushDeps, FlushHooks, FlushReport, FlushSettings, FlushStop } from "./flush-run";
@@ -191,17 +192,33 @@ async function sendBatches(
   }
 }
 
+/**
+ * Sends a batch as its meter events (one, or several parts when its units exceed 15 digits), one
+ * after the other: Stripe takes one call in flight per customer. Accepted only when every part is.
+ */
 async function sendBatch(deps: FlushDeps, batch: ClaimedBatch): Promise<MeterOutcome> {
+  let parts: MeterEventPart[];
   try {
-    await deps.stripe.reportMeterEvent({
-      eventName: deps.settings.meterEventName,
-      stripeCustomerId: batch.stripe_customer_id,
-      value: batch.units,
-      identifier: batch.id,
-      timestamp: batch.event_timestamp,
-    });
-    return { kind: "accepted" };
+    parts = meterEventParts(batch.id, batch.units);
   } catch (error) {
-    return classifyMeterError(error);
+    return { kind: "rejected", reason: describeError(error) };
   }
+  let fresh = false;
+  for (const part of parts) {
+    try {
+      await deps.stripe.reportMeterEvent({
+        eventName: deps.settings.meterEventName,
+        stripeCustomerId: batch.stripe_customer_id,
+        value: part.value,
+        identifier: part.identifier,
+        timestamp: batch.event_timestamp,
+      });
+      fresh = true;
+    } catch (error) {
+      const outcome = classifyMeterError(error);
+      if (outcome.kind === "already_accepted") continue;
+      return outcome;
+    }
+  }
+  return { kind: fresh ? "accepted" : "already_accepted" };
 }
