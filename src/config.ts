@@ -80,6 +80,9 @@ const configSchema = z.object({
   STRIPE_SECRET_KEY: secret,
   /** Signing secret of the Stripe webhook endpoint; without it POST /webhooks/stripe refuses every event. */
   STRIPE_WEBHOOK_SECRET: secret.optional(),
+  /** Signing secret of the Stripe event destination with thin payloads (meter error reports) that
+   * POST /webhooks/stripe/thin-events receives; default STRIPE_WEBHOOK_SECRET. */
+  STRIPE_EVENT_DESTINATION_SECRET: secret.optional(),
   /** Stripe API base URL; default Stripe's own (tests point it at the Stripe fake). */
   STRIPE_API_BASE: httpUrl.optional(),
   /** Event name of the billing meter. Default "api_validation". */

@@ -19,6 +19,19 @@ export interface MeterEvent {
   timestamp: number;
 }
 
+/** A thin event notification (v2 event destinations): only what names the event to fetch. */
+export interface ThinEventNotification {
+  id: string;
+  type: string;
+}
+
+/** One meter event summary: the units Stripe aggregated for a customer in [startTime, endTime). */
+export interface MeterEventSummary {
+  startTime: number;
+  endTime: number;
+  aggregatedValue: number;
+}
+
 /** A price as self-serve checkout needs it. */
 export interface BillingPrice {
   id: string;
@@ -55,6 +68,31 @@ export interface StripeAdapter {
    * 300 s tolerance) and returns the event. Throws on a bad, missing or too old signature.
    */
   constructWebhookEvent(rawBody: string, signature: string, secret: string): Promise<Stripe.Event>;
+  /**
+   * Verifies a thin event notification (a v2 event destination) the same way and returns what
+   * names the event; the event itself is fetched with `retrieveThinEvent`.
+   */
+  parseThinEventNotification(
+    rawBody: string,
+    signature: string,
+    secret: string,
+  ): Promise<ThinEventNotification>;
+  /** The full v2 event of a notification (`GET /v2/core/events/:id`), unparsed. */
+  retrieveThinEvent(id: string): Promise<unknown>;
+  /** The id of the active meter with this event name, or undefined. */
+  findMeterId(eventName: string): Promise<string | undefined>;
+  /**
+   * Stripe's meter event summaries of one customer over [startTime, endTime) (unix seconds,
+   * minute-aligned), one per `window` (or one for the range), every page read. Eventually
+   * consistent: Stripe aggregates meter events asynchronously.
+   */
+  listMeterEventSummaries(input: {
+    meterId: string;
+    customer: string;
+    startTime: number;
+    endTime: number;
+    window?: "hour" | "day";
+  }): Promise<MeterEventSummary[]>;
   /** The active price with this lookup key, or undefined. */
   findPriceByLookupKey(lookupKey: string): Promise<BillingPrice | undefined>;
   /** A hosted Checkout session in subscription mode; returns its id and URL. */
@@ -105,6 +143,47 @@ export function createStripeAdapter(options: StripeOptions): StripeAdapter {
         WEBHOOK_TOLERANCE_SECONDS,
         webhookCrypto,
       );
+    },
+    async parseThinEventNotification(rawBody, signature, secret) {
+      const signedAt = signatureTimestamp(signature);
+      if (signedAt !== undefined && signedAt > Date.now() / 1000 + WEBHOOK_TOLERANCE_SECONDS) {
+        throw new Error("webhook timestamp is in the future beyond the tolerance");
+      }
+      const notification = await client.parseEventNotificationAsync(
+        rawBody,
+        signature,
+        secret,
+        WEBHOOK_TOLERANCE_SECONDS,
+        webhookCrypto,
+      );
+      return { id: notification.id, type: notification.type };
+    },
+    async retrieveThinEvent(id) {
+      return await client.v2.core.events.retrieve(id);
+    },
+    async findMeterId(eventName) {
+      for await (const meter of client.billing.meters.list({ status: "active", limit: 100 })) {
+        if (meter.event_name === eventName) return meter.id;
+      }
+      return undefined;
+    },
+    async listMeterEventSummaries({ meterId, customer, startTime, endTime, window }) {
+      const summaries: MeterEventSummary[] = [];
+      const pages = client.billing.meters.listEventSummaries(meterId, {
+        customer,
+        start_time: startTime,
+        end_time: endTime,
+        ...(window && { value_grouping_window: window }),
+        limit: 100,
+      });
+      for await (const summary of pages) {
+        summaries.push({
+          startTime: summary.start_time,
+          endTime: summary.end_time,
+          aggregatedValue: Number(summary.aggregated_value),
+        });
+      }
+      return summaries;
     },
     async findPriceByLookupKey(lookupKey) {
       const prices = await client.prices.list({ lookup_keys: [lookupKey], active: true, limit: 1 });
@@ -157,6 +236,10 @@ export function createUnreachableStripeAdapter(): StripeAdapter {
     client: {} as Stripe,
     reportMeterEvent: unreachable,
     constructWebhookEvent: unreachable,
+    parseThinEventNotification: unreachable,
+    retrieveThinEvent: unreachable,
+    findMeterId: unreachable,
+    listMeterEventSummaries: unreachable,
     findPriceByLookupKey: unreachable,
     createCheckoutSession: unreachable,
     createPortalSession: unreachable,
