@@ -19,6 +19,10 @@
 --    sample errors naming the meter event identifier, which is our batch id (with a `_p<n>` suffix
 --    for the parts of a batch split at 15 digits). Each report is recorded once and the batches its
 --    samples name are dead-lettered with Stripe's reason: their units were never billed.
+-- 4. Reconciliation with Stripe: what the ledger says Stripe was sent (sent batches, by their event
+--    timestamp) per customer and UTC month, over a window Stripe has had time to aggregate, for
+--    comparison with Stripe's meter event summaries; and the correcting events an operator sends
+--    for a difference (`meter_corrections`, written before sending, with their own identifier).
 
 create table public.billing_periods (
   subscription_id text not null check (subscription_id ~ '^sub_'),
@@ -336,4 +340,105 @@ grant execute on function
   public.billing_segment_start(text, timestamptz),
   public.record_meter_error_report(jsonb),
   public.meter_error_summary(timestamptz, timestamptz, text)
+to service_role;
+
+create table public.meter_corrections (
+  -- The correcting meter event's identifier: 'smc_' and 32 hex digits of a SHA-256 of what was compared.
+  identifier text primary key check (identifier ~ '^smc_[0-9a-f]{32}$'),
+  stripe_customer_id text not null,
+  period text not null check (period ~ '^\d{4}-\d{2}$'),
+  window_start timestamptz not null,
+  window_end timestamptz not null,
+  expected bigint not null,
+  observed bigint not null,
+  -- expected - observed: what the event adds to Stripe's total (negative takes units back).
+  value bigint not null check (value <> 0),
+  event_timestamp timestamptz not null,
+  status text not null default 'pending' check (status in ('pending', 'sent', 'failed')),
+  created_at timestamptz not null default now(),
+  sent_at timestamptz,
+  last_error text
+);
+create index meter_corrections_customer_idx on public.meter_corrections (stripe_customer_id, period);
+alter table public.meter_corrections enable row level security;
+revoke all on public.meter_corrections from public, anon, authenticated;
+
+-- What Stripe should hold per customer and UTC month of the event timestamp, over [p_from, p_to)
+-- (minute-aligned by the caller): the units of sent batches, how many were sent at or after
+-- p_settled_before (Stripe may not have aggregated them yet), and the corrections sent so far.
+create function public.stripe_reconciliation_ledger(
+  p_from timestamptz, p_to timestamptz, p_customer text default null, p_settled_before timestamptz default now()
+) returns jsonb
+language sql stable security definer set search_path = '' as $$
+  with sent as (
+    select b.stripe_customer_id, date_trunc('second', b.event_timestamp) as ts, b.units, b.sent_at
+    from public.usage_batches b
+    where b.status = 'sent' and date_trunc('second', b.event_timestamp) >= p_from
+      and date_trunc('second', b.event_timestamp) < p_to
+      and (p_customer is null or b.stripe_customer_id = p_customer)
+  ), per as (
+    select s.stripe_customer_id, to_char(s.ts at time zone 'UTC', 'YYYY-MM') as period,
+      greatest(p_from, min(date_trunc('month', s.ts at time zone 'UTC') at time zone 'UTC')) as window_start,
+      least(p_to, min((date_trunc('month', s.ts at time zone 'UTC') + interval '1 month') at time zone 'UTC')) as window_end,
+      sum(s.units)::bigint as reported, count(*)::integer as batches,
+      count(*) filter (where s.sent_at >= p_settled_before)::integer as unsettled_batches
+    from sent s
+    group by s.stripe_customer_id, to_char(s.ts at time zone 'UTC', 'YYYY-MM')
+  )
+  select coalesce(jsonb_agg(jsonb_build_object(
+      'stripe_customer_id', p.stripe_customer_id, 'period', p.period,
+      'window_start', extract(epoch from p.window_start)::bigint,
+      'window_end', extract(epoch from p.window_end)::bigint,
+      'reported', p.reported, 'batches', p.batches, 'unsettled_batches', p.unsettled_batches,
+      'corrections_sent', (select count(*) from public.meter_corrections c
+        where c.stripe_customer_id = p.stripe_customer_id and c.period = p.period and c.status = 'sent'),
+      'last_correction_at', (select max(c.created_at) from public.meter_corrections c
+        where c.stripe_customer_id = p.stripe_customer_id and c.period = p.period and c.status <> 'failed'))
+      order by p.stripe_customer_id, p.period), '[]'::jsonb)
+  from per p
+$$;
+
+-- Records a correction before it is sent. Returns its status: 'pending' when new (send it), or
+-- the status of the same correction recorded earlier.
+create function public.record_meter_correction(p_correction jsonb) returns text
+language plpgsql security definer set search_path = '' as $$
+declare
+  v_status text;
+begin
+  insert into public.meter_corrections (identifier, stripe_customer_id, period, window_start, window_end,
+      expected, observed, value, event_timestamp)
+    values (p_correction->>'identifier', p_correction->>'stripe_customer_id', p_correction->>'period',
+      to_timestamp((p_correction->>'window_start')::bigint), to_timestamp((p_correction->>'window_end')::bigint),
+      (p_correction->>'expected')::bigint, (p_correction->>'observed')::bigint, (p_correction->>'value')::bigint,
+      to_timestamp((p_correction->>'event_timestamp')::bigint))
+    on conflict (identifier) do nothing;
+  if found then return 'pending'; end if;
+  select c.status into v_status from public.meter_corrections c where c.identifier = p_correction->>'identifier';
+  return v_status;
+end
+$$;
+
+-- What Stripe answered to a correction: 'sent' or 'failed' (with the error; it may be sent again).
+create function public.settle_meter_correction(p_identifier text, p_status text, p_error text default null)
+returns integer
+language sql security definer set search_path = '' as $$
+  with updated as (
+    update public.meter_corrections c
+      set status = p_status, sent_at = case when p_status = 'sent' then now() end, last_error = left(p_error, 500)
+      where c.identifier = p_identifier and c.status <> 'sent' and p_status in ('sent', 'failed')
+    returning 1
+  )
+  select count(*)::integer from updated
+$$;
+
+revoke all on function
+  public.stripe_reconciliation_ledger(timestamptz, timestamptz, text, timestamptz),
+  public.record_meter_correction(jsonb),
+  public.settle_meter_correction(text, text, text)
+from public, anon, authenticated;
+
+grant execute on function
+  public.stripe_reconciliation_ledger(timestamptz, timestamptz, text, timestamptz),
+  public.record_meter_correction(jsonb),
+  public.settle_meter_correction(text, text, text)
 to service_role;

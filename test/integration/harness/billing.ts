@@ -186,7 +186,7 @@ export async function startBillingHarness(): Promise<BillingHarness> {
     async reset() {
       await respClient.command(["FLUSHALL"]);
       await sql.query(
-        "truncate public.usage_ledger, public.usage_batches, public.pending_usage, public.answered_units, public.meter_customer_leases, public.billing_periods, public.meter_error_samples, public.meter_error_reports",
+        "truncate public.usage_ledger, public.usage_batches, public.pending_usage, public.answered_units, public.meter_customer_leases, public.billing_periods, public.meter_error_samples, public.meter_error_reports, public.meter_corrections",
       );
       stack.stripe.reset();
       for (const key of Object.keys(truth)) delete truth[key];
