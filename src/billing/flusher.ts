@@ -10,6 +10,8 @@ import { classifyMeterError, type MeterOutcome } from "./meter-outcome";
 export type { FlushDeps, FlushHooks, FlushReport, FlushSettings, FlushStop } from "./flush-run";
 
 const DEFAULT_LEASE_SECONDS = 60;
+/** Records grouped per batch-forming transaction (ledger_form_batches caps it at 50,000). */
+const FORM_CHUNK = 50_000;
 /** Idle time after which other empty consumers are removed from the group. */
 const STALE_CONSUMER_MS = 60 * 60 * 1000;
 
@@ -70,11 +72,12 @@ async function runFlush(deps: FlushDeps): Promise<FlushReport> {
   await ingestStream(deps, report, deadline, now);
 
   try {
-    // Several rounds only when a round hit its record cap; each round is one transaction.
-    for (let round = 0; round < 5 && now() < deadline; round++) {
-      const formed = await formBatches(deps.db, deps.settings.settleSeconds, deps.settings.maxRecords);
+    // Rounds of at most FORM_CHUNK records (one transaction each) until one is not full.
+    const chunk = Math.min(FORM_CHUNK, deps.settings.maxRecords);
+    while (now() < deadline) {
+      const formed = await formBatches(deps.db, deps.settings.settleSeconds, chunk);
       report.batches_formed += formed.batches;
-      if (formed.records < deps.settings.maxRecords) break;
+      if (formed.records < chunk) break;
     }
     await sendBatches(deps, report, breaker, deadline, now);
   } catch (error) {
