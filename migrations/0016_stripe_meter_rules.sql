@@ -11,9 +11,11 @@
 -- 2. At most one meter event in flight per customer (Stripe's meter events endpoint allows one
 --    concurrent call per customer and meter in live mode, and answers 429 to a second). A customer
 --    lease row (`meter_customer_leases`) is taken with an upsert before a batch of that customer is
---    leased; the upsert waits for a concurrent claimer of the same customer and then sees its lease,
---    so two flushers cannot both hold it. Leases are taken in customer-id order (no deadlock), are
---    released when the batch is settled, and expire after the batch lease if a run dies.
+--    leased; a concurrent claimer of the same customer waits for it and then sees its lease,
+--    so two flushers cannot both hold it (a non-waiting advisory lock per customer keeps claimers
+--    from waiting on each other in a cycle). A customer lease holds only while its holder leases a
+--    batch of that customer (the batch lease is the truth); it is released when the batch is
+--    settled and runs out with the batch lease if a run dies.
 -- 3. Asynchronous errors: Stripe validates meter events after answering 200 and reports rejections
 --    in `v1.billing.meter.error_report_triggered` / `v1.billing.meter.no_meter_found` events, with
 --    sample errors naming the meter event identifier, which is our batch id (with a `_p<n>` suffix
@@ -170,8 +172,9 @@ begin
     where b.status = 'pending' and b.first_attempt_at < now() - make_interval(secs => p_dedupe_window_seconds)
       and (b.leased_until is null or b.leased_until < now());
 
-  -- The oldest due batch of each customer whose lease is free, oldest customers first; leases are
-  -- then taken in customer order so two claimers never wait on each other in a cycle.
+  -- The oldest due batch of each customer whose lease is free, oldest first. A claimer first takes
+  -- a transaction-scoped advisory lock of the customer without waiting (skipping the customer when
+  -- another claimer has it), so two claimers never wait on each other's lease rows in a cycle.
   for v_candidate in
     select c.id, c.stripe_customer_id from (
       select distinct on (b.stripe_customer_id) b.id, b.stripe_customer_id, b.next_attempt_at, b.created_at
@@ -179,18 +182,26 @@ begin
       where b.status = 'pending' and b.next_attempt_at <= now()
         and (b.leased_until is null or b.leased_until < now())
         and not exists (select 1 from public.meter_customer_leases l
-          where l.stripe_customer_id = b.stripe_customer_id and l.leased_until >= now())
+          where l.stripe_customer_id = b.stripe_customer_id and l.leased_until >= now()
+            and exists (select 1 from public.usage_batches h
+              where h.stripe_customer_id = l.stripe_customer_id and h.leased_by = l.leased_by
+                and h.leased_until >= now()))
       order by b.stripe_customer_id, b.next_attempt_at, b.created_at
     ) c
     order by c.next_attempt_at, c.created_at
     limit v_limit * 2
   loop
     exit when cardinality(v_claimed) >= v_limit;
+    continue when not pg_try_advisory_xact_lock(hashtextextended('meter-customer:' || v_candidate.stripe_customer_id, 0));
     insert into public.meter_customer_leases as l (stripe_customer_id, leased_by, leased_until)
       values (v_candidate.stripe_customer_id, p_runner, now() + make_interval(secs => p_lease_seconds))
       on conflict (stripe_customer_id) do update
         set leased_by = excluded.leased_by, leased_until = excluded.leased_until
-        where l.leased_until < now();
+        -- Free once it ran out, or once its holder no longer leases a batch of the customer (the
+        -- batch lease is the truth: settled, or ended by an operator after a run died).
+        where l.leased_until < now() or not exists (select 1 from public.usage_batches h
+          where h.stripe_customer_id = l.stripe_customer_id and h.leased_by = l.leased_by
+            and h.leased_until >= now());
     continue when not found;
     perform 1 from public.usage_batches b
       where b.id = v_candidate.id and b.status = 'pending' and (b.leased_until is null or b.leased_until < now())
