@@ -45,8 +45,8 @@ async function recordPeriod(customer: string, start: number, end: number) {
   });
 }
 
-/** For each customer, whether two of its meter event calls were ever in flight at once. */
-function overlappingCalls(): string[] {
+/** The customers of meter event calls the fake refused as concurrent (429): what the flusher must never cause. */
+function customersRefusedAsConcurrent(): string[] {
   const calls = meterEventPosts(h).map((post) => ({
     customer: String((post.body.payload as Record<string, unknown>).stripe_customer_id),
     status: post.status,
@@ -73,7 +73,7 @@ describe("one meter event in flight per customer", () => {
     expect(a.batches_formed + b.batches_formed).toBe(3 + others.length);
     // No call of any customer was refused as concurrent, and the busy customer's three events
     // went out one after another.
-    expect(overlappingCalls()).toEqual([]);
+    expect(customersRefusedAsConcurrent()).toEqual([]);
     const busyCalls = meterEventPosts(h).filter(
       (post) => (post.body.payload as Record<string, unknown>).stripe_customer_id === busy,
     );
