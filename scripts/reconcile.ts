@@ -208,7 +208,7 @@ function printStripe({
   console.log(
     comparison.matches
       ? "stripe matches the ledger for every settled window"
-      : `STRIPE DIFFERS from the ledger in ${comparison.differences} window(s)${corrections ? "" : "; --correct sends the correcting events"}`,
+      : `STRIPE DIFFERS from the ledger in ${comparison.differences} window(s)${corrections ? `; ${corrections.filter((c) => c.outcome !== "failed").length} correction(s) sent: re-run after the settle delay to confirm` : "; --correct sends the correcting events"}`,
   );
 }
 
