@@ -12,12 +12,24 @@
  *
  * --grace-minutes: how old usage may be and still be on its way (default 15); 0 after a drained
  * flush, to make every difference count.
+ * --stripe: also compare, per customer and month, the units the ledger says Stripe was sent with
+ * Stripe's meter event summaries (STRIPE_SECRET_KEY, STRIPE_API_BASE optional,
+ * STRIPE_METER_EVENT_NAME default api_validation), over windows older than --settle-minutes
+ * (default 60: Stripe aggregates asynchronously); --correct also sends one correcting meter event
+ * per difference (see src/billing/stripe-reconciliation.ts). Exits 1 on any difference.
  * Default period: the current UTC month. Postgres: DATABASE_URL (e.g. Supabase's connection
  * string), else the dev database of `npm run dev`. Redis (for entries not yet in the ledger):
  * UPSTASH_REDIS_REST_URL/TOKEN, else REDIS_URL or 127.0.0.1:6379; skipped when unreachable.
  */
 import { createUnreachableRedisAdapter } from "../src/adapters/redis";
+import { createStripeAdapter } from "../src/adapters/stripe";
 import { reconcileUsage } from "../src/billing/reconciliation";
+import {
+  compareWithStripe,
+  correctStripeDifferences,
+  type StripeComparison,
+  type StripeCorrection,
+} from "../src/billing/stripe-reconciliation";
 import { connectDatabase, connectRedis, parseArgs, say } from "./lib/access-cli";
 
 function instant(text: string | undefined, fallback: Date): Date {
@@ -66,9 +78,11 @@ async function main(): Promise<number> {
         graceMs: graceMinutes === undefined ? undefined : graceMinutes * 60_000,
       },
     );
+    const stripe = flags.stripe || flags.correct ? await stripeCheck(db, flags, { from, to }) : null;
+    const stripeOk = stripe === null || stripe.comparison.matches;
     if (flags.json) {
-      console.log(JSON.stringify(report, null, 2));
-      return report.balanced ? 0 : 1;
+      console.log(JSON.stringify({ ...report, stripe }, null, 2));
+      return report.balanced && stripeOk ? 0 : 1;
     }
     const columns = [
       "customer",
@@ -136,11 +150,66 @@ async function main(): Promise<number> {
     );
     console.log(ANSWERED_VERDICTS[check.status]);
     if (check.stalled) console.log("STALLED: usage older than the grace period is still not in the ledger");
-    return report.balanced ? 0 : 1;
+    if (stripe) printStripe(stripe);
+    return report.balanced && stripeOk ? 0 : 1;
   } finally {
     await redisConnection?.close();
     await close();
   }
+}
+
+async function stripeCheck(
+  db: Parameters<typeof compareWithStripe>[0]["db"],
+  flags: Record<string, string | undefined>,
+  range: { from: Date; to: Date },
+): Promise<{ comparison: StripeComparison; corrections: StripeCorrection[] | null }> {
+  const secretKey = process.env.STRIPE_SECRET_KEY;
+  if (!secretKey) throw new Error("--stripe needs STRIPE_SECRET_KEY (and STRIPE_API_BASE for a local fake)");
+  const settle = flags["settle-minutes"] === undefined ? undefined : Number(flags["settle-minutes"]);
+  if (settle !== undefined && !(Number.isFinite(settle) && settle >= 0)) {
+    throw new Error(`--settle-minutes must be a number of minutes >= 0: ${flags["settle-minutes"]}`);
+  }
+  const deps = {
+    db,
+    stripe: createStripeAdapter({ secretKey, apiBase: process.env.STRIPE_API_BASE, timeoutMs: 10_000 }),
+    meterEventName: process.env.STRIPE_METER_EVENT_NAME ?? "api_validation",
+  };
+  const query = { ...range, customer: flags.customer, settleMinutes: settle };
+  if (flags.correct) return await correctStripeDifferences(deps, query);
+  return { comparison: await compareWithStripe(deps, query), corrections: null };
+}
+
+function printStripe({
+  comparison,
+  corrections,
+}: {
+  comparison: StripeComparison;
+  corrections: StripeCorrection[] | null;
+}) {
+  console.log(
+    `\nledger against Stripe's meter event summaries (meter ${comparison.meter ?? "none"}), up to ${comparison.compared_until} (settle ${comparison.settle_minutes} min):`,
+  );
+  printTable(
+    ["customer", "period", "ledger", "stripe", "difference", "status"],
+    comparison.rows.map((row) => [
+      row.stripe_customer_id,
+      row.period,
+      row.ledger_reported,
+      row.stripe_aggregated ?? "?",
+      row.difference ?? "?",
+      row.detail ? `${row.status} (${row.detail})` : row.status,
+    ]),
+  );
+  for (const correction of corrections ?? []) {
+    console.log(
+      `correction ${correction.identifier} ${correction.stripe_customer_id} ${correction.period} ${correction.value > 0 ? "+" : ""}${correction.value}: ${correction.outcome}${correction.error ? ` (${correction.error})` : ""}`,
+    );
+  }
+  console.log(
+    comparison.matches
+      ? "stripe matches the ledger for every settled window"
+      : `STRIPE DIFFERS from the ledger in ${comparison.differences} window(s)${corrections ? `; ${corrections.filter((c) => c.outcome !== "failed").length} correction(s) sent: re-run after the settle delay to confirm` : "; --correct sends the correcting events"}`,
+  );
 }
 
 main().then(

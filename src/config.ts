@@ -87,6 +87,9 @@ const configSchema = z.object({
   STRIPE_SECRET_KEY: secret,
   /** Signing secret of the Stripe webhook endpoint; without it POST /webhooks/stripe refuses every event. */
   STRIPE_WEBHOOK_SECRET: secret.optional(),
+  /** Signing secret of the Stripe event destination with thin payloads (meter error reports) that
+   * POST /webhooks/stripe/thin-events receives; default STRIPE_WEBHOOK_SECRET. */
+  STRIPE_EVENT_DESTINATION_SECRET: secret.optional(),
   /** Stripe API base URL; default Stripe's own (tests point it at the Stripe fake). */
   STRIPE_API_BASE: httpUrl.optional(),
   /** Event name of the billing meter. Default "api_validation". */
@@ -228,13 +231,18 @@ const configSchema = z.object({
   SCHEMA_CACHE_BYTES: integerSetting(1024, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
   /** Budget of one call to Redis or Postgres (Stripe gets at least 5000). Default 1500. */
   DEPENDENCY_TIMEOUT_MS: integerSetting(10, 30_000).default(1500),
-  /** Usage flusher: wall-clock budget of one run (cron or POST /admin/flush). Default 20000 ms. */
-  FLUSH_TIME_BUDGET_MS: integerSetting(1000, 600_000).default(20_000),
-  /** Usage flusher: usage records taken from the stream per run. Default 5000. */
-  FLUSH_MAX_RECORDS: integerSetting(1, 100_000).default(5000),
-  /** Usage flusher: meter events sent per run. Default 500. */
-  FLUSH_MAX_EVENTS: integerSetting(1, 10_000).default(500),
-  /** Usage flusher: meter events in flight at once (a Worker may hold 6 connections). Default 6. */
+  /** Usage flusher: wall-clock budget of one run (cron or POST /admin/flush). Default 45000 ms:
+   * under the one-minute cron interval (a run overlapping the next is safe, only wasteful) and far
+   * under Cloudflare's 15-minute wall limit for a cron invocation (docs/deploy.md, "Drain rate"). */
+  FLUSH_TIME_BUDGET_MS: integerSetting(1000, 600_000).default(45_000),
+  /** Usage flusher: usage records taken from the stream per run. Default 300000: more than a
+   * minute of the hot path's measured peak here (4,500/s = 270,000 a minute), in 300 reads of 1,000. */
+  FLUSH_MAX_RECORDS: integerSetting(1, 1_000_000).default(300_000),
+  /** Usage flusher: meter events sent per run. Default 2000 (about 4,300 subrequests with the
+   * reads: under the Paid plan's 10,000 per invocation; set about 10 on the Free plan's 50). */
+  FLUSH_MAX_EVENTS: integerSetting(1, 10_000).default(2000),
+  /** Usage flusher: meter events in flight at once, each of a different customer (Stripe takes one
+   * per customer and meter; a Worker holds 6 connections at once). Default 6. */
   FLUSH_CONCURRENCY: integerSetting(1, 50).default(6),
   /** Usage flusher: records are batched once this old, so a refunded request's compensation nets out first. Default 30. */
   FLUSH_SETTLE_SECONDS: integerSetting(0, 3600).default(30),

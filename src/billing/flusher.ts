@@ -4,11 +4,14 @@ import { StripeBreaker } from "./breaker";
 import { callHook, type FlushDeps, type FlushReport, RunKilled } from "./flush-run";
 import { ingestStream } from "./ingest-stream";
 import { type BatchSettlement, type ClaimedBatch, claimBatches, formBatches, settleBatches } from "./ledger";
+import { type MeterEventPart, meterEventParts } from "./meter-event-parts";
 import { classifyMeterError, type MeterOutcome } from "./meter-outcome";
 
 export type { FlushDeps, FlushHooks, FlushReport, FlushSettings, FlushStop } from "./flush-run";
 
 const DEFAULT_LEASE_SECONDS = 60;
+/** Records grouped per batch-forming transaction (ledger_form_batches caps it at 50,000). */
+const FORM_CHUNK = 50_000;
 /** Idle time after which other empty consumers are removed from the group. */
 const STALE_CONSUMER_MS = 60 * 60 * 1000;
 
@@ -69,11 +72,12 @@ async function runFlush(deps: FlushDeps): Promise<FlushReport> {
   await ingestStream(deps, report, deadline, now);
 
   try {
-    // Several rounds only when a round hit its record cap; each round is one transaction.
-    for (let round = 0; round < 5 && now() < deadline; round++) {
-      const formed = await formBatches(deps.db, deps.settings.settleSeconds, deps.settings.maxRecords);
+    // Rounds of at most FORM_CHUNK records (one transaction each) until one is not full.
+    const chunk = Math.min(FORM_CHUNK, deps.settings.maxRecords);
+    while (now() < deadline) {
+      const formed = await formBatches(deps.db, deps.settings.settleSeconds, chunk);
       report.batches_formed += formed.batches;
-      if (formed.records < deps.settings.maxRecords) break;
+      if (formed.records < chunk) break;
     }
     await sendBatches(deps, report, breaker, deadline, now);
   } catch (error) {
@@ -191,17 +195,33 @@ async function sendBatches(
   }
 }
 
+/**
+ * Sends a batch as its meter events (one, or several parts when its units exceed 15 digits), one
+ * after the other: Stripe takes one call in flight per customer. Accepted only when every part is.
+ */
 async function sendBatch(deps: FlushDeps, batch: ClaimedBatch): Promise<MeterOutcome> {
+  let parts: MeterEventPart[];
   try {
-    await deps.stripe.reportMeterEvent({
-      eventName: deps.settings.meterEventName,
-      stripeCustomerId: batch.stripe_customer_id,
-      value: batch.units,
-      identifier: batch.id,
-      timestamp: batch.event_timestamp,
-    });
-    return { kind: "accepted" };
+    parts = meterEventParts(batch.id, batch.units);
   } catch (error) {
-    return classifyMeterError(error);
+    return { kind: "rejected", reason: describeError(error) };
   }
+  let fresh = false;
+  for (const part of parts) {
+    try {
+      await deps.stripe.reportMeterEvent({
+        eventName: deps.settings.meterEventName,
+        stripeCustomerId: batch.stripe_customer_id,
+        value: part.value,
+        identifier: part.identifier,
+        timestamp: batch.event_timestamp,
+      });
+      fresh = true;
+    } catch (error) {
+      const outcome = classifyMeterError(error);
+      if (outcome.kind === "already_accepted") continue;
+      return outcome;
+    }
+  }
+  return { kind: fresh ? "accepted" : "already_accepted" };
 }

@@ -38,6 +38,28 @@ const deadLetterSchema = z.object({
   dead_at: z.string().nullable(),
 });
 
+const meterErrorSchema = z.object({
+  rows: z.array(
+    z.object({
+      stripe_customer_id: z.string(),
+      period: z.string(),
+      batches: z.number(),
+      units: z.number(),
+    }),
+  ),
+  reports: z.number(),
+  errors: z.number(),
+  unmatched_samples: z.number(),
+});
+
+/**
+ * Stripe's asynchronous meter errors (meter-errors.ts): batches it rejected after accepting them
+ * (dead-lettered, so counted in `dead_lettered` above), per customer and month; and the reports
+ * received in the range, their error count (beyond Stripe's samples, not mappable to a batch) and
+ * sampled identifiers that name no batch of ours.
+ */
+export type StripeMeterErrors = z.infer<typeof meterErrorSchema>;
+
 const reportSchema = z.object({
   rows: z.array(rowSchema),
   dead_letters: z.array(deadLetterSchema),
@@ -68,6 +90,7 @@ export interface ReconciliationReport {
   /** The independent check: units answered 2xx against units billed, and nothing stuck. */
   answered_check: AnsweredCheck;
   dead_letters: z.infer<typeof deadLetterSchema>[];
+  stripe_meter_errors: StripeMeterErrors | null;
   /** Usage not in the ledger yet; while non-zero, recent periods may still grow. */
   not_yet_in_ledger: { stream_entries: number | null; pending_replay_records: number | null };
 }
@@ -89,7 +112,7 @@ export async function reconcileUsage(
   { db, redis }: { db: DatabaseAdapter; redis: RedisAdapter },
   query: ReconciliationQuery,
 ): Promise<ReconciliationReport> {
-  const [ledger, stream, replay] = await Promise.all([
+  const [ledger, stream, replay, meterErrors] = await Promise.all([
     db.rpc<unknown>("billing_reconciliation", {
       p_from: query.from.toISOString(),
       p_to: query.to.toISOString(),
@@ -97,6 +120,14 @@ export async function reconcileUsage(
     }),
     redis.usageStreamBacklog().catch(() => null),
     db.rpc<{ records: number; oldest: string | null }>("pending_usage_backlog").catch(() => null),
+    db
+      .rpc<unknown>("meter_error_summary", {
+        p_from: query.from.toISOString(),
+        p_to: query.to.toISOString(),
+        p_customer: query.customer ?? null,
+      })
+      .then((reply) => meterErrorSchema.parse(reply))
+      .catch(() => null),
   ]);
   const { rows, dead_letters } = reportSchema.parse(ledger);
   const totals = Object.fromEntries(
@@ -123,6 +154,7 @@ export async function reconcileUsage(
     ledger_balanced: ledgerBalanced,
     answered_check: answeredCheck,
     dead_letters,
+    stripe_meter_errors: meterErrors,
     not_yet_in_ledger: {
       stream_entries: stream?.entries ?? null,
       pending_replay_records: replay ? Number(replay.records) : null,

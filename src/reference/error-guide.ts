@@ -163,7 +163,7 @@ export const ERROR_GUIDES = {
   },
   WEBHOOK_SIGNATURE_INVALID: {
     cause: "A webhook request did not carry a valid Stripe signature for this endpoint's signing secret.",
-    fix: "Operators: set STRIPE_WEBHOOK_SECRET to the endpoint's signing secret. Only Stripe calls this route.",
+    fix: "Operators: set STRIPE_WEBHOOK_SECRET (or, for /webhooks/stripe/thin-events, STRIPE_EVENT_DESTINATION_SECRET) to the endpoint's signing secret. Only Stripe calls these routes.",
   },
   BILLING_TIER_UNAVAILABLE: {
     cause: "The requested tier does not exist or has no price to buy.",

@@ -2,6 +2,11 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { flushSettingsOf } from "../billing/flush-run";
 import { flushUsage } from "../billing/flusher";
 import { reconcileUsage } from "../billing/reconciliation";
+import {
+  compareWithStripe,
+  correctStripeDifferences,
+  DEFAULT_STRIPE_SETTLE_MINUTES,
+} from "../billing/stripe-reconciliation";
 import { requeueUsageBatch, usageBatchSchema } from "../billing/usage-batches";
 import { ApiError } from "../errors";
 import { requireAdmin } from "../middleware/admin";
@@ -17,17 +22,71 @@ const instant = z
   )
   .transform((text) => new Date(text.length === 10 ? `${text}T00:00:00Z` : text));
 
+const rangeFields = {
+  from: instant.describe("Start (inclusive): an ISO 8601 date or UTC date-time"),
+  to: instant.describe("End (exclusive): an ISO 8601 date or UTC date-time"),
+  customer: z
+    .string()
+    .regex(/^[A-Za-z0-9_]{1,255}$/)
+    .optional()
+    .describe("Only this Stripe customer"),
+  settle_minutes: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10_080)
+    .optional()
+    .describe(
+      `Stripe comparison only: compare windows that ended at least this long ago, since Stripe aggregates meter events asynchronously (default ${DEFAULT_STRIPE_SETTLE_MINUTES})`,
+    ),
+};
+
 const reconciliationQuery = z
   .object({
-    from: instant.describe("Start (inclusive): an ISO 8601 date or UTC date-time"),
-    to: instant.describe("End (exclusive): an ISO 8601 date or UTC date-time"),
-    customer: z
-      .string()
-      .regex(/^[A-Za-z0-9_]{1,255}$/)
+    ...rangeFields,
+    stripe: z
+      .enum(["0", "1", "true", "false"])
       .optional()
-      .describe("Only this Stripe customer"),
+      .describe("1: also compare the ledger with Stripe's meter event summaries (member `stripe`)"),
   })
   .refine((q) => q.from < q.to, { message: "from must be before to", path: ["from"] });
+
+const correctionQuery = z
+  .object(rangeFields)
+  .refine((q) => q.from < q.to, { message: "from must be before to", path: ["from"] });
+
+const stripeComparisonSchema = z
+  .object({
+    meter: z.string().nullable(),
+    settle_minutes: z.number(),
+    compared_until: z.string(),
+    matches: z
+      .boolean()
+      .describe(
+        "No window differs and Stripe answered for every one (not_settled windows are not concluded)",
+      ),
+    differences: z.number(),
+    rows: z.array(
+      z
+        .object({
+          stripe_customer_id: z.string(),
+          period: z.string(),
+          ledger_reported: z.number(),
+          stripe_aggregated: z.number().nullable(),
+          difference: z.number().nullable().describe("Stripe minus ledger"),
+          status: z.enum([
+            "match",
+            "difference",
+            "not_settled",
+            "correction_pending",
+            "too_old_to_correct",
+            "unavailable",
+          ]),
+        })
+        .loose(),
+    ),
+  })
+  .loose();
 
 const flushReportSchema = z
   .object({
@@ -65,6 +124,9 @@ const reconciliationSchema = z
         "Units the Worker answered 2xx (counted after each response) against units billed, per customer and month over the whole UTC days compared; unsent: usage older than 15 minutes not yet in Stripe",
       ),
     rows: z.array(z.object({}).loose()),
+    stripe: stripeComparisonSchema
+      .optional()
+      .describe("With stripe=1: the ledger against Stripe's meter event summaries"),
   })
   .loose();
 
@@ -103,6 +165,38 @@ const reconciliationRoute = createRoute({
   },
 });
 
+const correctionRoute = createRoute({
+  method: "post",
+  path: "/admin/reconciliation/correct",
+  summary: "Send the meter events that make Stripe agree with the ledger",
+  description:
+    "Compares the ledger with Stripe's meter event summaries (as GET /admin/reconciliation?stripe=1) and, for each window that differs, sends one correcting meter event (ledger minus Stripe, positive or negative) with its own identifier (`smc_…`), recorded before sending. A window corrected within the settle delay reads correction_pending and is not corrected again.",
+  tags: ["Operations"],
+  security: [{ adminToken: [] }],
+  middleware: [requireAdmin()] as const,
+  request: { query: correctionQuery },
+  responses: {
+    200: jsonResponse(
+      "The comparison and the corrections sent",
+      z.object({
+        comparison: stripeComparisonSchema,
+        corrections: z.array(
+          z.object({
+            identifier: z.string(),
+            stripe_customer_id: z.string(),
+            period: z.string(),
+            value: z.number(),
+            outcome: z.enum(["sent", "already_sent", "failed"]),
+            error: z.string().nullable(),
+          }),
+        ),
+      }),
+    ),
+    400: problemResponse("Malformed query"),
+    ...adminErrors,
+  },
+});
+
 const requeueRoute = createRoute({
   method: "post",
   path: "/admin/usage-batches/{id}/requeue",
@@ -125,6 +219,21 @@ const requeueRoute = createRoute({
   },
 });
 
+function badQuery(result: {
+  success: boolean;
+  error?: { issues: { path: PropertyKey[]; message: string }[] };
+}) {
+  if (!result.success) {
+    throw new ApiError(
+      "BAD_REQUEST",
+      (result.error?.issues ?? [])
+        .map((issue) => `${issue.path.join(".") || "query"} ${issue.message}`)
+        .join("; "),
+    );
+  }
+  return undefined;
+}
+
 export const adminBillingRoutes = newRouter()
   .openapi(flushRoute, async (c) => {
     const { redis, db, stripe } = c.get("services");
@@ -133,20 +242,30 @@ export const adminBillingRoutes = newRouter()
   .openapi(
     reconciliationRoute,
     async (c) => {
-      const { redis, db } = c.get("services");
-      return c.json(await reconcileUsage({ redis, db }, c.req.valid("query")), 200);
+      const { redis, db, stripe } = c.get("services");
+      const query = c.req.valid("query");
+      const report = await reconcileUsage({ redis, db }, query);
+      if (query.stripe !== "1" && query.stripe !== "true") return c.json(report, 200);
+      const comparison = await compareWithStripe(
+        { db, stripe, meterEventName: c.get("config").STRIPE_METER_EVENT_NAME },
+        { ...query, settleMinutes: query.settle_minutes },
+      );
+      return c.json({ ...report, stripe: comparison }, 200);
     },
-    (result) => {
-      if (!result.success) {
-        throw new ApiError(
-          "BAD_REQUEST",
-          result.error.issues
-            .map((issue) => `${issue.path.join(".") || "query"} ${issue.message}`)
-            .join("; "),
-        );
-      }
-      return undefined;
+    badQuery,
+  )
+  .openapi(
+    correctionRoute,
+    async (c) => {
+      const { db, stripe } = c.get("services");
+      const query = c.req.valid("query");
+      const result = await correctStripeDifferences(
+        { db, stripe, meterEventName: c.get("config").STRIPE_METER_EVENT_NAME },
+        { ...query, settleMinutes: query.settle_minutes },
+      );
+      return c.json(result, 200);
     },
+    badQuery,
   )
   .openapi(requeueRoute, async (c) => {
     const { id } = c.req.valid("param");

@@ -19,6 +19,19 @@ export interface MeterEvent {
   timestamp: number;
 }
 
+/** A thin event notification (v2 event destinations): only what names the event to fetch. */
+export interface ThinEventNotification {
+  id: string;
+  type: string;
+}
+
+/** One meter event summary: the units Stripe aggregated for a customer in [startTime, endTime). */
+export interface MeterEventSummary {
+  startTime: number;
+  endTime: number;
+  aggregatedValue: number;
+}
+
 /** A price as self-serve checkout needs it. */
 export interface BillingPrice {
   id: string;
@@ -49,6 +62,31 @@ export interface StripeAdapter {
    * 300 s tolerance) and returns the event. Throws on a bad, missing or too old signature.
    */
   constructWebhookEvent(rawBody: string, signature: string, secret: string): Promise<Stripe.Event>;
+  /**
+   * Verifies a thin event notification (a v2 event destination) the same way and returns what
+   * names the event; the event itself is fetched with `retrieveThinEvent`.
+   */
+  parseThinEventNotification(
+    rawBody: string,
+    signature: string,
+    secret: string,
+  ): Promise<ThinEventNotification>;
+  /** The full v2 event of a notification (`GET /v2/core/events/:id`), unparsed. */
+  retrieveThinEvent(id: string): Promise<unknown>;
+  /** The id of the active meter with this event name, or undefined. */
+  findMeterId(eventName: string): Promise<string | undefined>;
+  /**
+   * Stripe's meter event summaries of one customer over [startTime, endTime) (unix seconds,
+   * minute-aligned), one per `window` (or one for the range), every page read. Eventually
+   * consistent: Stripe aggregates meter events asynchronously.
+   */
+  listMeterEventSummaries(input: {
+    meterId: string;
+    customer: string;
+    startTime: number;
+    endTime: number;
+    window?: "hour" | "day";
+  }): Promise<MeterEventSummary[]>;
   /** The active price with this lookup key, or undefined. */
   findPriceByLookupKey(lookupKey: string): Promise<BillingPrice | undefined>;
   /** A hosted Checkout session in subscription mode; returns its id and URL. */
@@ -85,6 +123,11 @@ export function createStripeAdapter(options: StripeOptions): StripeAdapter {
     reportMeterEvent: async (event) => (await sdk()).reportMeterEvent(event),
     constructWebhookEvent: async (rawBody, signature, secret) =>
       (await sdk()).constructWebhookEvent(rawBody, signature, secret),
+    parseThinEventNotification: async (rawBody, signature, secret) =>
+      (await sdk()).parseThinEventNotification(rawBody, signature, secret),
+    retrieveThinEvent: async (id) => (await sdk()).retrieveThinEvent(id),
+    findMeterId: async (eventName) => (await sdk()).findMeterId(eventName),
+    listMeterEventSummaries: async (input) => (await sdk()).listMeterEventSummaries(input),
     findPriceByLookupKey: async (lookupKey) => (await sdk()).findPriceByLookupKey(lookupKey),
     createCheckoutSession: async (input) => (await sdk()).createCheckoutSession(input),
     createPortalSession: async (input) => (await sdk()).createPortalSession(input),
@@ -99,6 +142,10 @@ export function createUnreachableStripeAdapter(): StripeAdapter {
   return {
     reportMeterEvent: unreachable,
     constructWebhookEvent: unreachable,
+    parseThinEventNotification: unreachable,
+    retrieveThinEvent: unreachable,
+    findMeterId: unreachable,
+    listMeterEventSummaries: unreachable,
     findPriceByLookupKey: unreachable,
     createCheckoutSession: unreachable,
     createPortalSession: unreachable,

@@ -4,7 +4,7 @@
  * starts.
  */
 import Stripe from "stripe";
-import { type StripeAdapter, type StripeOptions, signatureTimestamp } from "./index";
+import { type MeterEventSummary, type StripeAdapter, type StripeOptions, signatureTimestamp } from "./index";
 
 /** Webhook signatures are HMAC-SHA256; Workers have no Node crypto, so SubtleCrypto does it. */
 const webhookCrypto = Stripe.createSubtleCryptoProvider();
@@ -46,6 +46,47 @@ export function createStripeSdkAdapter(options: StripeOptions): StripeAdapter {
         WEBHOOK_TOLERANCE_SECONDS,
         webhookCrypto,
       );
+    },
+    async parseThinEventNotification(rawBody, signature, secret) {
+      const signedAt = signatureTimestamp(signature);
+      if (signedAt !== undefined && signedAt > Date.now() / 1000 + WEBHOOK_TOLERANCE_SECONDS) {
+        throw new Error("webhook timestamp is in the future beyond the tolerance");
+      }
+      const notification = await client.parseEventNotificationAsync(
+        rawBody,
+        signature,
+        secret,
+        WEBHOOK_TOLERANCE_SECONDS,
+        webhookCrypto,
+      );
+      return { id: notification.id, type: notification.type };
+    },
+    async retrieveThinEvent(id) {
+      return await client.v2.core.events.retrieve(id);
+    },
+    async findMeterId(eventName) {
+      for await (const meter of client.billing.meters.list({ status: "active", limit: 100 })) {
+        if (meter.event_name === eventName) return meter.id;
+      }
+      return undefined;
+    },
+    async listMeterEventSummaries({ meterId, customer, startTime, endTime, window }) {
+      const summaries: MeterEventSummary[] = [];
+      const pages = client.billing.meters.listEventSummaries(meterId, {
+        customer,
+        start_time: startTime,
+        end_time: endTime,
+        ...(window && { value_grouping_window: window }),
+        limit: 100,
+      });
+      for await (const summary of pages) {
+        summaries.push({
+          startTime: summary.start_time,
+          endTime: summary.end_time,
+          aggregatedValue: Number(summary.aggregated_value),
+        });
+      }
+      return summaries;
     },
     async findPriceByLookupKey(lookupKey) {
       const prices = await client.prices.list({ lookup_keys: [lookupKey], active: true, limit: 1 });

@@ -21,6 +21,7 @@ import type { DatabaseAdapter } from "../../adapters/supabase";
 import type { Config } from "../../config";
 import { describeError, log } from "../../lib/log";
 import { Refusal } from "../../refusal";
+import { billingPeriodsOf } from "./billing-periods";
 import {
   type StripeEventFact,
   stripeEventFact,
@@ -110,6 +111,10 @@ export async function applyStripeWebhook(
     );
   }
   const fact: StripeEventFact = stripeEventFact(event.data, tierCatalogOf(deps.config));
+  // Idempotent, so recorded apart from (and before) the event itself: a failure answers 5xx and
+  // Stripe's redelivery records it again.
+  const periods = billingPeriodsOf(event.data);
+  if (periods.length > 0) await deps.db.rpc<number>("record_billing_periods", { p_periods: periods });
 
   const applied = appliedSchema.parse(
     await deps.db.rpc<unknown>("apply_stripe_event_with_notices", {

@@ -186,7 +186,7 @@ export async function startBillingHarness(): Promise<BillingHarness> {
     async reset() {
       await respClient.command(["FLUSHALL"]);
       await sql.query(
-        "truncate public.usage_ledger, public.usage_batches, public.pending_usage, public.answered_units",
+        "truncate public.usage_ledger, public.usage_batches, public.pending_usage, public.answered_units, public.meter_customer_leases, public.billing_periods, public.meter_error_samples, public.meter_error_reports, public.meter_corrections",
       );
       stack.stripe.reset();
       for (const key of Object.keys(truth)) delete truth[key];
@@ -256,7 +256,7 @@ export async function expectMeterEventsMatchBatches(
     records: number;
   }>(
     `select b.id, b.status, b.stripe_customer_id, b.units::integer as units, b.record_count,
-       extract(epoch from b.event_timestamp)::bigint::text as ts,
+       floor(extract(epoch from b.event_timestamp))::bigint::text as ts,
        coalesce(sum(l.units), 0)::integer as record_units, count(l.id)::integer as records
      from public.usage_batches b left join public.usage_ledger l on l.batch_id = b.id
      group by b.id`,

@@ -20,6 +20,7 @@ import { type Customer, type Meter, meterObject } from "./objects/catalog";
 import { DEFAULT_API_VERSION, type EventRequest, eventObject, type StripeEvent } from "./objects/events";
 import { completeCheckoutSession } from "./resources/checkout";
 import { createCustomer } from "./resources/customers";
+import { raiseMeterErrorReports, type ThinEventNotification } from "./resources/meter-error-reports";
 import { createMeter } from "./resources/meters";
 import { endDueSubscriptions, renewSubscription } from "./resources/subscriptions";
 import { createFakeServer, type RecordedRequest } from "./server";
@@ -44,6 +45,7 @@ export type { CheckoutSession, Subscription } from "./objects/billing";
 export type { Customer, Meter, Price, Product } from "./objects/catalog";
 export type { StripeEvent } from "./objects/events";
 export type { Invoice } from "./objects/invoice";
+export type { ThinEventNotification } from "./resources/meter-error-reports";
 export type { RecordedRequest } from "./server";
 export type { MeterEvent, MeterEventError, MeterEventRules } from "./state";
 export type { DeliveryAttempt, DeliveryPolicy, DeliveryResult, WebhookDelivery } from "./webhooks/delivery";
@@ -107,6 +109,11 @@ export interface StripeFake {
   meterEvents(): MeterEvent[];
   /** Meter events answered 200 but dropped asynchronously ("report-async" rules only). */
   meterEventErrors(): MeterEventError[];
+  /**
+   * Raises Stripe's asynchronous error reports (v2 thin events) for meter errors not reported yet
+   * and returns the notifications, to deliver with `deliverWebhook(JSON.stringify(n), ...)`.
+   */
+  raiseMeterErrorReports(): ThinEventNotification[];
   /** Sum of accepted meter event values per Stripe customer id. */
   unitsByCustomer(): Record<string, number>;
   /** The next `count` calls whose path starts with `pathPrefix` (default "/v1/") fail with `mode`. */
@@ -161,6 +168,10 @@ const DEFAULT_RULES: MeterEventRules = {
   unknownEventName: "reject",
   unknownCustomer: "reject",
   identifierWindowMs: 24 * 60 * 60 * 1000,
+  concurrentCustomerCalls: "reject",
+  meterEventLatencyMs: 5,
+  valueTooManyDigits: "reject",
+  summaryLagMs: 0,
 };
 
 const asList = (urls: string | string[] | undefined) => (urls === undefined ? [] : [urls].flat());
@@ -286,6 +297,7 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
     },
     meterEvents: () => [...store.meterEvents],
     meterEventErrors: () => [...store.meterEventErrors],
+    raiseMeterErrorReports: () => raiseMeterErrorReports(ctx),
     unitsByCustomer() {
       const units: Record<string, number> = {};
       for (const event of store.meterEvents)

@@ -34,6 +34,8 @@ import {
   retrieveWebhookEndpoint,
   updateWebhookEndpoint,
 } from "./resources/events";
+import { retrieveV2Event } from "./resources/meter-error-reports";
+import { listMeterEventSummaries } from "./resources/meter-event-summaries";
 import { createMeterEvent } from "./resources/meter-events";
 import {
   createMeter,
@@ -68,6 +70,7 @@ export const apiRoutes: Route[] = [
   route("POST", "/v1/billing/meters", createMeter),
   route("GET", "/v1/billing/meters", listMeters),
   route("GET", "/v1/billing/meters/:id", retrieveMeter),
+  route("GET", "/v1/billing/meters/:id/event_summaries", listMeterEventSummaries),
   route("POST", "/v1/billing/meters/:id", updateMeter),
   route("POST", "/v1/billing/meters/:id/deactivate", deactivateMeter),
   route("POST", "/v1/billing/meters/:id/reactivate", reactivateMeter),
@@ -99,6 +102,7 @@ export const apiRoutes: Route[] = [
   route("GET", "/v1/webhook_endpoints/:id", retrieveWebhookEndpoint),
   route("POST", "/v1/webhook_endpoints/:id", updateWebhookEndpoint),
   route("DELETE", "/v1/webhook_endpoints/:id", deleteWebhookEndpoint),
+  route("GET", "/v2/core/events/:id", retrieveV2Event),
 ];
 
 /**

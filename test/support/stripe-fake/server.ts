@@ -11,6 +11,7 @@ import type { IdempotencyStore, SavedResponse } from "./idempotency";
 import { newRequestId } from "./ids";
 import type { EventRequest } from "./objects/events";
 import { renderPage } from "./pages";
+import { activeMeterFor } from "./resources/meters";
 import { apiRoutes, matchRoute, testHookRoutes } from "./routes";
 import type { FakeContext } from "./state";
 
@@ -155,7 +156,7 @@ function route(
   requestId: string,
   key: string | null,
 ): Outcome {
-  if (path.startsWith("/v1/")) {
+  if (path.startsWith("/v1/") || path.startsWith("/v2/")) {
     const authError = authenticate(req.headers.authorization, deps.apiKey);
     if (authError)
       return { ...errorOutcome(authError), headers: { "WWW-Authenticate": 'Basic realm="Stripe"' } };
@@ -176,6 +177,35 @@ function route(
     throw error;
   }
   return errorOutcome(unrecognizedUrl(method, path));
+}
+
+const METER_EVENTS_PATH = "/v1/billing/meter_events";
+
+/** The `event_name|customer` pair a meter event call is for, as the meter maps its payload. */
+function meterEventPair(ctx: FakeContext, params: FormObject): string | null {
+  const eventName = typeof params.event_name === "string" ? params.event_name : "";
+  const payload = params.payload;
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return null;
+  const key = activeMeterFor(ctx, eventName)?.customer_mapping.event_payload_key ?? "stripe_customer_id";
+  const customer = (payload as Record<string, unknown>)[key];
+  return typeof customer === "string" && customer ? `${eventName}|${customer}` : null;
+}
+
+/** Stripe's answer to a second concurrent meter event call for one customer and meter. */
+function concurrentCallRefused(): Outcome {
+  return {
+    status: 429,
+    body: json({
+      error: {
+        type: "invalid_request_error",
+        code: "rate_limit",
+        doc_url: "https://stripe.com/docs/error-codes/rate-limit",
+        message:
+          "Too many concurrent requests for this customer and meter: only one meter event call per customer and meter may be in flight. Retry after the previous call completes.",
+      },
+    }),
+    headers: { "Retry-After": "1" },
+  };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -260,8 +290,28 @@ export function createFakeServer(deps: ServerDeps): FakeServer {
         headers: retryAfter !== undefined ? { "Retry-After": String(retryAfter) } : {},
       });
     }
-    const outcome = route(deps, req, method, url.pathname, { ...query, ...body }, requestId, key);
-    if (failure === "timeout-after-processing") return hold();
+    const params = { ...query, ...body };
+    const { rules } = deps.ctx;
+    const pair =
+      method === "POST" && url.pathname === METER_EVENTS_PATH ? meterEventPair(deps.ctx, params) : null;
+    if (pair !== null) {
+      if (deps.ctx.store.meterEventsInFlight.has(pair) && rules.concurrentCustomerCalls === "reject") {
+        return answer(concurrentCallRefused());
+      }
+      // In flight from here until the answer is sent (or the client gives up on a held request).
+      const inFlight = deps.ctx.store.meterEventsInFlight;
+      inFlight.add(pair);
+      res.on("close", () => inFlight.delete(pair));
+    }
+    const outcome = route(deps, req, method, url.pathname, params, requestId, key);
+    if (failure === "timeout-after-processing") {
+      // Stripe finished the call; only its answer is lost on the way back.
+      if (pair !== null) deps.ctx.store.meterEventsInFlight.delete(pair);
+      return hold();
+    }
+    if (pair !== null && rules.meterEventLatencyMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, rules.meterEventLatencyMs));
+    }
     answer(outcome);
   }
 

@@ -25,7 +25,7 @@ export interface MeterEvent {
  * through `v1.billing.meter.error_report_triggered` / `no_meter_found`); only in "report-async" modes.
  */
 export interface MeterEventError {
-  code: "meter_event_customer_not_found" | "no_meter";
+  code: "meter_event_customer_not_found" | "no_meter" | "meter_event_value_too_many_digits";
   message: string;
   identifier: string;
   eventName: string;
@@ -48,6 +48,24 @@ export interface MeterEventRules {
   unknownCustomer: "reject" | "report-async";
   /** How long an accepted identifier blocks a duplicate: Stripe promises at least 24 hours. */
   identifierWindowMs: number;
+  /**
+   * A meter event call for a customer and meter while another call for the same pair is still in
+   * flight: "reject" (default) answers 429 `rate_limit`, as Stripe's live mode does (its meter
+   * events endpoint allows one concurrent call per customer per meter); "allow" processes both.
+   */
+  concurrentCustomerCalls: "reject" | "allow";
+  /** How long the fake takes to answer a meter event call (ms, default 5): its in-flight window. */
+  meterEventLatencyMs: number;
+  /**
+   * A value of more than 15 digits: "reject" (default) answers 400, "report-async" answers 200 and
+   * drops it as `meter_event_value_too_many_digits` (the code Stripe's error reports use).
+   */
+  valueTooManyDigits: "reject" | "report-async";
+  /**
+   * How long after acceptance an event shows in meter event summaries (ms, default 0): Stripe
+   * aggregates asynchronously, so summaries are eventually consistent.
+   */
+  summaryLagMs: number;
 }
 
 export interface CheckoutSessionRecord {
@@ -66,6 +84,12 @@ export interface Store {
   meterEventErrors: MeterEventError[];
   /** identifier → fake ms at first acceptance. */
   meterEventIdentifiers: Map<string, number>;
+  /** `event_name|customer` pairs with a meter event call in flight. */
+  meterEventsInFlight: Set<string>;
+  /** Errors already sent in an error report (thin event), by identifier. */
+  reportedMeterErrors: Set<string>;
+  /** v2 events (`v2.core.event`), by id: what `GET /v2/core/events/:id` answers. */
+  v2Events: Map<string, Record<string, unknown>>;
   checkoutSessions: Map<string, CheckoutSessionRecord>;
   subscriptions: Map<string, Subscription>;
   invoices: Map<string, Invoice>;
@@ -84,6 +108,9 @@ export function createStore(): Store {
     meterEvents: [],
     meterEventErrors: [],
     meterEventIdentifiers: new Map(),
+    meterEventsInFlight: new Set(),
+    reportedMeterErrors: new Set(),
+    v2Events: new Map(),
     checkoutSessions: new Map(),
     subscriptions: new Map(),
     invoices: new Map(),

@@ -11,6 +11,10 @@
  * - `identifier` unique "within a rolling period of at least 24 hours"; Stripe refuses a repeat
  *   with 400 "An event already exists with identifier <id>." (observed by integrations, marked
  *   not retryable), so a repeat never counts twice.
+ * - A value has at most 15 significant digits (`meter_event_value_too_many_digits` in Stripe's
+ *   asynchronous error reports); see {@link MeterEventRules} for where the fake refuses it.
+ * - One call in flight per customer and meter (live mode; a second gets 429 `rate_limit`): enforced
+ *   by the server (server.ts), which holds each call for `meterEventLatencyMs`.
  * Unknown customers / event names: see {@link MeterEventRules} for what is synchronous here.
  */
 import { invalidParam, missingParam, noSuchResource, StripeApiError } from "../errors";
@@ -23,6 +27,7 @@ import { activeMeterFor } from "./meters";
 const DAY_SECONDS = 86_400;
 const MAX_AGE_SECONDS = 35 * DAY_SECONDS;
 const MAX_FUTURE_SECONDS = 5 * 60;
+const MAX_VALUE_DIGITS = 15;
 
 function checkTimestamp(timestamp: number, now: number): void {
   const earliest = now - MAX_AGE_SECONDS;
@@ -98,6 +103,14 @@ export const createMeterEvent: ApiHandler = (ctx, { params }) => {
       "parameter_invalid_integer",
     );
   }
+  const tooManyDigits = rawValue.replace(/^-?0*/, "").length > MAX_VALUE_DIGITS;
+  if (tooManyDigits && ctx.rules.valueTooManyDigits === "reject") {
+    throw invalidParam(
+      `payload[${valueKey}]`,
+      `Invalid value for payload[${valueKey}]: '${rawValue}'. Meter event values can have at most ${MAX_VALUE_DIGITS} digits.`,
+      "meter_event_value_too_many_digits",
+    );
+  }
   checkTimestamp(timestamp, now);
 
   forgetExpiredIdentifiers(ctx);
@@ -132,7 +145,12 @@ export const createMeterEvent: ApiHandler = (ctx, { params }) => {
     ? { code: "no_meter" as const, message: `No meter was found matching event_name ${eventName}.` }
     : !customerExists
       ? { code: "meter_event_customer_not_found" as const, message: `No customer found with id ${customer}.` }
-      : undefined;
+      : tooManyDigits
+        ? {
+            code: "meter_event_value_too_many_digits" as const,
+            message: `Value ${rawValue} has more than ${MAX_VALUE_DIGITS} digits.`,
+          }
+        : undefined;
   if (asyncError) {
     // Stripe answers 200 and drops the event while processing it; it is never billed.
     ctx.store.meterEventErrors.push({
