@@ -1,10 +1,14 @@
 /**
- * Billed units per UTC day or hour, from the billing ledger (migrations/0013: `usage_history`),
- * for GET /v1/usage and the console. The ledger holds paid-tier usage once the flusher has moved
- * it (about a minute behind); free-tier usage is counted only as a monthly total (GET /v1/account).
+ * An account's units per UTC day or hour, for GET /v1/usage and the console. An account with a
+ * Stripe customer is shown the billing ledger (migrations/0013: `usage_history`), what Stripe
+ * bills, once the flusher has moved it (about a minute behind); free usage never reaches the
+ * ledger, so an account without one is shown the usage counters admission keeps in Redis
+ * (src/metering/scripts/usage-counters.ts).
  */
 import { z } from "zod";
+import type { RedisAdapter } from "../adapters/redis";
 import type { DatabaseAdapter } from "../adapters/supabase";
+import { Refusal } from "../refusal";
 
 export type UsageGranularity = "day" | "hour";
 
@@ -35,6 +39,30 @@ export async function usageHistory(
       p_granularity: granularity,
     }),
   );
+}
+
+export type UsageSource = "ledger" | "counters";
+
+/** The account's units per bucket from the source that fits it (see the header), with the source named. */
+export async function accountUsage(
+  { db, redis }: { db: DatabaseAdapter; redis: RedisAdapter },
+  request: {
+    accountId: string;
+    stripeCustomerId: string | null;
+    from: Date;
+    to: Date;
+    granularity: UsageGranularity;
+  },
+): Promise<{ source: UsageSource; buckets: UsageBucket[] }> {
+  const { accountId, stripeCustomerId, ...range } = request;
+  if (stripeCustomerId) return { source: "ledger", buckets: await usageHistory(db, { accountId, ...range }) };
+  try {
+    return { source: "counters", buckets: await redis.usageCounters(accountId, range) };
+  } catch (error) {
+    throw new Refusal("DEPENDENCY_UNAVAILABLE", "Usage figures are unavailable right now; retry shortly.", {
+      cause: error,
+    });
+  }
 }
 
 /** The start of the UTC month `date` is in. */

@@ -126,8 +126,10 @@ export const confirmLinkBody = (token: string) =>
 export interface UsageView {
   /** What GET /v1/account answers, as is (fields added later are shown too). */
   account: Record<string, unknown>;
-  /** Units per UTC day from the billing ledger (paid usage only), oldest first; days without usage left out. */
+  /** Units per UTC day, oldest first; days without usage left out (see daysSource). */
   days: { day: string; units: number }[];
+  /** ledger: billed units, for an account with a Stripe customer; counters: units counted at admission. */
+  daysSource: "ledger" | "counters";
   /** The chart's first day (YYYY-MM-DD, UTC): one bar per day from it to today. */
   chartFrom: string;
   /** The estimated charge this period, if the tier's Stripe price says how much a unit costs. */
@@ -209,8 +211,12 @@ interface MonthlyUsage {
   resets_at?: string;
 }
 
-function usageSection({ account, days, estimate, chartFrom, spendCap }: UsageView, formToken: string): Html {
+function usageSection(
+  { account, days, daysSource, estimate, chartFrom, spendCap }: UsageView,
+  formToken: string,
+): Html {
   const usage = (account.usage ?? {}) as MonthlyUsage;
+  const perDay = daysSource === "ledger" ? "Billed units per day" : "Units per day";
   const rate = (account.rate_limit ?? {}) as { limit?: number; window_seconds?: number };
   const extra = Object.entries(account).filter(([name]) => !KNOWN_ACCOUNT_FIELDS.has(name));
   const peak = Math.max(1, ...days.map((day) => day.units));
@@ -228,11 +234,16 @@ ${extra.map(([name, value]) => html`<dt>${name.replace(/_/g, " ")}</dt><dd>${des
 ${spendCap?.allowed ? spendCapForm(usage, formToken) : ""}
 ${
   days.length > 0
-    ? html`<h3>Billed units per day (UTC), last month and this month</h3>
-<div class="bars" role="img" aria-label="Billed units per day">${chartDays(chartFrom, days).map((day) => html`<span style="height:${day.units === 0 ? 0 : Math.max(2, Math.round((day.units / peak) * 100))}%" title="${day.day}: ${day.units}"></span>`)}</div>
-<table><caption>Billed units per day</caption><thead><tr><th scope="col">Day</th><th scope="col">Units</th></tr></thead><tbody>${days.map((day) => html`<tr><td>${day.day}</td><td>${day.units}</td></tr>`)}</tbody></table>`
-    : html`<p>Per-day figures come from the billing ledger, which holds paid-tier usage (about a minute behind); the monthly total above counts every call.</p>`
+    ? html`<h3>${perDay} (UTC), last month and this month</h3>
+<div class="bars" role="img" aria-label="${perDay}">${chartDays(chartFrom, days).map((day) => html`<span style="height:${day.units === 0 ? 0 : Math.max(2, Math.round((day.units / peak) * 100))}%" title="${day.day}: ${day.units}"></span>`)}</div>
+<table><caption>${perDay}</caption><thead><tr><th scope="col">Day</th><th scope="col">Units</th></tr></thead><tbody>${days.map((day) => html`<tr><td>${day.day}</td><td>${day.units}</td></tr>`)}</tbody></table>`
+    : html`<p>No usage in these two months yet.</p>`
 }
+<p>${
+    daysSource === "ledger"
+      ? "Per day: the billing ledger, what Stripe bills (about a minute behind)."
+      : "Per day: units of calls answered 2xx, counted as they are admitted."
+  }</p>
 </section>`;
 }
 

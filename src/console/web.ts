@@ -12,7 +12,7 @@ import { tokenKeysOf } from "../access/token-service";
 import { issueAccessToken } from "../access/tokens";
 import { purchasableTiers } from "../billing/checkout";
 import { isPayingAccount } from "../billing/spend-cap";
-import { monthStartOf, usageHistory } from "../billing/usage-history";
+import { accountUsage, monthStartOf } from "../billing/usage-history";
 import type { AppBindings } from "../env";
 import { estimateCharge } from "./estimate";
 import { dashboardBody, layout, notice, type UsageView } from "./pages";
@@ -167,17 +167,20 @@ export async function dashboard(
   const config = c.get("config");
   const now = new Date();
   const chartFrom = monthStartOf(new Date(monthStartOf(now).getTime() - 1));
-  const [account, keys, days] = await Promise.all([
+  const [account, keys] = await Promise.all([
     accountView(c, appFetch, session.accountId),
     listAccountKeys(db, session.accountId),
-    // This billing period and the one before it (UTC months), as the chart shows them.
-    usageHistory(db, {
-      accountId: session.accountId,
-      from: chartFrom,
-      to: now,
-      granularity: "day",
-    }),
   ]);
+  // This billing period and the one before it (UTC months), as the chart shows them, from the
+  // source GET /v1/usage uses for this account; an outage leaves the chart out, not the page.
+  const daily = await accountUsage(c.get("services"), {
+    accountId: session.accountId,
+    stripeCustomerId: typeof account.stripe_customer_id === "string" ? account.stripe_customer_id : null,
+    from: chartFrom,
+    to: now,
+    granularity: "day",
+  }).catch(() => ({ source: "counters" as const, buckets: [] }));
+  const days = daily.buckets;
   const stripe = { stripe: c.get("services").stripe, config };
   const cap = (account.usage as { spend_cap?: unknown } | undefined)?.spend_cap;
   const paying =
@@ -196,6 +199,7 @@ export async function dashboard(
   const usage: UsageView = {
     account,
     days: days.map((bucket) => ({ day: bucket.start.slice(0, 10), units: bucket.units })),
+    daysSource: daily.source,
     chartFrom: chartFrom.toISOString().slice(0, 10),
     estimate,
     spendCap: { allowed: paying, estimate: capEstimate },

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { MAX_USAGE_RANGE_MS, monthStartOf, usageHistory } from "../billing/usage-history";
+import { accountUsage, MAX_USAGE_RANGE_MS, monthStartOf } from "../billing/usage-history";
 import { ApiError } from "../errors";
 import { admitUsage } from "../middleware/admission";
 import { requireCredential } from "../middleware/auth";
@@ -27,18 +27,22 @@ const usageResponse = z.object({
   from: z.string(),
   to: z.string(),
   granularity: z.enum(["day", "hour"]),
-  source: z.literal("ledger").describe("The billing ledger: paid-tier usage, about a minute behind"),
+  source: z
+    .enum(["ledger", "counters"])
+    .describe(
+      "ledger: the billing ledger, what Stripe bills (an account with a Stripe customer), about a minute behind; counters: units counted at admission less refusals (an account without one), at once, whole buckets that overlap the range, days kept 100 days and hours 8",
+    ),
   buckets: z
     .array(z.object({ start: z.string().describe("UTC start of the bucket"), units: z.number() }))
-    .describe("Oldest first; buckets without billed usage are left out"),
+    .describe("Oldest first; buckets without usage are left out"),
 });
 
 const usageRoute = createRoute({
   method: "get",
   path: "/v1/usage",
-  summary: "Billed units per day or hour",
+  summary: "Units per day or hour",
   description:
-    "From the billing ledger, which holds paid-tier usage once the flusher has moved it (about a minute behind); free-tier usage is only counted as this month's total in GET /v1/account. At most 93 days of days or 7 days of hours per request. Rate limited with the caller's tier; not billed.",
+    "For an account with a Stripe customer, from the billing ledger (what Stripe bills; the flusher moves usage there about a minute behind). For an account without one (free), from the usage counters kept at admission: units of calls answered 2xx, per UTC day for 100 days and per hour for 8. `source` says which. At most 93 days of days or 7 days of hours per request. Rate limited with the caller's tier; not billed.",
   tags: ["Access"],
   security: API_KEY_OR_TOKEN,
   middleware: [requireCredential(), admitUsage({ units: 0 })] as const,
@@ -77,8 +81,10 @@ export const usageRoutes = newRouter().openapi(usageRoute, async (c) => {
         : "At most 7 days per request with granularity=hour; use granularity=day for longer ranges.",
     );
   }
-  const buckets = await usageHistory(c.get("services").db, {
+  const usage = await accountUsage(c.get("services"), {
     accountId: c.get("auth").sub,
+    // Free usage never reaches the ledger: an account without a Stripe customer gets its counters.
+    stripeCustomerId: c.get("admission").record.stripeCustomerId,
     from,
     to,
     granularity: query.granularity,
@@ -87,8 +93,8 @@ export const usageRoutes = newRouter().openapi(usageRoute, async (c) => {
     from: from.toISOString(),
     to: to.toISOString(),
     granularity: query.granularity,
-    source: "ledger",
-    buckets,
+    source: usage.source,
+    buckets: usage.buckets,
   };
   return c.json(body, 200);
 });

@@ -171,6 +171,10 @@ describe("customer console in Chromium", () => {
       `/console signed in: ${signedIn} characters of HTML, no other request; ${describeTimings(await pageTimings(page))}`,
     );
     expect(await page.locator("#tier").textContent()).toBe("free");
+    // A free account's units per day come from the admission counters: today's call is there at once.
+    const day = new Date().toISOString().slice(0, 10);
+    expect(await page.locator("table:has(caption) caption").textContent()).toBe("Units per day");
+    expect(await page.locator("table:has(caption) tr", { hasText: day }).textContent()).toContain("1");
     // The free tier's monthly quota and what is left of it; no spend cap form (not paying).
     expect(await page.locator("#quota").textContent()).toBe("1,000");
     expect(await page.locator("#remaining").textContent()).toMatch(

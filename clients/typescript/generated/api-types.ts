@@ -116,8 +116,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Billed units per day or hour
-         * @description From the billing ledger, which holds paid-tier usage once the flusher has moved it (about a minute behind); free-tier usage is only counted as this month's total in GET /v1/account. At most 93 days of days or 7 days of hours per request. Rate limited with the caller's tier; not billed.
+         * Units per day or hour
+         * @description For an account with a Stripe customer, from the billing ledger (what Stripe bills; the flusher moves usage there about a minute behind). For an account without one (free), from the usage counters kept at admission: units of calls answered 2xx, per UTC day for 100 days and per hour for 8. `source` says which. At most 93 days of days or 7 days of hours per request. Rate limited with the caller's tier; not billed.
          */
         get: operations["getV1Usage"];
         put?: never;
@@ -1068,11 +1068,11 @@ export interface operations {
                         /** @enum {string} */
                         granularity: "day" | "hour";
                         /**
-                         * @description The billing ledger: paid-tier usage, about a minute behind
+                         * @description ledger: the billing ledger, what Stripe bills (an account with a Stripe customer), about a minute behind; counters: units counted at admission less refusals (an account without one), at once, whole buckets that overlap the range, days kept 100 days and hours 8
                          * @enum {string}
                          */
-                        source: "ledger";
-                        /** @description Oldest first; buckets without billed usage are left out */
+                        source: "ledger" | "counters";
+                        /** @description Oldest first; buckets without usage are left out */
                         buckets: {
                             /** @description UTC start of the bucket */
                             start: string;

@@ -35,9 +35,14 @@ import {
 import { type AnsweredUnitsCommands, answeredUnitsCommands } from "./answered-units";
 import { type ApiKeyEntryCommands, apiKeyEntryCommands } from "./api-key-entry";
 import { type SpendCapCommands, spendCapCommands } from "./spend-cap";
+import { type UsageCounterCommands, usageCounterCommands } from "./usage-counters";
 
 /** What the Worker needs from Redis. Later features add their scripts here, one method each. */
-export interface RedisAdapter extends AnsweredUnitsCommands, ApiKeyEntryCommands, SpendCapCommands {
+export interface RedisAdapter
+  extends AnsweredUnitsCommands,
+    ApiKeyEntryCommands,
+    SpendCapCommands,
+    UsageCounterCommands {
   /** Round trip to Redis; throws on error or timeout. */
   ping(): Promise<void>;
   /**
@@ -320,6 +325,7 @@ export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdap
     ...answeredUnitsCommands(client),
     ...apiKeyEntryCommands(client),
     ...spendCapCommands(client),
+    ...usageCounterCommands(client),
 
     async stripeBreaker(command) {
       const [verdict, state, failures, openUntil] = await breakerScript.exec(
@@ -369,6 +375,7 @@ export function createUnreachableRedisAdapter(): RedisAdapter {
     answeredUnits: unreachable,
     answeredSince: unreachable,
     putSpendCap: unreachable,
+    usageCounters: unreachable,
     stripeBreaker: unreachable,
   };
 }

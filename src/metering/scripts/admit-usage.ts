@@ -1,4 +1,5 @@
 import { KEY_PREFIXES } from "./keys";
+import { ADD_USAGE_COUNTERS_LUA } from "./usage-counters";
 
 /**
  * admit-usage: the one Redis round trip of a protected request, made with a token or an API key.
@@ -31,8 +32,9 @@ import { KEY_PREFIXES } from "./keys";
  *   none), whichever is lower. So a batch that would cross it
  *   is refused whole, and a cap set below what was used refuses at once. `units` = 0 calls (account
  *   reads, checkout) are never refused for it, so a customer at the quota can still look and upgrade.
- * - When `units` > 0, the period usage counter and the usage stream entry are written together with
- *   the admission, or not at all. `units` = 0 (non-billable calls) writes neither.
+ * - When `units` > 0, the period usage counter, the day and hour counters (usage-counters.ts, keys
+ *   named here from the subject) and the usage stream entry are written together with the
+ *   admission, or not at all. `units` = 0 (non-billable calls) writes none of them.
  * - Every key written gets its TTL in the same script (no INCR-then-EXPIRE gap that could leave an
  *   immortal key): the window log `windowMs`, the period counter until `ARGV[9]` (unix seconds), the
  *   stream `ARGV[10]` seconds after its last write. The stream is never trimmed here: trimming could
@@ -65,7 +67,7 @@ import { KEY_PREFIXES } from "./keys";
  *        then the stored status, stored ("1"/"0"), body, units. An admitted read (bucket "reads")
  *        adds the tier window's limit, remaining, reset ms and window ms (read, not written).
  */
-export const ADMIT_USAGE_LUA = `
+export const ADMIT_USAGE_LUA = `${ADD_USAGE_COUNTERS_LUA}
 local now = tonumber(ARGV[1])
 local units = tonumber(ARGV[3])
 local policies = {}
@@ -222,6 +224,7 @@ local usage
 if units ~= 0 then
   usage = redis.call('INCRBY', k_period, units)
   redis.call('EXPIREAT', k_period, ARGV[9])
+  add_usage_counters(subject, units, ARGV[8])
   redis.call('XADD', KEYS[6], '*',
     'id', ARGV[2], 'kind', 'admit', 'request_id', ARGV[5], 'subject', subject,
     'stripe_customer_id', customer, 'tier', tier, 'units', ARGV[3], 'ts', ARGV[8], 'source', 'live')

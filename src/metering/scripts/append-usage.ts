@@ -1,3 +1,5 @@
+import { ADD_USAGE_COUNTERS_LUA } from "./usage-counters";
+
 /**
  * append-usage: appends one usage record that did not come through admit-usage (a compensation of
  * an admitted request that ended badly, or a record replayed from Postgres after a Redis outage).
@@ -6,8 +8,8 @@
  * - Idempotent per (id, kind): a marker key is set with NX first; if it already exists nothing else
  *   happens and the reply is 0. So a retried compensation or a replay that crashed after appending
  *   but before marking its Postgres row never reaches the stream twice (within the marker's TTL).
- * - The period counter moves by `units` (negative for a compensation, never below zero) together
- *   with the stream entry.
+ * - The period counter and the day and hour counters (usage-counters.ts) move by `units`
+ *   (negative for a compensation, never below zero) together with the stream entry.
  * - Every key written has a TTL: the marker `ARGV[10]` s, the counter until `ARGV[9]` (unix s), the
  *   stream `ARGV[11]` s after its last write.
  *
@@ -16,8 +18,9 @@
  *       9 counter expiry (unix s), 10 marker TTL (s), 11 stream TTL (s), 12 source (live|replay)
  * Reply: 1 appended, 0 already appended earlier.
  */
-export const APPEND_USAGE_LUA = `
+export const APPEND_USAGE_LUA = `${ADD_USAGE_COUNTERS_LUA}
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[10]) then return 0 end
+add_usage_counters(ARGV[4], tonumber(ARGV[7]), ARGV[8])
 
 local usage = redis.call('INCRBY', KEYS[2], ARGV[7])
 if usage < 0 then redis.call('SET', KEYS[2], 0) end

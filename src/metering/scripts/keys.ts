@@ -20,6 +20,8 @@ export const KEY_PREFIXES = {
   rateWindow: `${PREFIX}:rl:`,
   periodUsage: `${PREFIX}:usage:`,
   idempotency: `${PREFIX}:idem:`,
+  usageDays: `${PREFIX}:usage-days:`,
+  usageHours: `${PREFIX}:usage-hours:`,
   spendCap: `${PREFIX}:cap:`,
 } as const;
 
@@ -40,6 +42,13 @@ export const redisKeys = {
    * none (see put-spend-cap and SPEND_CAP_TTL_SECONDS).
    */
   spendCap: (subject: string) => `${KEY_PREFIXES.spendCap}${subject}`,
+  /**
+   * Units per UTC day of one month (`YYYY-MM`): a hash of day (`DD`) to units admitted less those
+   * compensated, kept USAGE_DAYS_TTL_SECONDS after its last write (see usage-counters.ts).
+   */
+  usageDays: (subject: string, month: string) => `${KEY_PREFIXES.usageDays}${subject}:${month}`,
+  /** Units per UTC hour of one day (`YYYY-MM-DD`): a hash of hour (`HH`) to units, kept USAGE_HOURS_TTL_SECONDS. */
+  usageHours: (subject: string, day: string) => `${KEY_PREFIXES.usageHours}${subject}:${day}`,
   /** Units admitted for this subject in this UTC calendar month (`YYYY-MM`). */
   periodUsage: (subject: string, period: string) => `${KEY_PREFIXES.periodUsage}${subject}:${period}`,
   /**
