@@ -3,10 +3,7 @@
  * @cfworker/json-schema and compiled ajv, all in one Node process) as a child process, so it runs
  * on a quiet machine after the HTTP load, and picks the three comparison rows out of its table.
  */
-import { spawn } from "node:child_process";
-import { join, resolve } from "node:path";
-
-const ROOT = resolve(import.meta.dirname, "../..");
+import { runBenchScript, scriptPath } from "./run-script";
 
 export interface EngineRow {
   name: string;
@@ -50,33 +47,19 @@ export async function runEngineBench(options: {
   ms: number;
   signal?: AbortSignal;
 }): Promise<EngineFigures> {
-  const child = spawn(
-    join(ROOT, "node_modules/.bin/tsx"),
-    [join(ROOT, "scripts/bench-engine.ts"), `--ms=${options.ms}`],
+  // Bundled without keepNames, as the Worker is built (npm run bench:engine does the same).
+  const output = await runBenchScript(
     {
-      cwd: ROOT,
+      program: process.execPath,
+      args: [
+        scriptPath("scripts/run-bundled.mjs"),
+        scriptPath("scripts/bench-engine.ts"),
+        `--ms=${options.ms}`,
+      ],
       env: { ...process.env, BENCH_DIR: options.benchDir, JSON_SCHEMA_BENCH_DIR: options.benchDir },
-      stdio: ["ignore", "pipe", "pipe"],
     },
+    options.signal,
   );
-  const onAbort = () => child.kill("SIGTERM");
-  options.signal?.addEventListener("abort", onAbort, { once: true });
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  try {
-    const code = await new Promise<number | null>((done, fail) => {
-      child.once("error", fail);
-      child.once("exit", (exitCode) => done(exitCode));
-    });
-    if (code !== 0) throw new Error(`scripts/bench-engine.ts exited with ${code}:\n${output}`);
-  } finally {
-    options.signal?.removeEventListener("abort", onAbort);
-  }
   const rows = parseEngineTable(output);
   return {
     output,
