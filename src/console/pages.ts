@@ -228,7 +228,7 @@ function usageSection(
 <dt>Units this month (${usage.period ?? "—"})</dt><dd id="units">${usage.units === null || usage.units === undefined ? "unavailable right now" : usage.units.toLocaleString("en-US")}</dd>
 ${estimate ? html`<dt>Estimated charge</dt><dd id="estimate">${estimate}</dd>` : ""}
 ${allowanceRows(usage, spendCap)}
-<dt>Rate limit</dt><dd>${rate.limit ?? "—"} requests per ${rate.window_seconds ?? "—"} s</dd>
+<dt>Rate limit</dt><dd>${rate.limit ?? "—"} units per ${rate.window_seconds ?? "—"} s</dd>
 ${extra.map(([name, value]) => html`<dt>${name.replace(/_/g, " ")}</dt><dd>${describe(value)}</dd>`)}
 </dl>
 ${spendCap?.allowed ? spendCapForm(usage, formToken) : ""}
