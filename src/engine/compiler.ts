@@ -196,7 +196,7 @@ export class Compiler {
       if (e instanceof RegexError) {
         throw new SchemaError(
           e.reason === "syntax" ? "invalid_schema" : "unsupported",
-          `pattern ${JSON.stringify(source)}${at}: ${e.message}`,
+          `pattern ${JSON.stringify(source.length > 80 ? `${source.slice(0, 80)}…` : source)}${at}: ${e.message}`,
         );
       }
       throw e;

@@ -45,6 +45,11 @@ const EXPECTED: Record<string, (status: number | string, text: string) => void> 
     else expect(JSON.parse(text).truncated).toBe(true);
   },
   "error-message-amplification": (status, text) => {
+    // A 60,000-character pattern is refused before it is parsed (MAX_PATTERN_LENGTH).
+    expect(status).toBe(422);
+    expect(text).toContain("over the limit of 4096");
+  },
+  "error-message-amplification-longest-pattern": (status, text) => {
     expect(status).toBe(200);
     expect(JSON.parse(text).truncated).toBe(true);
   },

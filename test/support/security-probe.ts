@@ -248,6 +248,15 @@ export const ATTACKS: Attack[] = [
     }),
   },
   {
+    name: "error-message-amplification-longest-pattern",
+    finding:
+      "the same with the longest pattern compiled (MAX_PATTERN_LENGTH, 4,096 characters): errors capped",
+    body: () => ({
+      schema: { items: { pattern: "b".repeat(4096) } },
+      data: repeat(100, () => "a"),
+    }),
+  },
+  {
     name: "error-location-amplification",
     finding: "a 60 kB property name in the instanceLocation of each of 100 errors",
     body: () => ({

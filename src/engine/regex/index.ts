@@ -55,8 +55,22 @@ const CACHE_LIMIT = 2000;
 const CACHE_BYTES = 8 * 1024 * 1024;
 let cacheBytes = 0;
 
+/**
+ * The longest pattern compiled: parsing one for its safety analysis is a stretch of work that
+ * cannot pause (a 60,000-character pattern held the thread about 100-200 ms on first use), and the
+ * longest pattern of the 176 real-world schemas is 105 characters.
+ */
+export const MAX_PATTERN_LENGTH = 4096;
+
 /** Compiles an ECMA-262 pattern to a bounded engine; throws RegexError. Cached per isolate (LRU). */
 export function compilePattern(source: string): CompiledPattern {
+  if (source.length > MAX_PATTERN_LENGTH) {
+    throw new RegexError(
+      source,
+      "unsupported",
+      `the pattern is ${source.length} characters long, over the limit of ${MAX_PATTERN_LENGTH}; shorten it or split it into several patterns (allOf)`,
+    );
+  }
   const hit = cache.get(source);
   if (hit) {
     cache.delete(source);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compilePattern, isValidEcmaRegex, RegexError } from "./index";
+import { compilePattern, isValidEcmaRegex, MAX_PATTERN_LENGTH, RegexError } from "./index";
 import { complement, intersects, normalize } from "./ranges";
 import { translate } from "./translate";
 
@@ -174,6 +174,16 @@ describe("regex translator: refused constructs", () => {
 describe("compilePattern", () => {
   it("returns the cached compilation for a repeated source", () => {
     expect(compilePattern("^[a-c]+$")).toBe(compilePattern("^[a-c]+$"));
+  });
+
+  it("refuses a pattern longer than MAX_PATTERN_LENGTH before parsing it, and compiles one at the limit", () => {
+    expect(() => compilePattern("b".repeat(MAX_PATTERN_LENGTH + 1))).toThrow(
+      expect.objectContaining({
+        reason: "unsupported",
+        message: expect.stringContaining("over the limit of 4096"),
+      }),
+    );
+    expect(compilePattern("b".repeat(MAX_PATTERN_LENGTH)).test("b".repeat(MAX_PATTERN_LENGTH))).toBe(true);
   });
 
   it("keeps a catastrophic-backtracking pattern linear", () => {
