@@ -7,6 +7,7 @@ import { jsonBody, requireJson } from "../lib/json-body";
 import { monthlyAllowanceView } from "../metering/monthly-allowance";
 import type { AdmissionVariables } from "../middleware/admission";
 import { admitUsage } from "../middleware/admission";
+import { countRefusedRequest } from "../middleware/admission/refused-request";
 import { requireCredential } from "../middleware/auth";
 import {
   API_KEY_OR_TOKEN,
@@ -156,7 +157,13 @@ const putSpendCapRoute = createRoute({
   description: spendCapDescription,
   tags: ["Access"],
   security: API_KEY_OR_TOKEN,
-  middleware: [requireCredential(), requireJson, jsonBody(spendCapBody), admitUsage({ units: 0 })] as const,
+  middleware: [
+    requireCredential(),
+    countRefusedRequest(),
+    requireJson,
+    jsonBody(spendCapBody),
+    admitUsage({ units: 0 }),
+  ] as const,
   request: { body: jsonRequest(spendCapBody, { monthly_units: 50000 }) },
   responses: {
     200: jsonResponse("The cap in force", spendCapResponse, {

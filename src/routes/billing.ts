@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createCheckoutLink, createPortalLink } from "../billing/checkout";
 import { jsonBody, requireJson } from "../lib/json-body";
 import { admitUsage } from "../middleware/admission";
+import { countRefusedRequest } from "../middleware/admission/refused-request";
 import { requireCredential } from "../middleware/auth";
 import { idempotencyHeaders, idempotencyInUse } from "../openapi/idempotency-headers";
 import {
@@ -38,6 +39,7 @@ const checkoutRoute = createRoute({
   // The body is checked before admission, so a malformed request is not counted; rate limited, not billed.
   middleware: [
     requireCredential(),
+    countRefusedRequest(),
     requireJson,
     jsonBody(checkoutBody),
     admitUsage({ units: 0, idempotent: true }),

@@ -11,6 +11,7 @@ import {
 import { ApiError } from "../errors";
 import { jsonBody, requestShapeProblem, requireJson } from "../lib/json-body";
 import { admitUsage } from "../middleware/admission";
+import { countRefusedRequest } from "../middleware/admission/refused-request";
 import { requireCredential } from "../middleware/auth";
 import {
   API_KEY_OR_TOKEN,
@@ -140,7 +141,13 @@ const createKeyRoute = createRoute({
   description: `The secret is in the response, once (only its hash is kept). At most ${MAX_ACTIVE_KEYS} active keys per account. ${management}`,
   tags: ["Keys"],
   security: API_KEY_OR_TOKEN,
-  middleware: [requireCredential(), requireJson, jsonBody(createBody), admitUsage({ units: 0 })] as const,
+  middleware: [
+    requireCredential(),
+    countRefusedRequest(),
+    requireJson,
+    jsonBody(createBody),
+    admitUsage({ units: 0 }),
+  ] as const,
   request: { body: jsonRequest(createBody, { name: "ci", expires_at: "2027-01-01T00:00:00Z" }) },
   responses: {
     201: jsonResponse("Created; the secret is shown this once", withSecret, {

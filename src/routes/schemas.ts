@@ -3,6 +3,7 @@ import { canonicalJson } from "../engine";
 import { jsonBody, requireJson } from "../lib/json-body";
 import { sha256Hex } from "../lib/sha256";
 import { admitUsage } from "../middleware/admission";
+import { countRefusedRequest } from "../middleware/admission/refused-request";
 import { requireCredential } from "../middleware/auth";
 import {
   API_KEY_OR_TOKEN,
@@ -89,7 +90,13 @@ const publishRoute = createRoute({
   summary: "Publish a new version of a registered schema",
   description:
     "The body is the schema. Checked against its metaschema, stored as the next immutable version (the same content as the latest version stores nothing), with a compatibility report against the previous version. `?require=compatible` refuses a version that can make previously valid documents invalid (409 SCHEMA_INCOMPATIBLE, with the report). Not billed; rate limited with your tier.",
-  middleware: [requireCredential(), requireJson, jsonBody(schemaBody), admitUsage({ units: 0 })] as const,
+  middleware: [
+    requireCredential(),
+    countRefusedRequest(),
+    requireJson,
+    jsonBody(schemaBody),
+    admitUsage({ units: 0 }),
+  ] as const,
   request: {
     params: nameParam,
     query: z.object({

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { jsonBody, requireJson } from "../lib/json-body";
 import { admitUsage } from "../middleware/admission";
+import { countRefusedRequest } from "../middleware/admission/refused-request";
 import { requireCredential } from "../middleware/auth";
 import { idempotencyHeaders, idempotencyInUse, verdictHeaders } from "../openapi/idempotency-headers";
 import {
@@ -255,9 +256,8 @@ const batchResponse = z.object({
   units: z.number().int(),
 });
 
-// Route middleware runs before zod-openapi's own check of `request.body`; admission must count
-// only well-formed requests (and needs the body for its units), so the body is checked first here,
-// with the same schema and the same problem.
+// Route middleware runs before zod-openapi's own check of `request.body`; admission needs the body
+// for its units, so the body is checked first here (a refused one counted as one request).
 const validateRoute = createRoute({
   method: "post",
   path: "/v1/validate",
@@ -268,6 +268,7 @@ const validateRoute = createRoute({
   security: API_KEY_OR_TOKEN,
   middleware: [
     requireCredential(),
+    countRefusedRequest(),
     requireJson,
     jsonBody(validateBody),
     admitUsage<{ out: { json: ValidateBody } }>({
@@ -339,6 +340,7 @@ const batchRoute = createRoute({
   security: API_KEY_OR_TOKEN,
   middleware: [
     requireCredential(),
+    countRefusedRequest(),
     requireJson,
     jsonBody(batchBody),
     admitUsage<{ out: { json: BatchBody } }>({

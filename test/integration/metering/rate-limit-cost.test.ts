@@ -1,7 +1,8 @@
 /**
  * The rate limit counts units, not requests: a batch costs its documents (2 each with enrichment),
  * shown as `cost` in the RateLimit header; a call costing more than the whole window is 422 and
- * writes nothing; a 422 refusal after admission consumes what it was admitted at, unbilled.
+ * writes nothing; a 422 refusal after admission consumes what it was admitted at, unbilled; a
+ * request refused for its form (400, 415) is rate limited as one request, unbilled.
  * Through the API against the real local stack (free tier: 5 units per 10 s).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -81,13 +82,31 @@ describe("rate limit by cost", () => {
     });
     expect(refused.status).toBe(422);
     expect(refused.headers.get("RateLimit")).toMatch(/^"free";r=3;t=\d+;cost=2$/);
-    // A 400 (malformed request) is refused before admission: it costs nothing.
+    // A 400 (malformed request) is rate limited as one request, and never billed.
     const malformed = await post(apiKey, "/v1/validate/batch", { documents: [1] });
     expect(malformed.status).toBe(400);
+    expect(malformed.headers.get("RateLimit")).toMatch(/^"free";r=2;t=\d+$/);
     const next = await post(apiKey, "/v1/validate", { schema: {}, data: 1 });
-    expect(next.headers.get("RateLimit")).toMatch(/^"free";r=2;/);
+    expect(next.headers.get("RateLimit")).toMatch(/^"free";r=1;/);
     await h.settle();
     expect(await billedUnits(h, id)).toBe(1);
+  });
+
+  it("malformed requests count against the window: past it they are 429, not 400, and nothing is billed", async () => {
+    const { apiKey, id } = await h.account("free");
+    const notJson = () =>
+      h.request("/v1/validate", {
+        method: "POST",
+        headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
+        body: "{not json",
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await notJson()).status);
+    expect(statuses).toEqual([400, 400, 400, 400, 400, 429]);
+    const limited = await post(apiKey, "/v1/validate", { schema: {}, data: 1 });
+    expect(limited.status).toBe(429);
+    await h.settle();
+    expect(await billedUnits(h, id)).toBe(0);
   });
 
   it("counts entries written before the units sum existed (bare ids) once, then keeps the sum", async () => {
