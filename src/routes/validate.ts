@@ -256,8 +256,7 @@ const batchResponse = z.object({
   units: z.number().int(),
 });
 
-// Route middleware runs before zod-openapi's own check of `request.body`; admission needs the body
-// for its units, so the body is checked first here (a refused one counted as one request).
+// The body is checked before admission, which needs it for its units (a refused one counts as one request).
 const validateRoute = createRoute({
   method: "post",
   path: "/v1/validate",
