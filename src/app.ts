@@ -10,6 +10,7 @@ import { API_VERSION, API_VERSION_HEADER } from "./api-version";
 import { type Config, ConfigError, loadConfig } from "./config";
 import type { AppBindings } from "./env";
 import { ApiError, PROBLEM_CONTENT_TYPE, problemBody } from "./errors";
+import { waitUntilOf } from "./lib/after-response";
 import { describeError, log } from "./lib/log";
 import { rateLimitHeaders } from "./metering/rate-limit-headers";
 import { allowedMethods } from "./middleware/not-allowed";
@@ -257,16 +258,6 @@ export const renderError: ErrorHandler<AppBindings> = (error, c) => {
     headers: { "Content-Type": PROBLEM_CONTENT_TYPE, ...apiError.headers },
   });
 };
-
-/** The request's `waitUntil`; undefined where there is no execution context (tests' `app.request`). */
-function waitUntilOf(c: Parameters<ErrorHandler<AppBindings>>[1]) {
-  try {
-    const ctx = c.executionCtx;
-    return (promise: Promise<unknown>) => ctx.waitUntil(promise);
-  } catch {
-    return undefined;
-  }
-}
 
 /** The pattern of the route that answered (`/v1/schemas/:name`): the last matched one that is not middleware. */
 function routeOf(c: Parameters<ErrorHandler<AppBindings>>[1]): string {

@@ -3,7 +3,7 @@
  * token), the session cookie, and the signed-in page (GET /v1/account as the API answers it, the
  * keys, per-day usage, the estimate). Routes are in src/routes/console.ts.
  */
-import type { Context, ExecutionContext } from "hono";
+import type { Context } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { html } from "hono/html";
 import { getAccount } from "../access/accounts";
@@ -14,6 +14,7 @@ import { purchasableTiers } from "../billing/checkout";
 import { isPayingAccount } from "../billing/spend-cap";
 import { accountUsage, monthStartOf } from "../billing/usage-history";
 import type { AppBindings } from "../env";
+import { executionContextOf } from "../lib/after-response";
 import { estimateCharge } from "./estimate";
 import { dashboardBody, layout, notice, type UsageView } from "./pages";
 import { formTokenOf, resolveSession, SESSION_TTL_SECONDS } from "./sessions";
@@ -144,13 +145,7 @@ async function accountView(
   const request = new Request(new URL("/v1/account", c.req.url), {
     headers: { Authorization: `Bearer ${token}`, "X-Request-Id": c.get("requestId") },
   });
-  let executionCtx: ExecutionContext | undefined;
-  try {
-    executionCtx = c.executionCtx;
-  } catch {
-    executionCtx = undefined;
-  }
-  const response = await appFetch(request, c.env, executionCtx);
+  const response = await appFetch(request, c.env, executionContextOf(c));
   if (response.ok) return (await response.json()) as Record<string, unknown>;
   // Rate limited or an outage: the page still shows the account, without live figures.
   return { ...account, usage: { period: new Date().toISOString().slice(0, 7), units: null } };

@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { sendDunningNotices } from "../billing/dunning-run";
 import { METER_ERROR_EVENT_TYPES, receiveThinEvent } from "../billing/meter-errors";
 import { applyStripeWebhook, EVENT_OUTCOMES } from "../billing/webhooks/apply-webhook";
 import { HANDLED_EVENT_TYPES } from "../billing/webhooks/stripe-event";
+import { afterResponse } from "../lib/after-response";
 import { dependencyUnavailable, jsonResponse, problemResponse } from "../openapi/responses";
 import { newRouter } from "../openapi/router";
 
@@ -38,19 +38,6 @@ const stripeWebhookRoute = createRoute({
     ),
   },
 });
-
-/** Hands `work` to the runtime's `waitUntil`; without an ExecutionContext (a bare test call) it just runs. */
-function afterResponse(c: Context, work: () => Promise<unknown>): void {
-  let waitUntil: ((promise: Promise<unknown>) => void) | undefined;
-  try {
-    const executionCtx = c.executionCtx;
-    waitUntil = executionCtx.waitUntil.bind(executionCtx);
-  } catch {
-    waitUntil = undefined;
-  }
-  const running = work();
-  waitUntil?.(running);
-}
 
 const thinReceiptSchema = z.object({
   received: z.literal(true),
@@ -108,7 +95,7 @@ export const webhookRoutes = newRouter()
         requestId: c.get("requestId"),
         // A dunning e-mail is sent after the commit, never before Stripe has its answer.
         onNoticeRecorded: () =>
-          afterResponse(c, () => sendDunningNotices({ db: services.db, email: services.email, config })),
+          void afterResponse(c, sendDunningNotices({ db: services.db, email: services.email, config })),
       },
       await c.req.text(),
       c.req.header("Stripe-Signature"),

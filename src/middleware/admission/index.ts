@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { RedisAdapter } from "../../adapters/redis";
 import { describeRedisError } from "../../adapters/redis";
 import type { BindingsWith } from "../../env";
+import { afterResponse } from "../../lib/after-response";
 import { log } from "../../lib/log";
 import { admissionHeaders, admissionRefusal } from "../../metering/admission-refusal";
 import { type Admission, type AdmittedRequest, admitRequest } from "../../metering/admit";
@@ -53,19 +54,6 @@ export interface AdmitUsageOptions<I extends Input = {}> {
    * (ACCOUNT_READS_LIMIT) so it answers while the tier's is exhausted. Default "tier".
    */
   bucket?: "tier" | "reads";
-}
-
-/** Runs `work` after the response when the runtime allows (`waitUntil`), else before returning. */
-async function afterResponse(c: Context<AdmissionBindings>, work: Promise<void>): Promise<void> {
-  let waitUntil: ((promise: Promise<unknown>) => void) | undefined;
-  try {
-    const executionCtx = c.executionCtx;
-    waitUntil = executionCtx.waitUntil.bind(executionCtx);
-  } catch {
-    // No ExecutionContext (e.g. app.request in a test without one): finish the work inline.
-  }
-  if (waitUntil) waitUntil(work);
-  else await work;
 }
 
 /**
