@@ -12,7 +12,13 @@ import type { EmailSender } from "../adapters/email";
 import type { DatabaseAdapter } from "../adapters/supabase";
 import type { Config } from "../config";
 import { describeError, log } from "../lib/log";
-import { type DunningSendReport, graceReminder, type Mailer, sendDueNotices } from "./dunning";
+import {
+  type DunningSendReport,
+  emptySendReport,
+  graceReminder,
+  type Mailer,
+  sendDueNotices,
+} from "./dunning";
 import { postgresDunningOutbox, remindersDue } from "./dunning-outbox";
 
 /** Notices one cron run sends at most (Resend allows 2 requests per second; a send waits at most 5 s). */
@@ -40,15 +46,7 @@ export function dunningPortalUrl(config: Config): string | undefined {
   return config.BILLING_PORTAL_LOGIN_URL ?? config.CONSOLE_URL?.replace(/\/+$/, "");
 }
 
-const emptyReport = (): DunningRunReport => ({
-  reminders_recorded: 0,
-  sent: 0,
-  superseded: 0,
-  failed: 0,
-  given_up: 0,
-  given_up_keys: [],
-  errors: [],
-});
+const emptyReport = (): DunningRunReport => ({ reminders_recorded: 0, ...emptySendReport() });
 
 /**
  * Records the grace reminders now due (cron only: `reminders`) and sends the pending notices.

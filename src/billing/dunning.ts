@@ -130,6 +130,16 @@ export interface DunningSendReport {
   errors: string[];
 }
 
+/** A send report of nothing done yet. */
+export const emptySendReport = (): DunningSendReport => ({
+  sent: 0,
+  superseded: 0,
+  failed: 0,
+  given_up: 0,
+  given_up_keys: [],
+  errors: [],
+});
+
 /** When a notice that has failed `attempts` times before (this failure not counted) is tried again. */
 export function nextAttemptAt(
   now: Date,
@@ -159,14 +169,7 @@ export async function sendDueNotices(deps: {
 }): Promise<DunningSendReport> {
   const { outbox, mailer, now, limit = 50, retryDelayMs = 60_000, maxAttempts = 10 } = deps;
   const maxRetryDelayMs = deps.maxRetryDelayMs ?? 6 * 3_600_000;
-  const report: DunningSendReport = {
-    sent: 0,
-    superseded: 0,
-    failed: 0,
-    given_up: 0,
-    given_up_keys: [],
-    errors: [],
-  };
+  const report = emptySendReport();
   for (const notice of await outbox.due(now, limit)) {
     if (notice.kind !== "payment_recovered") {
       const recovered = await outbox.latestRecovery(notice.accountId);
