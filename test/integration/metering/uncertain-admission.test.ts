@@ -11,6 +11,7 @@ import type { AppBindings } from "../../../src/env";
 import { admitUsage } from "../../../src/middleware/admission";
 import { requireToken } from "../../../src/middleware/auth";
 import { type AccessHarness, startAccessHarness, usageStream } from "../harness/access";
+import { billedUnitsByRequest, blockRedis } from "../harness/billed-units";
 
 let h: AccessHarness;
 
@@ -32,43 +33,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.stop();
 });
-
-/** Blocks Redis's single thread for `ms` with a busy script (as a slow or overloaded Upstash would). */
-function blockRedis(ms: number): Promise<unknown> {
-  const script = `local s = redis.call('TIME') local start = s[1] * 1000000 + s[2]
-    while true do local t = redis.call('TIME') if t[1] * 1000000 + t[2] - start > ${ms * 1000} then break end end
-    return 1`;
-  return h.redisCommand("EVAL", script, "0");
-}
-
-/**
- * Units that would be billed per request id, by the ledger's rules: a record counts once whether it
- * reached the stream or Postgres (keyed by id and kind), and a compensation only nets out an
- * admission that exists.
- */
-async function billedUnitsByRequest(subject: string): Promise<Map<string, number>> {
-  const records = new Map<string, { requestId: string; admit?: number; compensate?: number }>();
-  const add = (id: string, requestId: string, kind: string, units: number) => {
-    const entry = records.get(id) ?? { requestId };
-    if (kind === "admit") entry.admit = units;
-    else entry.compensate = units;
-    records.set(id, entry);
-  };
-  for (const entry of await usageStream(h)) {
-    if (entry.subject === subject) add(entry.id!, entry.request_id!, entry.kind!, Number(entry.units));
-  }
-  const { rows } = await h.sql.query(
-    "select id, request_id, kind, units from public.pending_usage where subject = $1",
-    [subject],
-  );
-  for (const row of rows) add(row.id, row.request_id, row.kind, row.units);
-  const billed = new Map<string, number>();
-  for (const { requestId, admit, compensate } of records.values()) {
-    const units = admit === undefined ? 0 : admit + (compensate ?? 0);
-    billed.set(requestId, (billed.get(requestId) ?? 0) + units);
-  }
-  return billed;
-}
 
 describe("an admission that timed out but ran", () => {
   it("bills exactly the calls answered 2xx: the 429s of the fallback limiter are compensated", async () => {
@@ -100,7 +64,7 @@ describe("an admission that timed out but ran", () => {
 
     // Then a slow moment: every call times out, the full fallback window refuses them (429), and
     // their scripts run in Redis afterwards, where the window has room: three of them are admitted.
-    const blocked = blockRedis(600);
+    const blocked = blockRedis(h, 600);
     await new Promise((done) => setTimeout(done, 50));
     const refused = await Promise.all(Array.from({ length: 10 }, (_, i) => call(`refused-${i}-${tag}`)));
     await blocked;
@@ -112,7 +76,7 @@ describe("an admission that timed out but ran", () => {
       )
       .toBe(3);
 
-    const billed = await billedUnitsByRequest(pro.id);
+    const billed = await billedUnitsByRequest(h, pro.id);
     for (const { requestId, status } of [...served, ...refused]) {
       expect(billed.get(requestId) ?? 0, `${requestId} answered ${status}`).toBe(status === 200 ? 1 : 0);
     }
@@ -136,7 +100,7 @@ describe("an admission that timed out but ran", () => {
 
   it("a fail-closed tier's 503 after a timed-out call is compensated too", async () => {
     const free = await h.account("free");
-    const blocked = blockRedis(400);
+    const blocked = blockRedis(h, 400);
     await new Promise((done) => setTimeout(done, 50));
     const requestId = `uncertain-free-${free.id.slice(0, 8)}`;
     const response = await h.request("/test/billable", {
@@ -150,6 +114,6 @@ describe("an admission that timed out but ran", () => {
         async () => (await usageStream(h)).filter((e) => e.subject === free.id && e.kind === "admit").length,
       )
       .toBe(1);
-    expect((await billedUnitsByRequest(free.id)).get(requestId)).toBe(0);
+    expect((await billedUnitsByRequest(h, free.id)).get(requestId)).toBe(0);
   });
 });
