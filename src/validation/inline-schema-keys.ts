@@ -16,16 +16,15 @@ import { yieldThread } from "../lib/yield-thread";
 import { schemaTooDeep, ValidationRefusal } from "./refusal";
 
 /** Text bytes past which an inline schema is large: keyed by its text as sent, with pauses around. */
-const LARGE_SCHEMA_BYTES = 256 * 1024;
+export const LARGE_SCHEMA_BYTES = 256 * 1024;
 
 /** Bound of the memo (UTF-16 bytes of its texts and keys). */
 const INLINE_KEYS_MEMO_MAX_BYTES = 16 * 1024 * 1024;
 
 export interface InlineSchemaKeys {
-  /** Bytes of the key's text, counted against the cache's byte bound. */
+  /** Bytes of the key's text, counted against the cache's byte bound; over LARGE_SCHEMA_BYTES,
+   * keying it was a stretch of work of its own. */
   canonicalBytes: number;
-  /** Keying it was a stretch of work of its own: hand the thread back before compiling. */
-  large: boolean;
   annotate: string;
   assert: string;
 }
@@ -65,7 +64,6 @@ export function inlineSchemaKeys(limits: { maxEntries: number; maxSchemaBytes: n
     const kind = canonical === undefined ? "inline-text" : "inline";
     const keys: InlineSchemaKeys = {
       canonicalBytes: keyText.length,
-      large: large || keyText.length > LARGE_SCHEMA_BYTES,
       annotate: `${kind}|false|${keyText}`,
       assert: `${kind}|true|${keyText}`,
     };

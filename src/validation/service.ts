@@ -19,7 +19,7 @@ import { yieldThread } from "../lib/yield-thread";
 import { parseRegistryUri, type RegistryResolver, registryUri } from "../registry/resolver";
 import type { SchemaId } from "../registry/store";
 import { capErrorBytes } from "./error-bytes";
-import { inlineSchemaKeys } from "./inline-schema-keys";
+import { inlineSchemaKeys, LARGE_SCHEMA_BYTES } from "./inline-schema-keys";
 import type { ValidationLimits } from "./limits";
 import { addPositions } from "./positions";
 import { schemaTooDeep, ValidationRefusal } from "./refusal";
@@ -164,7 +164,7 @@ export function createValidationService(deps: {
     const hit = compiled.get(key);
     if (hit) return hit;
     // Keying a large schema (stringify, canonical text) is a stretch of its own before compiling.
-    if (keys.large) await yieldThread();
+    if (keys.canonicalBytes > LARGE_SCHEMA_BYTES) await yieldThread();
     const validator = await compile(input.schema, { formatAssertion, strictDialect });
     // The key is the canonical text (UTF-16: two bytes a character).
     compiled.set(key, validator, validator.retainedBytes + 2 * keys.canonicalBytes);
