@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { describeRedisError } from "../adapters/redis";
 import type { Config } from "../config";
 import { log } from "../lib/log";
@@ -5,6 +6,9 @@ import { limitByClientIp, signupLimit } from "../metering/client-ip-limit";
 import type { Services } from "../services";
 import { type CreatedAccount, signUp, TOKEN_DENY_TTL_SECONDS } from "./accounts";
 import { apiKeyEntryOf } from "./api-key-entry";
+
+/** An e-mail address an account may be signed up or signed in with: the API's and the console's rule. */
+export const emailAddress = z.email().max(254);
 
 /**
  * POST /v1/signup: rate limited per client IP, then a free-tier account with its first API key,

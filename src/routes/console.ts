@@ -6,7 +6,7 @@
  */
 import { deleteCookie } from "hono/cookie";
 import { createAccountKey, revokeAccountKey, rollAccountKey } from "../access/key-management";
-import { registerAccount } from "../access/signup";
+import { emailAddress, registerAccount } from "../access/signup";
 import { EmailError } from "../adapters/email";
 import { createCheckoutLink, createPortalLink } from "../billing/checkout";
 import { MAX_SPEND_CAP_UNITS, setSpendCap } from "../billing/spend-cap";
@@ -67,6 +67,19 @@ function refusalStatus(error: unknown): 400 | 403 | 409 | 429 | 503 | undefined 
   return 409;
 }
 
+/** The form's e-mail address, trimmed and lower-cased, if it is one an account may use. */
+async function addressOf(c: ConsoleContext): Promise<string | undefined> {
+  const address = (await formOf(c)).email?.trim().toLowerCase() ?? "";
+  return emailAddress.safeParse(address).success ? address : undefined;
+}
+
+const invalidAddress = (c: ConsoleContext) =>
+  page(
+    c,
+    { title: "Sign up or sign in", body: signedOutBody(notice("Enter a valid e-mail address.", "error")) },
+    400,
+  );
+
 export function consoleRoutes(appFetch: AppFetch) {
   /** A POST of a signed-in page: Origin and form token checked, then `action` with the session. */
   const signedInAction =
@@ -96,17 +109,8 @@ export function consoleRoutes(appFetch: AppFetch) {
     })
     .post("/console/signup", async (c) => {
       if (!sameOrigin(c)) return refused(c, "This form was not sent from the console's own page.");
-      const address = (await formOf(c)).email?.trim().toLowerCase() ?? "";
-      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(address) || address.length > 254) {
-        return page(
-          c,
-          {
-            title: "Sign up or sign in",
-            body: signedOutBody(notice("Enter a valid e-mail address.", "error")),
-          },
-          400,
-        );
-      }
+      const address = await addressOf(c);
+      if (!address) return invalidAddress(c);
       try {
         const { account, apiKey } = await registerAccount(
           { services: c.get("services"), config: c.get("config") },
@@ -137,17 +141,8 @@ export function consoleRoutes(appFetch: AppFetch) {
     })
     .post("/console/sign-in", async (c) => {
       if (!sameOrigin(c)) return refused(c, "This form was not sent from the console's own page.");
-      const address = (await formOf(c)).email?.trim().toLowerCase() ?? "";
-      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(address) || address.length > 254) {
-        return page(
-          c,
-          {
-            title: "Sign up or sign in",
-            body: signedOutBody(notice("Enter a valid e-mail address.", "error")),
-          },
-          400,
-        );
-      }
+      const address = await addressOf(c);
+      if (!address) return invalidAddress(c);
       const consoleUrl = c.get("config").CONSOLE_URL;
       if (!consoleUrl) {
         log("error", "console sign-in refused", {

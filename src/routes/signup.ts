@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { registerAccount } from "../access/signup";
+import { emailAddress, registerAccount } from "../access/signup";
 import { jsonBody, requireJson } from "../lib/json-body";
 import { clientIpOf } from "../metering/client-ip-limit";
 import {
@@ -12,7 +12,7 @@ import {
 } from "../openapi/responses";
 import { newRouter } from "../openapi/router";
 
-const signupBody = z.object({ email: z.email().max(254) });
+const signupBody = z.object({ email: emailAddress });
 const signupResponse = z.object({
   account_id: z.string(),
   email: z.string(),
