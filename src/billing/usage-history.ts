@@ -43,6 +43,10 @@ export async function usageHistory(
 
 export type UsageSource = "ledger" | "counters";
 
+/** Where an account's usage is read: the ledger for an account with a Stripe customer, else the counters. */
+export const usageSourceOf = (stripeCustomerId: string | null): UsageSource =>
+  stripeCustomerId ? "ledger" : "counters";
+
 /** The account's units per bucket from the source that fits it (see the header), with the source named. */
 export async function accountUsage(
   { db, redis }: { db: DatabaseAdapter; redis: RedisAdapter },
@@ -55,7 +59,9 @@ export async function accountUsage(
   },
 ): Promise<{ source: UsageSource; buckets: UsageBucket[] }> {
   const { accountId, stripeCustomerId, ...range } = request;
-  if (stripeCustomerId) return { source: "ledger", buckets: await usageHistory(db, { accountId, ...range }) };
+  if (usageSourceOf(stripeCustomerId) === "ledger") {
+    return { source: "ledger", buckets: await usageHistory(db, { accountId, ...range }) };
+  }
   try {
     return { source: "counters", buckets: await redis.usageCounters(accountId, range) };
   } catch (error) {

@@ -12,7 +12,7 @@ import { tokenKeysOf } from "../access/token-service";
 import { issueAccessToken } from "../access/tokens";
 import { purchasableTiers } from "../billing/checkout";
 import { isPayingAccount } from "../billing/spend-cap";
-import { accountUsage, monthStartOf } from "../billing/usage-history";
+import { accountUsage, monthStartOf, usageSourceOf } from "../billing/usage-history";
 import type { AppBindings } from "../env";
 import { executionContextOf } from "../lib/after-response";
 import { estimateCharge } from "./estimate";
@@ -168,13 +168,14 @@ export async function dashboard(
   ]);
   // This billing period and the one before it (UTC months), as the chart shows them, from the
   // source GET /v1/usage uses for this account; an outage leaves the chart out, not the page.
+  const stripeCustomerId = typeof account.stripe_customer_id === "string" ? account.stripe_customer_id : null;
   const daily = await accountUsage(c.get("services"), {
     accountId: session.accountId,
-    stripeCustomerId: typeof account.stripe_customer_id === "string" ? account.stripe_customer_id : null,
+    stripeCustomerId,
     from: chartFrom,
     to: now,
     granularity: "day",
-  }).catch(() => ({ source: "counters" as const, buckets: [] }));
+  }).catch(() => ({ source: usageSourceOf(stripeCustomerId), buckets: [] }));
   const days = daily.buckets;
   const stripe = { stripe: c.get("services").stripe, config };
   const cap = (account.usage as { spend_cap?: unknown } | undefined)?.spend_cap;
@@ -182,7 +183,7 @@ export async function dashboard(
     typeof account.tier === "string" &&
     isPayingAccount(config, {
       tier: account.tier,
-      stripe_customer_id: typeof account.stripe_customer_id === "string" ? account.stripe_customer_id : null,
+      stripe_customer_id: stripeCustomerId,
     });
   const [estimate, capEstimate] = await Promise.all([
     estimateCharge(stripe, account),
