@@ -272,13 +272,7 @@ export async function startFaultHarness(
   return harness;
 }
 
-/** Blocks Redis's single thread for `ms` with a busy script (a slow or overloaded Upstash). */
-export function blockRedis(h: FaultHarness, ms: number): Promise<unknown> {
-  const script = `local s = redis.call('TIME') local start = s[1] * 1000000 + s[2]
-    while true do local t = redis.call('TIME') if t[1] * 1000000 + t[2] - start > ${ms * 1000} then break end end
-    return 1`;
-  return h.redisCommand("EVAL", script, "0");
-}
+export { blockRedis } from "../support/raw-redis";
 
 export const isSuccess = (call: Call) => call.status >= 200 && call.status < 300;
 export const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));

@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { USAGE_DEAD_LETTER_KEY, USAGE_STREAM_KEY } from "../../src/metering/scripts/keys";
 import { plain } from "../integration/harness/access";
+import { appendRawUsage } from "../support/raw-redis";
 import { blockRedis, type Call, type FaultHarness, isSuccess, sleep, startFaultHarness } from "./harness";
 import { printSummary } from "./summary";
 
@@ -36,22 +37,8 @@ afterAll(async () => {
   await h?.stop();
 });
 
-/** Appends a raw entry as the admission script writes one, with `overrides`. */
-async function appendRaw(customer: string, overrides: Record<string, string>): Promise<string> {
-  const fields: Record<string, string> = {
-    id: `u_${crypto.randomUUID().replaceAll("-", "")}`,
-    kind: "admit",
-    request_id: `poison-${crypto.randomUUID()}`,
-    subject: `acct-${customer}`,
-    stripe_customer_id: customer,
-    tier: "pro",
-    units: "1",
-    ts: new Date().toISOString(),
-    source: "live",
-    ...overrides,
-  };
-  return String(plain(await h.redisCommand("XADD", USAGE_STREAM_KEY, "*", ...Object.entries(fields).flat())));
-}
+const appendRaw = (customer: string, overrides: Record<string, string>) =>
+  appendRawUsage(h, customer, overrides);
 
 describe("fault suite: the pipeline", () => {
   it("reproduction 1: Redis blocked by a busy script; refusals after timed-out admissions are not billed", async () => {

@@ -436,3 +436,18 @@ export class RespPool {
     else this.idle.push(client);
   }
 }
+
+/** Flattens a RESP reply into plain values. */
+export function plain(reply: RespReply): unknown {
+  switch (reply.type) {
+    case "simple":
+    case "integer":
+      return reply.value;
+    case "error":
+      return new Error(reply.message);
+    case "bulk":
+      return reply.value === null ? null : reply.value.toString("utf8");
+    case "array":
+      return reply.value === null ? null : reply.value.map(plain);
+  }
+}

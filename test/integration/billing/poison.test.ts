@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { USAGE_DEAD_LETTER_KEY, USAGE_STREAM_KEY } from "../../../src/metering/scripts/keys";
+import { appendRawUsage } from "../../support/raw-redis";
 import { plain } from "../harness/access";
 import { type BillingHarness, startBillingHarness } from "../harness/billing";
 
@@ -21,23 +22,8 @@ beforeEach(async () => {
   await h.reset();
 });
 
-/** Appends an entry as the admission script writes one, with `overrides` (raw field values). */
-async function appendRaw(customer: string, overrides: Record<string, string>): Promise<string> {
-  const fields: Record<string, string> = {
-    id: `u_${crypto.randomUUID().replaceAll("-", "")}`,
-    kind: "admit",
-    request_id: `req-${crypto.randomUUID()}`,
-    subject: `acct-${customer}`,
-    stripe_customer_id: customer,
-    tier: "pro",
-    units: "1",
-    ts: new Date().toISOString(),
-    source: "live",
-    ...overrides,
-  };
-  const reply = await h.redisCommand("XADD", USAGE_STREAM_KEY, "*", ...Object.entries(fields).flat());
-  return String(plain(reply));
-}
+const appendRaw = (customer: string, overrides: Record<string, string>) =>
+  appendRawUsage(h, customer, overrides);
 
 async function deadLetters(): Promise<Record<string, string>[]> {
   const entries = plain(await h.redisCommand("XRANGE", USAGE_DEAD_LETTER_KEY, "-", "+")) as

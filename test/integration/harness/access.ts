@@ -13,7 +13,9 @@ import { createSupabaseAdapter, type DatabaseAdapter } from "../../../src/adapte
 import { type App, newApp } from "../../../src/app";
 import type { Env } from "../../../src/env";
 import { type LocalStack, startLocalStack } from "../../support/local-stack";
-import { parseRedisUrl, RespClient, type RespReply } from "../../support/resp";
+import { parseRedisUrl, plain, RespClient, type RespReply } from "../../support/resp";
+
+export { plain };
 
 export interface AccessHarness {
   stack: LocalStack;
@@ -163,21 +165,6 @@ export async function problemOf(response: Response): Promise<Record<string, unkn
     );
   }
   return (await response.json()) as Record<string, unknown>;
-}
-
-/** Flattens a RESP reply into plain values. */
-export function plain(reply: RespReply): unknown {
-  switch (reply.type) {
-    case "simple":
-    case "integer":
-      return reply.value;
-    case "error":
-      return new Error(reply.message);
-    case "bulk":
-      return reply.value === null ? null : reply.value.toString("utf8");
-    case "array":
-      return reply.value === null ? null : reply.value.map(plain);
-  }
 }
 
 /** XRANGE of the usage stream as objects. */

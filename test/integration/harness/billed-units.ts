@@ -55,10 +55,4 @@ export async function billedUnits(h: AccessHarness, subject: string): Promise<nu
   return total;
 }
 
-/** Blocks Redis's single thread for `ms` with a busy script (as a slow or overloaded Upstash would). */
-export function blockRedis(h: AccessHarness, ms: number): Promise<unknown> {
-  const script = `local s = redis.call('TIME') local start = s[1] * 1000000 + s[2]
-    while true do local t = redis.call('TIME') if t[1] * 1000000 + t[2] - start > ${ms * 1000} then break end end
-    return 1`;
-  return h.redisCommand("EVAL", script, "0");
-}
+export { blockRedis } from "../../support/raw-redis";
