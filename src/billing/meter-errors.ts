@@ -19,6 +19,7 @@ import type { DatabaseAdapter } from "../adapters/supabase";
 import type { Config } from "../config";
 import { describeError, log } from "../lib/log";
 import { Refusal } from "../refusal";
+import { signatureRefused } from "./webhooks/apply-webhook";
 
 /** The event types this receiver acts on; any other thin event is acknowledged and ignored. */
 export const METER_ERROR_EVENT_TYPES = [
@@ -110,9 +111,6 @@ export interface ThinEventDeps {
   config: Config;
   requestId: string;
 }
-
-const signatureRefused = () =>
-  new Refusal("WEBHOOK_SIGNATURE_INVALID", "The webhook signature could not be verified.");
 
 /**
  * POST /webhooks/stripe/thin-events: verifies the notification (STRIPE_EVENT_DESTINATION_SECRET,

@@ -71,7 +71,8 @@ export function tierCatalogOf(config: Config): TierCatalog {
   };
 }
 
-const signatureRefused = () =>
+/** The one answer to any signature problem (400, no detail), for every Stripe endpoint. */
+export const signatureRefused = () =>
   new Refusal("WEBHOOK_SIGNATURE_INVALID", "The webhook signature could not be verified.");
 
 /**
