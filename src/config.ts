@@ -57,6 +57,9 @@ const integerSetting = (min: number, max: number) => z.coerce.number().int().min
 // biome 1.27M), and is refused past MAX_COMPILED_SCHEMA_BYTES of weight before the memory is taken,
 // so a big schema is no CPU or memory DoS.
 
+/** The highest MAX_DEPTH can be set to: no stored or accepted JSON nests deeper. */
+export const MAX_DEPTH_CEILING = 1000;
+
 /** Default of MAX_BODY_BYTES, and so of MAX_SCHEMA_BYTES: 4 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** Default of MAX_REMOTE_DOCUMENTS: real schema families (CycloneDX, AsyncAPI, OpenAPI) split into tens of files. */
@@ -187,7 +190,7 @@ const configSchema = z.object({
     DEFAULT_MAX_COMPILED_SCHEMA_BYTES,
   ),
   /** Deepest document or schema nesting. Default 64. */
-  MAX_DEPTH: integerSetting(1, 1000).default(64),
+  MAX_DEPTH: integerSetting(1, MAX_DEPTH_CEILING).default(64),
   /** Errors reported per document before `truncated`. Default 100. */
   MAX_ERRORS: integerSetting(1, 10_000).default(100),
   /** Work units per request, the CPU budget (Workers' clocks stand still while computing): subschema

@@ -77,6 +77,7 @@ export const createServices: ServicesFactory = (config) => {
       fetchSchema: createSchemaFetcher({
         allowlist: config.SCHEMA_FETCH_ALLOWLIST,
         maxBytes: schemaByteLimit(config),
+        maxDepth: config.MAX_DEPTH,
       }),
       limits: {
         maxDocumentBytes: config.MAX_DOCUMENT_BYTES,

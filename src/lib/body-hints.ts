@@ -1,4 +1,4 @@
-import { parseJsonText } from "./json-text";
+import { type JsonSyntaxLocation, parseJsonText } from "./json-text";
 
 // Hints for the mistakes people make writing a request body by hand: what a JSON parser says
 // ("unexpected character") rarely says what to change.
@@ -18,13 +18,20 @@ function previousToken(text: string, offset: number): string | undefined {
   return undefined;
 }
 
-/** Where a body stops being JSON, and a hint for trailing commas, single quotes, unquoted keys, ... */
-export function describeMalformedBody(text: string): MalformedBody {
+/**
+ * Where a body stops being JSON, and a hint for trailing commas, single quotes, unquoted keys, ...
+ * `location`: where it stops, when that was found already (a large body, parsed in slices).
+ */
+export function describeMalformedBody(text: string, location?: JsonSyntaxLocation): MalformedBody {
   if (text.trim() === "")
     return { line: 1, column: 1, detail: "The request body is empty.", hint: "Send a JSON object." };
-  const parsed = parseJsonText(text);
-  if (parsed.ok) return { line: 1, column: 1, detail: "The request body is not valid JSON." };
-  const { line, column, offset, message } = parsed.error;
+  let found = location;
+  if (!found) {
+    const parsed = parseJsonText(text);
+    if (parsed.ok) return { line: 1, column: 1, detail: "The request body is not valid JSON." };
+    found = parsed.error;
+  }
+  const { line, column, offset, message } = found;
   const char = text[offset];
   const before = previousToken(text, offset);
   let hint: string | undefined;

@@ -1,9 +1,13 @@
 import { zValidator } from "@hono/zod-validator";
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { HTTPException } from "hono/http-exception";
 import type { z } from "zod";
+import type { AppBindings } from "../env";
 import { ApiError } from "../errors";
 import { describeMalformedBody, shapeHints } from "./body-hints";
+import { PARSE_AT_ONCE_CHARS, parseJsonTextInSlices } from "./json-slices";
+import type { JsonSyntaxLocation } from "./json-text";
 
 /** JSON Pointer (RFC 6901) of a zod issue path, e.g. `/items/0/name`. */
 export function toJsonPointer(path: PropertyKey[]): string {
@@ -25,6 +29,7 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => {
   });
   // A body that is not JSON: its line, column and a hint (the validator only says "malformed").
   const located: typeof validator = async (c, next) => {
+    await parseLargeBody(c);
     let parsed = false;
     try {
       return await validator(c, async () => {
@@ -33,18 +38,50 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => {
       });
     } catch (error) {
       if (parsed || !(error instanceof HTTPException) || error.status !== 400) throw error;
-      const malformed = describeMalformedBody(await c.req.text());
-      throw new ApiError("MALFORMED_JSON", malformed.detail, {
-        extensions: {
-          line: malformed.line,
-          column: malformed.column,
-          ...(malformed.hint && { hint: malformed.hint }),
-        },
-      });
+      throw malformedBody(await c.req.text());
     }
   };
   return located;
 };
+
+function malformedBody(text: string, location?: JsonSyntaxLocation): ApiError {
+  const malformed = describeMalformedBody(text, location);
+  return new ApiError("MALFORMED_JSON", malformed.detail, {
+    extensions: {
+      line: malformed.line,
+      column: malformed.column,
+      ...(malformed.hint && { hint: malformed.hint }),
+    },
+  });
+}
+
+/**
+ * A body of more than PARSE_AT_ONCE_CHARS is parsed here, in slices that share the thread, and
+ * handed to the validator through Hono's body cache: JSON.parse of a multi-MB body holds the
+ * isolate's thread for 100 ms or more, and every other request on it waits. A body nested deeper
+ * than any schema or document may be (MAX_DEPTH, below the body's own two levels) is refused
+ * before it is built.
+ */
+async function parseLargeBody(c: Context): Promise<void> {
+  if (Number(c.req.header("Content-Length")) <= PARSE_AT_ONCE_CHARS) return;
+  const text = await c.req.text();
+  if (text.length <= PARSE_AT_ONCE_CHARS) return;
+  const maxDepth = (c as Context<AppBindings>).get("config").MAX_DEPTH + BODY_LEVELS;
+  const parsed = await parseJsonTextInSlices(text, maxDepth);
+  if (parsed.ok) {
+    c.req.bodyCache.json = Promise.resolve(parsed.value);
+    return;
+  }
+  if ("tooDeep" in parsed) {
+    throw new ApiError("LIMIT_EXCEEDED", `The request body is nested deeper than ${maxDepth} levels.`, {
+      extensions: { limit: "max_depth" },
+    });
+  }
+  throw malformedBody(text, parsed.error);
+}
+
+/** Levels of a body above the schema or document it carries (`{"documents": [ ... ]}`). */
+const BODY_LEVELS = 2;
 
 const PARTS: Record<string, string> = { json: "body", query: "query", param: "path", header: "headers" };
 

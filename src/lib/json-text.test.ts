@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { exceedsDepth, locatePointers, parseJsonText } from "./json-text";
+import { exceedsDepth, exceedsDepthSharing, locatePointers, parseJsonText } from "./json-text";
 
 describe("parseJsonText", () => {
   it("parses valid JSON", () => {
@@ -41,6 +41,19 @@ describe("exceedsDepth", () => {
 
   it("handles nesting far deeper than the call stack allows", () => {
     expect(exceedsDepth(nested(200_000), 64)).toBe(true);
+  });
+
+  it("exceedsDepthSharing answers the same, pausing on large values", async () => {
+    const wide = (depth: number) =>
+      Array.from({ length: 30_000 }, (_, i) => (i === 29_999 ? nested(depth) : { i }));
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    expect(await exceedsDepthSharing(wide(10), 11)).toBe(false);
+    expect(await exceedsDepthSharing(wide(11), 11)).toBe(true);
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(0);
+    for (const value of [nested(3), nested(4), "scalar"])
+      expect(await exceedsDepthSharing(value, 3)).toBe(exceedsDepth(value, 3));
   });
 });
 

@@ -1,3 +1,4 @@
+import { yieldThread } from "./yield-thread";
 /** Where a JSON text stopped being valid: 1-based line and column, and the character offset. */
 export interface JsonSyntaxLocation {
   line: number;
@@ -100,17 +101,21 @@ export function parseJsonText(text: string): JsonTextResult {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {
-    const found = syntaxErrorOffset(text);
-    const offset = found < 0 ? text.length : found;
-    const before = text.slice(0, offset);
-    const line = before.split("\n").length;
-    const column = offset - before.lastIndexOf("\n");
-    const message =
-      offset >= text.length
-        ? "unexpected end of JSON text"
-        : `unexpected character ${JSON.stringify(text[offset])}`;
-    return { ok: false, error: { line, column, offset, message } };
+    return { ok: false, error: syntaxErrorLocation(text) };
   }
+}
+
+/** Line, column and message of the syntax error at `offset` (by default, the first one). */
+export function syntaxErrorLocation(text: string, found = syntaxErrorOffset(text)): JsonSyntaxLocation {
+  const offset = found < 0 ? text.length : found;
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  const column = offset - before.lastIndexOf("\n");
+  const message =
+    offset >= text.length
+      ? "unexpected end of JSON text"
+      : `unexpected character ${JSON.stringify(text[offset])}`;
+  return { line, column, offset, message };
 }
 
 /**
@@ -118,24 +123,49 @@ export function parseJsonText(text: string): JsonTextResult {
  * the stack here), stopping as soon as `limit` is exceeded.
  */
 export function exceedsDepth(value: unknown, limit: number): boolean {
+  return depthWalk(value, limit)(Number.POSITIVE_INFINITY) as boolean;
+}
+
+/** Containers visited between two pauses of exceedsDepthSharing: a few ms here. */
+const DEPTH_WALK_SLICE = 20_000;
+
+/** exceedsDepth for values that may be large (a multi-MB schema): the thread is shared. */
+export async function exceedsDepthSharing(value: unknown, limit: number): Promise<boolean> {
+  const walk = depthWalk(value, limit);
+  for (;;) {
+    const exceeds = walk(DEPTH_WALK_SLICE);
+    if (exceeds !== undefined) return exceeds;
+    await yieldThread();
+  }
+}
+
+/** The walk of exceedsDepth, resumable: each call visits up to `containers` more (undefined: not done). */
+function depthWalk(value: unknown, limit: number) {
   // Two parallel stacks instead of one object per container: this runs on every request body.
   const containers: unknown[] = [value];
   const depths: number[] = [0];
-  while (containers.length > 0) {
-    const container = containers.pop();
-    const depth = (depths.pop() as number) + 1;
-    if (container === null || typeof container !== "object") continue;
-    if (depth > limit) return true;
-    // Object.values, not for-in with indexing: an own "__proto__" key (JSON.parse makes one) is read
-    // as the property, not as the prototype.
-    for (const child of Array.isArray(container) ? container : Object.values(container)) {
-      if (child !== null && typeof child === "object") {
-        containers.push(child);
-        depths.push(depth);
+  return (visits: number): boolean | undefined => {
+    for (let visited = 0; containers.length > 0; ) {
+      const container = containers.pop();
+      const depth = (depths.pop() as number) + 1;
+      if (container === null || typeof container !== "object") continue;
+      if (depth > limit) return true;
+      if (++visited > visits) {
+        containers.push(container);
+        depths.push(depth - 1);
+        return undefined;
+      }
+      // Object.values, not for-in with indexing: an own "__proto__" key (JSON.parse makes one) is
+      // read as the property, not as the prototype.
+      for (const child of Array.isArray(container) ? container : Object.values(container)) {
+        if (child !== null && typeof child === "object") {
+          containers.push(child);
+          depths.push(depth);
+        }
       }
     }
-  }
-  return false;
+    return false;
+  };
 }
 
 /** A 1-based line and column in a JSON text. */

@@ -1,6 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { MAX_DEPTH_CEILING } from "../config";
 import { canonicalJson } from "../engine";
 import { jsonBody, requireJson } from "../lib/json-body";
+import { parseJsonInSlices } from "../lib/json-slices";
 import { sha256Hex } from "../lib/sha256";
 import { admitUsage } from "../middleware/admission";
 import { countRefusedRequest } from "../middleware/admission/refused-request";
@@ -200,9 +202,12 @@ const retireRoute = createRoute({
 
 const etagOf = (stored: StoredSchema) => `"${stored.content_hash}"`;
 
-function versionBody(stored: StoredSchema) {
+/** A stored document, parsed sharing the thread (it may be MiBs); it passed the depth limit when published. */
+const parseStored = (document: string) => parseJsonInSlices(document, { maxDepth: MAX_DEPTH_CEILING });
+
+async function versionBody(stored: StoredSchema) {
   const { document, ...summary } = stored;
-  return { ...summary, schema: JSON.parse(document) as unknown };
+  return { ...summary, schema: await parseStored(document) };
 }
 
 /** Whether If-None-Match names `etag` (weak or strong): the client has this version. */
@@ -224,7 +229,7 @@ export const schemaRoutes = newRouter()
       version: (previous?.latest_version ?? 0) + 1,
       strict: query.strict === "true",
     });
-    const compatibility = previous ? compareSchemas(JSON.parse(previous.document), schema) : null;
+    const compatibility = previous ? compareSchemas(await parseStored(previous.document), schema) : null;
     if (compatibility && !compatibility.compatible && query.require === "compatible") {
       throw new Refusal(
         "SCHEMA_INCOMPATIBLE",
@@ -260,7 +265,7 @@ export const schemaRoutes = newRouter()
     if (!stored) throw schemaNotFound({ name });
     const etag = etagOf(stored);
     if (notModified(c.req.header("If-None-Match"), etag)) return c.body(null, 304, { ETag: etag });
-    return c.json(versionBody(stored), 200, { ETag: etag });
+    return c.json(await versionBody(stored), 200, { ETag: etag });
   })
   .openapi(versionRoute, async (c) => {
     const id = c.req.valid("param");
@@ -268,7 +273,7 @@ export const schemaRoutes = newRouter()
     if (!stored) throw schemaNotFound(id);
     const etag = etagOf(stored);
     if (notModified(c.req.header("If-None-Match"), etag)) return c.body(null, 304, { ETag: etag });
-    return c.json(versionBody(stored), 200, { ETag: etag });
+    return c.json(await versionBody(stored), 200, { ETag: etag });
   })
   .openapi(retireRoute, async (c) => {
     const { name } = c.req.valid("param");

@@ -11,7 +11,8 @@
  */
 import { canonicalJson } from "../engine";
 import { BoundedLru } from "../lib/bounded-lru";
-import { exceedsDepth } from "../lib/json-text";
+import { stringifyInSlices } from "../lib/json-slices";
+import { exceedsDepth, exceedsDepthSharing } from "../lib/json-text";
 import { yieldThread } from "../lib/yield-thread";
 import { schemaTooDeep, ValidationRefusal } from "./refusal";
 
@@ -35,16 +36,17 @@ export function inlineSchemaKeys(limits: { maxEntries: number; maxSchemaBytes: n
   return async function inlineKeysOf(schema: unknown): Promise<InlineSchemaKeys> {
     let text: string | undefined;
     try {
-      text = JSON.stringify(schema);
+      // A multi-MB schema from a large body is written in slices (about 40 ms at once for 3.7 MB).
+      text = await stringifyInSlices(schema);
     } catch {
       // A RangeError for nesting too deep to stringify: refused by the depth check below.
     }
     const large = text !== undefined && text.length > LARGE_SCHEMA_BYTES;
-    // Writing a multi-MB schema's text is a stretch of its own (about 40 ms for 3.7 MB here).
     if (large) await yieldThread();
     const known = text === undefined ? undefined : memo.get(text);
     if (known) return known;
-    if (exceedsDepth(schema, limits.maxDepth)) throw schemaTooDeep("The schema", limits.maxDepth);
+    if (large ? await exceedsDepthSharing(schema, limits.maxDepth) : exceedsDepth(schema, limits.maxDepth))
+      throw schemaTooDeep("The schema", limits.maxDepth);
     // A large schema is keyed by its text as sent: its canonical text would cost a long stretch of
     // work (about 0.2 s for 3.7 MB here) on every call, as its keys are too large to memoise; the
     // same schema with its keys in another order is then compiled again, once.

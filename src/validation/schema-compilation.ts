@@ -5,7 +5,8 @@
  */
 
 import { type CompiledSchema, compileSchema, SchemaError, ValidationLimitError } from "../engine";
-import { exceedsDepth } from "../lib/json-text";
+import { JsonTooDeep } from "../lib/json-slices";
+import { exceedsDepthSharing } from "../lib/json-text";
 import { yieldThread } from "../lib/yield-thread";
 import type { ValidationLimits } from "./limits";
 import { schemaTooDeep, ValidationRefusal } from "./refusal";
@@ -83,11 +84,13 @@ export async function compileWithinLimits(
             );
           }
           // Held to the inline schema's depth limit: deeper nesting overflows the compiler's stack.
-          if (exceedsDepth(fetched.body, limits.maxDepth))
+          if (await exceedsDepthSharing(fetched.body, limits.maxDepth))
             refuseRemote(uri, schemaTooDeep(`The remote schema ${uri}`, limits.maxDepth));
           return fetched.body;
         } catch (error) {
           if (error instanceof SchemaFetchError) refusedRemotes.set(uri, unavailable(uri, error));
+          if (error instanceof JsonTooDeep)
+            refuseRemote(uri, schemaTooDeep(`The remote schema ${uri}`, limits.maxDepth));
           throw error;
         }
       },

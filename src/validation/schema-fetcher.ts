@@ -1,4 +1,5 @@
 import { BoundedLru } from "../lib/bounded-lru";
+import { JsonTooDeep, parseJsonInSlices } from "../lib/json-slices";
 import { sha256Hex } from "../lib/sha256";
 import { refuseUrl, type UrlRefusal } from "./address-policy";
 
@@ -40,6 +41,8 @@ export interface SchemaFetcherOptions {
   timeoutMs?: number;
   /** Largest body accepted. Default 1 MiB. */
   maxBytes?: number;
+  /** Deepest nesting parsed (deeper: JsonTooDeep, before the document is built). Default 1000. */
+  maxDepth?: number;
   /** Redirects followed, each re-checked. Default 3. */
   maxRedirects?: number;
   /** Entries kept per isolate. Default 200. */
@@ -130,6 +133,7 @@ export function createSchemaFetcher(options: SchemaFetcherOptions = {}) {
     allowlist = [],
     timeoutMs = 3000,
     maxBytes = 1024 * 1024,
+    maxDepth = 1000,
     maxRedirects = 3,
     cacheEntries = 200,
     cacheBytes = 16 * 1024 * 1024,
@@ -221,8 +225,9 @@ export function createSchemaFetcher(options: SchemaFetcherOptions = {}) {
         const text = await readCapped(response, original, maxBytes);
         let body: unknown;
         try {
-          body = JSON.parse(text);
-        } catch {
+          body = await parseJsonInSlices(text, { maxDepth });
+        } catch (error) {
+          if (error instanceof JsonTooDeep) throw error;
           throw new SchemaFetchError("not_json", original, `${url.href} did not return JSON`);
         }
         const etag = response.headers.get("ETag") ?? undefined;

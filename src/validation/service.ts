@@ -14,7 +14,14 @@ import {
   type ValidationResult,
 } from "../engine";
 import { BoundedLru } from "../lib/bounded-lru";
-import { exceedsDepth, exceedsUtf8Bytes, parseJsonText } from "../lib/json-text";
+import {
+  JsonTooDeep,
+  PARSE_AT_ONCE_CHARS,
+  parseJsonInSlices,
+  parseJsonTextInSlices,
+  stringifyInSlices,
+} from "../lib/json-slices";
+import { exceedsDepth, exceedsDepthSharing, exceedsUtf8Bytes } from "../lib/json-text";
 import { yieldThread } from "../lib/yield-thread";
 import { parseRegistryUri, type RegistryResolver, registryUri } from "../registry/resolver";
 import type { SchemaId } from "../registry/store";
@@ -107,10 +114,16 @@ export function createValidationService(deps: {
       })();
     };
 
-  function parseRegistered(text: string, name: string): unknown {
-    const document: unknown = JSON.parse(text);
-    if (exceedsDepth(document, limits.maxDepth)) throw tooDeep(`The registered schema ${name}`);
-    return document;
+  async function parseRegistered(text: string, name: string): Promise<unknown> {
+    try {
+      const document = await parseJsonInSlices(text, limits);
+      if (await exceedsDepthSharing(document, limits.maxDepth))
+        throw tooDeep(`The registered schema ${name}`);
+      return document;
+    } catch (error) {
+      if (error instanceof JsonTooDeep) throw tooDeep(`The registered schema ${name}`);
+      throw error;
+    }
   }
 
   /** The compiled validator for the request's schema, from the cache when the same schema was seen. */
@@ -127,7 +140,7 @@ export function createValidationService(deps: {
       const key = `id:${account}/${pointer.name}@${pointer.version}|${pointer.content_hash}|${formatAssertion}|${strictDialect}`;
       const hit = compiled.get(key);
       if (hit) return hit;
-      const body = parseRegistered(await deps.registry.document(account, pointer), pointer.name);
+      const body = await parseRegistered(await deps.registry.document(account, pointer), pointer.name);
       const validator = await compile(body, {
         formatAssertion,
         strictDialect,
@@ -145,12 +158,13 @@ export function createValidationService(deps: {
         fetched = await fetchSchema(input.schemaUrl);
       } catch (error) {
         if (error instanceof SchemaFetchError) throw unavailable(input.schemaUrl, error);
+        if (error instanceof JsonTooDeep) throw tooDeep("The schema");
         throw error;
       }
       const key = `url:${fetched.url}|${fetched.version}|${formatAssertion}|${strictDialect}`;
       const hit = compiled.get(key);
       if (hit) return hit;
-      if (exceedsDepth(fetched.body, limits.maxDepth)) throw tooDeep("The schema");
+      if (await exceedsDepthSharing(fetched.body, limits.maxDepth)) throw tooDeep("The schema");
       // The URL is the document's retrieval URI: its relative $refs resolve against it.
       const validator = await compile(fetched.body, { formatAssertion, strictDialect, baseUri: fetched.url });
       compiled.set(key, validator, validator.retainedBytes);
@@ -172,32 +186,30 @@ export function createValidationService(deps: {
     return validator;
   }
 
-  function documentValue(input: DocumentInput, index: number, batch: boolean): unknown {
+  /** A document's value and the characters of JSON text it took to check it (for pausing). */
+  async function documentValue(input: DocumentInput, index: number, batch: boolean) {
     const where = batch ? `Document ${index}` : "The document";
-    const value = "data" in input ? input.data : parseDocumentText(input.json, where, index, batch);
-    if ("data" in input) {
-      // One size limit whichever way the document is sent: `data` is measured by its JSON text.
-      let text: string | undefined;
-      try {
-        text = JSON.stringify(input.data);
-      } catch {
-        // Nesting too deep to stringify: refused by the depth check below.
-      }
-      if (text !== undefined && exceedsUtf8Bytes(text, limits.maxDocumentBytes))
-        throw tooLarge(where, index, batch);
+    const tooDeepDocument = () =>
+      new ValidationRefusal("LIMIT_EXCEEDED", `${where} is nested deeper than ${limits.maxDepth} levels.`, {
+        limit: "max_depth",
+        ...(batch && { index }),
+      });
+    if ("json" in input) {
+      const value = await parseDocumentText(input.json, where, index, batch, tooDeepDocument);
+      return { value, chars: input.json.length };
     }
+    // One size limit whichever way the document is sent: `data` is measured by its JSON text.
+    let text: string | undefined;
+    try {
+      text = await stringifyInSlices(input.data);
+    } catch {
+      // Nesting too deep to stringify: refused by the depth check below.
+    }
+    if (text !== undefined && exceedsUtf8Bytes(text, limits.maxDocumentBytes))
+      throw tooLarge(where, index, batch);
     // Bounded here, whatever the schema descends into: deep nesting costs memory and stack elsewhere too.
-    if (exceedsDepth(value, limits.maxDepth)) {
-      throw new ValidationRefusal(
-        "LIMIT_EXCEEDED",
-        `${where} is nested deeper than ${limits.maxDepth} levels.`,
-        {
-          limit: "max_depth",
-          ...(batch && { index }),
-        },
-      );
-    }
-    return value;
+    if (exceedsDepth(input.data, limits.maxDepth)) throw tooDeepDocument();
+    return { value: input.data, chars: text?.length ?? 0 };
   }
 
   function tooLarge(where: string, index: number, batch: boolean): ValidationRefusal {
@@ -211,9 +223,17 @@ export function createValidationService(deps: {
     );
   }
 
-  function parseDocumentText(json: string, where: string, index: number, batch: boolean): unknown {
+  async function parseDocumentText(
+    json: string,
+    where: string,
+    index: number,
+    batch: boolean,
+    tooDeepDocument: () => ValidationRefusal,
+  ): Promise<unknown> {
     if (exceedsUtf8Bytes(json, limits.maxDocumentBytes)) throw tooLarge(where, index, batch);
-    const parsed = parseJsonText(json);
+    const parsed = await parseJsonTextInSlices(json, limits.maxDepth);
+    if (parsed.ok && exceedsDepth(parsed.value, limits.maxDepth)) throw tooDeepDocument();
+    if (!parsed.ok && "tooDeep" in parsed) throw tooDeepDocument();
     if (!parsed.ok) {
       const { line, column, message } = parsed.error;
       throw new ValidationRefusal(
@@ -241,7 +261,7 @@ export function createValidationService(deps: {
       target: { account: string; name: string; version: number; strict: boolean },
     ): Promise<{ warnings: SchemaWarning[]; warningsTruncated?: true }> {
       const { account, name, version } = target;
-      if (exceedsDepth(schema, limits.maxDepth)) throw tooDeep("The schema");
+      if (await exceedsDepthSharing(schema, limits.maxDepth)) throw tooDeep("The schema");
       const validator = await compile(schema, {
         formatAssertion: false,
         strictDialect: false,
@@ -268,7 +288,18 @@ export function createValidationService(deps: {
         );
       }
       // Parse every document first: a batch is refused whole, before any CPU goes into validation.
-      const documents = request.documents.map((input, index) => documentValue(input, index, batch));
+      // Their texts can add up to the whole body: the thread is handed over between stretches.
+      const documents: unknown[] = [];
+      let chars = 0;
+      for (const [index, input] of request.documents.entries()) {
+        const checked = await documentValue(input, index, batch);
+        documents.push(checked.value);
+        chars += checked.chars;
+        if (chars > PARSE_AT_ONCE_CHARS) {
+          chars = 0;
+          await yieldThread();
+        }
+      }
       const validator = await resolveSchema(
         request.schema,
         request.formatAssertion,

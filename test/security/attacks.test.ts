@@ -78,6 +78,18 @@ const EXPECTED: Record<string, (status: number | string, text: string) => void> 
     expect(status).toBe(422);
     expect(text).toContain("cpu_budget");
   },
+  "body-parse-malformed": (status, text) => {
+    expect(status).toBe(400);
+    expect(JSON.parse(text)).toMatchObject({
+      code: "MALFORMED_JSON",
+      line: 1,
+      hint: expect.stringContaining("Trailing comma"),
+    });
+  },
+  "body-parse-deep": (status, text) => {
+    expect(status).toBe(422);
+    expect(JSON.parse(text)).toMatchObject({ code: "LIMIT_EXCEEDED", limit: "max_depth" });
+  },
   "schema-compile-patterns": (status, text) => {
     expect(status).toBe(422);
     expect(text).toContain("cpu_budget");

@@ -34,6 +34,8 @@ export interface Attack {
   /** What the review found, for the table. */
   finding: string;
   body: () => unknown;
+  /** The body as text, when it is not JSON.stringify(body()) (malformed JSON, say). */
+  text?: () => string;
   /** Default /v1/validate. */
   path?: string;
   /** The test's wall-time bound when it must differ from the default (a multi-MB upload). */
@@ -138,6 +140,22 @@ export const ATTACKS: Attack[] = [
     wallMs: 3000,
     finding: "a 3.7 MB schema of 90,000 small subschemas (MAX_BODY_BYTES is 4 MiB): compiling is counted",
     body: () => ({ schema: wideSchema(90_000, () => ({ type: "string", minLength: 1 })), data: {} }),
+  },
+  {
+    name: "body-parse-malformed",
+    wallMs: 3000,
+    finding: "a 3.7 MB body is one JSON.parse of about 100 ms, and locating its syntax error another 150 ms",
+    body: () => null,
+    text: () =>
+      `${JSON.stringify({ schema: wideSchema(90_000, () => ({ type: "string", minLength: 1 })) }).slice(0, -1)},}`,
+  },
+  {
+    name: "body-parse-deep",
+    wallMs: 3000,
+    finding: "a 3.7 MB body nested 500 levels deep is parsed whole before the depth limit refuses it",
+    body: () => null,
+    text: () =>
+      `{"data": ${"[".repeat(500)}${JSON.stringify(wideSchema(90_000, () => ({ type: "string" })))}${"]".repeat(500)}, "schema": true}`,
   },
   {
     name: "schema-compile-patterns",
@@ -320,7 +338,7 @@ export async function runAttack(
       await new Promise((done) => setTimeout(done, 50));
     }
   })();
-  const body = JSON.stringify(attack.body());
+  const body = attack.text ? attack.text() : JSON.stringify(attack.body());
   const started = performance.now();
   let status: number | string;
   let bytes = 0;

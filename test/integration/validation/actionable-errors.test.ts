@@ -17,6 +17,8 @@ beforeAll(async () => {
         free: { limit: 5, windowSeconds: 10 },
         pro: { limit: 1000, windowSeconds: 10 },
       }),
+      // Documents of over 512 KiB, for the texts parsed in slices.
+      MAX_DOCUMENT_BYTES: String(2 * 1024 * 1024),
     },
   });
   token = (await harness.account("pro")).token;
@@ -236,6 +238,50 @@ describe("malformed request bodies", () => {
     expect((await refusal('{schema: {}, "data": 1}', 400, "MALFORMED_JSON")).hint).toContain(
       "must be quoted",
     );
+  });
+
+  // Bodies over PARSE_AT_ONCE_CHARS (512 KiB) are parsed in slices that share the thread.
+  const wide = (count: number) => ({
+    type: "object",
+    properties: Object.fromEntries(Array.from({ length: count }, (_, i) => [`p${i}`, { type: "integer" }])),
+  });
+
+  it("a body of over 512 KiB gets the verdict a small one gets", async () => {
+    const data = Object.fromEntries(
+      Array.from({ length: 40_000 }, (_, i) => [`p${i}`, i === 7 ? "seven" : i]),
+    );
+    const body = { schema: { type: "object", additionalProperties: { type: "integer" } }, data };
+    expect(JSON.stringify(body).length).toBeGreaterThan(512 * 1024);
+    const json = await verdict(body);
+    expect(json.valid).toBe(false);
+    expect(json.errors).toEqual([expect.objectContaining({ instanceLocation: "/p7", keyword: "type" })]);
+  });
+
+  it("a multi-MB body malformed near its end: 400 with the line, column and hint", async () => {
+    const text = JSON.stringify({ schema: wide(40_000), data: 1 }, null, 1).replace(/\n}$/, ",\n}");
+    const problem = await refusal(text, 400, "MALFORMED_JSON");
+    const lines = text.split("\n");
+    expect(problem).toMatchObject({ line: lines.length, column: 1 });
+    expect(problem.hint).toContain("Trailing comma");
+  });
+
+  it("a multi-MB body nested deeper than any schema may be: 422 before it is built", async () => {
+    const text = `{"schema": ${"[".repeat(100)}${"0,".repeat(300_000)}0${"]".repeat(100)}, "data": 1}`;
+    const problem = await refusal(text, 422, "LIMIT_EXCEEDED");
+    expect(problem.limit).toBe("max_depth");
+  });
+
+  it("a multi-MB `json` document malformed deep inside: its line and column", async () => {
+    const document = JSON.stringify(
+      Array.from({ length: 35_000 }, (_, i) => ({ i })),
+      null,
+      1,
+    ).replace('"i": 30000', '"i": 30000,');
+    expect(document.length).toBeGreaterThan(512 * 1024);
+    const problem = await refusal({ schema: { type: "array" }, json: document }, 422, "DOCUMENT_NOT_JSON");
+    const before = document.slice(0, document.indexOf('"i": 30000,') + '"i": 30000,'.length);
+    const lines = before.split("\n");
+    expect(problem).toMatchObject({ line: lines.length + 1 });
   });
 
   it("a schema sent as a string holding JSON", async () => {
