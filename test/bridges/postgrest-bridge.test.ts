@@ -1,12 +1,12 @@
 /**
- * The PostgREST bridge, driven by the real `@supabase/supabase-js` client against a real Postgres
+ * The PostgREST bridge, driven by the real `@supabase/postgrest-js` client (what supabase-js's `rpc` is) against a real Postgres
  * (a fresh database with migrations/ and test/fixtures/rpc-functions.sql applied). Expectations
  * are PostgREST 12's: result shapes, status codes and error bodies.
  */
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import { PostgrestClient } from "@supabase/postgrest-js";
 import { SignJWT } from "jose";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -33,26 +33,11 @@ function sign(claims: Record<string, unknown>, secret = jwtSecret, expiresIn = "
     .sign(new TextEncoder().encode(secret));
 }
 
-type RealtimeTransport = NonNullable<
-  NonNullable<Parameters<typeof createClient>[2]>["realtime"]
->["transport"];
-
-/**
- * Node 20 has no global WebSocket and supabase-js builds its realtime client eagerly; these tests
- * never subscribe, so a transport that refuses to connect is enough.
- */
-class NoRealtimeTransport {
-  constructor() {
-    throw new Error("realtime is not used by the PostgREST bridge tests");
-  }
+/** The client production uses (src/adapters/supabase): PostgREST's, with supabase-js's headers. */
+function clientFor(url: string, key: string) {
+  return new PostgrestClient(`${url}/rest/v1`, { headers: { apikey: key, Authorization: `Bearer ${key}` } });
 }
-
-function clientFor(url: string, key: string): SupabaseClient {
-  return createClient(url, key, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    realtime: { transport: NoRealtimeTransport as unknown as RealtimeTransport },
-  });
-}
+type Client = ReturnType<typeof clientFor>;
 
 async function prepareDatabase(server: Pick<PostgresHandle, "adminUrl">): Promise<TestDatabase> {
   const database = await createTestDatabase(server, "bridge_test");
@@ -71,7 +56,7 @@ describe("PostgREST bridge", () => {
   let server: PostgresHandle;
   let database: TestDatabase;
   let bridge: PostgrestBridge;
-  let service: SupabaseClient;
+  let service: Client;
   let serviceKey: string;
 
   beforeAll(async () => {
@@ -465,7 +450,7 @@ describe("PostgREST bridge when the database goes down", () => {
   let cluster: PostgresCluster;
   let database: TestDatabase;
   let bridge: PostgrestBridge;
-  let service: SupabaseClient;
+  let service: Client;
 
   beforeAll(async () => {
     // Our own throwaway cluster: the shared server must never be stopped by a test.

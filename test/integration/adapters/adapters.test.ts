@@ -1,6 +1,6 @@
 /**
  * The production adapters against the real local stack: Redis through the Upstash client and the
- * bridge, Postgres through supabase-js rpc and the PostgREST bridge, Stripe through the SDK's
+ * bridge, Postgres through postgrest-js rpc and the PostgREST bridge, Stripe through the SDK's
  * fetch client and STRIPE_API_BASE. Each call has a timeout, checked against a dependency that hangs.
  */
 import { createServer, type Server } from "node:http";
