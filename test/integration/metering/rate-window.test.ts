@@ -35,6 +35,19 @@ function random(seed: number) {
   };
 }
 
+const admitAt = (subject: string, nowMs: number, units: number, limit = LIMIT) =>
+  h.redis.admitUsage({
+    usageId: `u_${crypto.randomUUID().replaceAll("-", "")}`,
+    requestId: "rate-window",
+    subject,
+    apiKeyId: null,
+    stripeCustomerId: null,
+    tier: "metered",
+    units,
+    nowMs,
+    tiers: limit === LIMIT ? tiers : { metered: { limit, windowSeconds: WINDOW_MS / 1000 } },
+  });
+
 describe("rate window in fixed state", () => {
   it("never admits more than the limit in any window, within the bound, in at most WINDOW_RUNS runs", async () => {
     const { id: subject } = await h.account("free");
@@ -43,18 +56,7 @@ describe("rate window in fixed state", () => {
     /** Units of this test's own admissions in (fromMs, toMs]: what an exact log would hold. */
     const exact = (fromMs: number, toMs: number) =>
       admitted.filter((a) => a.atMs > fromMs && a.atMs <= toMs).reduce((sum, a) => sum + a.cost, 0);
-    const admit = (nowMs: number, units: number) =>
-      h.redis.admitUsage({
-        usageId: `u_${crypto.randomUUID().replaceAll("-", "")}`,
-        requestId: "rate-window",
-        subject,
-        apiKeyId: null,
-        stripeCustomerId: null,
-        tier: "metered",
-        units,
-        nowMs,
-        tiers,
-      });
+    const admit = (nowMs: number, units: number) => admitAt(subject, nowMs, units);
     let nowMs = Date.now();
     let merged = false;
     let refused = 0;
@@ -93,5 +95,17 @@ describe("rate window in fixed state", () => {
     const resetMs = (reply as { resetMs: number }).resetMs;
     expect((await admit(nowMs + resetMs - 1, 1)).status).toBe("rate_limited");
     expect((await admit(nowMs + resetMs, 1)).status).toBe("admitted");
+  });
+
+  it("counts a call stamped before the newest run (an isolate's clock behind) from that run's time", async () => {
+    const { id: subject } = await h.account("free");
+    const t = Date.now();
+    expect((await admitAt(subject, t, 1, 2)).status).toBe("admitted");
+    expect((await admitAt(subject, t - 40, 1, 2)).status).toBe("admitted");
+    expect(await windowRuns(h, subject)).toEqual([{ atMs: t, units: 2, spanMs: 0 }]);
+    // Both leave at t + window (the late-stamped one no earlier): stricter, never looser.
+    const refused = await admitAt(subject, t + WINDOW_MS - 1, 1, 2);
+    expect(refused).toMatchObject({ status: "rate_limited", remaining: 0, resetMs: 1 });
+    expect((await admitAt(subject, t + WINDOW_MS, 1, 2)).status).toBe("admitted");
   });
 });
