@@ -2,7 +2,8 @@
  * Test helpers that act on Redis directly (not through the Worker's adapter), for any harness with
  * a raw `redisCommand`.
  */
-import { USAGE_STREAM_KEY } from "../../src/metering/scripts/keys";
+import { redisKeys, USAGE_STREAM_KEY } from "../../src/metering/scripts/keys";
+import { type WindowRun, windowRunsOf } from "../../src/metering/scripts/rate-window";
 import { plain, type RespReply } from "./resp";
 
 export interface RawRedis {
@@ -37,4 +38,15 @@ export async function appendRawUsage(
   };
   const reply = await h.redisCommand("XADD", USAGE_STREAM_KEY, "*", ...Object.entries(fields).flat());
   return String(plain(reply));
+}
+
+/** The runs of `subject`'s rate-limit window as stored (oldest first; [] when it has none). */
+export async function windowRuns(h: RawRedis, subject: string): Promise<WindowRun[]> {
+  const stored = plain(await h.redisCommand("GET", redisKeys.rateWindow(subject)));
+  return windowRunsOf(typeof stored === "string" ? stored : null);
+}
+
+/** Units `subject`'s rate-limit window holds as stored (admitted within the last window). */
+export async function windowUnits(h: RawRedis, subject: string): Promise<number> {
+  return (await windowRuns(h, subject)).reduce((sum, run) => sum + run.units, 0);
 }

@@ -1,4 +1,5 @@
 import { KEY_PREFIXES } from "./keys";
+import { RATE_WINDOW_LUA } from "./rate-window";
 import { ADD_USAGE_COUNTERS_LUA } from "./usage-counters";
 
 /**
@@ -17,14 +18,16 @@ import { ADD_USAGE_COUNTERS_LUA } from "./usage-counters";
  *   configured; else ARGV[4]) tier; the
  *   Stripe customer likewise is the override when set, else the token's (entry's). Both overrides
  *   are billing's, written by apply-edge-state.
- * - Sliding-window log counted in units: at most `limit` units admitted in any window of `windowMs`
- *   ending now, even under concurrency (check and add happen in the same script). A call costs its
- *   units (ARGV[3]), at least 1 (a call billed 0 units costs 1). An entry at time t stops counting at
- *   t + windowMs exactly. A refused request adds nothing, so hammering does not extend the wait; the
- *   429's reset is when enough units will have left for this call's cost. A call that costs more
- *   than the whole limit can never fit: -9, nothing written. The window's sum of costs is kept in
- *   `<window>:units` (same expiry as the window), so each call reads only the entries that just
- *   expired: the script's work does not grow with the tier's limit.
+ * - Sliding window counted in units, in O(1) state per subject (rate-window.ts: the log compacted
+ *   into at most WINDOW_RUNS runs, one string key): at most `limit` units admitted in any window of
+ *   `windowMs` ending now, even under concurrency (check and add happen in the same script). A call
+ *   costs its units (ARGV[3]), at least 1 (a call billed 0 units costs 1). An admission at t stops
+ *   counting at t + windowMs exactly while the window holds at most WINDOW_RUNS distinct admission
+ *   times (always, for a limit that small); beyond that, up to 2 windowMs / (WINDOW_RUNS - 2) later
+ *   (stricter, never looser). A refused request adds nothing, so hammering does not extend the
+ *   wait; the 429's reset is when enough units will have left for this call's cost. A call that
+ *   costs more than the whole limit can never fit: -9, nothing written. The script's work and the
+ *   window's size do not grow with the tier's limit.
  * - Monthly quota and spend cap: a call of `units` > 0 is refused (-10, nothing written: not
  *   billed, not counted in the window) when the period counter plus its units would pass the
  *   tier's monthly quota (its 4th ARGV field, "" for none) or the subject's spend cap (KEYS[9], by
@@ -36,7 +39,7 @@ import { ADD_USAGE_COUNTERS_LUA } from "./usage-counters";
  *   named here from the subject) and the usage stream entry are written together with the
  *   admission, or not at all. `units` = 0 (non-billable calls) writes none of them.
  * - Every key written gets its TTL in the same script (no INCR-then-EXPIRE gap that could leave an
- *   immortal key): the window log `windowMs`, the period counter until `ARGV[9]` (unix seconds), the
+ *   immortal key): the window `windowMs`, the period counter until `ARGV[9]` (unix seconds), the
  *   stream `ARGV[10]` seconds after its last write. The stream is never trimmed here: trimming could
  *   drop records the flusher has not read; the flusher deletes what it has acknowledged. The key
  *   entry is only read (its TTL is set by whoever wrote it, and never extended by use).
@@ -47,7 +50,7 @@ import { ADD_USAGE_COUNTERS_LUA } from "./usage-counters";
  *   written for ARGV[15] ms (complete-idempotent-call then keeps the response for 24 h). So of any
  *   number of concurrent duplicates exactly one is admitted and billed.
  *
- * KEYS: 1 deny-subject, 2 deny-api-key, 3 tier-override, 4 window log, 5 period counter, 6 usage stream,
+ * KEYS: 1 deny-subject, 2 deny-api-key, 3 tier-override, 4 rate window, 5 period counter, 6 usage stream,
  *       7 customer override, 8 API key entry (for a token: a key that is never set), 9 spend cap
  * ARGV: 1 now (ms), 2 usage id, 3 units, 4 token tier (for an API key: the tier to use when the
  *       entry's is no longer configured), 5 request id, 6 subject ("" for an API key),
@@ -67,7 +70,7 @@ import { ADD_USAGE_COUNTERS_LUA } from "./usage-counters";
  *        then the stored status, stored ("1"/"0"), body, units. An admitted read (bucket "reads")
  *        adds the tier window's limit, remaining, reset ms and window ms (read, not written).
  */
-export const ADMIT_USAGE_LUA = `${ADD_USAGE_COUNTERS_LUA}
+export const ADMIT_USAGE_LUA = `${ADD_USAGE_COUNTERS_LUA}${RATE_WINDOW_LUA}
 local now = tonumber(ARGV[1])
 local units = tonumber(ARGV[3])
 local policies = {}
@@ -108,66 +111,22 @@ local limit, window = policy[1], policy[2]
 local billed_customer = redis.call('GET', k_customer)
 if billed_customer then customer = billed_customer end
 
--- Each window entry is '<usage id>' (cost 1) or '<usage id>|<cost>'. The window's sum of costs
--- is kept beside it ('<window>:units', same expiry), so admission reads only entries that just
--- expired (each entry once): O(1) amortized, whatever the limit. Without the sum (first call, or
--- entries written before it existed) the window is counted once.
-local function cost_of(member) return tonumber(string.match(member, '|(%d+)$') or '1') end
-local function units_in(key, span, trim)
-  local expired = redis.call('ZRANGEBYSCORE', key, '-inf', now - span)
-  local stored = redis.call('GET', key .. ':units')
-  local sum = 0
-  if stored then
-    sum = tonumber(stored)
-    for i = 1, #expired do sum = sum - cost_of(expired[i]) end
-    if sum < 0 then sum = 0 end
-  end
-  if trim and #expired > 0 then redis.call('ZREMRANGEBYSCORE', key, '-inf', now - span) end
-  if not stored then
-    local live = redis.call('ZRANGEBYSCORE', key, '(' .. (now - span), '+inf')
-    for i = 1, #live do sum = sum + cost_of(live[i]) end
-  end
-  if trim and (#expired > 0 or not stored) then
-    local ttl = redis.call('PTTL', key)
-    if sum > 0 and ttl > 0 then redis.call('SET', key .. ':units', sum, 'PX', ttl)
-    else redis.call('DEL', key .. ':units') end
-  end
-  return sum
-end
-
+-- The window is at most WINDOW_RUNS runs, whatever the limit (rate-window.ts): one short string.
 -- A read of the account (ARGV[16] = 'reads') counts against a window of its own, so a caller
 -- limited on validation can still look at why; the validation window is only read, to show it.
 local tier_state = nil
 if ARGV[16] ~= '' then
-  local tier_used = units_in(k_window, window, false)
-  local oldest = redis.call('ZRANGEBYSCORE', k_window, '(' .. (now - window), '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
-  local reset = window
-  if oldest[2] then reset = tonumber(oldest[2]) + window - now end
-  tier_state = {limit, math.max(limit - tier_used, 0), reset, window}
+  local tier_window = window_load(k_window, window, now)
+  tier_state = {limit, math.max(limit - tier_window.used, 0), window_reset(tier_window), window}
   k_window = k_window .. ':' .. ARGV[16]
   limit, window = tonumber(ARGV[17]), tonumber(ARGV[18])
 end
 
-local used = units_in(k_window, window, true)
+local rate_window = window_load(k_window, window, now)
+local used = rate_window.used
 local cost = math.max(units, 1)
 
-local function reset_ms()
-  local oldest = redis.call('ZRANGE', k_window, 0, 0, 'WITHSCORES')
-  if oldest[2] then return tonumber(oldest[2]) + window - now end
-  return window
-end
-
--- ms until 'needed' units fit: when enough of the oldest entries have left the window. Each entry
--- costs at least 1 and used <= limit, so at most 'needed' of the oldest entries are read.
-local function wait_ms(needed)
-  local oldest = redis.call('ZRANGE', k_window, 0, needed - 1, 'WITHSCORES')
-  local freed = 0
-  for i = 1, #oldest, 2 do
-    freed = freed + cost_of(oldest[i])
-    if used - freed + needed <= limit then return tonumber(oldest[i + 1]) + window - now end
-  end
-  return window
-end
+local function reset_ms() return window_reset(rate_window) end
 
 local function period_units()
   return tonumber(redis.call('GET', k_period) or '0')
@@ -207,14 +166,10 @@ if units > 0 then
   end
 end
 if used + cost > limit then
-  return {0, tier, limit, math.max(limit - used, 0), wait_ms(cost), window, period_units(), customer, subject, key_id}
+  return {0, tier, limit, math.max(limit - used, 0), window_wait(rate_window, limit, cost), window, period_units(), customer, subject, key_id}
 end
 
-local member = ARGV[2]
-if cost > 1 then member = ARGV[2] .. '|' .. cost end
-redis.call('ZADD', k_window, ARGV[1], member)
-redis.call('PEXPIRE', k_window, window)
-redis.call('SET', k_window .. ':units', used + cost, 'PX', window)
+window_admit(rate_window, cost)
 if k_idem then
   redis.call('HSET', k_idem, 'fingerprint', ARGV[14], 'state', 'pending', 'usage_id', ARGV[2])
   redis.call('PEXPIRE', k_idem, ARGV[15])

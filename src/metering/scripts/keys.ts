@@ -17,7 +17,13 @@ export const KEY_PREFIXES = {
   denyApiKey: `${PREFIX}:deny:key:`,
   tierOverride: `${PREFIX}:tier:`,
   customerOverride: `${PREFIX}:cus:`,
-  rateWindow: `${PREFIX}:rl:`,
+  rateWindow: `${PREFIX}:rw:`,
+  /**
+   * The rate window's former form, a sorted-set log (`sm:rl:<subject>`, `…:units` beside it): only
+   * read, once per window, to carry its units over (see rate-window.ts). A key of its own, so that
+   * code from before (after a rollback) never meets the new form.
+   */
+  rateLog: `${PREFIX}:rl:`,
   periodUsage: `${PREFIX}:usage:`,
   idempotency: `${PREFIX}:idem:`,
   usageDays: `${PREFIX}:usage-days:`,
@@ -34,8 +40,10 @@ export const redisKeys = {
   tierOverride: (subject: string) => `${KEY_PREFIXES.tierOverride}${subject}`,
   /** The Stripe customer that replaces the token's (set by billing once a checkout links one). */
   customerOverride: (subject: string) => `${KEY_PREFIXES.customerOverride}${subject}`,
-  /** Sliding-window log of admitted requests: a sorted set scored by arrival time in ms. */
+  /** The subject's rate-limit window: at most WINDOW_RUNS runs of admitted units, one string (see rate-window.ts). */
   rateWindow: (subject: string) => `${KEY_PREFIXES.rateWindow}${subject}`,
+  /** The window's former form, a sorted-set log: read once, then deleted (see KEY_PREFIXES.rateLog). */
+  rateLog: (subject: string) => `${KEY_PREFIXES.rateLog}${subject}`,
   /**
    * The account's own monthly spend cap (PUT /v1/account/spend-cap), mirrored from Postgres so
    * admission reads it in its one round trip: `<units>:<version>`, `:<version>` for none, absent:

@@ -8,6 +8,7 @@
  * admitted call is still one Redis request.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { windowUnits } from "../../support/raw-redis";
 import { type AccessHarness, plain, problemOf, startAccessHarness, usageStream } from "../harness/access";
 import { billedUnits } from "../harness/billed-units";
 
@@ -57,12 +58,12 @@ const nextMonth = () => {
   const now = new Date();
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
 };
-/** What admission wrote for `id`: the period counter, the window's entries, the stream's records. */
+/** What admission wrote for `id`: the period counter, the window's units, the stream's records. */
 async function written(id: string) {
   await h.settle();
   return {
     period: Number(plain(await h.redisCommand("GET", `sm:usage:${id}:${period()}`)) ?? 0),
-    window: Number(plain(await h.redisCommand("ZCARD", `sm:rl:${id}`))),
+    window: await windowUnits(h, id),
     stream: (await usageStream(h)).filter((entry) => entry.subject === id).length,
   };
 }

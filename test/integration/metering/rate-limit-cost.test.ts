@@ -6,6 +6,7 @@
  * Through the API against the real local stack (free tier: 5 units per 10 s).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { windowRuns, windowUnits } from "../../support/raw-redis";
 import { type AccessHarness, plain, problemOf, startAccessHarness } from "../harness/access";
 import { billedUnits } from "../harness/billed-units";
 
@@ -65,7 +66,7 @@ describe("rate limit by cost", () => {
         rate_limit: 5,
       });
     }
-    expect(plain(await h.redisCommand("ZCARD", `sm:rl:${id}`))).toBe(0);
+    expect(plain(await h.redisCommand("EXISTS", `sm:rw:${id}`))).toBe(0);
     await h.settle();
     expect(await billedUnits(h, id)).toBe(0);
     // Five documents fit exactly.
@@ -109,16 +110,31 @@ describe("rate limit by cost", () => {
     expect(await billedUnits(h, id)).toBe(0);
   });
 
-  it("counts entries written before the units sum existed (bare ids) once, then keeps the sum", async () => {
+  it("carries the former log (a sorted set) of a subject over into its window once, then deletes it", async () => {
     const { apiKey, id } = await h.account("free");
     const now = Date.now();
-    await h.redisCommand("ZADD", `sm:rl:${id}`, String(now - 1000), "u_old1", String(now - 500), "u_old2|2");
+    // As the log left it: bare ids cost 1, `<id>|<cost>` their cost; one entry already out of the window.
+    await h.redisCommand("ZADD", `sm:rl:${id}`, String(now - 20_000), "u_gone", String(now - 1000), "u_old1");
+    await h.redisCommand("ZADD", `sm:rl:${id}`, String(now - 500), "u_old2|2");
     await h.redisCommand("PEXPIRE", `sm:rl:${id}`, "10000");
+    await h.redisCommand("SET", `sm:rl:${id}:units`, "3", "PX", "10000");
     const response = await post(apiKey, "/v1/validate", { schema: {}, data: 1 });
     expect(response.headers.get("RateLimit")).toMatch(/^"free";r=1;/);
-    expect(plain(await h.redisCommand("GET", `sm:rl:${id}:units`))).toBe("4");
-    const ttl = Number(plain(await h.redisCommand("PTTL", `sm:rl:${id}:units`)));
-    expect(ttl).toBeGreaterThan(0);
+    // Rewritten as runs: the two live entries at their own times, then this call; the log is gone.
+    expect(plain(await h.redisCommand("EXISTS", `sm:rl:${id}`, `sm:rl:${id}:units`))).toBe(0);
+    const runs = await windowRuns(h, id);
+    expect(runs.slice(0, 2)).toEqual([
+      { atMs: now - 1000, units: 1, spanMs: 0 },
+      { atMs: now - 500, units: 2, spanMs: 0 },
+    ]);
+    expect(runs).toHaveLength(3);
+    expect(await windowUnits(h, id)).toBe(4);
+    const ttl = Number(plain(await h.redisCommand("PTTL", `sm:rw:${id}`)));
+    expect(ttl).toBeGreaterThan(9_000);
     expect(ttl).toBeLessThanOrEqual(10_000);
+    // The fifth unit fits; the window is then full until the oldest live entry leaves (in 9 s).
+    const last = await post(apiKey, "/v1/validate", { schema: {}, data: 1 });
+    expect(last.status).toBe(200);
+    expect(last.headers.get("RateLimit")).toMatch(/^"free";r=0;t=9$/);
   });
 });
