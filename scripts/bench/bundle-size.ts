@@ -33,6 +33,13 @@ export interface BundleFigures {
 
 const gzipSize = (bytes: Buffer) => gzipSync(bytes, { level: 9 }).length;
 
+/** wrangler.toml's module aliases (`alias = { "name" = "./path" }`), for the split build to match the real one. */
+function wranglerAliases(): Record<string, string> {
+  const line =
+    /^alias\s*=\s*\{(.*)\}\s*$/m.exec(readFileSync(join(ROOT, "wrangler.toml"), "utf8"))?.[1] ?? "";
+  return Object.fromEntries([...line.matchAll(/"([^"]+)"\s*=\s*"([^"]+)"/g)].map((m) => [m[1], m[2]]));
+}
+
 /** node_modules/@scope/name/... → @scope/name; src/engine/x.ts → src/engine. */
 function packageOf(input: string): string {
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
@@ -68,6 +75,7 @@ export async function measureBundle(
       conditions: ["workerd", "worker", "browser"],
       mainFields: ["browser", "module", "main"],
       external: ["node:*", "cloudflare:*"],
+      alias: wranglerAliases(),
       loader: { ".sql": "text", ".html": "text", ".txt": "text" },
       minify: true,
       keepNames: true,
