@@ -1,4 +1,4 @@
-import type { ErrorEvent } from "@sentry/cloudflare";
+import type { ErrorEvent } from "@sentry/core";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type SentryIngest, startSentryIngest } from "../../test/support/sentry-ingest";

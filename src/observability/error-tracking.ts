@@ -1,17 +1,17 @@
 /**
- * Error tracking with Sentry's Workers SDK (@sentry/cloudflare), off unless SENTRY_DSN is set.
+ * Error tracking with Sentry's JavaScript SDK core (@sentry/core), off unless SENTRY_DSN is set.
  *
  * What is reported: every 5xx the API answers (from `renderError`, with the request id, route, code
- * and release as tags), anything thrown past Hono, and out of the cron handler (the SDK's own
- * `withSentry` wrapper); each cron task's run as a check-in of a Sentry cron monitor. 4xx answers
+ * and release as tags), anything thrown past Hono, and out of the cron handler (trackedScheduled);
+ * each cron task's run as a check-in of a Sentry cron monitor. 4xx answers
  * are the caller's mistakes and are never reported.
  *
- * Requests are not wrapped by `withSentry`: its per-request work (an isolation scope, a span, a
- * flush of the client after every response) measured about 1.2 ms of CPU on every successful
- * request in `npm run bench` (15 times what GET /health costs). Instead one SDK client per isolate
- * (`CloudflareClient`, the SDK's own, with its options) captures the failed requests only, and
- * its flush is handed to `waitUntil`; a successful request does no Sentry work at all. The cron
- * handler, once a minute, keeps the SDK's wrapper.
+ * Requests are not wrapped per request (as @sentry/cloudflare's `withSentry` does: an isolation
+ * scope, a span and a flush after every response measured about 1.2 ms of CPU on every successful
+ * request in `npm run bench`, 15 times what GET /health costs). Instead one SDK client per isolate
+ * (core's `ServerRuntimeClient`, which the Workers SDK's own client extends) captures the failed
+ * requests only, and its flush is handed to `waitUntil`; a successful request does no Sentry work
+ * at all. The cron handler, once a minute, flushes after each run.
  *
  * The SDK itself lives in ./sentry.ts and is imported on first use (a 5xx, or a cron run, with
  * SENTRY_DSN set): with Sentry off, or on a request that succeeds, the isolate never evaluates it
@@ -23,7 +23,7 @@
  * `scrubEvent` removes them from every event before it leaves, whatever captured it. Tracing is off
  * (no transactions).
  */
-import type { ErrorEvent } from "@sentry/cloudflare";
+import type { ErrorEvent } from "@sentry/core";
 import { API_VERSION } from "../api-version";
 import type { Env } from "../config";
 
@@ -171,7 +171,7 @@ export async function monitoredRun<T>(
   run: () => Promise<T | null>,
 ): Promise<T | null> {
   if (!env.SENTRY_DSN) return run();
-  return (await loadSdk()).monitoredRun(slug, run);
+  return (await loadSdk()).monitoredRun(env, slug, run);
 }
 
 /** The Worker's two entry points (tests call `scheduled` without an execution context). */

@@ -1,19 +1,26 @@
 /**
  * The Sentry SDK side of error tracking (see ./error-tracking.ts, which imports this file on first
  * use so that an isolate with Sentry off, or serving only successes, never evaluates the SDK).
+ *
+ * Built on @sentry/core alone: its ServerRuntimeClient is what @sentry/cloudflare's own client
+ * extends (with span and tracing machinery this service turns off), and the cron wrapper is a few
+ * lines here. @sentry/cloudflare, with the OpenTelemetry API it brings, was about 80 KiB of every
+ * isolate's bundle for nothing the Worker uses.
  */
 import {
-  CloudflareClient,
-  type CloudflareOptions,
-  captureCheckIn,
+  type CheckIn,
+  createStackParser,
   createTransport,
   functionToStringIntegration,
   linkedErrorsIntegration,
+  type Options,
   Scope,
-  withSentry,
-} from "@sentry/cloudflare";
-import { createStackParser } from "@sentry/core";
-import { nodeStackLineParser } from "@sentry/core/server";
+} from "@sentry/core";
+import {
+  nodeStackLineParser,
+  ServerRuntimeClient,
+  type ServerRuntimeClientOptions,
+} from "@sentry/core/server";
 import type { Env } from "../config";
 import { DEFAULT_RELEASE, type ServerErrorReport, scrubEvent, secretValuesOf } from "./error-tracking";
 
@@ -25,7 +32,7 @@ const MONITOR_CONFIG = {
 } as const;
 
 /** The SDK options for this deployment; undefined (Sentry off) without SENTRY_DSN. */
-export function errorTrackingOptions(env: Env): CloudflareOptions | undefined {
+export function errorTrackingOptions(env: Env): Options | undefined {
   if (!env.SENTRY_DSN) return undefined;
   const secrets = secretValuesOf(env);
   return {
@@ -63,15 +70,17 @@ const SEND_TIMEOUT_MS = 5000;
 const stackParser = createStackParser(nodeStackLineParser());
 
 /** One client per configuration, i.e. per isolate; none when Sentry is off. */
-const clients = new WeakMap<object, CloudflareClient>();
+const clients = new WeakMap<object, ServerRuntimeClient>();
 
-function clientFor(env: Env): CloudflareClient | undefined {
+function clientFor(env: Env): ServerRuntimeClient | undefined {
   if (!env?.SENTRY_DSN) return undefined;
   let client = clients.get(env);
   const options = client ? undefined : errorTrackingOptions(env);
   if (options) {
-    client = new CloudflareClient({
+    const clientOptions: ServerRuntimeClientOptions = {
       ...options,
+      platform: "javascript",
+      runtime: { name: "cloudflare" },
       integrations: options.defaultIntegrations || [],
       stackParser,
       transport: (transportOptions) =>
@@ -91,7 +100,11 @@ function clientFor(env: Env): CloudflareClient | undefined {
             },
           };
         }),
-    });
+      // No idle timer flushing log and metric buffers: none are kept, and a timer outside a request
+      // is not run by Workers (as @sentry/cloudflare sets it).
+      _flushInterval: 0,
+    };
+    client = new ServerRuntimeClient(clientOptions);
     client.init();
     clients.set(env, client);
   }
@@ -121,15 +134,26 @@ export function sendServerError(
   // One issue per route and code, whatever the message says.
   scope.setFingerprint([report.method, report.route, report.code]);
   client.captureException(error, { mechanism: { type: "schema-meter.server-error", handled: true } }, scope);
-  return client.flush(SEND_TIMEOUT_MS).catch(() => false);
+  return Promise.resolve(client.flush(SEND_TIMEOUT_MS)).catch(() => false);
 }
 
 /** One cron task as a check-in of its monitor (in progress, then ok or error). */
-export async function monitoredRun<T>(slug: string, run: () => Promise<T | null>): Promise<T | null> {
-  const checkInId = captureCheckIn({ monitorSlug: slug, status: "in_progress" }, MONITOR_CONFIG);
+export async function monitoredRun<T>(
+  env: Env,
+  slug: string,
+  run: () => Promise<T | null>,
+): Promise<T | null> {
+  const client = clientFor(env);
+  if (!client) return run();
+  const checkIn = (status: CheckIn["status"], more: Partial<CheckIn> = {}) =>
+    client.captureCheckIn(
+      { monitorSlug: slug, status, ...more } as CheckIn,
+      status === "in_progress" ? MONITOR_CONFIG : undefined,
+    );
+  const checkInId = checkIn("in_progress");
   const started = Date.now();
   const finish = (status: "ok" | "error") =>
-    captureCheckIn({ checkInId, monitorSlug: slug, status, duration: (Date.now() - started) / 1000 });
+    checkIn(status, { checkInId, duration: (Date.now() - started) / 1000 });
   try {
     const result = await run();
     finish(result === null ? "error" : "ok");
@@ -142,12 +166,27 @@ export async function monitoredRun<T>(slug: string, run: () => Promise<T | null>
 
 type ScheduledHandler = (controller: ScheduledController, env: Env, ctx: ExecutionContext) => Promise<void>;
 
-/** The cron handler wrapped by the SDK (`withSentry`), which instruments the object it is given in place. */
+/**
+ * The cron handler, tracked: what it throws is captured (then thrown on, as before), and the
+ * client's check-ins and events are flushed through `waitUntil` once it is done.
+ */
 export function trackedScheduled(
   scheduled: (controller: ScheduledController, env: Env, ctx?: ExecutionContext) => Promise<void>,
 ): ScheduledHandler {
-  const tracked = withSentry<Env>((env) => errorTrackingOptions(env), {
-    scheduled: (controller, env, ctx) => scheduled(controller, env, ctx),
-  } satisfies ExportedHandler<Env>) as { scheduled: ScheduledHandler };
-  return (controller, env, ctx) => tracked.scheduled(controller, env, ctx);
+  return async (controller, env, ctx) => {
+    const client = clientFor(env);
+    try {
+      await scheduled(controller, env, ctx);
+    } catch (error) {
+      if (client) {
+        const scope = new Scope();
+        scope.setClient(client);
+        scope.setTags({ cron: controller.cron });
+        client.captureException(error, { mechanism: { type: "schema-meter.cron", handled: false } }, scope);
+      }
+      throw error;
+    } finally {
+      if (client) ctx.waitUntil(Promise.resolve(client.flush(SEND_TIMEOUT_MS)).catch(() => false));
+    }
+  };
 }

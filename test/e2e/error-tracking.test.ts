@@ -1,6 +1,6 @@
 /**
  * Error tracking end to end: the built Worker under `wrangler dev` with the real Sentry SDK
- * (@sentry/cloudflare), its DSN pointing at a local stand-in for Sentry's ingest endpoint. A 5xx
+ * (@sentry/core), its DSN pointing at a local stand-in for Sentry's ingest endpoint. A 5xx
  * (Postgres answering 500 through a proxy that fails on demand) arrives as an event with the
  * request id, route and release, and without any secret, key, token, document or schema; 4xx
  * answers arrive as nothing; each cron task checks in with its monitor.
