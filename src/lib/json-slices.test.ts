@@ -4,6 +4,7 @@ import {
   PARSE_AT_ONCE_CHARS,
   parseJsonInSlices,
   parseJsonTextInSlices,
+  sourceTextOf,
   stringifyInSlices,
 } from "./json-slices";
 import { syntaxErrorOffset } from "./json-text";
@@ -156,6 +157,18 @@ describe("parseJsonInSlices", () => {
     // Not built by parseJsonInSlices: one JSON.stringify.
     for (const plain of [{ a: [1, "x", null] }, "s", 1, null, undefined])
       expect(await stringifyInSlices(plain)).toBe(JSON.stringify(plain));
+  });
+
+  it("sourceTextOf gives an assembled container's text as sent, and nothing for other values", async () => {
+    const text = ` {"a": [ ${Array.from({ length: 60_000 }, (_, i) => `{"i" : ${i}}`).join(" ,\n")} ], "b": {"c": 1}} `;
+    const value = (await parseJsonInSlices(text, { maxDepth: 10 })) as { a: unknown[]; b: unknown };
+    expect(sourceTextOf(value)).toBe(text.trim());
+    expect(sourceTextOf(value.a)).toBe(text.slice(text.indexOf("["), text.lastIndexOf("]") + 1));
+    expect(JSON.parse(sourceTextOf(value.a) as string)).toEqual(value.a);
+    // Small containers (parsed natively) and values not parsed here have none.
+    expect(sourceTextOf(value.b)).toBeUndefined();
+    expect(sourceTextOf(JSON.parse(text))).toBeUndefined();
+    expect(sourceTextOf("s")).toBeUndefined();
   });
 
   it("parses texts up to PARSE_AT_ONCE_CHARS and scalars with JSON.parse itself", async () => {

@@ -97,8 +97,18 @@ function scalarEnd(text: string, start: number): number {
   return i;
 }
 
-/** The containers parseJsonInSlices assembled (over SLICE_CHARS of text): written in slices too. */
-const assembled = new WeakSet<object>();
+/** The containers parseJsonInSlices assembled (over SLICE_CHARS of text), and where their text is. */
+const sources = new WeakMap<object, { text: string; start: number; end: number }>();
+
+/**
+ * The text a container was parsed from, when parseJsonInSlices assembled it (over SLICE_CHARS of
+ * text): a JSON text of that value as it was sent (its whitespace and escapes included), without
+ * writing it again. Undefined for anything else.
+ */
+export function sourceTextOf(value: unknown): string | undefined {
+  const source = value !== null && typeof value === "object" ? sources.get(value) : undefined;
+  return source?.text.slice(source.start, source.end);
+}
 
 /**
  * JSON.stringify(value) for a value parseJsonInSlices built: a container it assembled is written
@@ -106,42 +116,58 @@ const assembled = new WeakSet<object>();
  * anything else is one JSON.stringify. Undefined for a value JSON.stringify writes nothing for.
  */
 export async function stringifyInSlices(value: unknown): Promise<string | undefined> {
-  if (value === null || typeof value !== "object" || !assembled.has(value)) return JSON.stringify(value);
-  const parts: string[] = [];
+  if (!isAssembled(value)) return JSON.stringify(value);
+  // Iterative, with the text of each stretch joined at its pause: no await per member.
+  const segments: string[] = [];
+  let parts: string[] = [];
   let since = 0;
-  const write = async (current: unknown): Promise<void> => {
-    if (current === null || typeof current !== "object" || !assembled.has(current)) {
-      const text = JSON.stringify(current) ?? "null";
-      parts.push(text);
-      since += text.length;
-      if (since >= YIELD_CHARS) {
-        since = 0;
-        await yieldThread();
-      }
-      return;
-    }
-    if (Array.isArray(current)) {
-      parts.push("[");
-      for (let i = 0; i < current.length; i++) {
-        if (i > 0) parts.push(",");
-        await write(current[i]);
-      }
-      parts.push("]");
-      return;
-    }
-    parts.push("{");
-    let first = true;
-    for (const key of Object.keys(current)) {
-      const member = (current as Record<string, unknown>)[key];
-      if (member === undefined || typeof member === "function") continue;
-      parts.push(first ? "" : ",", JSON.stringify(key), ":");
-      first = false;
-      await write(member);
-    }
-    parts.push("}");
+  const frames: Array<{ container: object; keys: string[] | null; next: number; wrote: boolean }> = [];
+  const open = (container: object) => {
+    const isArray = Array.isArray(container);
+    frames.push({ container, keys: isArray ? null : Object.keys(container), next: 0, wrote: false });
+    parts.push(isArray ? "[" : "{");
   };
-  await write(value);
-  return parts.join("");
+  open(value as object);
+  while (frames.length > 0) {
+    const frame = frames[frames.length - 1] as (typeof frames)[number];
+    const { container, keys } = frame;
+    if (frame.next >= (keys ? keys.length : (container as unknown[]).length)) {
+      parts.push(keys ? "}" : "]");
+      frames.pop();
+      continue;
+    }
+    const index = frame.next++;
+    let member: unknown;
+    if (keys) {
+      const key = keys[index] as string;
+      member = (container as Record<string, unknown>)[key];
+      if (member === undefined || typeof member === "function" || typeof member === "symbol") continue;
+      parts.push(frame.wrote ? "," : "", JSON.stringify(key), ":");
+    } else {
+      member = (container as unknown[])[index];
+      if (frame.wrote) parts.push(",");
+    }
+    frame.wrote = true;
+    if (isAssembled(member)) {
+      open(member as object);
+      continue;
+    }
+    const text = JSON.stringify(member) ?? "null";
+    parts.push(text);
+    since += text.length;
+    if (since >= YIELD_CHARS) {
+      segments.push(parts.join(""));
+      parts = [];
+      since = 0;
+      await yieldThread();
+    }
+  }
+  segments.push(parts.join(""));
+  return segments.join("");
+}
+
+function isAssembled(value: unknown): boolean {
+  return value !== null && typeof value === "object" && sources.has(value);
 }
 
 function setMember(target: Record<string, unknown>, key: string, value: unknown) {
@@ -224,7 +250,6 @@ export async function parseJsonInSlices(text: string, limits: { maxDepth: number
       if (pos + work >= nextPause) await pause();
     }
     members.length = from;
-    assembled.add(out);
     return out;
   };
   /** Closes the innermost container at `pos`; a promise only when it is large (assembled here). */
@@ -246,6 +271,7 @@ export async function parseJsonInSlices(text: string, limits: { maxDepth: number
       return undefined;
     }
     return assemble(isArray, from).then((value) => {
+      sources.set(value as object, { text, start, end });
       if (starts.length === 0) {
         root = value;
         done = true;

@@ -126,8 +126,8 @@ export function exceedsDepth(value: unknown, limit: number): boolean {
   return depthWalk(value, limit)(Number.POSITIVE_INFINITY) as boolean;
 }
 
-/** Containers visited between two pauses of exceedsDepthSharing: a few ms here. */
-const DEPTH_WALK_SLICE = 20_000;
+/** Containers visited and children looked at between two pauses of exceedsDepthSharing: a few ms here. */
+const DEPTH_WALK_SLICE = 10_000;
 
 /** exceedsDepth for values that may be large (a multi-MB schema): the thread is shared. */
 export async function exceedsDepthSharing(value: unknown, limit: number): Promise<boolean> {
@@ -139,7 +139,11 @@ export async function exceedsDepthSharing(value: unknown, limit: number): Promis
   }
 }
 
-/** The walk of exceedsDepth, resumable: each call visits up to `containers` more (undefined: not done). */
+/**
+ * The walk of exceedsDepth, resumable: each call does up to `visits` more work (a container visited,
+ * a child looked at: a container of 90,000 members is that much work) and answers undefined when
+ * it is not done.
+ */
 function depthWalk(value: unknown, limit: number) {
   // Two parallel stacks instead of one object per container: this runs on every request body.
   const containers: unknown[] = [value];
@@ -150,14 +154,16 @@ function depthWalk(value: unknown, limit: number) {
       const depth = (depths.pop() as number) + 1;
       if (container === null || typeof container !== "object") continue;
       if (depth > limit) return true;
-      if (++visited > visits) {
+      if (visited >= visits) {
         containers.push(container);
         depths.push(depth - 1);
         return undefined;
       }
       // Object.values, not for-in with indexing: an own "__proto__" key (JSON.parse makes one) is
       // read as the property, not as the prototype.
-      for (const child of Array.isArray(container) ? container : Object.values(container)) {
+      const children = Array.isArray(container) ? container : Object.values(container);
+      visited += 1 + children.length;
+      for (const child of children) {
         if (child !== null && typeof child === "object") {
           containers.push(child);
           depths.push(depth);

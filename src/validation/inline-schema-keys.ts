@@ -11,7 +11,7 @@
  */
 import { canonicalJson } from "../engine";
 import { BoundedLru } from "../lib/bounded-lru";
-import { stringifyInSlices } from "../lib/json-slices";
+import { sourceTextOf } from "../lib/json-slices";
 import { exceedsDepth, exceedsDepthSharing } from "../lib/json-text";
 import { yieldThread } from "../lib/yield-thread";
 import { schemaTooDeep, ValidationRefusal } from "./refusal";
@@ -36,8 +36,9 @@ export function inlineSchemaKeys(limits: { maxEntries: number; maxSchemaBytes: n
   return async function inlineKeysOf(schema: unknown): Promise<InlineSchemaKeys> {
     let text: string | undefined;
     try {
-      // A multi-MB schema from a large body is written in slices (about 40 ms at once for 3.7 MB).
-      text = await stringifyInSlices(schema);
+      // A multi-MB schema from a large body is keyed by its text as sent (writing it again is a
+      // stretch of about 40 ms for 3.7 MB): the same text is always the same schema.
+      text = sourceTextOf(schema) ?? JSON.stringify(schema);
     } catch {
       // A RangeError for nesting too deep to stringify: refused by the depth check below.
     }

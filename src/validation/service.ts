@@ -19,6 +19,7 @@ import {
   PARSE_AT_ONCE_CHARS,
   parseJsonInSlices,
   parseJsonTextInSlices,
+  sourceTextOf,
   stringifyInSlices,
 } from "../lib/json-slices";
 import { exceedsDepth, exceedsDepthSharing, exceedsUtf8Bytes } from "../lib/json-text";
@@ -201,7 +202,13 @@ export function createValidationService(deps: {
     // One size limit whichever way the document is sent: `data` is measured by its JSON text.
     let text: string | undefined;
     try {
-      text = await stringifyInSlices(input.data);
+      // Its text as sent (a large body's), when that is within the limit: never shorter than
+      // JSON.stringify's, so the document is; otherwise written, in slices, to be measured.
+      const sent = sourceTextOf(input.data);
+      text =
+        sent !== undefined && !exceedsUtf8Bytes(sent, limits.maxDocumentBytes)
+          ? sent
+          : await stringifyInSlices(input.data);
     } catch {
       // Nesting too deep to stringify: refused by the depth check below.
     }

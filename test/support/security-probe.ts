@@ -318,6 +318,9 @@ export async function runAttack(
   capMs: number,
   healthTimeoutMs = 1000,
 ): Promise<Outcome> {
+  // Built before the sampler starts: writing a multi-MB body holds this process's thread, and a
+  // /health answered meanwhile would be read late and counted against the Worker.
+  const body = attack.text ? attack.text() : JSON.stringify(attack.body());
   const before = memoryKb(worker.pid);
   let peak = before.hwm;
   let slowestHealthMs = 0;
@@ -338,7 +341,6 @@ export async function runAttack(
       await new Promise((done) => setTimeout(done, 50));
     }
   })();
-  const body = attack.text ? attack.text() : JSON.stringify(attack.body());
   const started = performance.now();
   let status: number | string;
   let bytes = 0;
