@@ -1,18 +1,13 @@
+import { assemble, type CompiledKeyword } from "./assemble";
 import { COMPILE_UNITS_PER_SUBSCHEMA, type CompileBudget } from "./compile-budget";
-import {
-  type Check,
-  type EvaluatedRecord,
-  mergeEvaluated,
-  type Node,
-  report,
-  SchemaLocation,
-} from "./context";
+import { type Check, type Node, report, SchemaLocation } from "./context";
 import { ANNOTATION_ORDER, DIALECT_KEYWORDS, VALIDATION_ORDER, type VocabularyName } from "./dialects";
 import { LATER_KEYWORDS, type LaterKeyword } from "./dialects/later-keywords";
 import { RESOURCE_KEYWORDS } from "./dialects/resource-keywords";
 import { SchemaError } from "./errors";
+import { flagObjectCheck } from "./flag-object-check";
 import { isObject, type JsonObject } from "./json";
-import type { InstanceKind, KeywordDefinition, ReferenceTarget, SchemaCompiler } from "./keyword";
+import type { KeywordDefinition, ReferenceTarget, SchemaCompiler } from "./keyword";
 import { type CompiledPattern, compilePattern, RegexError, withLocation } from "./regex";
 import type { Dialect, Registry, Resource, SchemaTarget } from "./registry";
 import { escapePointerToken, resolveUri, splitFragment } from "./uri";
@@ -31,15 +26,6 @@ export interface CompileSettings {
   laterKeywords: boolean;
 }
 
-/** A keyword's compiled check, with what the assembly needs to know about it. */
-interface CompiledKeyword {
-  instance: InstanceKind;
-  check: Check;
-  /** Set on the `type` keyword: the allowed types as TYPE_BITS. */
-  typeMask?: number;
-  late?: boolean;
-}
-
 /** The keywords a dialect has active, in evaluation order. */
 interface ActiveKeywords {
   refOverridesSiblings: boolean;
@@ -47,32 +33,6 @@ interface ActiveKeywords {
   annotation: KeywordDefinition[];
   /** For a later-draft keyword: whether its value has the shape that makes it apply. */
   applies: Map<KeywordDefinition, LaterKeyword["applies"]>;
-}
-
-type ComposeCache = Map<Check, Map<Check, Check>>;
-
-/** One check running several in order: stops at the first failure unless collecting all errors. */
-function compose(checks: Check[], composeCache: ComposeCache): Check | null {
-  if (checks.length === 0) return null;
-  if (checks.length === 1) return checks[0] as Check;
-  const a = checks[0] as Check;
-  const b = compose(checks.slice(1), composeCache) as Check;
-  // Identical lists give the identical function, so a node whose checks do not depend on the
-  // instance type can skip the type dispatch.
-  let byB = composeCache.get(a);
-  const hit = byB?.get(b);
-  if (hit) return hit;
-  const c: Check = (instance, context) => {
-    if (a(instance, context)) return b(instance, context);
-    if (context.full) b(instance, context);
-    return false;
-  };
-  if (!byB) {
-    byB = new Map();
-    composeCache.set(a, byB);
-  }
-  byB.set(b, c);
-  return c;
 }
 
 /** True when a definition's keyword (or a sibling it reads) appears in the schema. */
@@ -235,6 +195,7 @@ export class Compiler {
       if (compiled === null) continue;
       for (const check of typeof compiled === "function" ? [compiled] : compiled) {
         keywords.push({
+          definition,
           instance: definition.instance,
           check,
           typeMask: definition.typeMask?.(schema[definition.keyword]),
@@ -249,7 +210,8 @@ export class Compiler {
       const check = definition.annotate(schema[definition.keyword], schema, scope);
       if (check) annotations.push(check);
     }
-    node.validate = this.assemble(target, keywords, annotations);
+    const general = assemble(target, keywords, annotations, this);
+    node.validate = flagObjectCheck(schema, keywords, scope, this, general) ?? general;
   }
 
   /** The definitions a dialect's vocabularies activate, worked out once per dialect. */
@@ -295,105 +257,5 @@ export class Compiler {
       anchorTargets: (fragmentOf) => this.anchorTargets(fragmentOf),
       pattern: (source) => this.pattern(source, target),
     };
-  }
-
-  private assemble(target: SchemaTarget, keywords: CompiledKeyword[], annotations: Check[]): Check {
-    const ordered = [...keywords.filter((k) => !k.late), ...keywords.filter((k) => k.late)];
-    const typeKeyword = ordered.find((k) => k.typeMask !== undefined);
-    const mask = typeKeyword?.typeMask ?? 0x7f;
-    const others = ordered.filter((k) => k !== typeKeyword);
-    const forAny = others.filter((k) => k.instance === "any").map((k) => k.check);
-    const list = (kind: InstanceKind): Check[] =>
-      others.filter((k) => k.instance === kind).map((k) => k.check);
-    // The `type` keyword is folded into the dispatch on the instance's JSON type: where the type is
-    // allowed it costs nothing, where it is not only the failure (and, in full mode, the rest) runs.
-    const cache: ComposeCache = new Map();
-    const forKind = (bit: number, kindChecks: Check[], integerOnly = false): Check | null => {
-      if ((mask & bit) === 0 && !(integerOnly && (mask & 64) !== 0)) {
-        return compose([(typeKeyword as CompiledKeyword).check, ...forAny], cache);
-      }
-      if (integerOnly && (mask & 16) === 0) {
-        return compose([(typeKeyword as CompiledKeyword).check, ...forAny, ...kindChecks], cache);
-      }
-      return compose([...forAny, ...kindChecks], cache);
-    };
-    const forString = forKind(32, list("string"));
-    const forNumber = forKind(16, list("number"), true);
-    const forObject = forKind(4, list("object"));
-    const forArray = forKind(8, list("array"));
-    const forBoolean = forKind(2, []);
-    const forNull = forKind(1, []);
-    let validate: Check;
-    if (
-      forString === forNumber &&
-      forNumber === forObject &&
-      forObject === forArray &&
-      forArray === forBoolean &&
-      forBoolean === forNull
-    ) {
-      validate = forString ?? (() => true);
-    } else {
-      validate = (instance, context) => {
-        let f: Check | null;
-        switch (typeof instance) {
-          case "string":
-            f = forString;
-            break;
-          case "number":
-            f = forNumber;
-            break;
-          case "boolean":
-            f = forBoolean;
-            break;
-          default:
-            f = instance === null ? forNull : Array.isArray(instance) ? forArray : forObject;
-        }
-        return f === null ? true : f(instance, context);
-      };
-    }
-    return this.wrap(target, validate, annotations);
-  }
-
-  /** Adds, where the compilation needs them, annotation collection, evaluation records and scope. */
-  private wrap(target: SchemaTarget, validate: Check, annotations: Check[]): Check {
-    let v = validate;
-    if (annotations.length > 0) {
-      const inner = v;
-      v = (instance, context) => {
-        const ok = inner(instance, context);
-        if (ok && context.annotate) for (const a of annotations) a(instance, context);
-        return ok;
-      };
-    }
-    if (this.tracksEvaluation) {
-      const inner = v;
-      v = (instance, context) => {
-        if (typeof instance !== "object" || instance === null) return inner(instance, context);
-        const parent = context.evaluated;
-        const record: EvaluatedRecord = {
-          properties: null,
-          allProperties: false,
-          items: 0,
-          allItems: false,
-          itemSet: null,
-        };
-        context.evaluated = record;
-        const ok = inner(instance, context);
-        context.evaluated = parent;
-        if (ok && parent) mergeEvaluated(parent, record);
-        return ok;
-      };
-    }
-    if (this.usesDynamicScope && target.resource.pointer === target.pointer) {
-      const inner = v;
-      const resource = target.resource;
-      v = (instance, context) => {
-        context.dynamicScope.push(resource);
-        const ok = inner(instance, context);
-        context.dynamicScope.pop();
-        return ok;
-      };
-    }
-    return v;
   }
 }
