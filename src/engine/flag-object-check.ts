@@ -22,6 +22,7 @@ const FUSED = new Set<unknown>([type, required, properties]);
 const walkLimit = (requiredCount: number): number => 2 * requiredCount + 32;
 
 interface Declared {
+  key: string;
   node: Node;
   required: boolean;
 }
@@ -56,7 +57,11 @@ export function flagObjectCheck(
   }
   const byName = new Map<string, Declared>();
   for (const name of declaredNames) {
-    byName.set(name, { node: scope.subschema("properties", name), required: requiredSet.has(name) });
+    byName.set(name, {
+      key: name,
+      node: scope.subschema("properties", name),
+      required: requiredSet.has(name),
+    });
   }
   const hints = new KeyHints(Math.min(byName.size, MAX_KEY_HINTS), (key) => byName.get(key));
   const requiredCount = requiredSet.size;

@@ -1,3 +1,8 @@
+/** A value a key looks up to, carrying its key: what `KeyHints` remembers. */
+export interface Keyed {
+  readonly key: string;
+}
+
 /**
  * What an object key looks up to (its subschema, whether it is required), remembered by the key's
  * position in the object's enumeration order. Objects of one shape enumerate their keys in one
@@ -11,30 +16,28 @@
  * the slot in between) only costs the lookup, never a wrong answer, since each hint is checked
  * against the key it was stored for.
  */
-export class KeyHints<T> {
-  private keys: string[] | null = null;
-  private values: T[] = [];
+export class KeyHints<T extends Keyed> {
+  private slots: Array<T | null> | null = null;
 
   constructor(
     /** Positions remembered: keys past it are looked up every time. */
     private readonly size: number,
-    private readonly lookup: (key: string) => T,
+    private readonly lookup: (key: string) => T | undefined,
   ) {}
 
   /** What `key`, at `position` in its object's key order, looks up to. */
-  at(position: number, key: string): T {
-    let keys = this.keys;
-    if (keys === null) {
-      // Allocated on first use: a compiled schema that never validates an object keeps none.
-      keys = this.keys = new Array<string>(this.size).fill("");
-      this.values = new Array<T>(this.size);
+  at(position: number, key: string): T | undefined {
+    let slots = this.slots;
+    // Allocated on first use: a compiled schema that never validates an object keeps none.
+    if (slots === null) slots = this.slots = new Array<T | null>(this.size).fill(null);
+    if (position < slots.length) {
+      const hint = slots[position] as T | null;
+      if (hint !== null && hint.key === key) return hint;
+      const found = this.lookup(key);
+      if (found !== undefined) slots[position] = found;
+      return found;
     }
-    if (position >= this.size) return this.lookup(key);
-    if (keys[position] === key) return this.values[position] as T;
-    const value = this.lookup(key);
-    keys[position] = key;
-    this.values[position] = value;
-    return value;
+    return this.lookup(key);
   }
 }
 

@@ -68,8 +68,9 @@ export const properties: KeywordDefinition = {
         return ok;
       };
     }
+    const keyed = new Map([...named].map(([key, node]) => [key, { key, node }]));
     const hints =
-      named.size > 0 ? new KeyHints(Math.min(named.size, MAX_KEY_HINTS), (key) => named.get(key)) : null;
+      named.size > 0 ? new KeyHints(Math.min(named.size, MAX_KEY_HINTS), (key) => keyed.get(key)) : null;
     return (instance, context) => {
       const object = instance as JsonObject;
       let ok = true;
@@ -82,7 +83,7 @@ export const properties: KeywordDefinition = {
         if (++context.steps > context.nextCheck) tick(context);
         const value = object[key];
         let matched = false;
-        const node = hints === null ? undefined : hints.at(position++, key);
+        const node = hints === null ? undefined : hints.at(position++, key)?.node;
         if (node) {
           matched = true;
           if (!apply(node, value, key, context)) {
