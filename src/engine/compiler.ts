@@ -30,16 +30,42 @@ export interface CompileSettings {
 interface ActiveKeywords {
   refOverridesSiblings: boolean;
   validation: KeywordDefinition[];
+  validationIndex: KeywordIndex;
   annotation: KeywordDefinition[];
+  annotationIndex: KeywordIndex;
   /** For a later-draft keyword: whether its value has the shape that makes it apply. */
   applies: Map<KeywordDefinition, LaterKeyword["applies"]>;
 }
 
-/** True when a definition's keyword (or a sibling it reads) appears in the schema. */
-function present(definition: KeywordDefinition, schema: JsonObject): boolean {
-  if (definition.keyword in schema) return true;
-  return definition.alsoFor?.some((k) => k in schema) ?? false;
+/** The definitions of `list` that appear in a schema (by their keyword or a sibling they read), in
+ * list order. Found from the schema's keys, a few, through `index` (keyword to positions in
+ * `list`), rather than by testing each of the dialect's sixty-odd definitions with `in`. */
+function presentIn(list: readonly KeywordDefinition[], index: KeywordIndex, schema: JsonObject) {
+  const found: number[] = [];
+  for (const key in schema) {
+    const at = index.get(key);
+    if (at) for (const i of at) if (!found.includes(i)) found.push(i);
+  }
+  return found.sort((a, b) => a - b).map((i) => list[i] as KeywordDefinition);
 }
+
+type KeywordIndex = Map<string, number[]>;
+
+function indexOf(list: readonly KeywordDefinition[]): KeywordIndex {
+  const index: KeywordIndex = new Map();
+  list.forEach((definition, i) => {
+    for (const keyword of [definition.keyword, ...(definition.alsoFor ?? [])]) {
+      const at = index.get(keyword);
+      if (at) at.push(i);
+      else index.set(keyword, [i]);
+    }
+  });
+  return index;
+}
+
+/** The active keywords by a dialect's vocabularies (fixed once the dialect is made), draft and
+ * `laterKeywords`: worked out once per isolate, not once per compilation. */
+const ACTIVE = new WeakMap<Dialect["vocab"], Map<string, ActiveKeywords>>();
 
 /** Work between two pauses of `build` (about 10 ms here); a slice also ends after NODES_PER_SLICE
  * nodes built, as a subschema's units are spent when its parent hands it out (5,000 `$ref`
@@ -52,7 +78,6 @@ export class Compiler {
   private readonly nodes = new Map<string, Node>();
   /** Nodes handed out but not built yet: `build` works through them. */
   private readonly unbuilt: Array<{ node: Node; target: SchemaTarget }> = [];
-  private readonly active = new Map<Dialect["vocab"], Map<number, ActiveKeywords>>();
   readonly tracksEvaluation: boolean;
   readonly usesDynamicScope: boolean;
 
@@ -187,8 +212,8 @@ export class Compiler {
     const scope = this.scope(target);
     const keywords: CompiledKeyword[] = [];
     const onlyRef = active.refOverridesSiblings && typeof schema.$ref === "string";
-    for (const definition of active.validation) {
-      if (!definition.compile || !present(definition, schema)) continue;
+    for (const definition of presentIn(active.validation, active.validationIndex, schema)) {
+      if (!definition.compile) continue;
       if (onlyRef && definition.keyword !== "$ref") continue;
       if (active.applies.get(definition)?.(schema[definition.keyword], schema) === false) continue;
       const compiled = definition.compile(schema[definition.keyword], schema, scope);
@@ -204,8 +229,8 @@ export class Compiler {
       }
     }
     const annotations: Check[] = [];
-    for (const definition of active.annotation) {
-      if (!definition.annotate || !present(definition, schema)) continue;
+    for (const definition of presentIn(active.annotation, active.annotationIndex, schema)) {
+      if (!definition.annotate) continue;
       if (active.applies.get(definition)?.(schema[definition.keyword], schema) === false) continue;
       const check = definition.annotate(schema[definition.keyword], schema, scope);
       if (check) annotations.push(check);
@@ -216,12 +241,13 @@ export class Compiler {
 
   /** The definitions a dialect's vocabularies activate, worked out once per dialect. */
   private activeKeywords(dialect: Dialect): ActiveKeywords {
-    let byDraft = this.active.get(dialect.vocab);
+    let byDraft = ACTIVE.get(dialect.vocab);
     if (!byDraft) {
       byDraft = new Map();
-      this.active.set(dialect.vocab, byDraft);
+      ACTIVE.set(dialect.vocab, byDraft);
     }
-    const hit = byDraft.get(dialect.draft);
+    const cacheKey = `${dialect.draft}:${this.settings.laterKeywords}`;
+    const hit = byDraft.get(cacheKey);
     if (hit) return hit;
     const table = DIALECT_KEYWORDS[dialect.draft];
     const on = (flag: keyof Dialect["vocab"] | null): boolean => flag === null || dialect.vocab[flag];
@@ -231,14 +257,18 @@ export class Compiler {
       ...table.vocabularies[vocabulary],
       ...later.filter((keyword) => keyword.vocabulary === vocabulary).map((keyword) => keyword.definition),
     ];
+    const validation = VALIDATION_ORDER.filter(([, flag]) => on(flag)).flatMap(([v]) => keywordsOf(v));
+    const annotation = ANNOTATION_ORDER.filter(([, flag]) => on(flag)).flatMap(([v]) => keywordsOf(v));
     const active: ActiveKeywords = {
       // Before 2019-09 a `$ref` stands for its whole schema: the sibling keywords are ignored.
       refOverridesSiblings: RESOURCE_KEYWORDS[dialect.draft].refOverridesSiblings,
-      validation: VALIDATION_ORDER.filter(([, flag]) => on(flag)).flatMap(([v]) => keywordsOf(v)),
-      annotation: ANNOTATION_ORDER.filter(([, flag]) => on(flag)).flatMap(([v]) => keywordsOf(v)),
+      validation,
+      validationIndex: indexOf(validation),
+      annotation,
+      annotationIndex: indexOf(annotation),
       applies: new Map(later.map((keyword) => [keyword.definition, keyword.applies])),
     };
-    byDraft.set(dialect.draft, active);
+    byDraft.set(cacheKey, active);
     return active;
   }
 

@@ -49,8 +49,30 @@ export const properties: KeywordDefinition = {
 
     if (patterns.length === 0 && !additional) {
       const entries = [...named].map(([key, node]) => ({ key, node, guard: PROTOTYPE_NAMES.has(key) }));
+      // In flag mode an object with no more keys than there are declared names is walked instead
+      // (key-hints.ts says why): counting its keys first stops at one past that number, so the walk
+      // never does more work than the lookups it replaces.
+      const byName = new Map(entries.map((entry) => [entry.key, entry]));
+      const hints = track
+        ? null
+        : new KeyHints(Math.min(entries.length, MAX_KEY_HINTS), (key) => byName.get(key));
       return (instance, context) => {
         const object = instance as JsonObject;
+        if (hints !== null && !context.track) {
+          let keys = 0;
+          for (const _ in object) if (++keys > entries.length) break;
+          if (keys <= entries.length) {
+            let position = 0;
+            for (const key in object) {
+              const entry = hints.at(position++, key);
+              if (entry === undefined) continue;
+              const value = object[key];
+              if (value === undefined || (entry.guard && !hasOwn.call(object, key))) continue;
+              if (!applyChild(entry.node, value, key, context)) return false;
+            }
+            return true;
+          }
+        }
         let ok = true;
         const full = context.full;
         const mark = context.errors.length;
