@@ -692,7 +692,14 @@ async function main(): Promise<number> {
   if (abort.signal.aborted) return 130;
 
   console.log("");
-  printTargets({ routes: results, bundle, coldStart, engineRows: engine?.rows ?? [], growth });
+  printTargets({
+    routes: results,
+    bundle,
+    coldStart,
+    engineRows: engine?.rows ?? [],
+    builds: engine?.builds,
+    growth,
+  });
 
   console.log("");
   say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -19,6 +19,27 @@ export interface EngineFigures {
   ours?: EngineRow;
   hyperjump?: EngineRow;
   ajv?: EngineRow;
+  /** Builds + first validations of a fresh bench schema per CPU second (issue 22 item 3). */
+  builds?: BuildRates;
+}
+
+export interface BuildRates {
+  ours: number;
+  cfworker: number;
+}
+
+/** The build table's rates ("| schema-meter | 1.7k |"), or undefined when it is missing. */
+export function parseBuildTable(output: string): BuildRates | undefined {
+  const rates = new Map<string, number>();
+  for (const line of output.split("\n")) {
+    const cells = line.split("|").map((cell) => cell.trim());
+    if (cells.length === 4 && cells[1]) rates.set(cells[1], perSecond(cells[2] ?? ""));
+  }
+  const ours = rates.get("schema-meter");
+  const cfworker = rates.get("@cfworker/json-schema");
+  return ours !== undefined && cfworker !== undefined && Number.isFinite(ours) && Number.isFinite(cfworker)
+    ? { ours, cfworker }
+    : undefined;
 }
 
 /** "26.1k" → 26100. */
@@ -67,5 +88,6 @@ export async function runEngineBench(options: {
     ours: rows.find((row) => row.name.startsWith("schema-meter")),
     hyperjump: rows.find((row) => row.name.includes("hyperjump")),
     ajv: rows.find((row) => row.name.startsWith("ajv")),
+    builds: parseBuildTable(output),
   };
 }

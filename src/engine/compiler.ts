@@ -1,18 +1,13 @@
+import { assemble, type CompiledKeyword } from "./assemble";
 import { COMPILE_UNITS_PER_SUBSCHEMA, type CompileBudget } from "./compile-budget";
-import {
-  type Check,
-  type EvaluatedRecord,
-  mergeEvaluated,
-  type Node,
-  report,
-  SchemaLocation,
-} from "./context";
+import { type Check, type Node, report, SchemaLocation } from "./context";
 import { ANNOTATION_ORDER, DIALECT_KEYWORDS, VALIDATION_ORDER, type VocabularyName } from "./dialects";
 import { LATER_KEYWORDS, type LaterKeyword } from "./dialects/later-keywords";
 import { RESOURCE_KEYWORDS } from "./dialects/resource-keywords";
 import { SchemaError } from "./errors";
+import { flagObjectCheck } from "./flag-object-check";
 import { isObject, type JsonObject } from "./json";
-import type { InstanceKind, KeywordDefinition, ReferenceTarget, SchemaCompiler } from "./keyword";
+import type { KeywordDefinition, ReferenceTarget, SchemaCompiler } from "./keyword";
 import { type CompiledPattern, compilePattern, RegexError, withLocation } from "./regex";
 import type { Dialect, Registry, Resource, SchemaTarget } from "./registry";
 import { escapePointerToken, resolveUri, splitFragment } from "./uri";
@@ -31,55 +26,46 @@ export interface CompileSettings {
   laterKeywords: boolean;
 }
 
-/** A keyword's compiled check, with what the assembly needs to know about it. */
-interface CompiledKeyword {
-  instance: InstanceKind;
-  check: Check;
-  /** Set on the `type` keyword: the allowed types as TYPE_BITS. */
-  typeMask?: number;
-  late?: boolean;
-}
-
 /** The keywords a dialect has active, in evaluation order. */
 interface ActiveKeywords {
   refOverridesSiblings: boolean;
   validation: KeywordDefinition[];
+  validationIndex: KeywordIndex;
   annotation: KeywordDefinition[];
+  annotationIndex: KeywordIndex;
   /** For a later-draft keyword: whether its value has the shape that makes it apply. */
   applies: Map<KeywordDefinition, LaterKeyword["applies"]>;
 }
 
-type ComposeCache = Map<Check, Map<Check, Check>>;
-
-/** One check running several in order: stops at the first failure unless collecting all errors. */
-function compose(checks: Check[], composeCache: ComposeCache): Check | null {
-  if (checks.length === 0) return null;
-  if (checks.length === 1) return checks[0] as Check;
-  const a = checks[0] as Check;
-  const b = compose(checks.slice(1), composeCache) as Check;
-  // Identical lists give the identical function, so a node whose checks do not depend on the
-  // instance type can skip the type dispatch.
-  let byB = composeCache.get(a);
-  const hit = byB?.get(b);
-  if (hit) return hit;
-  const c: Check = (instance, context) => {
-    if (a(instance, context)) return b(instance, context);
-    if (context.full) b(instance, context);
-    return false;
-  };
-  if (!byB) {
-    byB = new Map();
-    composeCache.set(a, byB);
+/** The definitions of `list` that appear in a schema (by their keyword or a sibling they read), in
+ * list order. Found from the schema's keys, a few, through `index` (keyword to positions in
+ * `list`), rather than by testing each of the dialect's sixty-odd definitions with `in`. */
+function presentIn(list: readonly KeywordDefinition[], index: KeywordIndex, schema: JsonObject) {
+  const found: number[] = [];
+  for (const key in schema) {
+    const at = index.get(key);
+    if (at) for (const i of at) if (!found.includes(i)) found.push(i);
   }
-  byB.set(b, c);
-  return c;
+  return found.sort((a, b) => a - b).map((i) => list[i] as KeywordDefinition);
 }
 
-/** True when a definition's keyword (or a sibling it reads) appears in the schema. */
-function present(definition: KeywordDefinition, schema: JsonObject): boolean {
-  if (definition.keyword in schema) return true;
-  return definition.alsoFor?.some((k) => k in schema) ?? false;
+type KeywordIndex = Map<string, number[]>;
+
+function indexOf(list: readonly KeywordDefinition[]): KeywordIndex {
+  const index: KeywordIndex = new Map();
+  list.forEach((definition, i) => {
+    for (const keyword of [definition.keyword, ...(definition.alsoFor ?? [])]) {
+      const at = index.get(keyword);
+      if (at) at.push(i);
+      else index.set(keyword, [i]);
+    }
+  });
+  return index;
 }
+
+/** The active keywords by a dialect's vocabularies (fixed once the dialect is made), draft and
+ * `laterKeywords`: worked out once per isolate, not once per compilation. */
+const ACTIVE = new WeakMap<Dialect["vocab"], Map<string, ActiveKeywords>>();
 
 /** Work between two pauses of `build` (about 10 ms here); a slice also ends after NODES_PER_SLICE
  * nodes built, as a subschema's units are spent when its parent hands it out (5,000 `$ref`
@@ -92,7 +78,6 @@ export class Compiler {
   private readonly nodes = new Map<string, Node>();
   /** Nodes handed out but not built yet: `build` works through them. */
   private readonly unbuilt: Array<{ node: Node; target: SchemaTarget }> = [];
-  private readonly active = new Map<Dialect["vocab"], Map<number, ActiveKeywords>>();
   readonly tracksEvaluation: boolean;
   readonly usesDynamicScope: boolean;
 
@@ -227,14 +212,15 @@ export class Compiler {
     const scope = this.scope(target);
     const keywords: CompiledKeyword[] = [];
     const onlyRef = active.refOverridesSiblings && typeof schema.$ref === "string";
-    for (const definition of active.validation) {
-      if (!definition.compile || !present(definition, schema)) continue;
+    for (const definition of presentIn(active.validation, active.validationIndex, schema)) {
+      if (!definition.compile) continue;
       if (onlyRef && definition.keyword !== "$ref") continue;
       if (active.applies.get(definition)?.(schema[definition.keyword], schema) === false) continue;
       const compiled = definition.compile(schema[definition.keyword], schema, scope);
       if (compiled === null) continue;
       for (const check of typeof compiled === "function" ? [compiled] : compiled) {
         keywords.push({
+          definition,
           instance: definition.instance,
           check,
           typeMask: definition.typeMask?.(schema[definition.keyword]),
@@ -243,23 +229,25 @@ export class Compiler {
       }
     }
     const annotations: Check[] = [];
-    for (const definition of active.annotation) {
-      if (!definition.annotate || !present(definition, schema)) continue;
+    for (const definition of presentIn(active.annotation, active.annotationIndex, schema)) {
+      if (!definition.annotate) continue;
       if (active.applies.get(definition)?.(schema[definition.keyword], schema) === false) continue;
       const check = definition.annotate(schema[definition.keyword], schema, scope);
       if (check) annotations.push(check);
     }
-    node.validate = this.assemble(target, keywords, annotations);
+    const general = assemble(target, keywords, annotations, this);
+    node.validate = flagObjectCheck(schema, keywords, scope, this, general) ?? general;
   }
 
   /** The definitions a dialect's vocabularies activate, worked out once per dialect. */
   private activeKeywords(dialect: Dialect): ActiveKeywords {
-    let byDraft = this.active.get(dialect.vocab);
+    let byDraft = ACTIVE.get(dialect.vocab);
     if (!byDraft) {
       byDraft = new Map();
-      this.active.set(dialect.vocab, byDraft);
+      ACTIVE.set(dialect.vocab, byDraft);
     }
-    const hit = byDraft.get(dialect.draft);
+    const cacheKey = `${dialect.draft}:${this.settings.laterKeywords}`;
+    const hit = byDraft.get(cacheKey);
     if (hit) return hit;
     const table = DIALECT_KEYWORDS[dialect.draft];
     const on = (flag: keyof Dialect["vocab"] | null): boolean => flag === null || dialect.vocab[flag];
@@ -269,14 +257,18 @@ export class Compiler {
       ...table.vocabularies[vocabulary],
       ...later.filter((keyword) => keyword.vocabulary === vocabulary).map((keyword) => keyword.definition),
     ];
+    const validation = VALIDATION_ORDER.filter(([, flag]) => on(flag)).flatMap(([v]) => keywordsOf(v));
+    const annotation = ANNOTATION_ORDER.filter(([, flag]) => on(flag)).flatMap(([v]) => keywordsOf(v));
     const active: ActiveKeywords = {
       // Before 2019-09 a `$ref` stands for its whole schema: the sibling keywords are ignored.
       refOverridesSiblings: RESOURCE_KEYWORDS[dialect.draft].refOverridesSiblings,
-      validation: VALIDATION_ORDER.filter(([, flag]) => on(flag)).flatMap(([v]) => keywordsOf(v)),
-      annotation: ANNOTATION_ORDER.filter(([, flag]) => on(flag)).flatMap(([v]) => keywordsOf(v)),
+      validation,
+      validationIndex: indexOf(validation),
+      annotation,
+      annotationIndex: indexOf(annotation),
       applies: new Map(later.map((keyword) => [keyword.definition, keyword.applies])),
     };
-    byDraft.set(dialect.draft, active);
+    byDraft.set(cacheKey, active);
     return active;
   }
 
@@ -295,105 +287,5 @@ export class Compiler {
       anchorTargets: (fragmentOf) => this.anchorTargets(fragmentOf),
       pattern: (source) => this.pattern(source, target),
     };
-  }
-
-  private assemble(target: SchemaTarget, keywords: CompiledKeyword[], annotations: Check[]): Check {
-    const ordered = [...keywords.filter((k) => !k.late), ...keywords.filter((k) => k.late)];
-    const typeKeyword = ordered.find((k) => k.typeMask !== undefined);
-    const mask = typeKeyword?.typeMask ?? 0x7f;
-    const others = ordered.filter((k) => k !== typeKeyword);
-    const forAny = others.filter((k) => k.instance === "any").map((k) => k.check);
-    const list = (kind: InstanceKind): Check[] =>
-      others.filter((k) => k.instance === kind).map((k) => k.check);
-    // The `type` keyword is folded into the dispatch on the instance's JSON type: where the type is
-    // allowed it costs nothing, where it is not only the failure (and, in full mode, the rest) runs.
-    const cache: ComposeCache = new Map();
-    const forKind = (bit: number, kindChecks: Check[], integerOnly = false): Check | null => {
-      if ((mask & bit) === 0 && !(integerOnly && (mask & 64) !== 0)) {
-        return compose([(typeKeyword as CompiledKeyword).check, ...forAny], cache);
-      }
-      if (integerOnly && (mask & 16) === 0) {
-        return compose([(typeKeyword as CompiledKeyword).check, ...forAny, ...kindChecks], cache);
-      }
-      return compose([...forAny, ...kindChecks], cache);
-    };
-    const forString = forKind(32, list("string"));
-    const forNumber = forKind(16, list("number"), true);
-    const forObject = forKind(4, list("object"));
-    const forArray = forKind(8, list("array"));
-    const forBoolean = forKind(2, []);
-    const forNull = forKind(1, []);
-    let validate: Check;
-    if (
-      forString === forNumber &&
-      forNumber === forObject &&
-      forObject === forArray &&
-      forArray === forBoolean &&
-      forBoolean === forNull
-    ) {
-      validate = forString ?? (() => true);
-    } else {
-      validate = (instance, context) => {
-        let f: Check | null;
-        switch (typeof instance) {
-          case "string":
-            f = forString;
-            break;
-          case "number":
-            f = forNumber;
-            break;
-          case "boolean":
-            f = forBoolean;
-            break;
-          default:
-            f = instance === null ? forNull : Array.isArray(instance) ? forArray : forObject;
-        }
-        return f === null ? true : f(instance, context);
-      };
-    }
-    return this.wrap(target, validate, annotations);
-  }
-
-  /** Adds, where the compilation needs them, annotation collection, evaluation records and scope. */
-  private wrap(target: SchemaTarget, validate: Check, annotations: Check[]): Check {
-    let v = validate;
-    if (annotations.length > 0) {
-      const inner = v;
-      v = (instance, context) => {
-        const ok = inner(instance, context);
-        if (ok && context.annotate) for (const a of annotations) a(instance, context);
-        return ok;
-      };
-    }
-    if (this.tracksEvaluation) {
-      const inner = v;
-      v = (instance, context) => {
-        if (typeof instance !== "object" || instance === null) return inner(instance, context);
-        const parent = context.evaluated;
-        const record: EvaluatedRecord = {
-          properties: null,
-          allProperties: false,
-          items: 0,
-          allItems: false,
-          itemSet: null,
-        };
-        context.evaluated = record;
-        const ok = inner(instance, context);
-        context.evaluated = parent;
-        if (ok && parent) mergeEvaluated(parent, record);
-        return ok;
-      };
-    }
-    if (this.usesDynamicScope && target.resource.pointer === target.pointer) {
-      const inner = v;
-      const resource = target.resource;
-      v = (instance, context) => {
-        context.dynamicScope.push(resource);
-        const ok = inner(instance, context);
-        context.dynamicScope.pop();
-        return ok;
-      };
-    }
-    return v;
   }
 }

@@ -84,3 +84,24 @@ export function jsonTypeOf(v: unknown): string {
   if (Array.isArray(v)) return "array";
   return typeof v;
 }
+
+const ARRAY_INDEX = /^(0|[1-9][0-9]*)$/;
+
+/** Resolves a JSON Pointer (already percent-decoded) within a value. */
+export function walkPointer(root: unknown, pointer: string): { value: unknown; found: boolean } {
+  if (pointer === "") return { value: root, found: true };
+  if (!pointer.startsWith("/")) return { value: undefined, found: false };
+  let cur: unknown = root;
+  for (const raw of pointer.slice(1).split("/")) {
+    // Most tokens have no escape: the two replacements are skipped for them.
+    const tok = raw.includes("~") ? raw.replace(/~1/g, "/").replace(/~0/g, "~") : raw;
+    if (Array.isArray(cur)) {
+      if (!ARRAY_INDEX.test(tok)) return { value: undefined, found: false };
+      cur = cur[Number(tok)];
+    } else if (isObject(cur) && Object.hasOwn(cur, tok)) {
+      cur = cur[tok];
+    } else return { value: undefined, found: false };
+    if (cur === undefined) return { value: undefined, found: false };
+  }
+  return { value: cur, found: true };
+}

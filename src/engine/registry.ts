@@ -1,7 +1,7 @@
 import { RESOURCE_KEYWORDS } from "./dialects/resource-keywords";
 import type { Draft } from "./draft";
 import { SchemaError } from "./errors";
-import { isObject, type JsonObject } from "./json";
+import { isObject, type JsonObject, walkPointer } from "./json";
 import { draft04 } from "./metaschemas/draft-04";
 import { draft06 } from "./metaschemas/draft-06";
 import { draft07 } from "./metaschemas/draft-07";
@@ -136,24 +136,6 @@ const SINGLE_SCHEMA = [
   "contentSchema",
 ];
 const ARRAY_OF_SCHEMAS = ["allOf", "anyOf", "oneOf", "prefixItems"];
-
-/** Resolves a JSON Pointer (already percent-decoded) within a value. */
-export function walkPointer(root: unknown, pointer: string): { value: unknown; found: boolean } {
-  if (pointer === "") return { value: root, found: true };
-  if (!pointer.startsWith("/")) return { value: undefined, found: false };
-  let cur: unknown = root;
-  for (const raw of pointer.slice(1).split("/")) {
-    const tok = raw.replace(/~1/g, "/").replace(/~0/g, "~");
-    if (Array.isArray(cur)) {
-      if (!/^(0|[1-9][0-9]*)$/.test(tok)) return { value: undefined, found: false };
-      cur = cur[Number(tok)];
-    } else if (isObject(cur) && Object.hasOwn(cur, tok)) {
-      cur = cur[tok];
-    } else return { value: undefined, found: false };
-    if (cur === undefined) return { value: undefined, found: false };
-  }
-  return { value: cur, found: true };
-}
 
 /**
  * Every schema resource, anchor and reference of the documents loaded for one compilation.

@@ -1,7 +1,7 @@
 import { LATER_KEYWORDS } from "./dialects/later-keywords";
 import { RESOURCE_KEYWORDS } from "./dialects/resource-keywords";
 import { FORMATS } from "./formats";
-import { isObject, type JsonObject } from "./json";
+import { isObject, type JsonObject, walkPointer } from "./json";
 import {
   EXTRA_FORMATS,
   HARMLESS_REF_SIBLINGS,
@@ -12,7 +12,6 @@ import {
   LATER_ANNOTATIONS,
 } from "./known-keywords";
 import type { Draft, SchemaDocument } from "./registry";
-import { walkPointer } from "./registry";
 import { closest } from "./suggest";
 import { escapePointerToken } from "./uri";
 

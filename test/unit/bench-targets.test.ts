@@ -38,6 +38,7 @@ describe("bench targets (issue 22)", () => {
       bundle,
       coldStart: [],
       engineRows: [],
+      builds: { ours: 1700, cfworker: 2400 },
       growth: { skipped: "off" },
     });
     const find = (target: string) => lines.find((line) => line.target.includes(target));
@@ -47,6 +48,7 @@ describe("bench targets (issue 22)", () => {
     expect(find("uploaded module")).toMatchObject({ met: false });
     expect(find("evaluated at startup")).toMatchObject({ met: true });
     expect(find("peer")).toMatchObject({ measured: "3.00×", met: true });
+    expect(find("fresh bench schema")).toMatchObject({ measured: "0.71×", met: false });
     expect(find("PNG")?.met).toBeUndefined();
   });
 
