@@ -5,8 +5,8 @@ import {
   parseJsonInSlices,
   parseJsonTextInSlices,
   sourceTextOf,
-  stringifyInSlices,
 } from "./json-slices";
+import { stringifyInSlices } from "./json-stringify-slices";
 import { syntaxErrorOffset } from "./json-text";
 
 /** A deterministic pseudo-random generator, so a failure can be replayed. */

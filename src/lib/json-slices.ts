@@ -22,7 +22,7 @@ import { yieldThread } from "./yield-thread";
 export const SLICE_CHARS = 64 * 1024;
 
 /** Characters of work between two pauses: a few ms here. */
-const YIELD_CHARS = 256 * 1024;
+export const YIELD_CHARS = 256 * 1024;
 
 /**
  * Texts up to this many characters are parsed at once (at most about 15 ms of JSON.parse here):
@@ -110,63 +110,8 @@ export function sourceTextOf(value: unknown): string | undefined {
   return source?.text.slice(source.start, source.end);
 }
 
-/**
- * JSON.stringify(value) for a value parseJsonInSlices built: a container it assembled is written
- * member by member, with pauses, instead of in one native stretch (about 40 ms for 3.7 MB here);
- * anything else is one JSON.stringify. Undefined for a value JSON.stringify writes nothing for.
- */
-export async function stringifyInSlices(value: unknown): Promise<string | undefined> {
-  if (!isAssembled(value)) return JSON.stringify(value);
-  // Iterative, with the text of each stretch joined at its pause: no await per member.
-  const segments: string[] = [];
-  let parts: string[] = [];
-  let since = 0;
-  const frames: Array<{ container: object; keys: string[] | null; next: number; wrote: boolean }> = [];
-  const open = (container: object) => {
-    const isArray = Array.isArray(container);
-    frames.push({ container, keys: isArray ? null : Object.keys(container), next: 0, wrote: false });
-    parts.push(isArray ? "[" : "{");
-  };
-  open(value as object);
-  while (frames.length > 0) {
-    const frame = frames[frames.length - 1] as (typeof frames)[number];
-    const { container, keys } = frame;
-    if (frame.next >= (keys ? keys.length : (container as unknown[]).length)) {
-      parts.push(keys ? "}" : "]");
-      frames.pop();
-      continue;
-    }
-    const index = frame.next++;
-    let member: unknown;
-    if (keys) {
-      const key = keys[index] as string;
-      member = (container as Record<string, unknown>)[key];
-      if (member === undefined || typeof member === "function" || typeof member === "symbol") continue;
-      parts.push(frame.wrote ? "," : "", JSON.stringify(key), ":");
-    } else {
-      member = (container as unknown[])[index];
-      if (frame.wrote) parts.push(",");
-    }
-    frame.wrote = true;
-    if (isAssembled(member)) {
-      open(member as object);
-      continue;
-    }
-    const text = JSON.stringify(member) ?? "null";
-    parts.push(text);
-    since += text.length;
-    if (since >= YIELD_CHARS) {
-      segments.push(parts.join(""));
-      parts = [];
-      since = 0;
-      await yieldThread();
-    }
-  }
-  segments.push(parts.join(""));
-  return segments.join("");
-}
-
-function isAssembled(value: unknown): boolean {
+/** Whether parseJsonInSlices assembled `value` (a container of over SLICE_CHARS of text). */
+export function isAssembled(value: unknown): boolean {
   return value !== null && typeof value === "object" && sources.has(value);
 }
 

@@ -20,8 +20,8 @@ import {
   parseJsonInSlices,
   parseJsonTextInSlices,
   sourceTextOf,
-  stringifyInSlices,
 } from "../lib/json-slices";
+import { stringifyInSlices } from "../lib/json-stringify-slices";
 import { exceedsDepth, exceedsDepthSharing, exceedsUtf8Bytes } from "../lib/json-text";
 import { yieldThread } from "../lib/yield-thread";
 import { parseRegistryUri, type RegistryResolver, registryUri } from "../registry/resolver";
