@@ -51,6 +51,11 @@ export interface CompileOptions {
   /** Awaited between the phases of a compilation (metaschema check, registration, building), each
    * a stretch of synchronous work: a server hands its thread to other requests there. */
   pause?: () => Promise<void>;
+  /**
+   * A document's JSON text length when the caller has it (a multi-MB schema parsed from a text it
+   * still holds): writing such a document again to measure it is a long stretch. Default: written.
+   */
+  measureDocument?: (document: unknown) => number | undefined;
   /** Only the declared draft's keywords: no later-draft ones (dialects/later-keywords.ts). Default false. */
   strictDialect?: boolean;
   /** Work units the compilation may spend (the metaschema check, each subschema, the bytes of its
@@ -117,7 +122,7 @@ async function compileWithin(
   if (typeof schema !== "boolean" && !isObject(schema)) {
     throw new SchemaError("invalid_schema", "a schema must be an object or a boolean");
   }
-  const reg = new Registry();
+  const reg = new Registry(opts.measureDocument);
   const loader = new Loader(reg, opts.resolveRemote);
   const fallback = standardDialect(DIALECT_NAMES[opts.defaultDialect ?? "draft-2020-12"]);
   const dialect =

@@ -156,10 +156,13 @@ export class Registry {
   documentBytes = 0;
   private nextDocId = 0;
 
+  /** `measure`: a document's JSON text length, when the caller knows it without writing it again. */
+  constructor(private readonly measure: (document: unknown) => number | undefined = () => undefined) {}
+
   /** Adds a document: registers its resources and anchors. */
   addDocument(root: unknown, uri: string, dialect: Dialect): SchemaDocument {
     const doc: SchemaDocument = { id: this.nextDocId++, root, resourceByPointer: new Map() };
-    this.documentBytes += JSON.stringify(root)?.length ?? 0;
+    this.documentBytes += this.measure(root) ?? JSON.stringify(root)?.length ?? 0;
     const res: Resource = {
       uri: normalizeId(splitFragment(uri)[0]),
       document: doc,

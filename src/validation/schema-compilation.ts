@@ -5,7 +5,7 @@
  */
 
 import { type CompiledSchema, compileSchema, SchemaError, ValidationLimitError } from "../engine";
-import { JsonTooDeep } from "../lib/json-slices";
+import { JsonTooDeep, sourceTextOf } from "../lib/json-slices";
 import { exceedsDepthSharing } from "../lib/json-text";
 import { yieldThread } from "../lib/yield-thread";
 import type { ValidationLimits } from "./limits";
@@ -49,6 +49,8 @@ export async function compileWithinLimits(
       maxSteps: limits.maxCompileSteps,
       maxRetainedBytes: limits.maxCompiledSchemaBytes,
       pause: yieldThread,
+      // Documents parsed in slices (over 512 KiB) are measured by the text they came from.
+      measureDocument: (document) => sourceTextOf(document)?.length,
       resolveRemote: async (uri) => {
         remoteDocuments++;
         if (remoteDocuments > limits.maxRemoteDocuments) {
