@@ -13,8 +13,9 @@
 --   * Sealed buckets are inserted here keyed by their seal id (`on conflict do nothing`), and only
 --     then deleted from Redis. A crash between sealing and moving, or between moving and deleting,
 --     moves the same bucket again, which the key turns into a no-op.
--- Batches (usage_batches, unchanged) are formed from buckets as they were from records: per
--- customer, UTC month and billing period segment, written before sending, id = md5 of the bucket ids.
+-- Batches (usage_batches, unchanged) are formed from buckets as they were from records, in the
+-- transaction that moves the buckets in: per customer, UTC month and billing period segment,
+-- written before sending, id = md5 of the bucket ids.
 --
 -- Per-request exactness that the row-per-request ledger gave by its primary key is kept in Redis
 -- for the only records that need it (compensations and replays, see append-usage.ts); the
@@ -73,27 +74,64 @@ insert into public.usage_buckets (id, stripe_customer_id, subject, starts_at, pe
   ) x;
 truncate public.usage_ledger;
 
--- Moves sealed buckets in. p_buckets: [{id, stripe_customer_id, subject, starts_at (unix s),
--- admitted, compensated, orphaned, records, first_at and last_at (unix ms)}]. Idempotent per id.
--- Returns {"inserted": n, "duplicates": m}.
+-- Moves sealed buckets in, and forms their batches in the same transaction: one batch per
+-- (customer, UTC month, billing period segment) of the buckets new here, written before anything
+-- is sent, id = 'smu_' || md5 of its bucket ids. Each bucket is inserted once with its batch, never
+-- updated afterwards (no dead row per bucket). p_buckets: [{id, stripe_customer_id, subject,
+-- starts_at (unix s), admitted, compensated, orphaned, records, first_at and last_at (unix ms)}].
+-- Idempotent per id: a bucket already here is skipped with its batch, so moving a sealed bucket
+-- again (a run that died before deleting it from Redis) changes nothing. Moves take one advisory
+-- lock, so two concurrent moves of one bucket cannot both count it new.
+-- Returns {"inserted": n, "duplicates": m, "batches": b}.
 create function public.ingest_usage_buckets(p_buckets jsonb) returns jsonb
 language plpgsql security definer set search_path = '' as $$
 declare
   v_total integer;
-  v_inserted integer;
+  v_result jsonb;
 begin
+  perform pg_advisory_xact_lock(hashtextextended('ingest_usage_buckets', 0));
   select count(*) into v_total from jsonb_array_elements(p_buckets);
-  insert into public.usage_buckets (id, stripe_customer_id, subject, starts_at, period, admitted, compensated,
-      orphaned, records, first_at, last_at)
-    select b.id, b.stripe_customer_id, b.subject, to_timestamp(b.starts_at),
-      to_char(to_timestamp(b.starts_at) at time zone 'UTC', 'YYYY-MM'), b.admitted, b.compensated,
-      b.orphaned, b.records, to_timestamp(b.first_at / 1000.0), to_timestamp(b.last_at / 1000.0)
+  with incoming as (
+    select distinct on (b.id) b.id, b.stripe_customer_id, b.subject, to_timestamp(b.starts_at) as starts_at,
+      to_char(to_timestamp(b.starts_at) at time zone 'UTC', 'YYYY-MM') as period, b.admitted, b.compensated,
+      coalesce(b.orphaned, 0) as orphaned, b.records, to_timestamp(b.first_at / 1000.0) as first_at,
+      to_timestamp(b.last_at / 1000.0) as last_at
     from jsonb_to_recordset(p_buckets) as b(id text, stripe_customer_id text, subject text, starts_at bigint,
       admitted bigint, compensated bigint, orphaned bigint, records integer, first_at bigint, last_at bigint)
+    where not exists (select 1 from public.usage_buckets k where k.id = b.id)
     order by b.id
-    on conflict (id) do nothing;
-  get diagnostics v_inserted = row_count;
-  return jsonb_build_object('inserted', v_inserted, 'duplicates', v_total - v_inserted);
+  ), segmented as (
+    select i.*, public.billing_segment_start(i.stripe_customer_id, i.starts_at) as segment_start
+    from incoming i
+  ), grouped as (
+    select 'smu_' || md5(string_agg(c.id, ',' order by c.id)) as id,
+      c.stripe_customer_id, c.period, c.segment_start, sum(c.admitted - c.compensated)::bigint as units,
+      least(sum(c.records), 2147483647)::integer as record_count,
+      -- Stripe accepts timestamps up to 35 days old and 5 minutes ahead.
+      least(max(c.last_at), now()) as event_timestamp
+    from segmented c
+    group by c.stripe_customer_id, c.period, c.segment_start
+  ), batches as (
+    insert into public.usage_batches (id, stripe_customer_id, period, segment_start, units, record_count,
+        event_timestamp, status)
+      select g.id, g.stripe_customer_id, g.period, g.segment_start, g.units, g.record_count, g.event_timestamp,
+        case when g.units = 0 then 'netted' else 'pending' end
+      from grouped g
+    returning id
+  ), inserted as (
+    insert into public.usage_buckets (id, stripe_customer_id, subject, starts_at, period, admitted, compensated,
+        orphaned, records, first_at, last_at, batch_id)
+      select c.id, c.stripe_customer_id, c.subject, c.starts_at, c.period, c.admitted, c.compensated,
+        c.orphaned, c.records, c.first_at, c.last_at, g.id
+      from segmented c
+      join grouped g on g.stripe_customer_id = c.stripe_customer_id and g.period = c.period
+        and g.segment_start is not distinct from c.segment_start
+    returning 1
+  )
+  select jsonb_build_object('inserted', (select count(*) from inserted),
+      'duplicates', v_total - (select count(*) from inserted), 'batches', (select count(*) from batches))
+    into v_result;
+  return v_result;
 end
 $$;
 
@@ -114,8 +152,9 @@ language sql stable security definer set search_path = '' as $$
 $$;
 
 -- As 0016, from buckets: one batch per (customer, UTC month, billing period segment) of the
--- unbatched buckets (sealed buckets are settled already: the seal waited FLUSH_SETTLE_SECONDS).
--- p_max_records caps the buckets per call. Returns {"batches": n, "records": buckets batched}.
+-- unbatched buckets. Buckets moved by ingest_usage_buckets come with their batch; this batches
+-- the rest (the old ledger's unbatched records, folded above). p_max_records caps the buckets per
+-- call. Returns {"batches": n, "records": buckets batched}.
 create or replace function public.ledger_form_batches(p_settle_seconds integer default 30, p_max_records integer default 5000)
 returns jsonb
 language sql security definer set search_path = '' as $$

@@ -46,8 +46,10 @@ try {
   const customers = Array.from({ length: customerCount }, () => stack.stripe.createCustomer().id);
   // A realistic mix: a tenth of the customers make half of the calls.
   const heavy = Math.max(1, Math.floor(customerCount / 10));
+  // (Every customer is used: even calls go round the heavy tenth, odd ones round the rest.)
   const pick = (n: number) =>
-    customers[n % 2 === 0 ? n % heavy : heavy + (n % (customerCount - heavy || 1))] ?? customers[0]!;
+    customers[n % 2 === 0 ? (n / 2) % heavy : heavy + (((n - 1) / 2) % (customerCount - heavy || 1))] ??
+    customers[0]!;
   const truth = new Map<string, number>();
   const usedMemory = async () => {
     const info = await resp.command(["INFO", "memory"]);

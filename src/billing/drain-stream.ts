@@ -6,8 +6,8 @@
  *    DRAIN_CHUNK entries, each one atomic script, so no entry is counted twice or lost and no
  *    per-request data reaches the Worker or Postgres. The ids still waiting in Postgres for replay
  *    are passed along ("held"), so a timed-out admission's two copies count once.
- * 3. Seal the buckets that are done, move them to Postgres keyed by seal id, and only then delete
- *    them from Redis (seal-buckets.ts). A run killed between any two of these steps leaves the
+ * 3. Seal the buckets that are done, move them to Postgres keyed by seal id (their batches are
+ *    formed in the same transaction), and only then delete them from Redis (seal-buckets.ts). A run killed between any two of these steps leaves the
  *    sealed buckets listed in Redis; the next run moves them again, which the key makes a no-op.
  * Postgres then holds one row per customer, account and hour (sealed every FLUSH_SEAL_SECONDS at
  * most while the customer keeps calling), whatever the number of requests.
@@ -64,7 +64,8 @@ export async function drainStream(deps: FlushDeps, report: FlushReport, deadline
     report.stream_backlog = true;
   } else {
     const started = now();
-    await drainChunks(deps, report, held, deadline, now);
+    // The drain stops early enough to leave the run time to seal and move what it drained.
+    await drainChunks(deps, report, held, deadline - Math.min(10_000, settings.timeBudgetMs / 4), now);
     report.drain_ms += now() - started;
   }
 
@@ -89,6 +90,7 @@ export async function drainStream(deps: FlushDeps, report: FlushReport, deadline
     try {
       const moved = await ingestBuckets(db, sealed.buckets);
       report.buckets_moved += moved.inserted;
+      report.batches_formed += moved.batches;
     } catch (error) {
       // Not deleted: the sealed buckets stay listed in Redis and the next run moves them.
       report.errors.push(`move buckets: ${describeError(error)}`);

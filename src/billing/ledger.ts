@@ -25,10 +25,12 @@ export type BatchSettlement =
   | { id: string; outcome: "retry"; error: string; retry_after_seconds: number }
   | { id: string; outcome: "dead"; error: string };
 
-/** Moves sealed usage buckets in; idempotent per seal id. */
+const moveSchema = ingestSchema.extend({ batches: z.number().int() });
+
+/** Moves sealed usage buckets in and forms their batches (one transaction); idempotent per seal id. */
 export async function ingestBuckets(db: DatabaseAdapter, buckets: SealedBucket[]) {
-  if (buckets.length === 0) return { inserted: 0, duplicates: 0 };
-  return ingestSchema.parse(await db.rpc<unknown>("ingest_usage_buckets", { p_buckets: buckets }));
+  if (buckets.length === 0) return { inserted: 0, duplicates: 0, batches: 0 };
+  return moveSchema.parse(await db.rpc<unknown>("ingest_usage_buckets", { p_buckets: buckets }));
 }
 
 /** Usage ids still waiting in Postgres for replay (the drain's "held" ids). */
