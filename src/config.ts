@@ -236,8 +236,8 @@ const configSchema = z.object({
    * under Cloudflare's 15-minute wall limit for a cron invocation (docs/deploy.md, "Drain rate"). */
   FLUSH_TIME_BUDGET_MS: integerSetting(1000, 600_000).default(45_000),
   /** Usage flusher: usage stream entries drained per run. Default 2000000: seven minutes of the
-   * hot path's measured peak here (4,500/s = 270,000 a minute), in 400 drain scripts of 5,000 run
-   * inside Redis (docs/deploy.md, "Drain rate"). */
+   * hot path's measured peak here (4,500/s = 270,000 a minute), in 1,000 drain scripts of 2,000
+   * run inside Redis (docs/deploy.md, "Drain rate"). */
   FLUSH_MAX_RECORDS: integerSetting(1, 10_000_000).default(2_000_000),
   /** Usage flusher: meter events sent per run. Default 2000 (about 4,300 subrequests with the
    * reads: under the Paid plan's 10,000 per invocation; set about 10 on the Free plan's 50). */

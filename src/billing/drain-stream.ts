@@ -19,11 +19,13 @@ import { callHook, type FlushDeps, type FlushReport } from "./flush-run";
 import { boundariesSince, heldUsageIds, ingestBuckets } from "./ledger";
 
 /**
- * Stream entries per drain script: 5,000 take Redis tens of milliseconds (measured with
- * `npm run bench:billing`), short enough not to hold admission up noticeably, and a run of
- * FLUSH_MAX_RECORDS (2,000,000) costs 400 subrequests.
+ * Stream entries per drain script. Admission waits behind a running script, and its budget is
+ * ADMISSION_TIMEOUT_MS (100 ms): measured on the 2-core bench machine under load, the script
+ * drains about 50,000 entries a second, so 2,000 hold Redis about 40 ms (5,000 held it about
+ * 100 ms, which could push admissions into the fallback). A run of FLUSH_MAX_RECORDS (2,000,000)
+ * costs 1,000 subrequests.
  */
-const DRAIN_CHUNK = 5000;
+const DRAIN_CHUNK = 2000;
 /** Buckets sealed and moved per round trip (a reply of about 200 KB). */
 const SEAL_CHUNK = 1000;
 /** At most this many held ids are passed to the drain; with more waiting, draining waits for the replay. */
