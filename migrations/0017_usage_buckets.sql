@@ -48,7 +48,9 @@ create table public.usage_buckets (
 );
 create index usage_buckets_unbatched_idx on public.usage_buckets (starts_at) where batch_id is null;
 create index usage_buckets_batch_idx on public.usage_buckets (batch_id);
-create index usage_buckets_customer_idx on public.usage_buckets (stripe_customer_id, starts_at);
+-- Buckets arrive in time order: a BRIN index serves the reconciliations' time ranges for a few
+-- pages in all, where a btree would add an entry per bucket.
+create index usage_buckets_time_idx on public.usage_buckets using brin (starts_at);
 create index usage_buckets_subject_idx on public.usage_buckets (subject, starts_at);
 alter table public.usage_buckets enable row level security;
 revoke all on public.usage_buckets from public, anon, authenticated;
