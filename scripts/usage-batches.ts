@@ -38,6 +38,8 @@ const lostRecordLine = z.object({
   tier: z.string().min(1).max(255),
   units: z.number().int(),
   occurred_at: z.iso.datetime(),
+  // A compensation of an admission the Worker saw admitted (settle.ts logs it); absent in old lines.
+  certain: z.boolean().default(false),
 });
 
 class UsageError extends Error {}
@@ -103,20 +105,26 @@ async function main(): Promise<number> {
     }
     const { db, close } = await connectDatabase();
     try {
-      const inserted = await recordPendingUsage(db, {
-        id: parsed.usage_id,
-        kind: parsed.kind,
-        requestId: parsed.request_id,
-        subject: parsed.subject,
-        stripeCustomerId: parsed.stripe_customer_id,
-        tier: parsed.tier,
-        units: parsed.units,
-        occurredAtMs: Date.parse(parsed.occurred_at),
-      });
+      const inserted = await recordPendingUsage(
+        db,
+        {
+          id: parsed.usage_id,
+          kind: parsed.kind,
+          requestId: parsed.request_id,
+          subject: parsed.subject,
+          stripeCustomerId: parsed.stripe_customer_id,
+          tier: parsed.tier,
+          units: parsed.units,
+          occurredAtMs: Date.parse(parsed.occurred_at),
+        },
+        parsed.certain,
+      );
       console.log(
         `${inserted ? "recorded" : "already recorded"} ${parsed.kind} ${parsed.usage_id} (${parsed.units} units)`,
       );
-      say("the next flush replays it; the ledger counts a usage id and kind once, however often it arrives");
+      say(
+        "the next flush replays it; a usage id and kind is counted once, however often it arrives (its marker lasts 7 days)",
+      );
       return 0;
     } finally {
       await close();

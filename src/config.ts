@@ -238,19 +238,23 @@ const configSchema = z.object({
    * under the one-minute cron interval (a run overlapping the next is safe, only wasteful) and far
    * under Cloudflare's 15-minute wall limit for a cron invocation (docs/deploy.md, "Drain rate"). */
   FLUSH_TIME_BUDGET_MS: integerSetting(1000, 600_000).default(45_000),
-  /** Usage flusher: usage records taken from the stream per run. Default 300000: more than a
-   * minute of the hot path's measured peak here (4,500/s = 270,000 a minute), in 300 reads of 1,000. */
-  FLUSH_MAX_RECORDS: integerSetting(1, 1_000_000).default(300_000),
+  /** Usage flusher: usage stream entries drained per run. Default 2000000: seven minutes of the
+   * hot path's measured peak here (4,500/s = 270,000 a minute), in 1,000 drain scripts of 2,000
+   * run inside Redis (docs/deploy.md, "Drain rate"). */
+  FLUSH_MAX_RECORDS: integerSetting(1, 10_000_000).default(2_000_000),
   /** Usage flusher: meter events sent per run. Default 2000 (about 4,300 subrequests with the
    * reads: under the Paid plan's 10,000 per invocation; set about 10 on the Free plan's 50). */
   FLUSH_MAX_EVENTS: integerSetting(1, 10_000).default(2000),
   /** Usage flusher: meter events in flight at once, each of a different customer (Stripe takes one
    * per customer and meter; a Worker holds 6 connections at once). Default 6. */
   FLUSH_CONCURRENCY: integerSetting(1, 50).default(6),
-  /** Usage flusher: records are batched once this old, so a refunded request's compensation nets out first. Default 30. */
+  /** Usage flusher: stream entries are drained once this old, and a usage bucket is sealed once
+   * quiet this long, so a refunded request's compensation nets out first. Default 30. */
   FLUSH_SETTLE_SECONDS: integerSetting(0, 3600).default(30),
-  /** Usage flusher: stream entries left pending this long by a run are reclaimed (the run died). Default 60000 ms. */
-  FLUSH_RECLAIM_IDLE_MS: integerSetting(0, 86_400_000).default(60_000),
+  /** Usage flusher: a usage bucket (customer, account, hour) open this long is sealed and billed
+   * even while its customer keeps calling: Postgres grows by one row per customer per this time
+   * at most. Default 300. */
+  FLUSH_SEAL_SECONDS: integerSetting(1, 3600).default(300),
   /** Usage flusher: wait before resending after a 5xx or timeout (a 429's Retry-After wins if longer). Default 30 s. */
   FLUSH_RETRY_DELAY_SECONDS: integerSetting(0, 3600).default(30),
   /** Stripe circuit breaker: consecutive failed calls that open it. Default 5. */

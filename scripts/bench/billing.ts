@@ -9,7 +9,10 @@
  *    `--refund-percent` of them (default 1) as refunded 5xx answers are.
  * 2. Runs the flusher with the production settings (config.ts defaults; no settle delay, so every
  *    record is batched at once) run after run, as the cron would, until nothing is left.
- * 3. Prints: records drained per second, Postgres bytes added per million admitted records, peak
+ * 3. Prints: records drained per second (records over the whole flush's wall time, sending to
+ *    Stripe included; and over the drain into buckets alone), Postgres bytes added per million
+ *    admitted records (with usage aggregated per customer, account and hour since migrations/0017,
+ *    this grows with customers × hours, not with records), peak
  *    Redis memory (sampled during admission), Stripe calls per million records, whether the
  *    reconciliation balances and Stripe holds exactly admitted - compensated per customer; each
  *    against the issue's target (met / NOT met). The figures are what this machine measured.
@@ -43,8 +46,10 @@ try {
   const customers = Array.from({ length: customerCount }, () => stack.stripe.createCustomer().id);
   // A realistic mix: a tenth of the customers make half of the calls.
   const heavy = Math.max(1, Math.floor(customerCount / 10));
+  // (Every customer is used: even calls go round the heavy tenth, odd ones round the rest.)
   const pick = (n: number) =>
-    customers[n % 2 === 0 ? n % heavy : heavy + (n % (customerCount - heavy || 1))] ?? customers[0]!;
+    customers[n % 2 === 0 ? (n / 2) % heavy : heavy + (((n - 1) / 2) % (customerCount - heavy || 1))] ??
+    customers[0]!;
   const truth = new Map<string, number>();
   const usedMemory = async () => {
     const info = await resp.command(["INFO", "memory"]);
@@ -94,7 +99,7 @@ try {
             units: -1,
             occurredAtMs: nowMs,
           };
-          await redis.appendUsage(record, "live");
+          await redis.appendUsage(record, "live", true);
           truth.set(customer, (truth.get(customer) ?? 0) - 1);
           refunds += 1;
         }
@@ -113,12 +118,14 @@ try {
   const cpuStarted = process.cpuUsage();
   let runs = 0;
   let drained = 0;
+  let drainMs = 0;
   let maxRunSeconds = 0;
   for (; runs < 1000; runs++) {
     const started = performance.now();
     const report = await flushUsage({ redis, db, stripe, settings });
     maxRunSeconds = Math.max(maxRunSeconds, (performance.now() - started) / 1000);
     drained += report.read;
+    drainMs += report.drain_ms;
     if (report.read === 0 && report.events_attempted === 0 && !report.stream_backlog) break;
   }
   const flushSeconds = (performance.now() - flushStarted) / 1000;
@@ -147,6 +154,7 @@ try {
     flush_runs: runs,
     longest_run_seconds: Number(maxRunSeconds.toFixed(1)),
     records_drained_per_second: Math.round(drained / flushSeconds),
+    records_drained_per_second_drain_phase: Math.round(drained / (drainMs / 1000)),
     flusher_process_cpu_seconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(1)),
     postgres_bytes_per_million: Math.round((dbAfter - dbBefore) * perMillion),
     peak_redis_bytes_sampled: peakRedis,
@@ -162,7 +170,10 @@ try {
     `| records admitted | ${records} (${refunds} refunded) | >= 1,000,000 | ${verdict(records >= 1_000_000)} |`,
   );
   console.log(
-    `| records drained per second | ${figures.records_drained_per_second} | >= 20,000 | ${verdict(figures.records_drained_per_second >= 20_000)} |`,
+    `| records drained per second (whole flush: drain, seal, move, batch, send) | ${figures.records_drained_per_second} | >= 20,000 | ${verdict(figures.records_drained_per_second >= 20_000)} |`,
+  );
+  console.log(
+    `| of which the drain into buckets alone | ${figures.records_drained_per_second_drain_phase}/s (${(drainMs / 1000).toFixed(1)} s) | (reported) | |`,
   );
   console.log(
     `| Postgres bytes per million records | ${figures.postgres_bytes_per_million} | <= 1,048,576 | ${verdict(figures.postgres_bytes_per_million <= 1_048_576)} |`,

@@ -14,16 +14,19 @@ export interface FlushSettings {
   meterEventName: string;
   /** Wall-clock budget of one run (FLUSH_TIME_BUDGET_MS). */
   timeBudgetMs: number;
-  /** Usage records read per run (FLUSH_MAX_RECORDS). */
+  /** Usage stream entries drained per run (FLUSH_MAX_RECORDS). */
   maxRecords: number;
   /** Meter events sent per run (FLUSH_MAX_EVENTS). */
   maxEvents: number;
   /** Meter events in flight at once (FLUSH_CONCURRENCY). */
   concurrency: number;
-  /** How old a record must be before it is batched (FLUSH_SETTLE_SECONDS). */
+  /**
+   * How old a stream entry must be before it is drained, and how long a usage bucket must be quiet
+   * before it is sealed (FLUSH_SETTLE_SECONDS).
+   */
   settleSeconds: number;
-  /** Entries left pending this long by a dead run are taken back (FLUSH_RECLAIM_IDLE_MS). */
-  reclaimIdleMs: number;
+  /** A usage bucket open this long is sealed even while its customer keeps calling (FLUSH_SEAL_SECONDS). */
+  sealSeconds: number;
   /** Wait after a 5xx or timeout (FLUSH_RETRY_DELAY_SECONDS). */
   retryDelaySeconds: number;
   /** Consecutive Stripe failures that open the breaker (STRIPE_BREAKER_FAILURE_THRESHOLD). */
@@ -41,7 +44,7 @@ export function flushSettingsOf(config: Config): FlushSettings {
     maxEvents: config.FLUSH_MAX_EVENTS,
     concurrency: config.FLUSH_CONCURRENCY,
     settleSeconds: config.FLUSH_SETTLE_SECONDS,
-    reclaimIdleMs: config.FLUSH_RECLAIM_IDLE_MS,
+    sealSeconds: config.FLUSH_SEAL_SECONDS,
     retryDelaySeconds: config.FLUSH_RETRY_DELAY_SECONDS,
     breakerFailureThreshold: config.STRIPE_BREAKER_FAILURE_THRESHOLD,
     breakerOpenSeconds: config.STRIPE_BREAKER_OPEN_SECONDS,
@@ -53,8 +56,12 @@ export function flushSettingsOf(config: Config): FlushSettings {
  * Worker killed mid-run would (nothing after it happens).
  */
 export interface FlushHooks {
-  /** After the ledger committed a chunk of entries, before they are acknowledged in Redis. */
-  afterIngest?(entryIds: string[]): void | Promise<void>;
+  /** After a chunk of the stream was drained into buckets (its entry count). */
+  afterDrain?(entries: number): void | Promise<void>;
+  /** After buckets were sealed, before they are moved to Postgres (their seal ids). */
+  afterSeal?(bucketIds: string[]): void | Promise<void>;
+  /** After Postgres committed sealed buckets, before they are deleted from Redis. */
+  afterMove?(bucketIds: string[]): void | Promise<void>;
   /** After Stripe accepted a batch, before the ledger marks it sent. */
   afterAccepted?(batchId: string): void | Promise<void>;
 }
@@ -86,15 +93,21 @@ export interface FlushReport {
   started_at: string;
   duration_ms: number;
   replay: ReplayResult | null;
-  /** Stream entries read (reclaimed included), and how many were reclaimed from a dead run. */
+  /** Stream entries drained (and deleted from the stream: `acknowledged`). */
   read: number;
-  reclaimed: number;
-  /** Records newly written to the ledger; duplicates were already there. */
+  /** Usage records counted into buckets; duplicates were counted already (a replayed copy). */
   ingested: number;
   duplicates: number;
   free_skipped: number;
   poison: number;
   acknowledged: number;
+  /** Compensations whose admission was never counted: kept apart in their bucket, not billed. */
+  orphan_compensations: number;
+  /** Wall time spent draining the stream into buckets (the drain scripts' round trips). */
+  drain_ms: number;
+  /** Usage buckets sealed, and moved to Postgres (new there), by this run. */
+  buckets_sealed: number;
+  buckets_moved: number;
   /** True when records are still waiting in the stream past this run's record budget or a failure. */
   stream_backlog: boolean;
   batches_formed: number;

@@ -1,8 +1,8 @@
 import { describeError, log } from "../lib/log";
 import { replayPendingUsage } from "../metering/pending-usage";
 import { StripeBreaker } from "./breaker";
+import { drainStream } from "./drain-stream";
 import { callHook, type FlushDeps, type FlushReport, RunKilled } from "./flush-run";
-import { ingestStream } from "./ingest-stream";
 import { type BatchSettlement, type ClaimedBatch, claimBatches, formBatches, settleBatches } from "./ledger";
 import { type MeterEventPart, meterEventParts } from "./meter-event-parts";
 import { classifyMeterError, type MeterOutcome } from "./meter-outcome";
@@ -10,12 +10,10 @@ import { classifyMeterError, type MeterOutcome } from "./meter-outcome";
 export type { FlushDeps, FlushHooks, FlushReport, FlushSettings, FlushStop } from "./flush-run";
 
 const DEFAULT_LEASE_SECONDS = 60;
-/** Records grouped per batch-forming transaction (ledger_form_batches caps it at 50,000). */
+/** Buckets grouped per batch-forming transaction (ledger_form_batches caps it at 50,000). */
 const FORM_CHUNK = 50_000;
-/** Idle time after which other empty consumers are removed from the group. */
-const STALE_CONSUMER_MS = 60 * 60 * 1000;
 
-/** A run id that sorts by time: also this run's consumer name in the group. */
+/** A run id that sorts by time (the lease holder's name in Postgres). */
 export function newRunId(nowMs: number): string {
   return `flush-${new Date(nowMs).toISOString().replace(/[-:.]/g, "")}-${crypto.randomUUID().slice(0, 8)}`;
 }
@@ -39,12 +37,15 @@ async function runFlush(deps: FlushDeps): Promise<FlushReport> {
     duration_ms: 0,
     replay: null,
     read: 0,
-    reclaimed: 0,
     ingested: 0,
     duplicates: 0,
     free_skipped: 0,
     poison: 0,
     acknowledged: 0,
+    orphan_compensations: 0,
+    drain_ms: 0,
+    buckets_sealed: 0,
+    buckets_moved: 0,
     stream_backlog: false,
     batches_formed: 0,
     events_attempted: 0,
@@ -69,11 +70,11 @@ async function runFlush(deps: FlushDeps): Promise<FlushReport> {
     report.errors.push(`replay: ${describeError(error)}`);
   }
 
-  await ingestStream(deps, report, deadline, now);
+  await drainStream(deps, report, deadline, now);
 
   try {
-    // Rounds of at most FORM_CHUNK records (one transaction each) until one is not full.
-    const chunk = Math.min(FORM_CHUNK, deps.settings.maxRecords);
+    // Rounds of at most FORM_CHUNK buckets (one transaction each) until one is not full.
+    const chunk = FORM_CHUNK;
     while (now() < deadline) {
       const formed = await formBatches(deps.db, deps.settings.settleSeconds, chunk);
       report.batches_formed += formed.batches;
@@ -86,21 +87,19 @@ async function runFlush(deps: FlushDeps): Promise<FlushReport> {
     report.stopped = "database_unavailable";
   }
 
-  try {
-    await deps.redis.releaseUsageConsumer(report.run_id, STALE_CONSUMER_MS);
-  } catch {
-    // Housekeeping only: an empty consumer left behind is removed by a later run.
-  }
   report.breaker = breaker.state;
   report.duration_ms = now() - started;
   log(report.errors.length > 0 || report.dead_lettered > 0 ? "warn" : "info", "usage flush finished", {
     run_id: report.run_id,
     duration_ms: report.duration_ms,
     read: report.read,
-    reclaimed: report.reclaimed,
     ingested: report.ingested,
     duplicates: report.duplicates,
     poison: report.poison,
+    orphan_compensations: report.orphan_compensations,
+    drain_ms: report.drain_ms,
+    buckets_sealed: report.buckets_sealed,
+    buckets_moved: report.buckets_moved,
     batches_formed: report.batches_formed,
     sent: report.sent,
     already_accepted: report.already_accepted,

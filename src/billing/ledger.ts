@@ -1,10 +1,11 @@
 /**
- * The billing ledger in Postgres (migrations/0003_billing_ledger.sql), reached only through its
- * functions. Replies are checked with zod: the money path never trusts a shape it did not expect.
+ * The billing ledger in Postgres (migrations/0003_billing_ledger.sql, usage buckets since 0017),
+ * reached only through its functions. Replies are checked with zod: the money path never trusts a
+ * shape it did not expect.
  */
 import { z } from "zod";
-import { type DatabaseAdapter, DatabaseError } from "../adapters/supabase";
-import type { LedgerRecord } from "./usage-entry";
+import type { SealedBucket } from "../adapters/redis/usage-buckets";
+import type { DatabaseAdapter } from "../adapters/supabase";
 
 const ingestSchema = z.object({ inserted: z.number().int(), duplicates: z.number().int() });
 const formSchema = z.object({ batches: z.number().int(), records: z.number().int() });
@@ -24,53 +25,32 @@ export type BatchSettlement =
   | { id: string; outcome: "retry"; error: string; retry_after_seconds: number }
   | { id: string; outcome: "dead"; error: string };
 
-/** Records usage records; idempotent per (id, kind). */
-export async function ingestUsage(db: DatabaseAdapter, records: LedgerRecord[]) {
-  if (records.length === 0) return { inserted: 0, duplicates: 0 };
-  return ingestSchema.parse(await db.rpc<unknown>("ledger_ingest_usage", { p_records: records }));
+const moveSchema = ingestSchema.extend({ batches: z.number().int() });
+
+/** Moves sealed usage buckets in and forms their batches (one transaction); idempotent per seal id. */
+export async function ingestBuckets(db: DatabaseAdapter, buckets: SealedBucket[]) {
+  if (buckets.length === 0) return { inserted: 0, duplicates: 0, batches: 0 };
+  return moveSchema.parse(await db.rpc<unknown>("ingest_usage_buckets", { p_buckets: buckets }));
 }
 
-/**
- * Whether Postgres refused the records themselves (a data exception or a broken constraint, SQLSTATE
- * classes 22 and 23), as opposed to being unreachable: only then can a smaller chunk succeed.
- */
-export function isRefusedData(error: unknown): error is DatabaseError {
-  return error instanceof DatabaseError && /^2[23]/.test(error.code);
+/** Usage ids still waiting in Postgres for replay (the drain's "held" ids). */
+export async function heldUsageIds(db: DatabaseAdapter, limit: number): Promise<string[]> {
+  return z.array(z.string()).parse(await db.rpc<unknown>("pending_usage_ids", { p_limit: limit }));
 }
 
-/**
- * `ingestUsage`, with the records Postgres refuses found and set apart instead of failing the whole
- * chunk for ever: a refused chunk is split in halves until each refused record stands alone (at most
- * about 2 × refused × log2(chunk) calls). Unavailability still throws, so nothing is acknowledged.
- */
-export async function ingestUsageSplitting(
-  db: DatabaseAdapter,
-  records: LedgerRecord[],
-): Promise<{ inserted: number; duplicates: number; refused: { record: LedgerRecord; reason: string }[] }> {
-  try {
-    return { ...(await ingestUsage(db, records)), refused: [] };
-  } catch (error) {
-    if (!isRefusedData(error)) throw error;
-    const [only] = records;
-    if (records.length === 1 && only) {
-      return {
-        inserted: 0,
-        duplicates: 0,
-        refused: [{ record: only, reason: `postgres refused it: ${error.message}` }],
-      };
-    }
-    const middle = Math.ceil(records.length / 2);
-    const first = await ingestUsageSplitting(db, records.slice(0, middle));
-    const second = await ingestUsageSplitting(db, records.slice(middle));
-    return {
-      inserted: first.inserted + second.inserted,
-      duplicates: first.duplicates + second.duplicates,
-      refused: [...first.refused, ...second.refused],
-    };
-  }
+const boundariesSchema = z.object({
+  boundaries: z.array(z.object({ customer: z.string(), boundary: z.number().int() })),
+  latest: z.string().nullable(),
+});
+
+/** Billing period boundaries recorded since `since`, and the latest recorded_at among them. */
+export async function boundariesSince(db: DatabaseAdapter, since: Date) {
+  return boundariesSchema.parse(
+    await db.rpc<unknown>("billing_boundaries_since", { p_since: since.toISOString() }),
+  );
 }
 
-/** Groups settled, unbatched records into batches (one per customer and month), written before sending. */
+/** Groups unbatched buckets into batches (per customer, month and billing segment), written before sending. */
 export async function formBatches(db: DatabaseAdapter, settleSeconds: number, maxRecords: number) {
   return formSchema.parse(
     await db.rpc<unknown>("ledger_form_batches", {

@@ -1,8 +1,9 @@
 /**
  * An account's units per UTC day or hour, for GET /v1/usage and the console. An account with a
- * Stripe customer is shown the billing ledger (migrations/0013: `usage_history`), what Stripe
- * bills, once the flusher has moved it (about a minute behind); free usage never reaches the
- * ledger, so an account without one is shown the usage counters admission keeps in Redis
+ * Stripe customer is shown the billing ledger (`usage_history`, over the usage buckets since
+ * migrations/0017), what Stripe bills, once the flusher has moved it (a minute or two behind, at
+ * most FLUSH_SEAL_SECONDS while the account keeps calling); free usage never reaches the ledger,
+ * so an account without one is shown the usage counters admission keeps in Redis
  * (src/metering/scripts/usage-counters.ts).
  */
 import { z } from "zod";

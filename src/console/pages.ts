@@ -241,7 +241,7 @@ ${
 }
 <p>${
     daysSource === "ledger"
-      ? "Per day: the billing ledger, what Stripe bills (about a minute behind)."
+      ? "Per day: the billing ledger, what Stripe bills (a few minutes behind)."
       : "Per day: units of calls answered 2xx, counted as they are admitted."
   }</p>
 </section>`;

@@ -7,9 +7,11 @@
  *    to the usage stream through `append-usage` (idempotent per id and kind via a marker key), and
  *    only then marks the rows replayed. A crash between the two steps leaves the rows leased; when
  *    the lease runs out they are replayed again and the marker turns the second append into a no-op.
- * 3. The flusher's ledger keys records by (id, kind), which also absorbs the one case no marker
- *    covers: an admission whose script ran in Redis but whose reply timed out, so it is in the
- *    stream and in Postgres.
+ * 3. The one case the marker alone does not cover: an admission whose script ran in Redis but
+ *    whose reply timed out, so it is in the stream and in Postgres. The drain counts whichever copy
+ *    comes first and marks the id counted (drain-usage.ts; the ids still waiting here are passed to
+ *    it as "held"), so the other copy is a duplicate; a script that runs only after the replay
+ *    finds the marker and admits nothing (admit-usage.ts).
  */
 import { z } from "zod";
 import { describeRedisError, type RedisAdapter } from "../adapters/redis";
@@ -17,8 +19,15 @@ import type { DatabaseAdapter } from "../adapters/supabase";
 import { log } from "../lib/log";
 import type { UsageRecord } from "./usage-record";
 
-/** Stores one record durably; true when this call inserted it, false when it was already there. */
-export async function recordPendingUsage(db: DatabaseAdapter, record: UsageRecord): Promise<boolean> {
+/**
+ * Stores one record durably; true when this call inserted it, false when it was already there.
+ * `certain`: a compensation whose admission is certainly recorded (see settle.ts).
+ */
+export async function recordPendingUsage(
+  db: DatabaseAdapter,
+  record: UsageRecord,
+  certain = false,
+): Promise<boolean> {
   return db.rpc<boolean>("record_pending_usage", {
     p_id: record.id,
     p_kind: record.kind,
@@ -28,6 +37,7 @@ export async function recordPendingUsage(db: DatabaseAdapter, record: UsageRecor
     p_tier: record.tier,
     p_units: record.units,
     p_occurred_at: new Date(record.occurredAtMs).toISOString(),
+    p_certain: certain,
   });
 }
 
@@ -40,6 +50,7 @@ const pendingRowSchema = z.object({
   tier: z.string(),
   units: z.number().int(),
   occurred_at: z.string(),
+  certain: z.boolean().default(false),
 });
 
 export interface ReplayOptions {
@@ -86,7 +97,7 @@ export async function replayPendingUsage(
       occurredAtMs: Date.parse(row.occurred_at),
     };
     try {
-      if (await redis.appendUsage(record, "replay")) result.appended += 1;
+      if (await redis.appendUsage(record, "replay", row.certain)) result.appended += 1;
       else result.duplicates += 1;
       done.push({ id: row.id, kind: row.kind });
     } catch (error) {

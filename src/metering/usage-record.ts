@@ -118,16 +118,3 @@ export type AdmitUsageReply =
   | { status: "key_unknown" }
   /** API key calls only: the key expired at `expiresAtMs`. */
   | { status: "key_expired"; expiresAtMs: number };
-
-/** One usage stream entry as read by the flusher: its Redis id and its raw fields. */
-export interface UsageStreamEntry {
-  entryId: string;
-  fields: Record<string, string>;
-}
-
-/** The flusher's share of the usage stream: entries reclaimed from dead runs first, then new ones. */
-export interface UsageStreamRead {
-  /** How many of `entries` were reclaimed from a consumer that went idle. */
-  reclaimed: number;
-  entries: UsageStreamEntry[];
-}

@@ -38,11 +38,14 @@ const requestsSchema = z
 
 const flushSchema = z
   .object({
-    backlog_entries: z.number().int().describe("Usage records in the stream, not yet in the ledger"),
+    backlog_entries: z
+      .number()
+      .int()
+      .describe("Usage not in Postgres yet: stream entries not drained, and usage buckets still in Redis"),
     lag_seconds: z
       .number()
       .nullable()
-      .describe("Age of the oldest of them (null when none); normal is under FLUSH_SETTLE_SECONDS + 60"),
+      .describe("Age of the oldest of them (null when none); normal is under FLUSH_SEAL_SECONDS + 60"),
   })
   .nullable()
   .describe("The usage flusher's lag; null if Redis did not answer");

@@ -30,7 +30,7 @@ const usageResponse = z.object({
   source: z
     .enum(["ledger", "counters"])
     .describe(
-      "ledger: the billing ledger, what Stripe bills (an account with a Stripe customer), about a minute behind; counters: units counted at admission less refusals (an account without one), at once, whole buckets that overlap the range, days kept 100 days and hours 8",
+      "ledger: the billing ledger, what Stripe bills (an account with a Stripe customer), a minute or two behind (at most about five while the account keeps calling); counters: units counted at admission less refusals (an account without one), at once, whole buckets that overlap the range, days kept 100 days and hours 8",
     ),
   buckets: z
     .array(z.object({ start: z.string().describe("UTC start of the bucket"), units: z.number() }))
@@ -42,7 +42,7 @@ const usageRoute = createRoute({
   path: "/v1/usage",
   summary: "Units per day or hour",
   description:
-    "For an account with a Stripe customer, from the billing ledger (what Stripe bills; the flusher moves usage there about a minute behind). For an account without one (free), from the usage counters kept at admission: units of calls answered 2xx, per UTC day for 100 days and per hour for 8. `source` says which. At most 93 days of days or 7 days of hours per request. Rate limited with the caller's tier; not billed.",
+    "For an account with a Stripe customer, from the billing ledger (what Stripe bills; the flusher moves usage there a minute or two behind, at most about five while the account keeps calling). For an account without one (free), from the usage counters kept at admission: units of calls answered 2xx, per UTC day for 100 days and per hour for 8. `source` says which. At most 93 days of days or 7 days of hours per request. Rate limited with the caller's tier; not billed.",
   tags: ["Access"],
   security: API_KEY_OR_TOKEN,
   middleware: [requireCredential(), admitUsage({ units: 0 })] as const,

@@ -9,6 +9,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { admissionStats } from "../../src/metering/admit";
+import { USAGE_STREAM_KEY } from "../../src/metering/scripts/keys";
+import { plain } from "../integration/harness/access";
 import { startWranglerDev } from "../support/wrangler-dev";
 import {
   blockRedis,
@@ -172,14 +174,28 @@ describe.skipIf(!FULL)("fault suite: outages", () => {
     const live = after.live - before.live;
     expect(fallback).toBeGreaterThan(0);
     expect(live).toBeGreaterThan(0);
-    const summary = await h.expectBilledAsAnswered("admission under latency", calls);
-    // The most calls served in any 2 s window, by their admission times (the ledger's occurred_at,
-    // the clock both the Redis window and the fallback decide by).
-    const { rows } = await h.sql.query<{ at: string }>(
-      `select (extract(epoch from occurred_at) * 1000)::bigint::text as at from public.usage_ledger
+    // The most calls served in any 2 s window, by their admission times (the records' ts, the
+    // clock both the Redis window and the fallback decide by), read from the usage stream and
+    // Postgres's pending usage before the flusher aggregates them into buckets.
+    const served = new Set(calls.filter((call) => call.status === 200).map((call) => call.requestId));
+    const streamed = (plain(await h.redisCommand("XRANGE", USAGE_STREAM_KEY, "-", "+")) ?? []) as [
+      string,
+      string[],
+    ][];
+    const admissions = new Map<string, number>();
+    for (const [, list] of streamed) {
+      const f: Record<string, string> = {};
+      for (let i = 0; i + 1 < list.length; i += 2) f[list[i]!] = list[i + 1]!;
+      if (f.kind === "admit" && served.has(f.request_id!)) admissions.set(f.id!, Date.parse(f.ts!));
+    }
+    const pending = await h.sql.query<{ id: string; at: string }>(
+      `select id, (extract(epoch from occurred_at) * 1000)::bigint::text as at from public.pending_usage
        where kind = 'admit' and request_id = any($1)`,
-      [calls.filter((call) => call.status === 200).map((call) => call.requestId)],
+      [[...served]],
     );
+    for (const row of pending.rows) admissions.set(row.id, Number(row.at));
+    const rows = [...admissions.values()].map((at) => ({ at: String(at) }));
+    const summary = await h.expectBilledAsAnswered("admission under latency", calls);
     const admittedAt = rows.map((row) => Number(row.at));
     const busiest = Math.max(
       ...admittedAt.map((at) => admittedAt.filter((t) => t >= at && t < at + 2000).length),

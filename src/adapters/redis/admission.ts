@@ -9,6 +9,12 @@ import type { AdmitApiKeyUsageInput, AdmitUsageInput, AdmitUsageReply } from "..
 
 /** How long the stream lives after its last write; the flusher reads it every minute. */
 export const USAGE_STREAM_TTL_SECONDS = 30 * 24 * 3600;
+
+/**
+ * How long an appended record's marker blocks a second append of the same record, and keeps what
+ * the drain learnt about that usage id (drain-usage.ts): 7 days.
+ */
+export const APPEND_MARKER_TTL_SECONDS = 7 * 24 * 3600;
 /** Period counters outlive their month by this much, for late compensations and reconciliation. */
 const PERIOD_COUNTER_GRACE_SECONDS = 35 * 24 * 3600;
 
@@ -99,6 +105,9 @@ export function toAdmitReply(reply: ScriptReply): AdmitUsageReply {
   if (status === -4) return { status: "key_missing" };
   if (status === -5) return { status: "key_unknown" };
   if (status === -6) return { status: "key_expired", expiresAtMs: Number(tier) };
+  // -11: this usage id was already compensated or replayed (its call timed out and was settled as
+  // uncertain); only a script that ran after the Worker gave up can see it, and nobody reads it.
+  if (status === -11) throw new Error("admit-usage: usage id already settled; nothing admitted");
   if (![0, 1, 2, -7, -8, -9, -10].includes(status)) {
     throw new Error(`admit-usage: unexpected reply ${JSON.stringify(reply)}`);
   }

@@ -3,29 +3,25 @@ import type { EdgeState } from "../../access/edge-state";
 import { APPLY_EDGE_STATE_LUA } from "../../access/scripts/apply-edge-state";
 import type { BreakerCommand, BreakerReply, BreakerState } from "../../billing/breaker-state";
 import { STRIPE_BREAKER_LUA } from "../../billing/scripts/stripe-breaker";
-import { ACK_USAGE_LUA } from "../../metering/scripts/ack-usage";
 import { ADMIT_USAGE_LUA } from "../../metering/scripts/admit-usage";
 import { APPEND_USAGE_LUA } from "../../metering/scripts/append-usage";
 import { COMPLETE_IDEMPOTENT_CALL_LUA } from "../../metering/scripts/complete-idempotent-call";
 import {
+  OPEN_BUCKETS_KEY,
   redisKeys,
+  SEALED_BUCKETS_KEY,
   STRIPE_BREAKER_KEY,
-  USAGE_DEAD_LETTER_KEY,
-  USAGE_FLUSH_GROUP,
   USAGE_STREAM_KEY,
 } from "../../metering/scripts/keys";
-import { READ_USAGE_LUA } from "../../metering/scripts/read-usage";
-import { RELEASE_CONSUMER_LUA } from "../../metering/scripts/release-consumer";
 import type {
   AdmitApiKeyUsageInput,
   AdmitUsageInput,
   AdmitUsageReply,
   IdempotentCompletion,
   UsageRecord,
-  UsageStreamEntry,
-  UsageStreamRead,
 } from "../../metering/usage-record";
 import {
+  APPEND_MARKER_TTL_SECONDS,
   admitScriptCall,
   type ScriptReply,
   toAdmitReply,
@@ -35,6 +31,7 @@ import {
 import { type AnsweredUnitsCommands, answeredUnitsCommands } from "./answered-units";
 import { type ApiKeyEntryCommands, apiKeyEntryCommands } from "./api-key-entry";
 import { type SpendCapCommands, spendCapCommands } from "./spend-cap";
+import { type UsageBucketCommands, usageBucketCommands } from "./usage-buckets";
 import { type UsageCounterCommands, usageCounterCommands } from "./usage-counters";
 
 /** What the Worker needs from Redis. Later features add their scripts here, one method each. */
@@ -42,6 +39,7 @@ export interface RedisAdapter
   extends AnsweredUnitsCommands,
     ApiKeyEntryCommands,
     SpendCapCommands,
+    UsageBucketCommands,
     UsageCounterCommands {
   /** Round trip to Redis; throws on error or timeout. */
   ping(): Promise<void>;
@@ -58,8 +56,11 @@ export interface RedisAdapter
   admitApiKeyUsage(input: AdmitApiKeyUsageInput): Promise<AdmitUsageReply>;
   /** Keeps an idempotent call's 2xx response for its retries, or frees its key (other statuses). */
   completeIdempotentCall(completion: IdempotentCompletion): Promise<void>;
-  /** Appends a compensation or replayed record, once per (id, kind). True if appended now. */
-  appendUsage(record: UsageRecord, source: "live" | "replay"): Promise<boolean>;
+  /**
+   * Appends a compensation or replayed record, once per (id, kind). True if appended now.
+   * `certain`: a compensation whose admission is certainly recorded (the Worker had its answer).
+   */
+  appendUsage(record: UsageRecord, source: "live" | "replay", certain?: boolean): Promise<boolean>;
   /** Refuses every token of a subject (account) for `ttlSeconds`. */
   denySubject(subject: string, ttlSeconds: number): Promise<void>;
   /** Refuses tokens minted from an API key for `ttlSeconds` (at least the longest token lifetime). */
@@ -71,21 +72,10 @@ export interface RedisAdapter
    * written only if `version` is not older than the last written one. True if written.
    */
   applyEdgeState(state: EdgeState, ttlSeconds: number): Promise<boolean>;
-  /** Flusher: creates the consumer group if needed, reclaims idle pending entries, reads new ones. */
-  readUsageForFlush(input: { consumer: string; count: number; minIdleMs: number }): Promise<UsageStreamRead>;
   /**
-   * Flusher: XACK and XDEL of entries recorded in the ledger (or skipped), atomically; `poison`
-   * entries are copied to the dead-letter stream with their reason first.
-   */
-  acknowledgeUsage(
-    entryIds: string[],
-    poison?: { entry: UsageStreamEntry; reason: string }[],
-  ): Promise<{ acknowledged: number; deleted: number; deadLettered: number }>;
-  /** Flusher: removes this run's consumer (and stale ones) when they hold no pending entries. */
-  releaseUsageConsumer(consumer: string, staleIdleMs: number): Promise<number>;
-  /**
-   * Entries in the usage stream: the flusher deletes what it recorded in the ledger, so these are
-   * the records not yet in the ledger (unread, or read by a run that has not acknowledged them).
+   * Usage not in Postgres yet: entries in the usage stream (not drained) plus usage buckets in
+   * Redis (open, or sealed and not moved), and the oldest of them (ms: an entry's stream time, a
+   * bucket's first write or seal).
    */
   usageStreamBacklog(): Promise<{ entries: number; oldestEntryMs: number | null }>;
   /** The shared Stripe circuit breaker (one atomic script). */
@@ -153,21 +143,6 @@ export function mayHaveRun(error: unknown): boolean {
   );
 }
 
-/** How long an appended record's marker blocks a second append of the same record. */
-const APPEND_MARKER_TTL_SECONDS = 7 * 24 * 3600;
-
-type RawEntry = [string, string[] | null];
-
-function toStreamEntries(raw: RawEntry[]): UsageStreamEntry[] {
-  return raw
-    .filter((entry): entry is [string, string[]] => Array.isArray(entry[1]))
-    .map(([entryId, list]) => {
-      const fields: Record<string, string> = {};
-      for (let i = 0; i + 1 < list.length; i += 2) fields[String(list[i])] = String(list[i + 1]);
-      return { entryId: String(entryId), fields };
-    });
-}
-
 const BREAKER_VERDICTS = { 0: "refused", 1: "allowed", 2: "probe" } as const;
 /** The breaker hash outlives its last change by a day; an abandoned breaker resets to closed. */
 const BREAKER_KEY_TTL_SECONDS = 24 * 3600;
@@ -188,9 +163,6 @@ export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdap
   const appendScript = client.createScript<number>(APPEND_USAGE_LUA);
   const completeIdempotentScript = client.createScript<number>(COMPLETE_IDEMPOTENT_CALL_LUA);
   const edgeStateScript = client.createScript<number>(APPLY_EDGE_STATE_LUA);
-  const readUsageScript = client.createScript<[number, RawEntry[]]>(READ_USAGE_LUA);
-  const ackUsageScript = client.createScript<[number, number, number]>(ACK_USAGE_LUA);
-  const releaseConsumerScript = client.createScript<number>(RELEASE_CONSUMER_LUA);
   const breakerScript = client.createScript<[number, string, number, number]>(STRIPE_BREAKER_LUA);
 
   return {
@@ -223,7 +195,7 @@ export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdap
       );
     },
 
-    async appendUsage(record, source) {
+    async appendUsage(record, source, certain = false) {
       const { period, counterExpiresAt } = usagePeriodOf(record.occurredAtMs);
       const reply = await appendScript.exec(
         [
@@ -244,6 +216,7 @@ export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdap
           String(APPEND_MARKER_TTL_SECONDS),
           String(USAGE_STREAM_TTL_SECONDS),
           source,
+          certain ? "1" : "",
         ],
       );
       return Number(reply) === 1;
@@ -275,56 +248,32 @@ export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdap
       return Number(reply) === 1;
     },
 
-    async readUsageForFlush({ consumer, count, minIdleMs }) {
-      const [reclaimed, raw] = await readUsageScript.exec(
-        [USAGE_STREAM_KEY],
-        [USAGE_FLUSH_GROUP, consumer, String(count), String(minIdleMs), String(USAGE_STREAM_TTL_SECONDS)],
-      );
-      return { reclaimed: Number(reclaimed), entries: toStreamEntries(raw ?? []) };
-    },
-
-    async acknowledgeUsage(entryIds, poison = []) {
-      if (entryIds.length === 0 && poison.length === 0)
-        return { acknowledged: 0, deleted: 0, deadLettered: 0 };
-      const [acknowledged, deleted, deadLettered] = await ackUsageScript.exec(
-        [USAGE_STREAM_KEY, USAGE_DEAD_LETTER_KEY],
-        [
-          USAGE_FLUSH_GROUP,
-          String(USAGE_STREAM_TTL_SECONDS),
-          String(poison.length),
-          ...poison.flatMap(({ entry, reason }) => [entry.entryId, reason, JSON.stringify(entry.fields)]),
-          ...entryIds,
-        ],
-      );
-      return {
-        acknowledged: Number(acknowledged),
-        deleted: Number(deleted),
-        deadLettered: Number(deadLettered),
-      };
-    },
-
-    async releaseUsageConsumer(consumer, staleIdleMs) {
-      return Number(
-        await releaseConsumerScript.exec(
-          [USAGE_STREAM_KEY],
-          [USAGE_FLUSH_GROUP, consumer, String(staleIdleMs)],
-        ),
-      );
-    },
-
     async usageStreamBacklog() {
-      const [entries, oldest] = await Promise.all([
+      const [entries, oldest, open, oldestOpen, sealed, oldestSealed] = await Promise.all([
         client.xlen(USAGE_STREAM_KEY),
         client.xrange(USAGE_STREAM_KEY, "-", "+", 1),
+        client.zcard(OPEN_BUCKETS_KEY),
+        client.zrange(OPEN_BUCKETS_KEY, 0, 0, { withScores: true }),
+        client.zcard(SEALED_BUCKETS_KEY),
+        client.zrange(SEALED_BUCKETS_KEY, 0, 0, { withScores: true }),
       ]);
       // Without automatic deserialization XRANGE may answer [[id, fields]] instead of {id: fields}.
       const oldestId = Array.isArray(oldest) ? String(oldest[0]?.[0] ?? "") : Object.keys(oldest ?? {})[0];
-      return { entries: Number(entries), oldestEntryMs: oldestId ? Number(oldestId.split("-")[0]) : null };
+      const times = [
+        oldestId ? Number(oldestId.split("-")[0]) : Number.NaN,
+        Number((oldestOpen as unknown[])[1] ?? Number.NaN),
+        Number((oldestSealed as unknown[])[1] ?? Number.NaN),
+      ].filter((ms) => Number.isFinite(ms));
+      return {
+        entries: Number(entries) + Number(open) + Number(sealed),
+        oldestEntryMs: times.length > 0 ? Math.min(...times) : null,
+      };
     },
 
     ...answeredUnitsCommands(client),
     ...apiKeyEntryCommands(client),
     ...spendCapCommands(client),
+    ...usageBucketCommands(client),
     ...usageCounterCommands(client),
 
     async stripeBreaker(command) {
@@ -367,9 +316,11 @@ export function createUnreachableRedisAdapter(): RedisAdapter {
     denyApiKey: unreachable,
     setTierOverride: unreachable,
     applyEdgeState: unreachable,
-    readUsageForFlush: unreachable,
-    acknowledgeUsage: unreachable,
-    releaseUsageConsumer: unreachable,
+    drainUsage: unreachable,
+    sealUsageBuckets: unreachable,
+    releaseUsageBuckets: unreachable,
+    billingBoundariesCursor: unreachable,
+    syncBillingBoundaries: unreachable,
     usageStreamBacklog: unreachable,
     countAnsweredUnits: unreachable,
     answeredUnits: unreachable,

@@ -69,6 +69,11 @@ import { ADD_USAGE_COUNTERS_LUA } from "./usage-counters";
  *        and that allowance in units), 2 replayed: the window fields,
  *        then the stored status, stored ("1"/"0"), body, units. An admitted read (bucket "reads")
  *        adds the tier window's limit, remaining, reset ms and window ms (read, not written).
+ *        -11: the usage id already has a compensation or replay marker (nothing written).
+ * - Uncertain admissions: a call whose reply the Worker never got is settled as uncertain (a
+ *   compensation or a replay from Postgres, each leaving a marker `sm:appended:<id>:<kind>`). A
+ *   script that only runs after that (it was delayed behind a busy Redis) finds the marker and
+ *   admits nothing, so the drain never meets an admission later than what settled it.
  */
 export const ADMIT_USAGE_LUA = `${ADD_USAGE_COUNTERS_LUA}${RATE_WINDOW_LUA}
 local now = tonumber(ARGV[1])
@@ -120,6 +125,11 @@ if ARGV[16] ~= '' then
   tier_state = {limit, math.max(limit - tier_window.used, 0), window_reset(tier_window), window}
   k_window = k_window .. ':' .. ARGV[16]
   limit, window = tonumber(ARGV[17]), tonumber(ARGV[18])
+end
+
+if units > 0 and redis.call('EXISTS', '${KEY_PREFIXES.appended}' .. ARGV[2] .. ':compensate',
+    '${KEY_PREFIXES.appended}' .. ARGV[2] .. ':admit') > 0 then
+  return {-11}
 end
 
 local rate_window = window_load(k_window, window, now)

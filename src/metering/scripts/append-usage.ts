@@ -15,7 +15,9 @@ import { ADD_USAGE_COUNTERS_LUA } from "./usage-counters";
  *
  * KEYS: 1 marker, 2 period counter, 3 usage stream
  * ARGV: 1 id, 2 kind, 3 request id, 4 subject, 5 Stripe customer id, 6 tier, 7 units, 8 time (ISO UTC),
- *       9 counter expiry (unix s), 10 marker TTL (s), 11 stream TTL (s), 12 source (live|replay)
+ *       9 counter expiry (unix s), 10 marker TTL (s), 11 stream TTL (s), 12 source (live|replay),
+ *       13 certain ("1" for a compensation whose admission the Worker saw admitted, else ""): the
+ *       drain nets a certain compensation without looking for its admission (drain-usage.ts)
  * Reply: 1 appended, 0 already appended earlier.
  */
 export const APPEND_USAGE_LUA = `${ADD_USAGE_COUNTERS_LUA}
@@ -28,7 +30,7 @@ redis.call('EXPIREAT', KEYS[2], ARGV[9])
 
 redis.call('XADD', KEYS[3], '*',
   'id', ARGV[1], 'kind', ARGV[2], 'request_id', ARGV[3], 'subject', ARGV[4],
-  'stripe_customer_id', ARGV[5], 'tier', ARGV[6], 'units', ARGV[7], 'ts', ARGV[8], 'source', ARGV[12])
+  'stripe_customer_id', ARGV[5], 'tier', ARGV[6], 'units', ARGV[7], 'ts', ARGV[8], 'source', ARGV[12], 'certain', ARGV[13] or '')
 redis.call('EXPIRE', KEYS[3], ARGV[11])
 return 1
 `;

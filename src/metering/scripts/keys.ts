@@ -26,6 +26,7 @@ export const KEY_PREFIXES = {
   rateLog: `${PREFIX}:rl:`,
   periodUsage: `${PREFIX}:usage:`,
   idempotency: `${PREFIX}:idem:`,
+  appended: `${PREFIX}:appended:`,
   usageDays: `${PREFIX}:usage-days:`,
   usageHours: `${PREFIX}:usage-hours:`,
   spendCap: `${PREFIX}:cap:`,
@@ -70,7 +71,7 @@ export const redisKeys = {
    */
   idempotency: (subject: string, keyHash: string) => `${KEY_PREFIXES.idempotency}${subject}:${keyHash}`,
   /** Marks a usage record (id and kind) as already in the stream, so appending it again is a no-op. */
-  appended: (usageId: string, kind: string) => `${PREFIX}:appended:${usageId}:${kind}`,
+  appended: (usageId: string, kind: string) => `${KEY_PREFIXES.appended}${usageId}:${kind}`,
   /** Version of the billing state last written to this subject's tier override and deny entry. */
   edgeVersion: (subject: string) => `${PREFIX}:edge-version:${subject}`,
   /** Units answered 2xx on a UTC day (`YYYY-MM-DD`), a hash by Stripe customer: the reconciliation's other side. */
@@ -97,8 +98,26 @@ export const ANSWERED_SINCE_KEY = `${PREFIX}:answered-since`;
 /** Used when a token names no API key: a key that is never set, so the script's key list stays fixed. */
 export const NO_API_KEY = "-";
 
-/** The consumer group the usage flusher reads the usage stream through. */
-export const USAGE_FLUSH_GROUP = "flusher";
+/**
+ * The usage buckets the flusher drains the stream into (src/billing/scripts/drain-usage.ts and
+ * seal-buckets.ts): `open` + `<start s>:<customer length>:<customer>:<subject>` is a bucket still
+ * taking usage, `sealed` + seal id one waiting to be moved to Postgres; `counted` + usage id says
+ * an admission was counted (kept only for ids with a compensation or replay); `bounds` + customer
+ * holds the customer's billing period boundaries (unix s), mirrored from Postgres.
+ */
+export const BUCKET_KEY_PREFIXES = {
+  open: `${PREFIX}:bkt:`,
+  sealed: `${PREFIX}:bkt-sealed:`,
+  counted: `${PREFIX}:counted:`,
+  bounds: `${PREFIX}:bounds:`,
+} as const;
+
+/** Open buckets by first write (ms): what seal-buckets looks at. */
+export const OPEN_BUCKETS_KEY = `${PREFIX}:bkt-open`;
+/** Sealed buckets not yet deleted, by seal time (ms): moved to Postgres (again) until deleted. */
+export const SEALED_BUCKETS_KEY = `${PREFIX}:bkt-sealed`;
+/** recorded_at (ms) of the latest billing period mirrored into the `bounds` keys. */
+export const BOUNDS_CURSOR_KEY = `${PREFIX}:bounds-cursor`;
 
 /** The Stripe circuit breaker's state, shared by every isolate (see stripe-breaker.ts). */
 export const STRIPE_BREAKER_KEY = `${PREFIX}:breaker:stripe`;

@@ -129,14 +129,15 @@ describe("the answered-units check", () => {
   it("reproduction 2: usage stuck in the stream is reported as answered but not billed, and stalled", async () => {
     const customer = h.customer();
     await h.admit(customer, 5);
-    // Before the fix a chunk Postgres refused failed whole on every run (it was never split):
-    // here ingestion fails every time, with an error the splitting does not act on.
+    // Before the fix a chunk Postgres refused failed whole on every run: here moving the usage
+    // buckets to Postgres fails every time, so the usage waits in Redis (drained, sealed, unmoved).
     const refusing = failing(
-      "ledger_ingest_usage",
-      () => new DatabaseError("ledger_ingest_usage", "XX000", 500, "the chunk was refused"),
+      "ingest_usage_buckets",
+      () => new DatabaseError("ingest_usage_buckets", "XX000", 500, "the chunk was refused"),
     );
     for (let i = 0; i < 3; i++) await h.flush({}, undefined, { db: refusing });
-    expect(await h.xlen(USAGE_STREAM_KEY)).toBe(5);
+    expect(await h.xlen(USAGE_STREAM_KEY)).toBe(0);
+    expect((await h.redis.usageStreamBacklog()).entries).toBe(1);
 
     const report = await h.reconcile();
     expect(report.ledger_balanced).toBe(true);

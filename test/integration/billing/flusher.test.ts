@@ -59,8 +59,10 @@ describe("a normal run", () => {
   it("holds records younger than the settle time, then nets a late compensation into the same batch", async () => {
     const a = h.customer();
     const [first] = await h.admit(a, 2);
+    // Younger than the settle time: left in the stream, so nothing is counted or sent yet.
     const early = await h.flush({ settleSeconds: 60 });
-    expect(early).toMatchObject({ ingested: 2, batches_formed: 0, sent: 0 });
+    expect(early).toMatchObject({ read: 0, ingested: 0, batches_formed: 0, sent: 0 });
+    expect(await h.xlen("sm:usage-stream")).toBe(2);
     await h.compensate(first!);
     await h.expectExactlyBilled();
     expect(h.stack.stripe.unitsByCustomer()).toEqual({ [a]: 1 });
@@ -195,22 +197,46 @@ describe("a run that dies", () => {
     await h.expectExactlyBilled({ resent: 1 });
   });
 
-  it("after recording entries in the ledger but before acknowledging them in Redis", async () => {
+  it("after sealing buckets but before moving them to Postgres: moved by the next run, counted once", async () => {
     const a = h.customer();
     await h.admit(a, 12);
     await expect(
       h.flush(
         {},
         {
-          afterIngest: () => {
+          afterSeal: () => {
             throw new Error("worker killed");
           },
         },
       ),
     ).rejects.toThrow("worker killed");
-    // Entries are still pending in the group; the next run reclaims them and the ledger ignores them.
+    // Drained into a sealed bucket that is still listed in Redis; nothing in Postgres yet.
+    expect(await h.xlen("sm:usage-stream")).toBe(0);
+    expect(Number((await h.sql.query("select count(*) as n from public.usage_buckets")).rows[0].n)).toBe(0);
     const next = await h.flush();
-    expect(next).toMatchObject({ reclaimed: 12, ingested: 0, duplicates: 12, sent: 1 });
+    expect(next).toMatchObject({ read: 0, buckets_moved: 1, sent: 1, units_sent: 12 });
+    await h.expectExactlyBilled();
+  });
+
+  it("after moving buckets to Postgres but before deleting them in Redis: moved again as a no-op", async () => {
+    const a = h.customer();
+    await h.admit(a, 7);
+    await expect(
+      h.flush(
+        {},
+        {
+          afterMove: () => {
+            throw new Error("worker killed");
+          },
+        },
+      ),
+    ).rejects.toThrow("worker killed");
+    expect(Number((await h.sql.query("select count(*) as n from public.usage_buckets")).rows[0].n)).toBe(1);
+    const next = await h.flush();
+    // The same sealed bucket went to Postgres again: its seal id made that a no-op.
+    expect(next).toMatchObject({ read: 0, buckets_sealed: 0, buckets_moved: 0, sent: 1, units_sent: 7 });
+    expect(Number((await h.sql.query("select count(*) as n from public.usage_buckets")).rows[0].n)).toBe(1);
+    expect(await h.redisCommand("ZCARD", "sm:bkt-sealed")).toMatchObject({ value: 0 });
     await h.expectExactlyBilled();
   });
 });
@@ -222,12 +248,12 @@ describe("Redis restarting", () => {
     await h.flush();
     await h.admit(a, 20);
     await h.admit(b, 15);
-    // Read but not acknowledged by a run that then died, and then Redis restarts.
+    // Ten entries drained into a bucket by a run that then died, and then Redis restarts.
     await expect(
       h.flush(
         { maxRecords: 10 },
         {
-          afterIngest: () => {
+          afterDrain: () => {
             throw new Error("worker killed");
           },
         },
@@ -236,7 +262,7 @@ describe("Redis restarting", () => {
     await h.stack.redis.stop();
     await h.stack.redis.start();
     const after = await h.flush();
-    expect(after.reclaimed).toBe(10);
+    expect(after.read).toBe(25);
     await h.expectExactlyBilled();
     expect(h.stack.stripe.unitsByCustomer()).toEqual({ [a]: 50, [b]: 15 });
   });
@@ -244,11 +270,12 @@ describe("Redis restarting", () => {
   it("keeps sending from the ledger while Redis is down, and resumes the stream when it is back", async () => {
     const a = h.customer();
     await h.admit(a, 8);
-    // In the ledger but not sent yet: too young for a 60 s settle time, so no batch is formed.
-    const held = await h.flush({ settleSeconds: 60 });
-    expect(held).toMatchObject({ ingested: 8, batches_formed: 0, events_attempted: 0 });
+    // In Postgres but not sent yet: Stripe failed this run's event, so its batch waits for a retry.
+    h.stack.stripe.failNext(1, { status: 500 }, METER_EVENTS_PATH);
+    const held = await h.flush();
+    expect(held).toMatchObject({ ingested: 8, batches_formed: 1, retried: 1, sent: 0 });
     expect(await h.xlen("sm:usage-stream")).toBe(0);
-    expect(meterEventPosts(h)).toHaveLength(0);
+    h.stack.stripe.clearRequests();
     await h.admit(a, 5); // stays in the stream while Redis is down
     await h.stack.redis.stop();
     try {
@@ -256,12 +283,12 @@ describe("Redis restarting", () => {
       expect(down).toMatchObject({
         read: 0,
         ingested: 0,
-        batches_formed: 1,
+        batches_formed: 0,
         sent: 1,
         units_sent: 8,
         stream_backlog: true,
       });
-      expect(down.errors.join(" ")).toMatch(/stream read/);
+      expect(down.errors.join(" ")).toMatch(/stream drain/);
       expect(h.stack.stripe.unitsByCustomer()).toEqual({ [a]: 8 });
       expect(meterEventPosts(h)).toHaveLength(1);
     } finally {
@@ -272,7 +299,7 @@ describe("Redis restarting", () => {
     expect(await batchStatuses(h)).toEqual({ sent: 2 });
   });
 
-  it("recreates the consumer group after Redis lost everything", async () => {
+  it("carries on after Redis lost everything (what was drained is safe in Postgres)", async () => {
     const a = h.customer();
     await h.admit(a, 3);
     await h.flush();
@@ -284,31 +311,38 @@ describe("Redis restarting", () => {
 });
 
 describe("two flushers at once", () => {
-  it("never report an entry twice, even when they steal each other's pending entries", async () => {
+  it("never count an entry twice: each drain, seal and move is atomic or idempotent", async () => {
     const customers = Array.from({ length: 12 }, () => h.customer());
     const all = [];
     for (const [i, customer] of customers.entries()) all.push(...(await h.admit(customer, 20 + i)));
     const compensated = all.filter((_, i) => i % 17 === 0);
     for (const record of compensated) await h.compensate(record);
-    const ledgerRows = async () =>
-      Number((await h.sql.query("select count(*) as n from public.usage_ledger")).rows[0].n);
+    const counted = async () =>
+      (
+        await h.sql.query<{ records: number; admitted: number; compensated: number }>(
+          `select coalesce(sum(records), 0)::integer as records, coalesce(sum(admitted), 0)::integer as admitted,
+             coalesce(sum(compensated), 0)::integer as compensated from public.usage_buckets`,
+        )
+      ).rows[0];
 
-    // Reclaim idle 0: each flusher XAUTOCLAIMs whatever the other holds, the worst case.
+    // Three runs at once, in small budgets, so they interleave drains, seals and moves.
     const runs = await Promise.all([
       h.flush({ maxRecords: 120 }),
       h.flush({ maxRecords: 120 }),
       h.flush({ maxRecords: 120 }),
     ]);
-    // Each ledger row was counted as ingested by exactly one run; the rest went in as duplicates.
-    const ingested = runs.reduce((sum, run) => sum + run.ingested, 0);
-    expect(ingested).toBe(await ledgerRows());
+    // Each entry was drained by exactly one run.
     expect(runs.reduce((sum, run) => sum + run.ingested + run.duplicates, 0)).toBe(
       runs.reduce((sum, run) => sum + run.read, 0),
     );
-    expect(ingested).toBeLessThanOrEqual(all.length + compensated.length);
+    expect(runs.reduce((sum, run) => sum + run.duplicates, 0)).toBe(0);
     expect(runs.reduce((sum, run) => sum + run.already_accepted, 0)).toBe(0);
     await h.expectExactlyBilled();
-    expect(await ledgerRows()).toBe(all.length + compensated.length);
+    expect(await counted()).toEqual({
+      records: all.length + compensated.length,
+      admitted: all.reduce((sum, record) => sum + record.units, 0),
+      compensated: compensated.reduce((sum, record) => sum + record.units, 0),
+    });
     const sentIds = h.stack.stripe.meterEvents().map((event) => event.identifier);
     // Every meter-event request named a distinct batch: the lease kept flushers off each other's batches.
     expect(meterEventPosts(h)).toHaveLength(sentIds.length);

@@ -1,8 +1,8 @@
 /**
- * Poison in the usage stream can never stall ingestion: entries the classifier refuses (a 5-digit
- * year, a NUL byte, a billion units) and entries Postgres itself refuses are dead-lettered with
- * their reason while everything around them is billed exactly; batch sums are bigint, so large
- * records cannot overflow batch formation for every customer.
+ * Poison in the usage stream can never stall the drain: entries its check refuses (a 5-digit year,
+ * a NUL byte, a billion units, every rule of drain-usage.ts) are dead-lettered with their reason
+ * and raw fields while everything around them is billed exactly; batch sums are bigint, so large
+ * buckets cannot overflow batch formation for every customer.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { USAGE_DEAD_LETTER_KEY, USAGE_STREAM_KEY } from "../../../src/metering/scripts/keys";
@@ -63,29 +63,43 @@ describe("poison in the usage stream", () => {
     await h.expectExactlyBilled();
   });
 
-  it("an entry Postgres refuses is found by splitting its chunk and dead-lettered with the database's reason", async () => {
+  // Each rule of the drain's check (drain-usage.ts), with the reason it dead-letters under.
+  it.each([
+    [{ id: "" }, "missing or malformed id"],
+    [{ id: "u_bad id!" }, "missing or malformed id"],
+    [{ kind: "refund" }, "unknown kind refund"],
+    [{ units: "1.5" }, "units not a whole number"],
+    [{ units: "1234567890" }, "units not a whole number"],
+    [{ units: "-1" }, "units -1 have the wrong sign for admit"],
+    [{ kind: "compensate", units: "1" }, "units 1 have the wrong sign for compensate"],
+    [{ ts: "yesterday" }, "ts not an ISO 8601 UTC timestamp"],
+    [{ ts: "+010000-01-01T00:00:00Z" }, "ts not an ISO 8601 UTC timestamp"],
+    [{ ts: "2026-05-01T10:00:00+02:00" }, "ts not an ISO 8601 UTC timestamp"],
+    [{ ts: "1969-12-31T23:59:59Z" }, "ts not an ISO 8601 UTC timestamp"],
+    [{ ts: "2026-13-45T10:00:00Z" }, "ts not an ISO 8601 UTC timestamp"],
+    [{ ts: "2026-02-29T10:00:00Z" }, "ts not an ISO 8601 UTC timestamp"],
+    [{ ts: "2026-05-01T10:00:00.1234Z" }, "ts not an ISO 8601 UTC timestamp"],
+    [{ units: "999999999" }, "units 999999999 beyond the 1000000 a record may carry"],
+    [{ units: "-1000001", kind: "compensate" }, "units -1000001 beyond the 1000000 a record may carry"],
+    [{ subject: "" }, "missing fields"],
+    [{ subject: "acct\u00001" }, "subject empty, too long or with control characters"],
+    [{ request_id: "r".repeat(256) }, "request_id empty, too long or with control characters"],
+    [{ request_id: "é".repeat(255) }, null],
+    [{ tier: "pro\n" }, "tier empty, too long or with control characters"],
+    [{ tier: "pro\u0085" }, "tier empty, too long or with control characters"],
+    [{ stripe_customer_id: "cus_\u0000" }, "stripe_customer_id too long or with control characters"],
+  ])("checks an entry (%o): dead-lettered as %s (null: counted)", async (override, reason) => {
     const customer = h.customer();
-    // A rule the classifier does not know: the real database refuses this one record.
-    await h.sql.query(
-      "alter table public.usage_ledger add constraint test_refuses_poison check (request_id <> 'refused-by-postgres')",
-    );
-    try {
-      await h.admit(customer, 40);
-      const refused = await appendRaw(customer, { request_id: "refused-by-postgres" });
-      await h.admit(customer, 40);
-
-      const report = await h.flush();
-      expect(report.poison).toBe(1);
-      expect(report.ingested).toBe(80);
-      expect(report.stopped).toBe("drained");
-      const [dead] = await deadLetters();
-      expect(dead?.entry_id).toBe(refused);
-      expect(dead?.reason).toMatch(/^postgres refused it: .*test_refuses_poison/);
-      expect(await h.xlen(USAGE_STREAM_KEY)).toBe(0);
-      await h.expectExactlyBilled();
-    } finally {
-      await h.sql.query("alter table public.usage_ledger drop constraint if exists test_refuses_poison");
+    const entry = await appendRaw(customer, override as Record<string, string>);
+    const report = await h.flush();
+    const dead = await deadLetters();
+    if (reason === null) {
+      expect(report).toMatchObject({ poison: 0, ingested: 1 });
+      return;
     }
+    expect(report).toMatchObject({ poison: 1, ingested: 0, read: 1 });
+    expect(dead.map(({ entry_id, reason }) => ({ entry_id, reason }))).toEqual([{ entry_id: entry, reason }]);
+    expect(JSON.parse(dead[0]!.fields!)).toMatchObject({ id: expect.any(String), ...override });
   });
 
   it("a run that cannot reach the ledger says database_unavailable and acknowledges nothing", async () => {
@@ -108,11 +122,11 @@ describe("poison in the usage stream", () => {
     const customer = h.customer();
     for (let i = 0; i < 3; i++) {
       await h.sql.query(
-        `insert into public.usage_ledger (id, kind, request_id, subject, stripe_customer_id, tier, units,
-           occurred_at, period, source)
-         values ($1, 'admit', $2, 'acct', $3, 'pro', 999999999, now() - interval '1 minute',
-           to_char(now() at time zone 'utc', 'YYYY-MM'), 'live')`,
-        [`u_big_${i}_${customer}`.slice(0, 64), `req-big-${i}`, customer],
+        `insert into public.usage_buckets (id, stripe_customer_id, subject, starts_at, period, admitted,
+           compensated, records, first_at, last_at)
+         values ($1, $2, 'acct', date_trunc('hour', now()), to_char(now() at time zone 'utc', 'YYYY-MM'),
+           999999999, 0, 1, now() - interval '1 minute', now() - interval '1 minute')`,
+        [`smb_big_${i}_${customer.toLowerCase().replace(/[^a-z0-9]/g, "")}`.slice(0, 84), customer],
       );
     }
     const { rows } = await h.sql.query("select public.ledger_form_batches(0, 5000) as result");

@@ -20,11 +20,19 @@ afterAll(async () => {
   await harness?.stop();
 });
 
+/** One usage bucket (migrations/0017) of one record: an admission, or a compensation (negative units). */
 async function ledger(subject: string, id: string, units: number, occurredAt: string) {
   await harness.sql.query(
-    `insert into usage_ledger (id, kind, request_id, subject, stripe_customer_id, tier, units, occurred_at, period, source)
-     values ($1, $2, 'req_test', $3, 'cus_test', 'pro', $4, $5, to_char($5::timestamptz at time zone 'UTC', 'YYYY-MM'), 'live')`,
-    [id, units > 0 ? "admit" : "compensate", subject, units, occurredAt],
+    `insert into usage_buckets (id, stripe_customer_id, subject, starts_at, period, admitted, compensated, records, first_at, last_at)
+     values ($1, 'cus_test', $2, date_trunc('hour', $5::timestamptz at time zone 'UTC') at time zone 'UTC',
+       to_char($5::timestamptz at time zone 'UTC', 'YYYY-MM'), $3, $4, 1, $5, $5)`,
+    [
+      `smb_test_${id.replace(/[^a-z0-9]/g, "")}_${units > 0 ? "a" : "c"}_${crypto.randomUUID().slice(0, 8)}`,
+      subject,
+      Math.max(units, 0),
+      Math.max(-units, 0),
+      occurredAt,
+    ],
   );
 }
 
