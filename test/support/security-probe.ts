@@ -36,6 +36,8 @@ export interface Attack {
   body: () => unknown;
   /** The body as text, when it is not JSON.stringify(body()) (malformed JSON, say). */
   text?: () => string;
+  /** The status it is answered with when that is neither a 2xx nor a 422 (a malformed body's 400). */
+  refusedWith?: number;
   /** Default /v1/validate. */
   path?: string;
   /** The test's wall-time bound when it must differ from the default (a multi-MB upload). */
@@ -144,6 +146,7 @@ export const ATTACKS: Attack[] = [
   {
     name: "body-parse-malformed",
     wallMs: 3000,
+    refusedWith: 400,
     finding: "a 3.7 MB body is one JSON.parse of about 100 ms, and locating its syntax error another 150 ms",
     body: () => null,
     text: () =>
