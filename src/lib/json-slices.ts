@@ -56,10 +56,6 @@ export class JsonSyntaxError extends SyntaxError {
   }
 }
 
-function syntaxError(_text: string, pos: number): JsonSyntaxError {
-  return new JsonSyntaxError(pos);
-}
-
 /** JSON.parse of `piece`, whose first character is at `at` in the text: a failure says where. */
 function parsePiece(piece: string, at: number): unknown {
   try {
@@ -82,7 +78,7 @@ function stringEnd(text: string, start: number): number {
     if (code === QUOTE) return i + 1;
     if (code === BACKSLASH) i++;
   }
-  throw syntaxError(text, n);
+  throw new JsonSyntaxError(n);
 }
 
 /** Offset just past the number or literal starting at `start` (checked when it is parsed). */
@@ -263,7 +259,7 @@ export async function parseJsonInSlices(text: string, limits: { maxDepth: number
     let expect = Expect.Value;
     while (!done) {
       while (pos < n && isWhitespace(text.charCodeAt(pos))) pos++;
-      if (pos >= n) throw syntaxError(text, pos);
+      if (pos >= n) throw new JsonSyntaxError(pos);
       if (pos + work >= nextPause) await pause();
       const code = text.charCodeAt(pos);
       const inArray = arrays[arrays.length - 1] === true;
@@ -289,7 +285,7 @@ export async function parseJsonInSlices(text: string, limits: { maxDepth: number
           }
           {
             const end = code === QUOTE ? stringEnd(text, pos) : scalarEnd(text, pos);
-            if (end === pos) throw syntaxError(text, pos);
+            if (end === pos) throw new JsonSyntaxError(pos);
             record(keyStart, keyEnd, pos, end);
             pos = end;
           }
@@ -300,14 +296,14 @@ export async function parseJsonInSlices(text: string, limits: { maxDepth: number
             closing = close();
             break;
           }
-          if (code !== QUOTE) throw syntaxError(text, pos);
+          if (code !== QUOTE) throw new JsonSyntaxError(pos);
           keyStart = pos;
           keyEnd = stringEnd(text, pos);
           pos = keyEnd;
           expect = Expect.Colon;
           continue;
         case Expect.Colon:
-          if (code !== 0x3a) throw syntaxError(text, pos);
+          if (code !== 0x3a) throw new JsonSyntaxError(pos);
           pos++;
           expect = Expect.Value;
           continue;
@@ -317,7 +313,7 @@ export async function parseJsonInSlices(text: string, limits: { maxDepth: number
             expect = inArray ? Expect.Value : Expect.Key;
             continue;
           }
-          if (code !== (inArray ? 0x5d : 0x7d)) throw syntaxError(text, pos);
+          if (code !== (inArray ? 0x5d : 0x7d)) throw new JsonSyntaxError(pos);
           closing = close();
           break;
       }
@@ -327,7 +323,7 @@ export async function parseJsonInSlices(text: string, limits: { maxDepth: number
       keyStart = keyEnd = -1;
     }
     while (pos < n && isWhitespace(text.charCodeAt(pos))) pos++;
-    if (pos < n) throw syntaxError(text, pos);
+    if (pos < n) throw new JsonSyntaxError(pos);
   }
 }
 

@@ -205,10 +205,10 @@ export function createValidationService(deps: {
       // Its text as sent (a large body's), when that is within the limit: never shorter than
       // JSON.stringify's, so the document is; otherwise written, in slices, to be measured.
       const sent = sourceTextOf(input.data);
-      text =
-        sent !== undefined && !exceedsUtf8Bytes(sent, limits.maxDocumentBytes)
-          ? sent
-          : await stringifyInSlices(input.data);
+      // A document not parsed in slices (every small body's) is one JSON.stringify, no await.
+      if (sent === undefined) text = JSON.stringify(input.data);
+      else
+        text = exceedsUtf8Bytes(sent, limits.maxDocumentBytes) ? await stringifyInSlices(input.data) : sent;
     } catch {
       // Nesting too deep to stringify: refused by the depth check below.
     }
