@@ -54,7 +54,11 @@ export function assemble(
   annotations: Check[],
   compilation: Compilation,
 ): Check {
-  const ordered = [...keywords.filter((k) => !k.late), ...keywords.filter((k) => k.late)];
+  // No checks (annotations only, or `format` not asserted): nothing to dispatch on.
+  if (keywords.length === 0) return wrap(target, () => true, annotations, compilation);
+  const ordered = keywords.some((k) => k.late)
+    ? [...keywords.filter((k) => !k.late), ...keywords.filter((k) => k.late)]
+    : keywords;
   const typeKeyword = ordered.find((k) => k.typeMask !== undefined);
   const mask = typeKeyword?.typeMask ?? 0x7f;
   const others = ordered.filter((k) => k !== typeKeyword);
@@ -87,6 +91,12 @@ export function assemble(
     forBoolean === forNull
   ) {
     validate = forString ?? (() => true);
+  } else if (singleType(mask, forString, forNumber, forObject, forArray, forBoolean, forNull)) {
+    validate = oneTypeCheck(
+      mask,
+      { 32: forString, 16: forNumber, 4: forObject, 8: forArray, 2: forBoolean }[mask] ?? null,
+      forNull as Check,
+    );
   } else {
     validate = (instance, context) => {
       let f: Check | null;
@@ -108,6 +118,51 @@ export function assemble(
   }
   return wrap(target, validate, annotations, compilation);
 }
+
+/** Whether `mask` allows one JSON type (not "integer", not null) and every other type gets one same check. */
+function singleType(mask: number, ...byKind: Array<Check | null>): boolean {
+  if (mask !== 32 && mask !== 16 && mask !== 4 && mask !== 8 && mask !== 2) return false;
+  const own = { 32: 0, 16: 1, 4: 2, 8: 3, 2: 4 }[mask];
+  const others = byKind.filter((_, i) => i !== own);
+  return others.every((check) => check !== null && check === others[0]);
+}
+
+/**
+ * The dispatch of a schema allowing one JSON type: that type's test written out, then its checks
+ * (`own`, none when null), any other instance going to `other` (the `type` failure and the checks
+ * for any instance).
+ */
+function oneTypeCheck(mask: number, own: Check | null, other: Check): Check {
+  switch (mask) {
+    case 32:
+      return own === null
+        ? (instance, context) => typeof instance === "string" || other(instance, context)
+        : (instance, context) =>
+            typeof instance === "string" ? own(instance, context) : other(instance, context);
+    case 16:
+      return own === null
+        ? (instance, context) => typeof instance === "number" || other(instance, context)
+        : (instance, context) =>
+            typeof instance === "number" ? own(instance, context) : other(instance, context);
+    case 2:
+      return own === null
+        ? (instance, context) => typeof instance === "boolean" || other(instance, context)
+        : (instance, context) =>
+            typeof instance === "boolean" ? own(instance, context) : other(instance, context);
+    case 8:
+      return own === null
+        ? (instance, context) => Array.isArray(instance) || other(instance, context)
+        : (instance, context) =>
+            Array.isArray(instance) ? own(instance, context) : other(instance, context);
+    default:
+      return own === null
+        ? (instance, context) => isRecord(instance) || other(instance, context)
+        : (instance, context) => (isRecord(instance) ? own(instance, context) : other(instance, context));
+  }
+}
+
+const isRecord = (instance: unknown): boolean =>
+  typeof instance === "object" && instance !== null && !Array.isArray(instance);
 
 /** Adds, where the compilation needs them, annotation collection, evaluation records and scope. */
 function wrap(target: SchemaTarget, validate: Check, annotations: Check[], compilation: Compilation): Check {

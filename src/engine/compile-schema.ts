@@ -151,7 +151,9 @@ async function compileWithin(
   }
   await opts.pause?.();
   const base = opts.baseUri ?? rootIdBase(schema, dialect) ?? PLACEHOLDER_BASE;
-  const added = reg.addDocument(schema, base, dialect);
+  // The subschemas the scan finds, for the warnings: kept for this compilation only.
+  const scanned = new Map<string, unknown>();
+  const added = reg.addDocument(schema, base, dialect, scanned);
   await loader.loadReferenced(dialect);
   budget.spend(Math.ceil(reg.documentBytes / COMPILE_BYTES_PER_UNIT));
   budget.checkWeight(0, reg.documentBytes);
@@ -177,7 +179,7 @@ async function compileWithin(
   // The schema's own document only (remote ones may not be the caller's to fix); metaschemas none.
   const { warnings, truncated } =
     opts.validateSchema !== false
-      ? schemaWarnings(added, { laterKeywords: opts.strictDialect !== true })
+      ? schemaWarnings(added, scanned, { laterKeywords: opts.strictDialect !== true })
       : { warnings: [], truncated: false };
   return new CompiledSchema(
     root,

@@ -9,7 +9,7 @@ import { flagObjectCheck } from "./flag-object-check";
 import { isObject, type JsonObject } from "./json";
 import type { KeywordDefinition, ReferenceTarget, SchemaCompiler } from "./keyword";
 import { type CompiledPattern, compilePattern, RegexError, withLocation } from "./regex";
-import type { Dialect, Registry, Resource, SchemaTarget } from "./registry";
+import type { Dialect, Registry, Resource, SchemaDocument, SchemaTarget } from "./registry";
 import { escapePointerToken, resolveUri, splitFragment } from "./uri";
 
 // The schema is compiled once into a tree of closures, one per keyword, with constants hoisted.
@@ -51,6 +51,11 @@ function presentIn(list: readonly KeywordDefinition[], index: KeywordIndex, sche
 
 type KeywordIndex = Map<string, number[]>;
 
+function hasNoKeys(schema: JsonObject): boolean {
+  for (const _ in schema) return false;
+  return true;
+}
+
 function indexOf(list: readonly KeywordDefinition[]): KeywordIndex {
   const index: KeywordIndex = new Map();
   list.forEach((definition, i) => {
@@ -75,11 +80,16 @@ const NODES_PER_SLICE = 500;
 
 /** Compiles located subschemas to nodes; one per compilation (shares the registry). */
 export class Compiler {
-  private readonly nodes = new Map<string, Node>();
+  /** The nodes handed out, by document and pointer (a pointer's hash is computed once, when the
+   * registry or `child` first looks it up). */
+  private readonly nodes = new Map<SchemaDocument, Map<string, Node>>();
+  private nodesMade = 0;
   /** Nodes handed out but not built yet: `build` works through them. */
   private readonly unbuilt: Array<{ node: Node; target: SchemaTarget }> = [];
   readonly tracksEvaluation: boolean;
   readonly usesDynamicScope: boolean;
+  /** Whether `format` asserts everywhere (the compile option); a vocabulary may ask for it too. */
+  readonly assertsFormat: boolean;
 
   constructor(
     readonly registry: Registry,
@@ -87,22 +97,28 @@ export class Compiler {
   ) {
     this.tracksEvaluation = registry.hasUnevaluated;
     this.usesDynamicScope = registry.hasDynamicRefs;
+    this.assertsFormat = settings.formatAssertion;
   }
 
   /** Subschemas compiled so far (every document of the compilation). */
   get nodeCount(): number {
-    return this.nodes.size;
+    return this.nodesMade;
   }
 
   /** The node for a located subschema, built later by `build` (keywords call `validate` only when validating). */
   node(target: SchemaTarget): Node {
-    const key = `${target.document.id}:${target.pointer}`;
-    const hit = this.nodes.get(key);
+    let inDocument = this.nodes.get(target.document);
+    if (!inDocument) {
+      inDocument = new Map();
+      this.nodes.set(target.document, inDocument);
+    }
+    const hit = inDocument.get(target.pointer);
     if (hit) return hit;
     const node: Node = { validate: () => true, resource: target.resource };
-    this.nodes.set(key, node);
+    inDocument.set(target.pointer, node);
+    this.nodesMade++;
     this.settings.budget.spend(COMPILE_UNITS_PER_SUBSCHEMA);
-    this.settings.budget.checkWeight(this.nodes.size, this.registry.documentBytes);
+    this.settings.budget.checkWeight(this.nodesMade, this.registry.documentBytes);
     this.unbuilt.push({ node, target });
     return node;
   }
@@ -190,7 +206,7 @@ export class Compiler {
 
   private compileInto(node: Node, target: SchemaTarget): void {
     const schema = target.schema;
-    if (schema === true || (isObject(schema) && Object.keys(schema).length === 0)) {
+    if (schema === true || (isObject(schema) && hasNoKeys(schema))) {
       node.validate = () => true;
       return;
     }
@@ -218,15 +234,11 @@ export class Compiler {
       if (active.applies.get(definition)?.(schema[definition.keyword], schema) === false) continue;
       const compiled = definition.compile(schema[definition.keyword], schema, scope);
       if (compiled === null) continue;
-      for (const check of typeof compiled === "function" ? [compiled] : compiled) {
-        keywords.push({
-          definition,
-          instance: definition.instance,
-          check,
-          typeMask: definition.typeMask?.(schema[definition.keyword]),
-          late: definition.late,
-        });
-      }
+      const typeMask = definition.typeMask?.(schema[definition.keyword]);
+      const { instance, late } = definition;
+      if (typeof compiled === "function")
+        keywords.push({ definition, instance, check: compiled, typeMask, late });
+      else for (const check of compiled) keywords.push({ definition, instance, check, typeMask, late });
     }
     const annotations: Check[] = [];
     for (const definition of presentIn(active.annotation, active.annotationIndex, schema)) {
@@ -274,18 +286,50 @@ export class Compiler {
 
   /** The compiler as one schema's keywords see it. */
   private scope(target: SchemaTarget): SchemaCompiler {
-    return {
-      target,
-      tracksEvaluation: this.tracksEvaluation,
-      usesDynamicScope: this.usesDynamicScope,
-      assertsFormat: this.settings.formatAssertion || target.resource.dialect.vocab.formatAssertion,
-      location: (keyword) =>
-        new SchemaLocation(`${target.pointer}/${escapePointerToken(keyword)}`, target.resource, keyword),
-      subschema: (...tokens) => this.node(this.child(target, tokens)),
-      node: (t) => this.node(t),
-      resolve: (reference, keyword) => this.resolve(target, reference, keyword),
-      anchorTargets: (fragmentOf) => this.anchorTargets(fragmentOf),
-      pattern: (source) => this.pattern(source, target),
-    };
+    return new SchemaScope(this, target);
+  }
+}
+
+/** The compiler as one schema's keywords see it: one object per subschema, its methods shared. */
+class SchemaScope implements SchemaCompiler {
+  readonly tracksEvaluation: boolean;
+  readonly usesDynamicScope: boolean;
+  readonly assertsFormat: boolean;
+
+  constructor(
+    private readonly compiler: Compiler,
+    readonly target: SchemaTarget,
+  ) {
+    this.tracksEvaluation = compiler.tracksEvaluation;
+    this.usesDynamicScope = compiler.usesDynamicScope;
+    this.assertsFormat = compiler.assertsFormat || target.resource.dialect.vocab.formatAssertion;
+  }
+
+  location(keyword: string): SchemaLocation {
+    return new SchemaLocation(
+      `${this.target.pointer}/${escapePointerToken(keyword)}`,
+      this.target.resource,
+      keyword,
+    );
+  }
+
+  subschema(...tokens: Array<string | number>): Node {
+    return this.compiler.node(this.compiler.child(this.target, tokens));
+  }
+
+  node(target: SchemaTarget): Node {
+    return this.compiler.node(target);
+  }
+
+  resolve(reference: string, keyword: string): SchemaTarget {
+    return this.compiler.resolve(this.target, reference, keyword);
+  }
+
+  anchorTargets(fragmentOf: (resource: Resource) => string | undefined): Map<Resource, ReferenceTarget> {
+    return this.compiler.anchorTargets(fragmentOf);
+  }
+
+  pattern(source: string): CompiledPattern {
+    return this.compiler.pattern(source, this.target);
   }
 }

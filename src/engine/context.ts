@@ -285,6 +285,14 @@ export function applyGrouped(
   return ok;
 }
 
+/**
+ * Goes one level down for a walk that checks several values of one instance (what applyChild does
+ * per value, done once for all of them); the walk sets `context.depth` back when it is done.
+ */
+export function enterChildren(context: ValidationContext): void {
+  if (++context.depth > context.maxDepth) depthExceeded(context);
+}
+
 /** Validates a child instance (property value, array item). Counts a step for the budget. */
 export function applyChild(
   node: Node,

@@ -1,5 +1,5 @@
 import type { Compilation, CompiledKeyword } from "./assemble";
-import { applyChild, type Check, type Node, spend, tick } from "./context";
+import { type Check, enterChildren, type Node, spend, tick } from "./context";
 import { isObject, type JsonObject } from "./json";
 import { KeyHints, MAX_KEY_HINTS } from "./key-hints";
 import type { SchemaCompiler } from "./keyword";
@@ -11,15 +11,14 @@ import { type } from "./keywords/validation/type";
 // `additionalProperties: false`), checked in flag mode by walking the instance's keys instead of
 // looking each declared and required name up: in the closures every schema shares, a lookup by a
 // varying name (`object[names[i]]`) takes V8's megamorphic path, while `for...in` reads the values
-// through the enumeration cache. The verdict, the order in which the keywords' parts run and the
-// work units spent are those of the separate checks (`type`, then `required`, then `properties`):
-// the keys are walked twice, once for `required` and once for `properties`.
+// through the enumeration cache. The keys are walked once: each is checked against `properties`
+// (and `additionalProperties: false`) and counted when required, and `required` is decided after
+// the walk. The verdict is that of the separate checks (`type`, `required`, `properties`), and every
+// unit they spend is spent; a failing instance may spend more than they would (its values are
+// checked before a missing required name is noticed), never less.
 
 /** The keywords the walk stands for; a schema with any other validation keyword is left alone. */
 const FUSED = new Set<unknown>([type, required, properties]);
-
-/** Keys walked looking for the required ones, past which `required` looks them up instead. */
-const walkLimit = (requiredCount: number): number => 2 * requiredCount + 32;
 
 interface Declared {
   key: string;
@@ -68,33 +67,36 @@ export function flagObjectCheck(
   const requiredCheck = requiredKeyword?.check;
   // What `required` spends when it looks its names up (requiredCheck in keywords/validation/required.ts).
   const requiredUnits = requiredNames.length > 8 ? requiredNames.length : 0;
-  const limit = walkLimit(requiredCount);
 
   return (instance, context) => {
     if (context.track || typeof instance !== "object" || instance === null || Array.isArray(instance)) {
       return general(instance, context);
     }
     const object = instance as JsonObject;
-    if (requiredCount > 0) {
-      let seen = 0;
-      let position = 0;
-      for (const key in object) {
-        if (position === limit) break;
-        const declared = hints.at(position++, key);
-        if (declared?.required && object[key] !== undefined && ++seen === requiredCount) break;
-      }
-      if (seen === requiredCount) {
-        if (requiredUnits > 0) spend(context, requiredUnits);
-      } else if (!(requiredCheck as Check)(object, context)) return false;
-    }
+    let seen = 0;
     let position = 0;
+    // applyChild written out: the values are one level down, entered once for all of them.
+    const depth = context.depth;
     for (const key in object) {
-      // The unit per key walked of `properties` (keywords/applicator/properties.ts).
-      if (++context.steps > context.nextCheck) tick(context);
+      // The unit per key walked of `properties` (keywords/applicator/properties.ts) and the one
+      // per value checked (applyChild), spent together.
+      context.steps += 2;
+      if (context.steps > context.nextCheck) tick(context);
+      if (position === 0) enterChildren(context);
       const declared = hints.at(position++, key);
-      if (declared === undefined) return false;
-      if (!applyChild(declared.node, object[key], key, context)) return false;
+      if (declared === undefined || !declared.node.validate(object[key], context)) {
+        context.depth = depth;
+        return false;
+      }
+      if (declared.required && object[key] !== undefined) seen++;
     }
-    return true;
+    context.depth = depth;
+    // Every required name among the keys walked: `required` holds without its lookups (their units
+    // are still spent). Otherwise it decides, looking its names up (inherited, non-enumerable).
+    if (seen === requiredCount) {
+      if (requiredUnits > 0) spend(context, requiredUnits);
+      return true;
+    }
+    return (requiredCheck as Check)(object, context);
   };
 }

@@ -136,6 +136,14 @@ const SINGLE_SCHEMA = [
   "contentSchema",
 ];
 const ARRAY_OF_SCHEMAS = ["allOf", "anyOf", "oneOf", "prefixItems"];
+/** Every keyword holding subschemas, to one bit each: a schema's own few keys say which it has. */
+const SUBSCHEMA_BITS = new Map<string, number>(
+  [...OBJECT_OF_SCHEMAS, ...SINGLE_SCHEMA, ...ARRAY_OF_SCHEMAS, "dependencies", "items"].map((kw, i) => [
+    kw,
+    1 << i,
+  ]),
+);
+const bitOf = (kw: string): number => SUBSCHEMA_BITS.get(kw) as number;
 
 /**
  * Every schema resource, anchor and reference of the documents loaded for one compilation.
@@ -159,8 +167,9 @@ export class Registry {
   /** `measure`: a document's JSON text length, when the caller knows it without writing it again. */
   constructor(private readonly measure: (document: unknown) => number | undefined = () => undefined) {}
 
-  /** Adds a document: registers its resources and anchors. */
-  addDocument(root: unknown, uri: string, dialect: Dialect): SchemaDocument {
+  /** Adds a document: registers its resources and anchors. `schemas`, when given, receives the
+   * subschema at each pointer scanned (as `resourceByPointer` lists them, parents first). */
+  addDocument(root: unknown, uri: string, dialect: Dialect, schemas?: Map<string, unknown>): SchemaDocument {
     const doc: SchemaDocument = { id: this.nextDocId++, root, resourceByPointer: new Map() };
     this.documentBytes += this.measure(root) ?? JSON.stringify(root)?.length ?? 0;
     const res: Resource = {
@@ -172,7 +181,7 @@ export class Registry {
       recursiveAnchor: false,
     };
     if (!this.resources.has(res.uri)) this.resources.set(res.uri, res);
-    this.scan(doc, root, "", res, true);
+    this.scan(doc, root, "", res, true, schemas);
     return doc;
   }
 
@@ -182,7 +191,9 @@ export class Registry {
     ptr: string,
     parent: Resource,
     isDocRoot: boolean,
+    schemas: Map<string, unknown> | undefined,
   ): void {
+    schemas?.set(ptr, schema);
     if (!isObject(schema)) {
       doc.resourceByPointer.set(ptr, parent);
       return;
@@ -254,22 +265,30 @@ export class Registry {
     if (keywords.unevaluated && ("unevaluatedProperties" in schema || "unevaluatedItems" in schema))
       this.hasUnevaluated = true;
 
-    const sub = (value: unknown, p: string): void => this.scan(doc, value, p, res, false);
+    // Which subschema keywords the schema has, from its own keys (a few) rather than by looking
+    // each of the twenty-odd up; they are then scanned in the fixed order below.
+    let present = 0;
+    for (const key in schema) present |= SUBSCHEMA_BITS.get(key) ?? 0;
+    if (present === 0) return;
+    const sub = (value: unknown, p: string): void => this.scan(doc, value, p, res, false, schemas);
     for (const kw of OBJECT_OF_SCHEMAS) {
+      if ((present & bitOf(kw)) === 0) continue;
       const v = schema[kw];
       if (isObject(v)) for (const k of Object.keys(v)) sub(v[k], `${ptr}/${kw}/${escapePointerToken(k)}`);
     }
-    if (isObject(schema.dependencies)) {
+    if ((present & bitOf("dependencies")) !== 0 && isObject(schema.dependencies)) {
       const deps = schema.dependencies;
       for (const k of Object.keys(deps)) {
         if (!Array.isArray(deps[k])) sub(deps[k], `${ptr}/dependencies/${escapePointerToken(k)}`);
       }
     }
-    for (const kw of SINGLE_SCHEMA) if (kw in schema) sub(schema[kw], `${ptr}/${kw}`);
+    for (const kw of SINGLE_SCHEMA) if ((present & bitOf(kw)) !== 0) sub(schema[kw], `${ptr}/${kw}`);
     for (const kw of ARRAY_OF_SCHEMAS) {
+      if ((present & bitOf(kw)) === 0) continue;
       const v = schema[kw];
       if (Array.isArray(v)) for (let i = 0; i < v.length; i++) sub(v[i], `${ptr}/${kw}/${i}`);
     }
+    if ((present & bitOf("items")) === 0) return;
     const items = schema.items;
     if (Array.isArray(items)) for (let i = 0; i < items.length; i++) sub(items[i], `${ptr}/items/${i}`);
     else if (items !== undefined) sub(items, `${ptr}/items`);

@@ -1,7 +1,7 @@
 import { LATER_KEYWORDS } from "./dialects/later-keywords";
 import { RESOURCE_KEYWORDS } from "./dialects/resource-keywords";
 import { FORMATS } from "./formats";
-import { isObject, type JsonObject, walkPointer } from "./json";
+import { isObject, type JsonObject } from "./json";
 import {
   EXTRA_FORMATS,
   HARMLESS_REF_SIBLINGS,
@@ -94,16 +94,14 @@ function known(draft: Draft): string[] {
  */
 export function schemaWarnings(
   document: SchemaDocument,
+  /** The subschema at each pointer of `document.resourceByPointer` (Registry.addDocument's `schemas`). */
+  schemas: ReadonlyMap<string, unknown>,
   options: { laterKeywords: boolean } = { laterKeywords: true },
 ): { warnings: SchemaWarning[]; truncated: boolean } {
   const found: SchemaWarning[] = [];
   const refTargets: string[] = [];
-  // The scan lists parents before their subschemas: each value is found from its nearest listed
-  // ancestor's, one or two tokens down, instead of walking the pointer from the root.
-  const values = new Map<string, unknown>();
   for (const [pointer, resource] of document.resourceByPointer) {
-    const schema = valueBelow(document.root, pointer, values);
-    values.set(pointer, schema);
+    const schema = schemas.get(pointer);
     if (!isObject(schema)) continue;
     const draft = resource.dialect.draft;
     const later = options.laterKeywords ? LATER_NAMES.get(draft) : undefined;
@@ -217,14 +215,6 @@ function checkSchema(
       ...(suggestion && { suggestion }),
     });
   }
-}
-
-/** The value at `pointer`, from the nearest ancestor already in `known`. */
-function valueBelow(root: unknown, pointer: string, known: ReadonlyMap<string, unknown>): unknown {
-  let ancestor = pointer;
-  while (ancestor !== "" && !known.has(ancestor)) ancestor = ancestor.slice(0, ancestor.lastIndexOf("/"));
-  const from = ancestor === "" && !known.has("") ? root : known.get(ancestor);
-  return walkPointer(from, pointer.slice(ancestor.length)).value;
 }
 
 /** The kinds of instance a `type` allows, or null when the schema has no (usable) `type`. */

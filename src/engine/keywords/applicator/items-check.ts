@@ -3,9 +3,12 @@ import {
   applyChildTracked,
   type Check,
   closeGroup,
+  enterChildren,
   type Node,
   report,
   type SchemaLocation,
+  tick,
+  type ValidationContext,
 } from "../../context";
 import type { SchemaCompiler } from "../../keyword";
 
@@ -20,6 +23,26 @@ export interface ItemsLayout {
   restFalse: boolean;
 }
 
+/**
+ * Flag mode (nor instance paths nor evaluation records) with one schema for every item: applyChild
+ * written out, the items entered once for all of them, a unit per item as applyChild spends.
+ */
+function restItems(rest: Node, array: unknown[], context: ValidationContext): boolean {
+  const n = array.length;
+  if (n === 0) return true;
+  const depth = context.depth;
+  enterChildren(context);
+  for (let i = 0; i < n; i++) {
+    if (++context.steps > context.nextCheck) tick(context);
+    if (!rest.validate(array[i], context)) {
+      context.depth = depth;
+      return false;
+    }
+  }
+  context.depth = depth;
+  return true;
+}
+
 /** The check shared by 2020-12 `prefixItems`/`items` and the older array-form `items`/`additionalItems`. */
 export function itemsCheck(compiler: SchemaCompiler, layout: ItemsLayout): Check | null {
   const { prefix, prefixLocation, rest, restLocation, restFalse } = layout;
@@ -29,6 +52,9 @@ export function itemsCheck(compiler: SchemaCompiler, layout: ItemsLayout): Check
   const prefixLength = prefix.length;
   return (instance, context) => {
     const array = instance as unknown[];
+    if (!track && !context.track && prefixLength === 0 && rest !== null && !restFalse) {
+      return restItems(rest, array, context);
+    }
     let ok = true;
     const full = context.full;
     const mark = context.errors.length;

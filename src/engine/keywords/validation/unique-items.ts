@@ -24,6 +24,15 @@ export function findDuplicate(items: unknown[], context?: ValidationContext): [n
     const nodes = jsonNodeCount(items);
     spend(context, n <= 16 ? Math.floor((nodes * (n - 1)) / COMPARED_NODES_PER_UNIT) : nodes);
   }
+  // A few primitives are compared pairwise (=== is JSON equality on them: JSON has no NaN), with
+  // no Map to build; more go through one.
+  if (allPrimitive && n <= 8) {
+    for (let i = 1; i < n; i++) {
+      const v = items[i];
+      for (let j = 0; j < i; j++) if (items[j] === v) return [j, i];
+    }
+    return null;
+  }
   if (allPrimitive) {
     const seen = new Map<unknown, number>();
     for (let i = 0; i < n; i++) {
