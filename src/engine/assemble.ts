@@ -1,4 +1,4 @@
-import { type Check, type EvaluatedRecord, mergeEvaluated } from "./context";
+import { type Check, type EvaluatedRecord, mergeEvaluated, type ValidationContext } from "./context";
 import type { InstanceKind, KeywordDefinition } from "./keyword";
 import type { SchemaTarget } from "./registry";
 
@@ -92,6 +92,11 @@ export function assemble(
   ) {
     validate = forString ?? (() => true);
   } else if (singleType(mask, forString, forNumber, forObject, forArray, forBoolean, forNull)) {
+    if (mask === 32 && annotations.length > 0) {
+      // A string schema with annotations (`format` not asserted, `default`, ...): they run in the
+      // closure of the type test, which flag mode passes straight through.
+      return wrap(target, annotatedStringCheck(forString, forNull as Check, annotations), [], compilation);
+    }
     validate = oneTypeCheck(
       mask,
       { 32: forString, 16: forNumber, 4: forObject, 8: forArray, 2: forBoolean }[mask] ?? null,
@@ -159,6 +164,24 @@ function oneTypeCheck(mask: number, own: Check | null, other: Check): Check {
         ? (instance, context) => isRecord(instance) || other(instance, context)
         : (instance, context) => (isRecord(instance) ? own(instance, context) : other(instance, context));
   }
+}
+
+/** oneTypeCheck for strings with the annotations `wrap` would add (run on valid strings when annotating). */
+function annotatedStringCheck(own: Check | null, other: Check, annotations: Check[]): Check {
+  return own === null
+    ? (instance, context) =>
+        typeof instance === "string"
+          ? !context.annotate || annotate(annotations, instance, context)
+          : other(instance, context)
+    : (instance, context) =>
+        typeof instance === "string"
+          ? own(instance, context) && (!context.annotate || annotate(annotations, instance, context))
+          : other(instance, context);
+}
+
+function annotate(annotations: Check[], instance: unknown, context: ValidationContext): true {
+  for (const a of annotations) a(instance, context);
+  return true;
 }
 
 const isRecord = (instance: unknown): boolean =>

@@ -42,11 +42,20 @@ interface ActiveKeywords {
  * `list`), rather than by testing each of the dialect's sixty-odd definitions with `in`. */
 function presentIn(list: readonly KeywordDefinition[], index: KeywordIndex, schema: JsonObject) {
   const found: number[] = [];
+  let ordered = true;
   for (const key in schema) {
     const at = index.get(key);
-    if (at) for (const i of at) if (!found.includes(i)) found.push(i);
+    if (at === undefined) continue;
+    for (const i of at) {
+      if (found.includes(i)) continue;
+      if (found.length > 0 && i < (found[found.length - 1] as number)) ordered = false;
+      found.push(i);
+    }
   }
-  return found.sort((a, b) => a - b).map((i) => list[i] as KeywordDefinition);
+  if (!ordered) found.sort((a, b) => a - b);
+  const definitions: KeywordDefinition[] = [];
+  for (const i of found) definitions.push(list[i] as KeywordDefinition);
+  return definitions;
 }
 
 type KeywordIndex = Map<string, number[]>;

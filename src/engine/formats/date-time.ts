@@ -1,11 +1,11 @@
-import { isDate } from "./date";
+import { isDateAt } from "./date";
 import type { FormatDefinition } from "./format";
-import { isTime } from "./time";
+import { isTimeFrom } from "./time";
 
 function isDateTime(s: string): boolean {
   const t = s.charCodeAt(10);
   if (t !== 84 && t !== 116) return false;
-  return isDate(s.slice(0, 10)) && isTime(s.slice(11));
+  return isDateAt(s, 0) && isTimeFrom(s, 11);
 }
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, "0");

@@ -16,10 +16,15 @@ export function readDigits(s: string, i: number, n: number): number {
 
 /** RFC 3339 full-date, with the month's real length. */
 export function isDate(s: string): boolean {
-  if (s.length !== 10 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return false;
-  const y = readDigits(s, 0, 4);
-  const mo = readDigits(s, 5, 2);
-  const d = readDigits(s, 8, 2);
+  return s.length === 10 && isDateAt(s, 0);
+}
+
+/** Whether the ten characters of `s` from `at` are a full-date (`s` is read in place, not cut). */
+export function isDateAt(s: string, at: number): boolean {
+  if (s.length < at + 10 || s.charCodeAt(at + 4) !== 45 || s.charCodeAt(at + 7) !== 45) return false;
+  const y = readDigits(s, at, 4);
+  const mo = readDigits(s, at + 5, 2);
+  const d = readDigits(s, at + 8, 2);
   if (y < 0 || mo < 1 || mo > 12 || d < 1) return false;
   return d <= (mo === 2 && isLeap(y) ? 29 : (DAYS[mo] as number));
 }

@@ -3,12 +3,17 @@ import type { FormatDefinition } from "./format";
 
 /** RFC 3339 full-time: hh:mm:ss[.frac](Z|+hh:mm|-hh:mm), leap second only at 23:59:60 UTC. */
 export function isTime(s: string): boolean {
-  if (s.length < 9 || s.charCodeAt(2) !== 58 || s.charCodeAt(5) !== 58) return false;
-  const h = readDigits(s, 0, 2);
-  const mi = readDigits(s, 3, 2);
-  const sec = readDigits(s, 6, 2);
+  return isTimeFrom(s, 0);
+}
+
+/** Whether `s` from `at` to its end is a full-time (`s` is read in place, not cut). */
+export function isTimeFrom(s: string, at: number): boolean {
+  if (s.length < at + 9 || s.charCodeAt(at + 2) !== 58 || s.charCodeAt(at + 5) !== 58) return false;
+  const h = readDigits(s, at, 2);
+  const mi = readDigits(s, at + 3, 2);
+  const sec = readDigits(s, at + 6, 2);
   if (h < 0 || mi < 0 || sec < 0 || h > 23 || mi > 59 || sec > 60) return false;
-  let i = 8;
+  let i = at + 8;
   if (s.charCodeAt(i) === 46) {
     i++;
     const start = i;
