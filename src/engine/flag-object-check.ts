@@ -77,13 +77,18 @@ export function flagObjectCheck(
     let position = 0;
     // applyChild written out: the values are one level down, entered once for all of them.
     const depth = context.depth;
+    const slots = hints.positions();
     for (const key in object) {
       // The unit per key walked of `properties` (keywords/applicator/properties.ts) and the one
       // per value checked (applyChild), spent together.
       context.steps += 2;
       if (context.steps > context.nextCheck) tick(context);
       if (position === 0) enterChildren(context);
-      const declared = hints.at(position++, key);
+      // hints.at(position, key), its hit written out
+      let declared = position < slots.length ? slots[position] : null;
+      if (declared === null || declared === undefined || declared.key !== key)
+        declared = hints.miss(position, key);
+      position++;
       if (declared === undefined || !declared.node.validate(object[key], context)) {
         context.depth = depth;
         return false;

@@ -27,17 +27,31 @@ export class KeyHints<T extends Keyed> {
 
   /** What `key`, at `position` in its object's key order, looks up to. */
   at(position: number, key: string): T | undefined {
-    let slots = this.slots;
-    // Allocated on first use: a compiled schema that never validates an object keeps none.
-    if (slots === null) slots = this.slots = new Array<T | null>(this.size).fill(null);
+    const slots = this.positions();
     if (position < slots.length) {
       const hint = slots[position] as T | null;
       if (hint !== null && hint.key === key) return hint;
-      const found = this.lookup(key);
-      if (found !== undefined) slots[position] = found;
-      return found;
     }
-    return this.lookup(key);
+    return this.miss(position, key);
+  }
+
+  /**
+   * The hints by position, for a walk that reads them itself (`slots[position]`, when its `key` is
+   * the key at that position) and calls `miss` for the others. Allocated on first use: a compiled
+   * schema that never validates an object keeps none.
+   */
+  positions(): ReadonlyArray<T | null> {
+    let slots = this.slots;
+    if (slots === null) slots = this.slots = new Array<T | null>(this.size).fill(null);
+    return slots;
+  }
+
+  /** Looks `key` up, and remembers it at `position`. */
+  miss(position: number, key: string): T | undefined {
+    const found = this.lookup(key);
+    if (found !== undefined && this.slots !== null && position < this.slots.length)
+      this.slots[position] = found;
+    return found;
   }
 }
 

@@ -7,6 +7,13 @@ import { draft06 } from "./metaschemas/draft-06";
 import { draft07 } from "./metaschemas/draft-07";
 import { draft2019_09 } from "./metaschemas/draft-2019-09";
 import { draft2020_12 } from "./metaschemas/draft-2020-12";
+import {
+  ARRAY_OF_SCHEMAS,
+  bitOf,
+  OBJECT_OF_SCHEMAS,
+  SINGLE_SCHEMA,
+  SUBSCHEMA_BITS,
+} from "./subschema-keywords";
 import { escapePointerToken, resolveUri, splitFragment } from "./uri";
 
 export type { Draft } from "./draft";
@@ -120,30 +127,6 @@ export interface SchemaTarget {
   readonly schema: unknown;
   readonly resource: Resource;
 }
-
-const OBJECT_OF_SCHEMAS = ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
-const SINGLE_SCHEMA = [
-  "additionalProperties",
-  "additionalItems",
-  "unevaluatedProperties",
-  "unevaluatedItems",
-  "contains",
-  "propertyNames",
-  "not",
-  "if",
-  "then",
-  "else",
-  "contentSchema",
-];
-const ARRAY_OF_SCHEMAS = ["allOf", "anyOf", "oneOf", "prefixItems"];
-/** Every keyword holding subschemas, to one bit each: a schema's own few keys say which it has. */
-const SUBSCHEMA_BITS = new Map<string, number>(
-  [...OBJECT_OF_SCHEMAS, ...SINGLE_SCHEMA, ...ARRAY_OF_SCHEMAS, "dependencies", "items"].map((kw, i) => [
-    kw,
-    1 << i,
-  ]),
-);
-const bitOf = (kw: string): number => SUBSCHEMA_BITS.get(kw) as number;
 
 /**
  * Every schema resource, anchor and reference of the documents loaded for one compilation.
