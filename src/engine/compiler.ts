@@ -304,6 +304,8 @@ class SchemaScope implements SchemaCompiler {
   readonly tracksEvaluation: boolean;
   readonly usesDynamicScope: boolean;
   readonly assertsFormat: boolean;
+  /** The nodes of `subschema(keyword, token)` asked for so far (this compilation only). */
+  private readonly children = new Map<string, Map<string | number, Node>>();
 
   constructor(
     private readonly compiler: Compiler,
@@ -323,7 +325,21 @@ class SchemaScope implements SchemaCompiler {
   }
 
   subschema(...tokens: Array<string | number>): Node {
-    return this.compiler.node(this.compiler.child(this.target, tokens));
+    if (tokens.length !== 2) return this.compiler.node(this.compiler.child(this.target, tokens));
+    // `properties/name` is asked for twice of a closed record (properties.ts, flag-object-check.ts):
+    // the second time is a lookup, not a pointer built and looked up again.
+    const [keyword, token] = tokens as [string, string | number];
+    let byToken = this.children.get(keyword);
+    if (!byToken) {
+      byToken = new Map();
+      this.children.set(keyword, byToken);
+    }
+    let node = byToken.get(token);
+    if (!node) {
+      node = this.compiler.node(this.compiler.child(this.target, tokens));
+      byToken.set(token, node);
+    }
+    return node;
   }
 
   node(target: SchemaTarget): Node {
