@@ -127,7 +127,8 @@ export class Compiler {
     let sliceStart = budget.used;
     let sliceNodes = 0;
     for (let next = this.unbuilt.pop(); next; next = this.unbuilt.pop()) {
-      if (pause) await this.handOutWide(next.target, pause);
+      const wide = pause && this.wideProperties(next.target);
+      if (pause && wide) await this.handOutWide(next.target, wide, pause);
       this.compileInto(next.node, next.target);
       this.handedOut.delete(next.target);
       if (pause && (budget.used - sliceStart >= UNITS_PER_SLICE || ++sliceNodes >= NODES_PER_SLICE)) {
@@ -143,10 +144,11 @@ export class Compiler {
    * its schema is compiled, in slices with pauses: making 12,000 of them in the keyword's compile
    * is one stretch of 30-60 ms here. The keyword then finds them by name (`subschema`).
    */
-  private async handOutWide(target: SchemaTarget, pause: () => Promise<void>): Promise<void> {
-    const declared = isObject(target.schema) ? target.schema.properties : undefined;
-    const keys = isObject(declared) ? this.registry.memberKeys(declared) : undefined;
-    if (keys === undefined || keys.length <= WIDE_MEMBERS) return;
+  private async handOutWide(
+    target: SchemaTarget,
+    keys: readonly string[],
+    pause: () => Promise<void>,
+  ): Promise<void> {
     this.expectNodes(keys.length);
     const nodes = new Map<string, Node>();
     for (let i = 0; i < keys.length; i++) {
@@ -155,6 +157,13 @@ export class Compiler {
       if ((i + 1) % WIDE_MEMBERS === 0) await pause();
     }
     this.handedOut.set(target, nodes);
+  }
+
+  /** The keys of `target`'s `properties` when there are more than WIDE_MEMBERS and they are known. */
+  private wideProperties(target: SchemaTarget): readonly string[] | undefined {
+    const declared = isObject(target.schema) ? target.schema.properties : undefined;
+    const keys = isObject(declared) ? this.registry.memberKeys(declared) : undefined;
+    return keys !== undefined && keys.length > WIDE_MEMBERS ? keys : undefined;
   }
 
   /** The located subschema at `tokens` below `target`. */
