@@ -67,15 +67,19 @@ function indexOf(list: readonly KeywordDefinition[]): KeywordIndex {
  * `laterKeywords`: worked out once per isolate, not once per compilation. */
 const ACTIVE = new WeakMap<Dialect["vocab"], Map<string, ActiveKeywords>>();
 
-/** Work between two pauses of `build` (about 10 ms here); a slice also ends after NODES_PER_SLICE
+/** Work between two pauses of `build` (about 5 ms here); a slice also ends after NODES_PER_SLICE
  * nodes built, as a subschema's units are spent when its parent hands it out (5,000 `$ref`
  * branches cost theirs at once, in the `anyOf` that lists them). */
-const UNITS_PER_SLICE = 40_000;
+const UNITS_PER_SLICE = 20_000;
 const NODES_PER_SLICE = 500;
+/** Members of a `properties` past which its nodes are handed out in slices of this many. */
+const WIDE_MEMBERS = 2_000;
 
 /** Compiles located subschemas to nodes; one per compilation (shares the registry). */
 export class Compiler {
   private readonly nodes = new Map<string, Node>();
+  /** The nodes of wide `properties` handed out before their schema is compiled, by name. */
+  private readonly handedOut = new Map<SchemaTarget, Map<string, Node>>();
   /** Nodes handed out but not built yet: `build` works through them. */
   private readonly unbuilt: Array<{ node: Node; target: SchemaTarget }> = [];
   readonly tracksEvaluation: boolean;
@@ -107,19 +111,59 @@ export class Compiler {
     return node;
   }
 
+  /**
+   * Throws now what handing out `count` more nodes would (the work budget's or the weight's
+   * limit): a keyword of 90,000 subschemas is refused before the stretch of making them. Nodes
+   * already made for some of them (a `$ref` to one) would not count again: this errs by those.
+   */
+  expectNodes(count: number): void {
+    this.settings.budget.afford(count * COMPILE_UNITS_PER_SUBSCHEMA);
+    this.settings.budget.checkWeight(this.nodes.size + count, this.registry.documentBytes);
+  }
+
   /** Builds the nodes handed out (and theirs), awaiting `pause` after each slice of work. */
   async build(pause?: () => Promise<void>): Promise<void> {
     const budget = this.settings.budget;
     let sliceStart = budget.used;
     let sliceNodes = 0;
     for (let next = this.unbuilt.pop(); next; next = this.unbuilt.pop()) {
+      const wide = pause && this.wideProperties(next.target);
+      if (pause && wide) await this.handOutWide(next.target, wide, pause);
       this.compileInto(next.node, next.target);
+      this.handedOut.delete(next.target);
       if (pause && (budget.used - sliceStart >= UNITS_PER_SLICE || ++sliceNodes >= NODES_PER_SLICE)) {
         await pause();
         sliceStart = budget.used;
         sliceNodes = 0;
       }
     }
+  }
+
+  /**
+   * Hands out the nodes of a wide `properties` (one whose keys are known: parsed in slices) before
+   * its schema is compiled, in slices with pauses: making 12,000 of them in the keyword's compile
+   * is one stretch of 30-60 ms here. The keyword then finds them by name (`subschema`).
+   */
+  private async handOutWide(
+    target: SchemaTarget,
+    keys: readonly string[],
+    pause: () => Promise<void>,
+  ): Promise<void> {
+    this.expectNodes(keys.length);
+    const nodes = new Map<string, Node>();
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      nodes.set(key, this.node(this.child(target, ["properties", key])));
+      if ((i + 1) % WIDE_MEMBERS === 0) await pause();
+    }
+    this.handedOut.set(target, nodes);
+  }
+
+  /** The keys of `target`'s `properties` when there are more than WIDE_MEMBERS and they are known. */
+  private wideProperties(target: SchemaTarget): readonly string[] | undefined {
+    const declared = isObject(target.schema) ? target.schema.properties : undefined;
+    const keys = isObject(declared) ? this.registry.memberKeys(declared) : undefined;
+    return keys !== undefined && keys.length > WIDE_MEMBERS ? keys : undefined;
   }
 
   /** The located subschema at `tokens` below `target`. */
@@ -281,7 +325,12 @@ export class Compiler {
       assertsFormat: this.settings.formatAssertion || target.resource.dialect.vocab.formatAssertion,
       location: (keyword) =>
         new SchemaLocation(`${target.pointer}/${escapePointerToken(keyword)}`, target.resource, keyword),
-      subschema: (...tokens) => this.node(this.child(target, tokens)),
+      subschema: (...tokens) =>
+        (tokens.length === 2 && tokens[0] === "properties"
+          ? this.handedOut.get(target)?.get(tokens[1] as string)
+          : undefined) ?? this.node(this.child(target, tokens)),
+      expectSubschemas: (count) => this.expectNodes(count),
+      keysOf: (object) => this.registry.keysOf(object),
       node: (t) => this.node(t),
       resolve: (reference, keyword) => this.resolve(target, reference, keyword),
       anchorTargets: (fragmentOf) => this.anchorTargets(fragmentOf),
