@@ -1,7 +1,5 @@
-import { zValidator } from "@hono/zod-validator";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
-import { HTTPException } from "hono/http-exception";
 import type { z } from "zod";
 import type { AppBindings } from "../env";
 import { ApiError } from "../errors";
@@ -16,41 +14,34 @@ export function toJsonPointer(path: PropertyKey[]): string {
 }
 
 /**
- * Validates a JSON request body with zod; put `requireJson` before it. A body that is not JSON becomes MALFORMED_JSON (via
- * onError); one that does not match becomes BAD_REQUEST listing each problem with its pointer.
+ * Validates a JSON request body with zod; put `requireJson` before it. A body that is not JSON becomes
+ * MALFORMED_JSON with its line, column and a hint; one that does not match becomes BAD_REQUEST
+ * listing each problem with its pointer. The result is `c.req.valid("json")`.
  *
  * Routes list `requireJson, jsonBody(schema)` in their `createRoute` middleware, with the schema
  * also in `request.body` (for the document and the handler's types): route middleware runs before
  * zod-openapi's own body check, and admission must come after validation, so that a malformed
  * request is refused before it is counted. The router then leaves zod-openapi's check of the same
  * schema out (`checksJsonBody`): the body is parsed and checked once.
+ *
+ * The body is parsed here rather than by Hono's validator: `c.req.json()` parses the body text again
+ * on every call (Hono keeps the text, not the value), which would undo the sliced parse of a large
+ * body below and parse it twice.
  */
 export const jsonBody = <T extends z.ZodType>(schema: T) => {
-  const validator = zValidator(
-    "json",
-    schema,
-    (result) => {
-      if (!result.success) throw requestShapeProblem("json", result.error, shapeHints(result.data));
-    },
+  const check: MiddlewareHandler<
+    AppBindings,
+    string,
+    { in: { json: z.input<T> }; out: { json: z.output<T> } }
+  > = async (c, next) => {
+    const value = await bodyValue(c);
     // The body schemas have no async refinements: the synchronous check skips a promise per node.
-    // (The option's declared result is conditional on the schema's zod version, which a generic T leaves open.)
-    { validationFunction: (bodySchema, value) => bodySchema.safeParse(value) as never },
-  );
-  // A body that is not JSON: its line, column and a hint (the validator only says "malformed").
-  const located: typeof validator = async (c, next) => {
-    await parseLargeBody(c);
-    let parsed = false;
-    try {
-      return await validator(c, async () => {
-        parsed = true;
-        await next();
-      });
-    } catch (error) {
-      if (parsed || !(error instanceof HTTPException) || error.status !== 400) throw error;
-      throw malformedBody(await c.req.text());
-    }
+    const result = schema.safeParse(value);
+    if (!result.success) throw requestShapeProblem("json", result.error, shapeHints(value));
+    c.req.addValidatedData("json", result.data as object);
+    await next();
   };
-  return checksJsonBody(located, schema);
+  return checksJsonBody(check, schema);
 };
 
 function malformedBody(text: string, location?: JsonSyntaxLocation): ApiError {
@@ -65,22 +56,23 @@ function malformedBody(text: string, location?: JsonSyntaxLocation): ApiError {
 }
 
 /**
- * A body of more than PARSE_AT_ONCE_CHARS is parsed here, in slices that share the thread, and
- * handed to the validator through Hono's body cache: JSON.parse of a multi-MB body holds the
- * isolate's thread for 100 ms or more, and every other request on it waits. A body nested deeper
- * than any schema or document may be (MAX_DEPTH, below the body's own two levels) is refused
- * before it is built.
+ * The body's JSON value, parsed once. A body of more than PARSE_AT_ONCE_CHARS is parsed in slices
+ * that share the thread: JSON.parse of a multi-MB body holds the isolate's thread for 100 ms or
+ * more, and every other request on it waits. A body nested deeper than any schema or document may
+ * be (MAX_DEPTH, below the body's own two levels) is refused before it is built.
  */
-async function parseLargeBody(c: Context): Promise<void> {
-  if (Number(c.req.header("Content-Length")) <= PARSE_AT_ONCE_CHARS) return;
+async function bodyValue(c: Context<AppBindings>): Promise<unknown> {
   const text = await c.req.text();
-  if (text.length <= PARSE_AT_ONCE_CHARS) return;
-  const maxDepth = (c as Context<AppBindings>).get("config").MAX_DEPTH + BODY_LEVELS;
-  const parsed = await parseJsonTextInSlices(text, maxDepth);
-  if (parsed.ok) {
-    c.req.bodyCache.json = Promise.resolve(parsed.value);
-    return;
+  if (text.length <= PARSE_AT_ONCE_CHARS) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw malformedBody(text);
+    }
   }
+  const maxDepth = c.get("config").MAX_DEPTH + BODY_LEVELS;
+  const parsed = await parseJsonTextInSlices(text, maxDepth);
+  if (parsed.ok) return parsed.value;
   if ("tooDeep" in parsed) {
     throw new ApiError("LIMIT_EXCEEDED", `The request body is nested deeper than ${maxDepth} levels.`, {
       extensions: { limit: "max_depth" },
