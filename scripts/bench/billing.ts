@@ -3,19 +3,28 @@
  * redis-server behind the Upstash-REST bridge, real Postgres behind the PostgREST bridge, the fake
  * Stripe with its one-call-per-customer rule and 5 ms per meter event call).
  *
- * 1. Admits `--records` usage records (default 1,000,000) through the production admission script,
+ * 1. Warms up the customer set: one record per customer, flushed and not counted, so that what is
+ *    measured is a fixed customer set's growth (each customer's one-time rows, e.g. its meter lease,
+ *    exist already), as the target states.
+ * 2. Admits `--records` usage records (default 1,000,000) through the production admission script,
  *    as the hot path does (`--concurrency` calls at once, default 64), spread over `--customers`
  *    Stripe customers (default 1,000; a few heavy ones, a long tail), and compensates
- *    `--refund-percent` of them (default 1) as refunded 5xx answers are.
- * 2. Runs the flusher with the production settings (config.ts defaults; no settle delay, so every
- *    record is batched at once) run after run, as the cron would, until nothing is left.
- * 3. Prints: records drained per second (records over the whole flush's wall time, sending to
+ *    `--refund-percent` of them (default 1) as refunded 5xx answers are. Their timestamps (what the
+ *    script buckets by hour) are those of admission at `--clock-rate` records/s (default 4,500, the
+ *    hot path's rate per region), ending when admission starts, inside the current clock hour: this
+ *    machine admits through the local bridge at a fraction of that rate, and a 15-minute run on the
+ *    wall clock would cross an hour about one time in four, sealing twice the buckets. `--clock-rate 0` stamps records with the wall clock.
+ * 3. Runs the flusher with the production settings (config.ts defaults) run after run, as the cron
+ *    would, until the stream is drained, then once more as the next cron run finds the buckets
+ *    quiet (without waiting FLUSH_SETTLE_SECONDS for it): sealed, moved, batched and sent.
+ * 4. Prints: records drained per second (records over the whole flush's wall time, sending to
  *    Stripe included; and over the drain into buckets alone), Postgres bytes added per million
  *    admitted records (with usage aggregated per customer, account and hour since migrations/0017,
- *    this grows with customers × hours, not with records), peak
- *    Redis memory (sampled during admission), Stripe calls per million records, whether the
- *    reconciliation balances and Stripe holds exactly admitted - compensated per customer; each
- *    against the issue's target (met / NOT met). The figures are what this machine measured.
+ *    this grows with customers × hours, not with records; so also bytes per bucket moved, and by
+ *    table and index), peak Redis memory (sampled during admission), Stripe calls per million
+ *    records, whether the reconciliation balances and Stripe holds exactly admitted - compensated
+ *    per customer; each against the issue's target (met / NOT met). The figures are what this
+ *    machine measured.
  *
  *   npm run bench:billing [-- --records 100000 --customers 1000 --concurrency 64 --json]
  */
@@ -35,6 +44,7 @@ const records = Number(flags.records ?? 1_000_000);
 const customerCount = Number(flags.customers ?? 1000);
 const concurrency = Number(flags.concurrency ?? 64);
 const refundPercent = Number(flags["refund-percent"] ?? 1);
+const clockRate = Number(flags["clock-rate"] ?? 4500);
 const TIERS = { pro: { limit: 1_000_000_000, windowSeconds: 1 } };
 
 const stack = await startLocalStack({ redis: "own" });
@@ -62,9 +72,89 @@ try {
         ?.size,
     );
 
+  const relationSizes = async () =>
+    new Map(
+      (
+        await sql.query<{ name: string; size: string }>(
+          "select c.relname as name, pg_relation_size(c.oid) as size from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public' and c.relkind in ('r', 'i', 't')",
+        )
+      ).rows.map((row) => [row.name, Number(row.size)]),
+    );
+  const config = loadConfig(stack.vars as Env);
+  const settings = flushSettingsOf(config);
+  /**
+   * Flush runs as the cron makes them, until the stream is drained: buckets are sealed when quiet
+   * for FLUSH_SETTLE_SECONDS (or open FLUSH_SEAL_SECONDS, or their hour is over), so a drain that
+   * needs two runs adds to the same buckets. Then one more run as the cron's next one would find
+   * them, quiet (settle 0 here instead of waiting): it seals, moves and sends what is left.
+   */
+  const flushAll = async () => {
+    const totals = { runs: 0, read: 0, drainMs: 0, bucketsMoved: 0, longestSeconds: 0 };
+    const run = async (settleSeconds: number) => {
+      const started = performance.now();
+      const report = await flushUsage({ redis, db, stripe, settings: { ...settings, settleSeconds } });
+      totals.runs += 1;
+      totals.longestSeconds = Math.max(totals.longestSeconds, (performance.now() - started) / 1000);
+      totals.read += report.read;
+      totals.drainMs += report.drain_ms;
+      totals.bucketsMoved += report.buckets_moved;
+      return report;
+    };
+    while (totals.runs < 1000 && (await run(settings.settleSeconds)).stream_backlog);
+    while (totals.runs < 1000) {
+      const report = await run(0);
+      if (report.read === 0 && report.events_attempted === 0 && !report.stream_backlog) break;
+    }
+    return totals;
+  };
+  const admit = async (n: number, customer: string, nowMs: number) => {
+    const id = `u_${n.toString(36).padStart(8, "0")}_${crypto.randomUUID().slice(0, 8)}`;
+    const reply = await redis.admitUsage({
+      usageId: id,
+      requestId: `req-${n}`,
+      subject: `acct-${customer}`,
+      apiKeyId: null,
+      stripeCustomerId: customer,
+      tier: "pro",
+      units: 1,
+      nowMs,
+      tiers: TIERS,
+    });
+    if (reply.status !== "admitted") throw new Error(`admission ${n}: ${reply.status}`);
+    truth.set(customer, (truth.get(customer) ?? 0) + 1);
+    return id;
+  };
+
+  say(`warming up: one record for each of ${customerCount} customers, flushed, not counted...`);
+  for (const [i, customer] of customers.entries()) await admit(records + i, customer, Date.now());
+  await flushAll();
+
+  // The admission clock: `clockRate` records a second, ending now, inside the current clock hour
+  // (in an hour's first minutes, the bench waits until the span fits).
+  const HOUR_MS = 3_600_000;
+  const spanMs = clockRate > 0 ? Math.ceil((records / clockRate) * 1000) : 0;
+  if (spanMs >= HOUR_MS) throw new Error(`${records} records at ${clockRate}/s span an hour or more`);
+  const intoHour = Date.now() % HOUR_MS;
+  if (intoHour < spanMs) {
+    say(
+      `waiting ${Math.ceil((spanMs - intoHour) / 1000)} s, so that the admission's stamps lie in one hour...`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, spanMs - intoHour + 1000));
+  }
+  const clockStart = Date.now() - spanMs;
+  const stampOf = (n: number) =>
+    clockRate > 0 ? clockStart + Math.floor((n * 1000) / clockRate) : Date.now();
+
+  const relationsBefore = await relationSizes();
   const dbBefore = await dbSize();
   let peakRedis = await usedMemory();
-  say(`admitting ${records} records for ${customerCount} customers, ${concurrency} at once...`);
+  say(
+    `admitting ${records} records for ${customerCount} customers, ${concurrency} at once, ${
+      clockRate > 0
+        ? `stamped ${new Date(clockStart).toISOString()} to ${new Date(stampOf(records - 1)).toISOString()} (${clockRate}/s)`
+        : "stamped with the wall clock"
+    }...`,
+  );
   const admitStarted = performance.now();
   let next = 0;
   let refunds = 0;
@@ -73,21 +163,8 @@ try {
       while (next < records) {
         const n = next++;
         const customer = pick(n);
-        const id = `u_${n.toString(36).padStart(8, "0")}_${crypto.randomUUID().slice(0, 8)}`;
-        const nowMs = Date.now();
-        const reply = await redis.admitUsage({
-          usageId: id,
-          requestId: `req-${n}`,
-          subject: `acct-${customer}`,
-          apiKeyId: null,
-          stripeCustomerId: customer,
-          tier: "pro",
-          units: 1,
-          nowMs,
-          tiers: TIERS,
-        });
-        if (reply.status !== "admitted") throw new Error(`admission ${n}: ${reply.status}`);
-        truth.set(customer, (truth.get(customer) ?? 0) + 1);
+        const nowMs = stampOf(n);
+        const id = await admit(n, customer, nowMs);
         if (refundPercent > 0 && n % Math.round(100 / refundPercent) === 0) {
           const record = {
             id,
@@ -111,26 +188,19 @@ try {
   const admitSeconds = (performance.now() - admitStarted) / 1000;
   say(`admitted in ${admitSeconds.toFixed(1)} s (${Math.round(records / admitSeconds)}/s); flushing...`);
 
-  const config = loadConfig(stack.vars as Env);
-  const settings = { ...flushSettingsOf(config), settleSeconds: 0 };
   stack.stripe.clearRequests();
   const flushStarted = performance.now();
   const cpuStarted = process.cpuUsage();
-  let runs = 0;
-  let drained = 0;
-  let drainMs = 0;
-  let maxRunSeconds = 0;
-  for (; runs < 1000; runs++) {
-    const started = performance.now();
-    const report = await flushUsage({ redis, db, stripe, settings });
-    maxRunSeconds = Math.max(maxRunSeconds, (performance.now() - started) / 1000);
-    drained += report.read;
-    drainMs += report.drain_ms;
-    if (report.read === 0 && report.events_attempted === 0 && !report.stream_backlog) break;
-  }
+  const flushed = await flushAll();
+  const { runs, read: drained, drainMs } = flushed;
   const flushSeconds = (performance.now() - flushStarted) / 1000;
   const cpu = process.cpuUsage(cpuStarted);
   const dbAfter = await dbSize();
+  const relationsAfter = await relationSizes();
+  const growth = [...relationsAfter]
+    .map(([name, size]) => [name, size - (relationsBefore.get(name) ?? 0)] as const)
+    .filter(([, bytes]) => bytes > 0)
+    .sort((a, b) => b[1] - a[1]);
   const meterCalls = stack.stripe.requests().filter((r) => r.path === "/v1/billing/meter_events").length;
   say(`flushed in ${flushSeconds.toFixed(1)} s over ${runs} runs; reconciling...`);
   // The ledger reconciliation reads every record of the range: at this volume it may exceed the
@@ -152,11 +222,13 @@ try {
     customers: customerCount,
     admit_per_second: Math.round(records / admitSeconds),
     flush_runs: runs,
-    longest_run_seconds: Number(maxRunSeconds.toFixed(1)),
+    longest_run_seconds: Number(flushed.longestSeconds.toFixed(1)),
     records_drained_per_second: Math.round(drained / flushSeconds),
     records_drained_per_second_drain_phase: Math.round(drained / (drainMs / 1000)),
     flusher_process_cpu_seconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(1)),
     postgres_bytes_per_million: Math.round((dbAfter - dbBefore) * perMillion),
+    buckets_moved: flushed.bucketsMoved,
+    postgres_bytes_per_bucket: Math.round((dbAfter - dbBefore) / Math.max(1, flushed.bucketsMoved)),
     peak_redis_bytes_sampled: peakRedis,
     stripe_calls_per_million: Math.round(meterCalls * perMillion),
     reconciliation_balanced: reconciliation?.ledger_balanced ?? null,
@@ -177,6 +249,12 @@ try {
   );
   console.log(
     `| Postgres bytes per million records | ${figures.postgres_bytes_per_million} | <= 1,048,576 | ${verdict(figures.postgres_bytes_per_million <= 1_048_576)} |`,
+  );
+  console.log(
+    `| per bucket moved (a customer's account and hour) | ${figures.postgres_bytes_per_bucket} (${flushed.bucketsMoved} buckets) | (reported) | |`,
+  );
+  console.log(
+    `| of which, by table and index | ${growth.map(([name, bytes]) => `${name} ${bytes}`).join(", ") || "none"} | | |`,
   );
   console.log(`| peak Redis memory (sampled) | ${peakRedis} bytes | (reported) | |`);
   console.log(

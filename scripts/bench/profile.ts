@@ -11,10 +11,12 @@ import WebSocket from "ws";
 export interface CpuProfile {
   nodes: Array<{
     id: number;
-    callFrame: { functionName: string; url: string; lineNumber: number };
+    callFrame: { functionName: string; url: string; lineNumber: number; columnNumber?: number };
     children?: number[];
   }>;
   samples: number[];
+  /** Microseconds from the previous sample (the first: from startTime) to each sample. */
+  timeDeltas?: number[];
   startTime: number;
   endTime: number;
 }

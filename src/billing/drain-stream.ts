@@ -10,7 +10,8 @@
  *    formed in the same transaction), and only then delete them from Redis (seal-buckets.ts). A run killed between any two of these steps leaves the
  *    sealed buckets listed in Redis; the next run moves them again, which the key makes a no-op.
  * Postgres then holds one row per customer, account and hour (sealed every FLUSH_SEAL_SECONDS at
- * most while the customer keeps calling), whatever the number of requests.
+ * most while the customer keeps calling, or while a backlog is drained over several runs),
+ * whatever the number of requests.
  */
 import { describeRedisError } from "../adapters/redis";
 import { BOUNDARY_TTL_SECONDS } from "../adapters/redis/usage-buckets";
@@ -31,6 +32,8 @@ const DRAIN_CHUNK = 2000;
  * one call share one batch, so larger calls mean fewer batch rows and meter events.
  */
 const SEAL_CHUNK = 2000;
+/** A quiet time no bucket reaches: sealing by quiet time or by the end of its hour is off. */
+const NEVER_QUIET_MS = Number.MAX_SAFE_INTEGER;
 /** At most this many held ids are passed to the drain; with more waiting, draining waits for the replay. */
 const MAX_HELD_IDS = 5000;
 
@@ -74,13 +77,17 @@ export async function drainStream(deps: FlushDeps, report: FlushReport, deadline
     report.drain_ms += now() - started;
   }
 
-  // Seal and move even when the drain stopped: what is drained must reach Postgres.
+  // Seal and move even when the drain stopped: what is drained must reach Postgres. While the
+  // stream has a backlog, more of each customer's records are still to come from it: a bucket is
+  // then sealed only once open FLUSH_SEAL_SECONDS, not for being quiet or its hour being over, so a
+  // backlog drained over several runs adds to the same buckets instead of sealing a new one per run.
+  const quietMs = report.stream_backlog ? NEVER_QUIET_MS : settings.settleSeconds * 1000;
   while (now() < deadline) {
     let sealed: Awaited<ReturnType<typeof redis.sealUsageBuckets>>;
     try {
       sealed = await redis.sealUsageBuckets({
         nowMs: now(),
-        quietMs: settings.settleSeconds * 1000,
+        quietMs,
         openMostMs: settings.sealSeconds * 1000,
         limit: SEAL_CHUNK,
       });
@@ -129,10 +136,11 @@ async function drainChunks(
       return;
     }
     const nowMs = now();
+    const wanted = Math.min(DRAIN_CHUNK, settings.maxRecords - report.read);
     let chunk: Awaited<ReturnType<typeof redis.drainUsage>>;
     try {
       chunk = await redis.drainUsage({
-        maxEntries: Math.min(DRAIN_CHUNK, settings.maxRecords - report.read),
+        maxEntries: wanted,
         newestMs: nowMs - settings.settleSeconds * 1000,
         nowMs,
         heldIds: held,
@@ -154,7 +162,8 @@ async function drainChunks(
       log("error", "malformed usage entries dead-lettered", { run_id: report.run_id, count: chunk.poison });
     }
     await callHook(hooks?.afterDrain && (() => hooks.afterDrain?.(chunk.entries)));
-    if (chunk.entries < DRAIN_CHUNK) return;
+    // A chunk shorter than asked for is the stream's end (a full one under FLUSH_MAX_RECORDS is not).
+    if (chunk.entries < wanted) return;
   }
   report.stream_backlog = true;
 }

@@ -44,8 +44,13 @@ export class CompileBudget {
   }
 
   spend(units: number): void {
+    this.afford(units);
     this.spent += units;
-    if (this.spent > this.maxSteps) {
+  }
+
+  /** Throws what spending `units` more would, without spending them. */
+  afford(units: number): void {
+    if (this.spent + units > this.maxSteps) {
       throw new ValidationLimitError(
         "budget",
         `compiling the schema needs more than ${this.maxSteps} work units`,

@@ -6,6 +6,7 @@ import { RESOURCE_KEYWORDS } from "./dialects/resource-keywords";
 import { SchemaError } from "./errors";
 import { isObject } from "./json";
 import { Loader } from "./loader";
+import { checkAgainstMetaschema } from "./metaschema-check";
 import {
   BUNDLED,
   type Dialect,
@@ -56,6 +57,12 @@ export interface CompileOptions {
    * still holds): writing such a document again to measure it is a long stretch. Default: written.
    */
   measureDocument?: (document: unknown) => number | undefined;
+  /**
+   * An object's keys, as Object.keys lists them, when the caller has them (an object of a multi-MB
+   * text parsed in slices): enumerating an object of 90,000 members is a long stretch, and such an
+   * object is then checked against its metaschema in slices. Default: none (enumerated).
+   */
+  memberKeys?: (object: object) => readonly string[] | undefined;
   /** Only the declared draft's keywords: no later-draft ones (dialects/later-keywords.ts). Default false. */
   strictDialect?: boolean;
   /** Work units the compilation may spend (the metaschema check, each subschema, the bytes of its
@@ -122,7 +129,7 @@ async function compileWithin(
   if (typeof schema !== "boolean" && !isObject(schema)) {
     throw new SchemaError("invalid_schema", "a schema must be an object or a boolean");
   }
-  const reg = new Registry(opts.measureDocument);
+  const reg = new Registry(opts.measureDocument, opts.memberKeys);
   const loader = new Loader(reg, opts.resolveRemote);
   const fallback = standardDialect(DIALECT_NAMES[opts.defaultDialect ?? "draft-2020-12"]);
   const dialect =
@@ -131,7 +138,12 @@ async function compileWithin(
     const meta = await metaschemaFor(dialect, loader, budget);
     await opts.pause?.();
     // flag mode first (no allocation, its units counted); the located errors only when the schema is invalid
-    const check = meta.checkCounted(schema, Math.min(budget.remaining, METASCHEMA_CHECK_MAX_UNITS));
+    const check = await checkAgainstMetaschema(meta, schema, {
+      maxUnits: Math.min(budget.remaining, METASCHEMA_CHECK_MAX_UNITS),
+      standard: knownDraft(dialect.metaschema) !== undefined,
+      memberKeys: opts.memberKeys,
+      pause: opts.pause,
+    });
     budget.spend(check.steps);
     const r = check.valid
       ? { valid: true }
@@ -153,7 +165,7 @@ async function compileWithin(
   const base = opts.baseUri ?? rootIdBase(schema, dialect) ?? PLACEHOLDER_BASE;
   // The subschemas the scan finds, for the warnings: kept for this compilation only.
   const scanned = new Map<string, unknown>();
-  const added = reg.addDocument(schema, base, dialect, scanned);
+  const added = await reg.addDocumentSharing(schema, base, dialect, opts.pause, scanned);
   await loader.loadReferenced(dialect);
   budget.spend(Math.ceil(reg.documentBytes / COMPILE_BYTES_PER_UNIT));
   budget.checkWeight(0, reg.documentBytes);

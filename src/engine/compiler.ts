@@ -10,6 +10,7 @@ import { isObject, type JsonObject } from "./json";
 import type { KeywordDefinition, ReferenceTarget, SchemaCompiler } from "./keyword";
 import { type CompiledPattern, compilePattern, RegexError, withLocation } from "./regex";
 import type { Dialect, Registry, Resource, SchemaDocument, SchemaTarget } from "./registry";
+import { SchemaScope } from "./schema-scope";
 import { escapePointerToken, resolveUri, splitFragment } from "./uri";
 
 // The schema is compiled once into a tree of closures, one per keyword, with constants hoisted.
@@ -81,11 +82,13 @@ function indexOf(list: readonly KeywordDefinition[]): KeywordIndex {
  * `laterKeywords`: worked out once per isolate, not once per compilation. */
 const ACTIVE = new WeakMap<Dialect["vocab"], Map<string, ActiveKeywords>>();
 
-/** Work between two pauses of `build` (about 10 ms here); a slice also ends after NODES_PER_SLICE
+/** Work between two pauses of `build` (about 5 ms here); a slice also ends after NODES_PER_SLICE
  * nodes built, as a subschema's units are spent when its parent hands it out (5,000 `$ref`
  * branches cost theirs at once, in the `anyOf` that lists them). */
-const UNITS_PER_SLICE = 40_000;
+const UNITS_PER_SLICE = 20_000;
 const NODES_PER_SLICE = 500;
+/** Members of a `properties` past which its nodes are handed out in slices of this many. */
+const WIDE_MEMBERS = 2_000;
 
 /** Compiles located subschemas to nodes; one per compilation (shares the registry). */
 export class Compiler {
@@ -93,6 +96,8 @@ export class Compiler {
    * registry or `child` first looks it up). */
   private readonly nodes = new Map<SchemaDocument, Map<string, Node>>();
   private nodesMade = 0;
+  /** The nodes of wide `properties` handed out before their schema is compiled, by name. */
+  private readonly handedOut = new Map<SchemaTarget, Map<string, Node>>();
   /** Nodes handed out but not built yet: `build` works through them. */
   private readonly unbuilt: Array<{ node: Node; target: SchemaTarget }> = [];
   readonly tracksEvaluation: boolean;
@@ -132,19 +137,59 @@ export class Compiler {
     return node;
   }
 
+  /**
+   * Throws now what handing out `count` more nodes would (the work budget's or the weight's
+   * limit): a keyword of 90,000 subschemas is refused before the stretch of making them. Nodes
+   * already made for some of them (a `$ref` to one) would not count again: this errs by those.
+   */
+  expectNodes(count: number): void {
+    this.settings.budget.afford(count * COMPILE_UNITS_PER_SUBSCHEMA);
+    this.settings.budget.checkWeight(this.nodesMade + count, this.registry.documentBytes);
+  }
+
   /** Builds the nodes handed out (and theirs), awaiting `pause` after each slice of work. */
   async build(pause?: () => Promise<void>): Promise<void> {
     const budget = this.settings.budget;
     let sliceStart = budget.used;
     let sliceNodes = 0;
     for (let next = this.unbuilt.pop(); next; next = this.unbuilt.pop()) {
+      const wide = pause && this.wideProperties(next.target);
+      if (pause && wide) await this.handOutWide(next.target, wide, pause);
       this.compileInto(next.node, next.target);
+      this.handedOut.delete(next.target);
       if (pause && (budget.used - sliceStart >= UNITS_PER_SLICE || ++sliceNodes >= NODES_PER_SLICE)) {
         await pause();
         sliceStart = budget.used;
         sliceNodes = 0;
       }
     }
+  }
+
+  /**
+   * Hands out the nodes of a wide `properties` (one whose keys are known: parsed in slices) before
+   * its schema is compiled, in slices with pauses: making 12,000 of them in the keyword's compile
+   * is one stretch of 30-60 ms here. The keyword then finds them by name (`subschema`).
+   */
+  private async handOutWide(
+    target: SchemaTarget,
+    keys: readonly string[],
+    pause: () => Promise<void>,
+  ): Promise<void> {
+    this.expectNodes(keys.length);
+    const nodes = new Map<string, Node>();
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      nodes.set(key, this.node(this.child(target, ["properties", key])));
+      if ((i + 1) % WIDE_MEMBERS === 0) await pause();
+    }
+    this.handedOut.set(target, nodes);
+  }
+
+  /** The keys of `target`'s `properties` when there are more than WIDE_MEMBERS and they are known. */
+  private wideProperties(target: SchemaTarget): readonly string[] | undefined {
+    const declared = isObject(target.schema) ? target.schema.properties : undefined;
+    const keys = isObject(declared) ? this.registry.memberKeys(declared) : undefined;
+    return keys !== undefined && keys.length > WIDE_MEMBERS ? keys : undefined;
   }
 
   /** The located subschema at `tokens` below `target`. */
@@ -295,66 +340,6 @@ export class Compiler {
 
   /** The compiler as one schema's keywords see it. */
   private scope(target: SchemaTarget): SchemaCompiler {
-    return new SchemaScope(this, target);
-  }
-}
-
-/** The compiler as one schema's keywords see it: one object per subschema, its methods shared. */
-class SchemaScope implements SchemaCompiler {
-  readonly tracksEvaluation: boolean;
-  readonly usesDynamicScope: boolean;
-  readonly assertsFormat: boolean;
-  /** The nodes of `subschema(keyword, token)` asked for so far (this compilation only). */
-  private readonly children = new Map<string, Map<string | number, Node>>();
-
-  constructor(
-    private readonly compiler: Compiler,
-    readonly target: SchemaTarget,
-  ) {
-    this.tracksEvaluation = compiler.tracksEvaluation;
-    this.usesDynamicScope = compiler.usesDynamicScope;
-    this.assertsFormat = compiler.assertsFormat || target.resource.dialect.vocab.formatAssertion;
-  }
-
-  location(keyword: string): SchemaLocation {
-    return new SchemaLocation(
-      `${this.target.pointer}/${escapePointerToken(keyword)}`,
-      this.target.resource,
-      keyword,
-    );
-  }
-
-  subschema(...tokens: Array<string | number>): Node {
-    if (tokens.length !== 2) return this.compiler.node(this.compiler.child(this.target, tokens));
-    // `properties/name` is asked for twice of a closed record (properties.ts, flag-object-check.ts):
-    // the second time is a lookup, not a pointer built and looked up again.
-    const [keyword, token] = tokens as [string, string | number];
-    let byToken = this.children.get(keyword);
-    if (!byToken) {
-      byToken = new Map();
-      this.children.set(keyword, byToken);
-    }
-    let node = byToken.get(token);
-    if (!node) {
-      node = this.compiler.node(this.compiler.child(this.target, tokens));
-      byToken.set(token, node);
-    }
-    return node;
-  }
-
-  node(target: SchemaTarget): Node {
-    return this.compiler.node(target);
-  }
-
-  resolve(reference: string, keyword: string): SchemaTarget {
-    return this.compiler.resolve(this.target, reference, keyword);
-  }
-
-  anchorTargets(fragmentOf: (resource: Resource) => string | undefined): Map<Resource, ReferenceTarget> {
-    return this.compiler.anchorTargets(fragmentOf);
-  }
-
-  pattern(source: string): CompiledPattern {
-    return this.compiler.pattern(source, this.target);
+    return new SchemaScope(this, target, this.handedOut.get(target));
   }
 }

@@ -31,6 +31,10 @@ export interface SchemaCompiler {
   location(keyword: string): SchemaLocation;
   /** The compiled subschema at `keyword/token/...` below this schema. */
   subschema(...tokens: Array<string | number>): Node;
+  /** Object.keys of an object of the schema, without enumerating one whose keys are known. */
+  keysOf(object: JsonObject): readonly string[];
+  /** About to make `count` subschemas: throws now the limit making them would reach. */
+  expectSubschemas(count: number): void;
   /** The compiled node of a located subschema. */
   node(target: SchemaTarget): Node;
   /** Resolves a reference against this schema's base URI; throws SchemaError when it cannot. */

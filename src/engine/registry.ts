@@ -2,11 +2,14 @@ import { RESOURCE_KEYWORDS } from "./dialects/resource-keywords";
 import type { Draft } from "./draft";
 import { SchemaError } from "./errors";
 import { isObject, type JsonObject, walkPointer } from "./json";
-import { draft04 } from "./metaschemas/draft-04";
-import { draft06 } from "./metaschemas/draft-06";
-import { draft07 } from "./metaschemas/draft-07";
-import { draft2019_09 } from "./metaschemas/draft-2019-09";
-import { draft2020_12 } from "./metaschemas/draft-2020-12";
+import {
+  ALL_VOCABS,
+  type Dialect,
+  knownDraft,
+  normalizeId,
+  standardDialect,
+  type Vocabularies,
+} from "./standard-dialects";
 import {
   ARRAY_OF_SCHEMAS,
   bitOf,
@@ -17,87 +20,15 @@ import {
 import { escapePointerToken, resolveUri, splitFragment } from "./uri";
 
 export type { Draft } from "./draft";
-
-/** Which vocabularies are active for a schema resource (2019-09 and later; all on for older drafts). */
-export interface Vocabularies {
-  applicator: boolean;
-  unevaluated: boolean;
-  validation: boolean;
-  format: boolean;
-  formatAssertion: boolean;
-  content: boolean;
-  metaData: boolean;
-}
-
-/** A dialect: the draft plus its vocabularies and the metaschema that describes it. */
-export interface Dialect {
-  draft: Draft;
-  vocab: Vocabularies;
-  metaschema: string;
-}
-
-const ALL_VOCABS: Vocabularies = {
-  applicator: true,
-  unevaluated: true,
-  validation: true,
-  format: true,
-  formatAssertion: false,
-  content: true,
-  metaData: true,
-};
-
-/** Canonical metaschema URIs of the supported drafts. */
-export const DRAFT_URIS: Record<Draft, string> = {
-  4: "http://json-schema.org/draft-04/schema",
-  6: "http://json-schema.org/draft-06/schema",
-  7: "http://json-schema.org/draft-07/schema",
-  2019: "https://json-schema.org/draft/2019-09/schema",
-  2020: "https://json-schema.org/draft/2020-12/schema",
-};
-
-/**
- * `$schema` spellings real schemas use for the standard drafts besides the canonical ones: the other
- * scheme (`https://json-schema.org/draft-07/schema`, as TypeDoc writes it), and the bare
- * `http://json-schema.org/schema` of Angular, Nx and NestJS schematics. That URI once served the
- * newest draft, which was draft-07 when those schemas were written; their authors validate them
- * with draft-07 semantics, so they are read as draft-07.
- */
-const DRAFT_URI_ALIASES: Record<string, Draft> = {
-  "https://json-schema.org/draft-04/schema": 4,
-  "https://json-schema.org/draft-06/schema": 6,
-  "https://json-schema.org/draft-07/schema": 7,
-  "http://json-schema.org/draft/2019-09/schema": 2019,
-  "http://json-schema.org/draft/2020-12/schema": 2020,
-  "http://json-schema.org/schema": 7,
-  "https://json-schema.org/schema": 7,
-};
-
-const KNOWN_DIALECTS = new Map<string, Draft>([
-  ...(Object.entries(DRAFT_URIS) as Array<[string, string]>).map(
-    ([d, u]) => [u, Number(d) as Draft] as const,
-  ),
-  ...Object.entries(DRAFT_URI_ALIASES),
-]);
-
-/** Every bundled metaschema document, by URI. */
-export const BUNDLED: ReadonlyMap<string, unknown> = new Map<string, unknown>(
-  Object.entries({ ...draft04, ...draft06, ...draft07, ...draft2019_09, ...draft2020_12 }),
-);
-
-/** Strips an empty fragment: `http://x/schema#` and `http://x/schema` name the same resource. */
-export function normalizeId(uri: string): string {
-  return uri.endsWith("#") ? uri.slice(0, -1) : uri;
-}
-
-/** The known draft for a `$schema` URI, or undefined. */
-export function knownDraft(uri: string): Draft | undefined {
-  return KNOWN_DIALECTS.get(normalizeId(uri));
-}
-
-/** The standard dialect of a draft. */
-export function standardDialect(draft: Draft): Dialect {
-  return { draft, vocab: ALL_VOCABS, metaschema: DRAFT_URIS[draft] };
-}
+export {
+  BUNDLED,
+  type Dialect,
+  DRAFT_URIS,
+  knownDraft,
+  normalizeId,
+  standardDialect,
+  type Vocabularies,
+} from "./standard-dialects";
 
 /** A JSON document holding schemas (the root schema, a remote, a bundled metaschema). */
 export interface SchemaDocument {
@@ -128,6 +59,17 @@ export interface SchemaTarget {
   readonly resource: Resource;
 }
 
+/** Work (subschemas scanned and found) between two pauses of addDocumentSharing: a few ms here. */
+const SCAN_SLICE = 2_000;
+
+/** A subschema to scan, with the resource it is in. */
+interface ScanItem {
+  schema: unknown;
+  ptr: string;
+  parent: Resource;
+  isDocRoot: boolean;
+}
+
 /**
  * Every schema resource, anchor and reference of the documents loaded for one compilation.
  * Loading is async (remote documents, custom metaschemas); everything after is synchronous.
@@ -147,12 +89,47 @@ export class Registry {
   documentBytes = 0;
   private nextDocId = 0;
 
-  /** `measure`: a document's JSON text length, when the caller knows it without writing it again. */
-  constructor(private readonly measure: (document: unknown) => number | undefined = () => undefined) {}
+  /**
+   * `measure`: a document's JSON text length, when the caller knows it without writing it again;
+   * `memberKeys`: an object's keys (as Object.keys lists them) when the caller knows them without
+   * enumerating it.
+   */
+  constructor(
+    private readonly measure: (document: unknown) => number | undefined = () => undefined,
+    readonly memberKeys: (object: object) => readonly string[] | undefined = () => undefined,
+  ) {}
+
+  /** Object.keys of a schema's object, without enumerating one whose keys are known. */
+  keysOf(object: object): readonly string[] {
+    return this.memberKeys(object) ?? Object.keys(object);
+  }
 
   /** Adds a document: registers its resources and anchors. `schemas`, when given, receives the
    * subschema at each pointer scanned (as `resourceByPointer` lists them, parents first). */
   addDocument(root: unknown, uri: string, dialect: Dialect, schemas?: Map<string, unknown>): SchemaDocument {
+    const { doc, scan } = this.startDocument(root, uri, dialect, schemas);
+    scan(Number.POSITIVE_INFINITY);
+    return doc;
+  }
+
+  /**
+   * addDocument in slices of about SCAN_SLICE subschemas, awaiting `pause` between them: scanning a
+   * document of 90,000 subschemas at once is a stretch of 50 ms or more.
+   */
+  async addDocumentSharing(
+    root: unknown,
+    uri: string,
+    dialect: Dialect,
+    pause?: () => Promise<void>,
+    schemas?: Map<string, unknown>,
+  ): Promise<SchemaDocument> {
+    const { doc, scan } = this.startDocument(root, uri, dialect, schemas);
+    while (!scan(SCAN_SLICE)) await pause?.();
+    return doc;
+  }
+
+  /** A document registered, and its scan: each call does up to `work` more, true when done. */
+  private startDocument(root: unknown, uri: string, dialect: Dialect, schemas?: Map<string, unknown>) {
     const doc: SchemaDocument = { id: this.nextDocId++, root, resourceByPointer: new Map() };
     this.documentBytes += this.measure(root) ?? JSON.stringify(root)?.length ?? 0;
     const res: Resource = {
@@ -164,22 +141,31 @@ export class Registry {
       recursiveAnchor: false,
     };
     if (!this.resources.has(res.uri)) this.resources.set(res.uri, res);
-    this.scan(doc, root, "", res, true, schemas);
-    return doc;
+    // Depth first, each subschema before its children, in keyword order (the first `$id` wins).
+    const pending: ScanItem[] = [{ schema: root, ptr: "", parent: res, isDocRoot: true }];
+    const scan = (work: number): boolean => {
+      for (let done = 0; done < work; ) {
+        const item = pending.pop();
+        if (item === undefined) return true;
+        done += this.scan(doc, item, pending, schemas);
+      }
+      return pending.length === 0;
+    };
+    return { doc, scan };
   }
 
+  /** Registers one subschema and puts its subschemas on `pending`; its work: 1 + their number. */
   private scan(
     doc: SchemaDocument,
-    schema: unknown,
-    ptr: string,
-    parent: Resource,
-    isDocRoot: boolean,
+    item: ScanItem,
+    pending: ScanItem[],
     schemas: Map<string, unknown> | undefined,
-  ): void {
+  ): number {
+    const { schema, ptr, parent, isDocRoot } = item;
     schemas?.set(ptr, schema);
     if (!isObject(schema)) {
       doc.resourceByPointer.set(ptr, parent);
-      return;
+      return 1;
     }
     let res = parent;
     const parentKeywords = RESOURCE_KEYWORDS[parent.dialect.draft];
@@ -252,12 +238,16 @@ export class Registry {
     // each of the twenty-odd up; they are then scanned in the fixed order below.
     let present = 0;
     for (const key in schema) present |= SUBSCHEMA_BITS.get(key) ?? 0;
-    if (present === 0) return;
-    const sub = (value: unknown, p: string): void => this.scan(doc, value, p, res, false, schemas);
+    if (present === 0) return 1;
+    // Pushed in keyword order, then turned round: `pending` is popped last first.
+    const first = pending.length;
+    const sub = (value: unknown, p: string): void => {
+      pending.push({ schema: value, ptr: p, parent: res, isDocRoot: false });
+    };
     for (const kw of OBJECT_OF_SCHEMAS) {
       if ((present & bitOf(kw)) === 0) continue;
       const v = schema[kw];
-      if (isObject(v)) for (const k of Object.keys(v)) sub(v[k], `${ptr}/${kw}/${escapePointerToken(k)}`);
+      if (isObject(v)) for (const k of this.keysOf(v)) sub(v[k], `${ptr}/${kw}/${escapePointerToken(k)}`);
     }
     if ((present & bitOf("dependencies")) !== 0 && isObject(schema.dependencies)) {
       const deps = schema.dependencies;
@@ -271,10 +261,17 @@ export class Registry {
       const v = schema[kw];
       if (Array.isArray(v)) for (let i = 0; i < v.length; i++) sub(v[i], `${ptr}/${kw}/${i}`);
     }
-    if ((present & bitOf("items")) === 0) return;
-    const items = schema.items;
-    if (Array.isArray(items)) for (let i = 0; i < items.length; i++) sub(items[i], `${ptr}/items/${i}`);
-    else if (items !== undefined) sub(items, `${ptr}/items`);
+    if ((present & bitOf("items")) !== 0) {
+      const items = schema.items;
+      if (Array.isArray(items)) for (let i = 0; i < items.length; i++) sub(items[i], `${ptr}/items/${i}`);
+      else if (items !== undefined) sub(items, `${ptr}/items`);
+    }
+    for (let i = first, j = pending.length - 1; i < j; i++, j--) {
+      const swap = pending[i] as ScanItem;
+      pending[i] = pending[j] as ScanItem;
+      pending[j] = swap;
+    }
+    return 1 + pending.length - first;
   }
 
   /** The resource that contains the subschema at `ptr` of `doc`. */

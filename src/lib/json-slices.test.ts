@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   JsonTooDeep,
+  memberKeysOf,
   PARSE_AT_ONCE_CHARS,
   parseJsonInSlices,
   parseJsonTextInSlices,
@@ -169,6 +170,33 @@ describe("parseJsonInSlices", () => {
     expect(sourceTextOf(value.b)).toBeUndefined();
     expect(sourceTextOf(JSON.parse(text))).toBeUndefined();
     expect(sourceTextOf("s")).toBeUndefined();
+  });
+
+  it("memberKeysOf gives an assembled object's keys as Object.keys lists them", async () => {
+    const members = Array.from({ length: 30_000 }, (_, i) => `"k${i % 20_000}": {"i": ${i}}`);
+    const text = `{"wide": {${members.join(", ")}, "__proto__": 1}, "digits": {${members.join(", ")}, "7": 0}}`;
+    const value = (await parseJsonInSlices(text, { maxDepth: 10 })) as Record<string, object>;
+    // Repeated keys keep their first place (as with JSON.parse); an own __proto__ is a key.
+    expect(memberKeysOf(value.wide)).toEqual(Object.keys(JSON.parse(text).wide));
+    expect(memberKeysOf(value.wide)).toHaveLength(20_001);
+    expect(memberKeysOf(value)).toEqual(["wide", "digits"]);
+    // An array-index key is listed first by Object.keys: not recorded.
+    expect(memberKeysOf(value.digits)).toBeUndefined();
+    expect(memberKeysOf(JSON.parse(text))).toBeUndefined();
+  });
+
+  it("sourceTextOf of a small copy of an assembled object joins its members' texts", async () => {
+    const text = `{"schema": {"type": "object", "properties": {${Array.from({ length: 25_000 }, (_, i) => `"p${i}": {"type" : "string"}`).join(", ")}}}}`;
+    const body = (await parseJsonInSlices(text, { maxDepth: 10 })) as { schema: Record<string, unknown> };
+    // What z.record makes of the body's schema: a new object holding the same members.
+    const copy = { ...body.schema };
+    const joined = sourceTextOf(copy) as string;
+    expect(joined.startsWith('{"type":"object","properties":{"p0": {"type" : "string"}')).toBe(true);
+    expect(JSON.parse(joined)).toEqual(body.schema);
+    // Without an assembled member, or with too many members to look at: none.
+    expect(sourceTextOf({ type: "object", properties: {} })).toBeUndefined();
+    const wide = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, 1]));
+    expect(sourceTextOf({ ...wide, properties: body.schema.properties })).toBeUndefined();
   });
 
   it("parses texts up to PARSE_AT_ONCE_CHARS and scalars with JSON.parse itself", async () => {

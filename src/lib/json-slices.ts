@@ -15,14 +15,18 @@
  * (beyond it `JsonTooDeep` is thrown, before any value is built). An invalid text throws a
  * SyntaxError, as JSON.parse does.
  */
+
+import { recordSource } from "./json-sources";
 import { type JsonTextResult, parseJsonText, syntaxErrorLocation, syntaxErrorOffset } from "./json-text";
 import { yieldThread } from "./yield-thread";
+
+export { isAssembled, memberKeysOf, sourceTextOf } from "./json-sources";
 
 /** Characters parsed natively in one piece: about 2 ms of JSON.parse for the densest shapes here. */
 export const SLICE_CHARS = 64 * 1024;
 
-/** Characters of work between two pauses: a few ms here. */
-export const YIELD_CHARS = 256 * 1024;
+/** Characters of work between two pauses: a few ms here (10-25 ms under a profiler, loaded). */
+export const YIELD_CHARS = 128 * 1024;
 
 /**
  * Texts up to this many characters are parsed at once (at most about 15 ms of JSON.parse here):
@@ -93,23 +97,13 @@ function scalarEnd(text: string, start: number): number {
   return i;
 }
 
-/** The containers parseJsonInSlices assembled (over SLICE_CHARS of text), and where their text is. */
-const sources = new WeakMap<object, { text: string; start: number; end: number }>();
+/** Whether Object.keys could list `key` out of insertion order (an array index). */
+const mayBeIndex = (key: string) => {
+  const code = key.charCodeAt(0);
+  return code >= 0x30 && code <= 0x39;
+};
 
-/**
- * The text a container was parsed from, when parseJsonInSlices assembled it (over SLICE_CHARS of
- * text): a JSON text of that value as it was sent (its whitespace and escapes included), without
- * writing it again. Undefined for anything else.
- */
-export function sourceTextOf(value: unknown): string | undefined {
-  const source = value !== null && typeof value === "object" ? sources.get(value) : undefined;
-  return source?.text.slice(source.start, source.end);
-}
-
-/** Whether parseJsonInSlices assembled `value` (a container of over SLICE_CHARS of text). */
-export function isAssembled(value: unknown): boolean {
-  return value !== null && typeof value === "object" && sources.has(value);
-}
+const hasOwn = Object.prototype.hasOwnProperty;
 
 function setMember(target: Record<string, unknown>, key: string, value: unknown) {
   // Assignment would set the prototype; JSON.parse makes an own property, and so do we.
@@ -164,8 +158,17 @@ export async function parseJsonInSlices(text: string, limits: { maxDepth: number
     members.push(kStart, kEnd, vStart, vEnd);
   };
   /** The container of the records from `from`, each run parsed natively in one piece. */
-  const assemble = async (isArray: boolean, from: number): Promise<unknown> => {
+  const assemble = async (isArray: boolean, from: number): Promise<{ value: unknown; keys?: string[] }> => {
     const out: unknown[] | Record<string, unknown> = isArray ? [] : {};
+    // The object's keys in order, first occurrences (JSON.parse keeps a repeated key's first place).
+    let keys: string[] | undefined = isArray ? undefined : [];
+    const member = (key: string, value: unknown) => {
+      if (keys !== undefined && !hasOwn.call(out, key)) {
+        if (mayBeIndex(key)) keys = undefined;
+        else keys.push(key);
+      }
+      setMember(out as Record<string, unknown>, key, value);
+    };
     for (let i = from; i < members.length; i += 4) {
       const kStart = members[i] as number;
       const vStart = members[i + 2] as number;
@@ -174,24 +177,19 @@ export async function parseJsonInSlices(text: string, limits: { maxDepth: number
       if (value !== undefined) {
         built.delete(i);
         if (isArray) (out as unknown[]).push(value);
-        else
-          setMember(
-            out as Record<string, unknown>,
-            parsePiece(text.slice(kStart, members[i + 1]), kStart) as string,
-            value,
-          );
+        else member(parsePiece(text.slice(kStart, members[i + 1]), kStart) as string, value);
       } else if (isArray) {
         // At most SLICE_CHARS / 2 items: within the arguments a call can take.
         Array.prototype.push.apply(out, parsePiece(`[${text.slice(vStart, vEnd)}]`, vStart - 1) as unknown[]);
       } else {
         const run = parsePiece(`{${text.slice(kStart, vEnd)}}`, kStart - 1) as Record<string, unknown>;
-        for (const key of Object.keys(run)) setMember(out as Record<string, unknown>, key, run[key]);
+        for (const key of Object.keys(run)) member(key, run[key]);
       }
       work += vEnd - vStart;
       if (pos + work >= nextPause) await pause();
     }
     members.length = from;
-    return out;
+    return { value: out, keys };
   };
   /** Closes the innermost container at `pos`; a promise only when it is large (assembled here). */
   const close = (): Promise<void> | undefined => {
@@ -211,8 +209,8 @@ export async function parseJsonInSlices(text: string, limits: { maxDepth: number
       } else record(kStart, kEnd, start, end);
       return undefined;
     }
-    return assemble(isArray, from).then((value) => {
-      sources.set(value as object, { text, start, end });
+    return assemble(isArray, from).then(({ value, keys }) => {
+      recordSource(value as object, { text, start, end, ...(keys && { keys }) });
       if (starts.length === 0) {
         root = value;
         done = true;

@@ -5,7 +5,7 @@
  */
 
 import { type CompiledSchema, compileSchema, SchemaError, ValidationLimitError } from "../engine";
-import { JsonTooDeep, sourceTextOf } from "../lib/json-slices";
+import { JsonTooDeep, memberKeysOf, sourceTextOf } from "../lib/json-slices";
 import { exceedsDepthSharing } from "../lib/json-text";
 import { yieldThread } from "../lib/yield-thread";
 import type { ValidationLimits } from "./limits";
@@ -51,6 +51,8 @@ export async function compileWithinLimits(
       pause: yieldThread,
       // Documents parsed in slices (over 512 KiB) are measured by the text they came from.
       measureDocument: (document) => sourceTextOf(document)?.length,
+      // Objects of such documents are not enumerated again (90,000 members: a long stretch).
+      memberKeys: memberKeysOf,
       resolveRemote: async (uri) => {
         remoteDocuments++;
         if (remoteDocuments > limits.maxRemoteDocuments) {

@@ -18,14 +18,23 @@ export const APPEND_MARKER_TTL_SECONDS = 7 * 24 * 3600;
 /** Period counters outlive their month by this much, for late compensations and reconciliation. */
 const PERIOD_COUNTER_GRACE_SECONDS = 35 * 24 * 3600;
 
+/** The last month `usagePeriodOf` answered, [startMs, endMs): every admission asks, nearly always of this month. */
+let lastPeriod = { startMs: 0, endMs: 0, period: "", counterExpiresAt: 0 };
+
 /** `YYYY-MM` of a UTC instant and the unix second when that month's counter may expire. */
 export function usagePeriodOf(nowMs: number): { period: string; counterExpiresAt: number } {
-  const now = new Date(nowMs);
-  const nextMonth = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
-  return {
-    period: now.toISOString().slice(0, 7),
-    counterExpiresAt: Math.floor(nextMonth / 1000) + PERIOD_COUNTER_GRACE_SECONDS,
-  };
+  if (!(nowMs >= lastPeriod.startMs && nowMs < lastPeriod.endMs)) {
+    const now = new Date(nowMs);
+    const startMs = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+    const endMs = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
+    lastPeriod = {
+      startMs,
+      endMs,
+      period: now.toISOString().slice(0, 7),
+      counterExpiresAt: Math.floor(endMs / 1000) + PERIOD_COUNTER_GRACE_SECONDS,
+    };
+  }
+  return { period: lastPeriod.period, counterExpiresAt: lastPeriod.counterExpiresAt };
 }
 
 export type ScriptReply = [number, ...(string | number)[]];
@@ -92,6 +101,9 @@ export function admitScriptCall(input: AdmitUsageInput | AdmitApiKeyUsageInput):
   return { keys, args };
 }
 
+/** The script's statuses that carry a window (admitted, rate limited, replayed, refused with the window). */
+const VERDICT_STATUSES: ReadonlySet<number> = new Set([0, 1, 2, -7, -8, -9, -10]);
+
 const orNull = (value: string | number | undefined) =>
   value === undefined || value === "" ? null : String(value);
 
@@ -108,7 +120,7 @@ export function toAdmitReply(reply: ScriptReply): AdmitUsageReply {
   // -11: this usage id was already compensated or replayed (its call timed out and was settled as
   // uncertain); only a script that ran after the Worker gave up can see it, and nobody reads it.
   if (status === -11) throw new Error("admit-usage: usage id already settled; nothing admitted");
-  if (![0, 1, 2, -7, -8, -9, -10].includes(status)) {
+  if (!VERDICT_STATUSES.has(status)) {
     throw new Error(`admit-usage: unexpected reply ${JSON.stringify(reply)}`);
   }
   const window = {

@@ -94,6 +94,12 @@ export interface UpstashRedisOptions {
    * only where every reply is known to be text (the admission script: numbers and tier names).
    */
   base64Replies?: boolean;
+  /**
+   * Send and keep Upstash's sync token, so that this client's reads see its own earlier writes on a
+   * read replica. Default true (the client's default). Off for a client that only runs scripts,
+   * which Upstash runs on the primary, where the token says nothing.
+   */
+  readYourWrites?: boolean;
 }
 
 export interface RedisAdapterOptions extends UpstashRedisOptions {
@@ -108,6 +114,7 @@ export function createUpstashClient({
   timeoutMs,
   autoPipelining,
   base64Replies,
+  readYourWrites,
 }: UpstashRedisOptions): Redis {
   return new Redis({
     url,
@@ -120,6 +127,7 @@ export function createUpstashClient({
     automaticDeserialization: false,
     ...(autoPipelining === false && { enableAutoPipelining: false }),
     ...(base64Replies === false && { responseEncoding: false }),
+    ...(readYourWrites === false && { readYourWrites: false }),
   });
 }
 
@@ -151,12 +159,14 @@ export function createRedisAdapter({ admissionTimeoutMs, ...options }: RedisAdap
   const client = createUpstashClient(options);
   // Admission gets its own client: a short timeout, and no batching with unrelated commands, so one
   // admission is exactly one HTTP request that fails (or not) on its own. Its replies are numbers
-  // and tier names, so they skip base64 (decoding it was 1-2% of the hot path's CPU).
+  // and tier names, so they skip base64 (decoding it was 1-2% of the hot path's CPU). It runs only
+  // the admission script, on the primary: no sync token to send and read back on every call.
   const admissionClient = createUpstashClient({
     ...options,
     timeoutMs: admissionTimeoutMs ?? options.timeoutMs,
     autoPipelining: false,
     base64Replies: false,
+    readYourWrites: false,
   });
   // createScript: EVALSHA first; on NOSCRIPT, EVAL (which also caches the script in Redis).
   const admitScript = admissionClient.createScript<ScriptReply>(ADMIT_USAGE_LUA);

@@ -89,6 +89,32 @@ describe("usage buckets", () => {
     await h.expectExactlyBilled();
   });
 
+  it("a backlog drained over several runs, its hour over, adds to one bucket per customer", async () => {
+    const customers = [h.customer(), h.customer(), h.customer()];
+    // Records of an hour that ended long ago, waiting in the stream (a drain that fell behind).
+    const hourAgo = Date.now() - 2 * 3_600_000;
+    for (const customer of customers) {
+      for (let i = 0; i < 5; i++) {
+        const reply = await runAdmission({ ...recordOf(customer), occurredAtMs: hourAgo + i });
+        expect(reply.status).toBe("admitted");
+      }
+    }
+    const runs = [];
+    // Four entries a run: the stream keeps a backlog through three runs.
+    for (let i = 0; i < 10; i++) {
+      const report = await h.flush({ maxRecords: 4 });
+      runs.push(report);
+      if (!report.stream_backlog) break;
+    }
+    expect(runs.length).toBeGreaterThan(3);
+    expect(runs.slice(0, -1).every((run) => run.buckets_sealed === 0)).toBe(true);
+    await flushAll();
+    for (const customer of customers) {
+      expect(await bucketRows(customer)).toEqual([{ admitted: 5, compensated: 0, orphaned: 0, records: 5 }]);
+    }
+    expect(h.stack.stripe.unitsByCustomer()).toMatchObject(Object.fromEntries(customers.map((c) => [c, 5])));
+  });
+
   it("subtracts a compensation that arrives after its bucket was sealed exactly once", async () => {
     const customer = h.customer();
     const records = await h.admit(customer, 5);

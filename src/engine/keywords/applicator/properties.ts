@@ -34,9 +34,13 @@ export const properties: KeywordDefinition = {
     const track = compiler.tracksEvaluation;
     const apply = track ? applyChildTracked : applyChild;
     const named = new Map<string, Node>();
-    if (declared) for (const k of Object.keys(declared)) named.set(k, compiler.subschema("properties", k));
+    const declaredKeys = declared ? compiler.keysOf(declared) : [];
+    const patternKeys = patternSchemas ? compiler.keysOf(patternSchemas) : [];
+    // A wide `properties` over the limits is refused before its members are made.
+    compiler.expectSubschemas(declaredKeys.length + patternKeys.length);
+    for (const k of declaredKeys) named.set(k, compiler.subschema("properties", k));
     const patterns = patternSchemas
-      ? Object.keys(patternSchemas).map((p) => ({
+      ? patternKeys.map((p) => ({
           re: compiler.pattern(p),
           node: compiler.subschema("patternProperties", p),
         }))
