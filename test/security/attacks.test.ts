@@ -20,15 +20,18 @@ const PEAK_MB = 200;
 /**
  * The isolate is single-threaded: /health waits for the stretch of synchronous work under way (a
  * document's validation, which cannot pause; a slice of parsing the body, of the metaschema check or
- * of building). The aim is 100 ms: `npm run probe:security -- --stretches` shows no stretch of the
- * 3.7 MB schemas much over 40 ms here (profiled, at load average 6-8; they held /health 110-380 ms
- * before they were sliced, 20-80 ms now), and the longest left, 50-70 ms profiled, are a document's
- * validation or a compilation's phase of a 5,000-entry `allOf`. A stretch's wall time grows with
- * the machine's load (2 cores here, shared): at load average 8-10 such attacks held /health 128-222
- * ms. The project runs last and alone (vitest groupOrder); the bound asserted leaves a CI machine
- * that much room.
+ * of building). The issue's bound is 100 ms. On this machine, quiet (load average under 1.5), the
+ * slowest /health of any attack was 43 ms in three runs of this suite and 25 ms in a run of
+ * `npm run probe:security`; `npm run probe:security -- --stretches` shows the longest stretches
+ * (the 3.7 MB schemas' slices, a document's validation, a compilation phase of a 5,000-entry
+ * `allOf`) at 20-70 ms profiled. A stretch's wall time grows with the machine's load (2 cores
+ * here): at load average 8-10 some attacks held /health 128-222 ms. The project runs last and
+ * alone (vitest groupOrder), and each attack is retried once (RETRIES), so that one scheduling
+ * hiccup of a shared machine is not taken for a regression, while an attack that holds the thread
+ * fails both times.
  */
-const HEALTH_MS = 300;
+const HEALTH_MS = 100;
+const RETRIES = 1;
 /** The default MAX_ENRICHMENT_BYTES plus room for the rest of the response. */
 const RESPONSE_OVER_REQUEST_BYTES = 256 * 1024 + 64 * 1024;
 
@@ -112,7 +115,7 @@ const EXPECTED: Record<string, (status: number | string, text: string) => void> 
   },
 };
 
-describe("denial-of-service reproductions against the built Worker", () => {
+describe("denial-of-service reproductions against the built Worker", { retry: RETRIES }, () => {
   let stack: LocalStack;
   let bundleDir: string;
   let vars: Record<string, string>;
@@ -134,7 +137,7 @@ describe("denial-of-service reproductions against the built Worker", () => {
     try {
       const token = await probeToken(worker, stack);
       const outcome = await runAttack(worker, token, attack, (attack.wallMs ?? WALL_MS) * 3, HEALTH_MS);
-      const summary = `${attack.name}: ${outcome.status} in ${outcome.ms.toFixed(0)} ms, peak ${outcome.peakMb.toFixed(0)} MB`;
+      const summary = `${attack.name}: ${outcome.status} in ${outcome.ms.toFixed(0)} ms, peak ${outcome.peakMb.toFixed(0)} MB, slowest /health ${outcome.slowestHealthMs.toFixed(0)} ms`;
       expect(
         typeof outcome.status === "number" &&
           (outcome.status < 300 || outcome.status === 422 || outcome.status === attack.refusedWith),
