@@ -29,7 +29,6 @@ beforeEach(async () => {
   await h.reset();
 });
 
-const TIERS = { pro: { limit: 1_000_000, windowSeconds: 1 } };
 const bucketRows = async (customer: string) =>
   (
     await h.sql.query<{ admitted: number; compensated: number; orphaned: number; records: number }>(
@@ -38,34 +37,6 @@ const bucketRows = async (customer: string) =>
       [customer],
     )
   ).rows;
-
-/** A record as the Worker builds it before the admission call. */
-function recordOf(customer: string, units = 1): UsageRecord {
-  return {
-    id: `u_${crypto.randomUUID().replaceAll("-", "")}`,
-    kind: "admit",
-    requestId: `req-${crypto.randomUUID()}`,
-    subject: `acct-${customer}`,
-    stripeCustomerId: customer,
-    tier: "pro",
-    units,
-    occurredAtMs: Date.now(),
-  };
-}
-
-/** The admission script's run for `record` (as the hot path, or as a timed-out call that ran late). */
-const runAdmission = (record: UsageRecord) =>
-  h.redis.admitUsage({
-    usageId: record.id,
-    requestId: record.requestId,
-    subject: record.subject,
-    apiKeyId: null,
-    stripeCustomerId: record.stripeCustomerId,
-    tier: "pro",
-    units: record.units,
-    nowMs: record.occurredAtMs,
-    tiers: TIERS,
-  });
 
 const uncertainCompensation = (record: UsageRecord) =>
   h.redis.appendUsage({ ...record, kind: "compensate", units: -record.units }, "live", false);
@@ -95,7 +66,7 @@ describe("usage buckets", () => {
     const hourAgo = Date.now() - 2 * 3_600_000;
     for (const customer of customers) {
       for (let i = 0; i < 5; i++) {
-        const reply = await runAdmission({ ...recordOf(customer), occurredAtMs: hourAgo + i });
+        const reply = await h.admitRecord({ ...h.recordOf(customer), occurredAtMs: hourAgo + i });
         expect(reply.status).toBe("admitted");
       }
     }
@@ -136,9 +107,9 @@ describe("usage buckets", () => {
 describe("uncertain admissions (the Worker never had the script's answer)", () => {
   it("an uncertain compensation nets an admission that ran, and is an orphan for one that never ran", async () => {
     const customer = h.customer();
-    const ran = recordOf(customer);
-    const never = recordOf(customer);
-    expect((await runAdmission(ran)).status).toBe("admitted");
+    const ran = h.recordOf(customer);
+    const never = h.recordOf(customer);
+    expect((await h.admitRecord(ran)).status).toBe("admitted");
     // Both calls timed out for the Worker and were refused: compensated as uncertain.
     expect(await uncertainCompensation(ran)).toBe(true);
     expect(await uncertainCompensation(never)).toBe(true);
@@ -158,10 +129,10 @@ describe("uncertain admissions (the Worker never had the script's answer)", () =
 
   it("an admission script that runs only after its uncertain compensation admits nothing", async () => {
     const customer = h.customer();
-    const late = recordOf(customer);
+    const late = h.recordOf(customer);
     expect(await uncertainCompensation(late)).toBe(true);
     // The delayed script finally runs: the marker refuses it, nothing is written.
-    await expect(runAdmission(late)).rejects.toThrow(/already settled/);
+    await expect(h.admitRecord(late)).rejects.toThrow(/already settled/);
     await flushAll();
     expect(await bucketRows(customer)).toEqual([{ admitted: 0, compensated: 0, orphaned: 1, records: 1 }]);
     expect(h.stack.stripe.unitsByCustomer()[customer] ?? 0).toBe(0);
@@ -170,14 +141,14 @@ describe("uncertain admissions (the Worker never had the script's answer)", () =
   it("a timed-out admission in the stream and replayed from Postgres is counted once, in either order", async () => {
     const customer = h.customer();
     // First: the script's copy is in the stream, then the Worker's copy is replayed.
-    const first = recordOf(customer);
-    expect((await runAdmission(first)).status).toBe("admitted");
+    const first = h.recordOf(customer);
+    expect((await h.admitRecord(first)).status).toBe("admitted");
     expect(await recordPendingUsage(h.db, first)).toBe(true);
     // Second: the Worker's copy is replayed first; the delayed script then finds the marker.
-    const second = recordOf(customer);
+    const second = h.recordOf(customer);
     expect(await recordPendingUsage(h.db, second)).toBe(true);
     await h.flush();
-    await expect(runAdmission(second)).rejects.toThrow(/already settled/);
+    await expect(h.admitRecord(second)).rejects.toThrow(/already settled/);
     await flushAll();
     const reports = await h.reconcile(customer);
     expect(reports.totals).toMatchObject({ admitted: 2, compensated: 0, reported: 2 });
@@ -186,8 +157,8 @@ describe("uncertain admissions (the Worker never had the script's answer)", () =
 
   it("the drain meeting the script's copy before the replay ran still counts the admission once (held id)", async () => {
     const customer = h.customer();
-    const record = recordOf(customer);
-    expect((await runAdmission(record)).status).toBe("admitted");
+    const record = h.recordOf(customer);
+    expect((await h.admitRecord(record)).status).toBe("admitted");
     expect(await recordPendingUsage(h.db, record)).toBe(true);
     // The replay is leased by a replayer that died, so this run drains the stream copy first.
     await h.sql.query("update public.pending_usage set claimed_until = now() + interval '1 hour'");

@@ -20,7 +20,7 @@ import {
 import { type ReconciliationReport, reconcileUsage } from "../../../src/billing/reconciliation";
 import { answeredDayOf, countAnsweredUnits } from "../../../src/metering/answered-units";
 import { redisKeys } from "../../../src/metering/scripts/keys";
-import type { UsageRecord } from "../../../src/metering/usage-record";
+import type { AdmitUsageReply, UsageRecord } from "../../../src/metering/usage-record";
 import { type LocalStack, startLocalStack } from "../../support/local-stack";
 import { parseRedisUrl, RespClient, type RespReply } from "../../support/resp";
 import { stackAdapters } from "../../support/stack-adapters";
@@ -61,6 +61,13 @@ export interface BillingHarness {
    */
   admit(customer: string, count: number, units?: number): Promise<UsageRecord[]>;
   /**
+   * The admission script's run for one record, as the hot path makes it (or as a timed-out call
+   * that ran late): nothing counted as answered, nothing added to the ground truth.
+   */
+  admitRecord(record: UsageRecord): Promise<AdmitUsageReply>;
+  /** A record of `units` for a customer's account as the Worker builds it before admission (now, tier pro). */
+  recordOf(customer: string, units?: number): UsageRecord;
+  /**
    * Appends the compensation of an admitted record (a refunded 5xx): that call was not answered
    * 2xx after all, so its answered count is taken back too.
    */
@@ -98,6 +105,28 @@ export async function startBillingHarness(): Promise<BillingHarness> {
   const { redis, db, stripe } = stackAdapters(stack);
   const truth: Record<string, number> = {};
   let requests = 0;
+  const recordOf = (customer: string, units = 1): UsageRecord => ({
+    id: `u_${crypto.randomUUID().replaceAll("-", "")}`,
+    kind: "admit",
+    requestId: `req-${++requests}`,
+    subject: `acct-${customer}`,
+    stripeCustomerId: customer || null,
+    tier: "pro",
+    units,
+    occurredAtMs: Date.now(),
+  });
+  const admitRecord = (record: UsageRecord) =>
+    redis.admitUsage({
+      usageId: record.id,
+      requestId: record.requestId,
+      subject: record.subject,
+      apiKeyId: null,
+      stripeCustomerId: record.stripeCustomerId,
+      tier: record.tier,
+      units: record.units,
+      nowMs: record.occurredAtMs,
+      tiers: TIERS,
+    });
 
   const harness: BillingHarness = {
     stack,
@@ -112,31 +141,13 @@ export async function startBillingHarness(): Promise<BillingHarness> {
       return Number(reply.value);
     },
     customer: () => stack.stripe.createCustomer().id,
+    recordOf,
+    admitRecord,
     async admit(customer, count, units = 1) {
       const records: UsageRecord[] = [];
       for (let i = 0; i < count; i++) {
-        const record: UsageRecord = {
-          id: `u_${crypto.randomUUID().replaceAll("-", "")}`,
-          kind: "admit",
-          requestId: `req-${++requests}`,
-          subject: `acct-${customer}`,
-          stripeCustomerId: customer || null,
-          tier: "pro",
-          units,
-          occurredAtMs: Date.now(),
-        };
-        const reply = await redis.admitUsage({
-          usageId: record.id,
-          requestId: record.requestId,
-          subject: record.subject,
-          apiKeyId: null,
-          stripeCustomerId: record.stripeCustomerId,
-          tier: "pro",
-          units,
-          nowMs: record.occurredAtMs,
-          tiers: TIERS,
-        });
-        expect(reply.status).toBe("admitted");
+        const record = recordOf(customer, units);
+        expect((await admitRecord(record)).status).toBe("admitted");
         await countAnsweredUnits({ redis, db }, record);
         if (customer) truth[customer] = (truth[customer] ?? 0) + units;
         records.push(record);
