@@ -4,7 +4,7 @@
  * Uses REDIS_URL / DATABASE_URL when set, else finds or starts local servers; applies the
  * migrations; keeps generated secrets in .local/dev-secrets.json (git-ignored); passes any
  * configuration name set in this environment through to the Worker over the local defaults;
- * runs the real Worker under `wrangler dev`, offline. Billing works end to end with the fake Stripe:
+ * runs the real Worker under `wrangler dev`, offline, firing its cron every minute. Billing works end to end with the fake Stripe:
  * the meter, products and metered prices are set up as `npm run stripe:setup` would, and a webhook
  * endpoint for the Worker's `/webhooks/stripe` is registered with it, so paying on the fake's
  * checkout page upgrades the account. Where everything runs is written to .local/dev-stack.json
@@ -155,10 +155,26 @@ async function main() {
     );
     forwardWorkerLogs(worker);
     printSentEmails(stack);
+    runCron(worker);
   } catch (error) {
     console.error(`[dev] could not start: ${error instanceof Error ? error.message : String(error)}`);
     await shutdown(1);
   }
+}
+
+/**
+ * The Worker's cron (wrangler.toml: every minute), which `wrangler dev` does not fire by itself:
+ * fired now (usage an earlier dev run left in the shared Redis is flushed, so `npm run reconcile`
+ * does not find it stalled) and every minute, as Cloudflare fires it.
+ */
+function runCron(worker: WorkerProcess) {
+  const fire = () =>
+    fetch(`${worker.url}/__scheduled?cron=*+*+*+*+*`, { signal: AbortSignal.timeout(55_000) }).catch(
+      (error) =>
+        console.error(`[dev] cron run failed: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  void fire();
+  setInterval(fire, 60_000).unref();
 }
 
 /** The fake Resend's messages (console sign-in links), printed as they are sent: dev has no inbox. */
