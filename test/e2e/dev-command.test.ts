@@ -32,8 +32,16 @@ async function operatorScript(name: string, args: string[]) {
 }
 let child: ChildProcess | undefined;
 
-afterAll(() => {
-  if (child && child.exitCode === null) child.kill("SIGKILL");
+afterAll(async () => {
+  if (!child || child.exitCode !== null) return;
+  // A test that failed half-way: dev stops what it started on SIGINT, as on Ctrl-C (SIGKILL would
+  // leave its wrangler and workerd running); SIGKILL only if it has not exited within 15 s.
+  child.kill("SIGINT");
+  const stopped = await Promise.race([
+    exited(child),
+    new Promise((done) => setTimeout(done, 15_000, "late")),
+  ]);
+  if (stopped === "late") child.kill("SIGKILL");
 });
 
 const exited = (process: ChildProcess) =>
