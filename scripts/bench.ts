@@ -59,7 +59,7 @@
  * Everything started here (redis-server, bridges, fake Stripe, workerd, a test database) is stopped
  * at the end and on Ctrl-C.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -76,18 +76,9 @@ import { runGrowthBench } from "./bench/growth-run";
 import { type LoadFigures, runLoad } from "./bench/load";
 import { buildPeerWorker, peerVars } from "./bench/peer";
 import { startCpuProfile, topSelfTime } from "./bench/profile";
+import { BENCH_TIER, benchWorkerVars, loadBenchData, processCpuMs } from "./bench/setup";
 import { printTargets } from "./bench/targets";
 import { obtainBenchToken } from "./bench/token";
-
-const _ROOT = resolve(import.meta.dirname, "..");
-const BENCH_TIER = "bench";
-const RATE_LIMIT_TIERS = {
-  free: { limit: 5, windowSeconds: 10 },
-  pro: { limit: 100, windowSeconds: 10 },
-  [BENCH_TIER]: { limit: 100_000_000, windowSeconds: 10 },
-};
-
-const ADMISSION_TIMEOUT_MS = 1000;
 
 // ---- arguments -------------------------------------------------------------------------------
 function option(name: string, fallback: number): number {
@@ -154,17 +145,6 @@ interface RouteResult {
 }
 
 /** utime + stime of a process in ms, from /proc/<pid>/stat; undefined off Linux. */
-function processCpuMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may contain spaces) start at field 3: utime is 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isFinite(ticks) ? ticks * 10 : undefined; // USER_HZ is 100 on Linux
-  } catch {
-    return undefined;
-  }
-}
 const selfCpuMs = () => {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1000;
@@ -213,19 +193,6 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     abort.abort();
     void stopServices().finally(() => process.exit(130));
   });
-}
-
-function loadBenchData(): { schema: unknown; valid: unknown } {
-  const path = (file: string) => resolve(benchDir, file);
-  for (const file of ["order.schema.json", "order.valid.json"]) {
-    if (!existsSync(path(file))) {
-      throw new Error(`${path(file)} not found: set JSON_SCHEMA_BENCH_DIR to the folder of the bench data`);
-    }
-  }
-  return {
-    schema: JSON.parse(readFileSync(path("order.schema.json"), "utf8")),
-    valid: JSON.parse(readFileSync(path("order.valid.json"), "utf8")),
-  };
 }
 
 async function pendingUsageRows(databaseUrl: string): Promise<number | undefined> {
@@ -298,15 +265,7 @@ async function main(): Promise<number> {
   );
   say("starting the local stack (redis-server + REST bridge, Postgres + PostgREST bridge, fake Stripe)");
   stack = await startLocalStack({ redis: "own", log: (line) => say(line) });
-  const vars: Record<string, string> = {};
-  for (const [name, value] of Object.entries(stack.vars)) if (value !== undefined) vars[name] = value;
-  vars.RATE_LIMIT_TIERS = JSON.stringify(RATE_LIMIT_TIERS);
-  // The local bridge on a loaded 2-core machine can exceed the production 50 ms admission budget;
-  // a timed-out admission is served fail-open and billed through Postgres, a different (slower)
-  // path. The longest allowed budget keeps every measured call on the real one-round-trip path.
-  vars.ADMISSION_TIMEOUT_MS = String(ADMISSION_TIMEOUT_MS);
-  // SENTRY_DSN in the environment: the same load with error tracking on (its cost on success).
-  if (process.env.SENTRY_DSN) vars.SENTRY_DSN = process.env.SENTRY_DSN;
+  const vars = benchWorkerVars(stack);
 
   say("building the Worker (wrangler deploy --dry-run) and serving it with workerd serve");
   const buildDir = await mkdtemp(join(tmpdir(), "schema-meter-bench-"));
