@@ -229,6 +229,12 @@ function printFloorSummary(results: RouteResult[]): void {
     `workerd CPU our code adds per request: GET /health ${over(row("GET /health"), empty)} over floor /empty; ` +
       `POST /v1/validate ${over(row("POST /v1/validate"), parseRedis)} over floor /parse-redis`,
   );
+  const parseAdmit = row("floor: POST /parse-admit");
+  if (parseAdmit)
+    console.log(
+      `floor /parse-admit (our admission script's own call, no product code) over /parse-redis: ${over(parseAdmit, parseRedis)}; ` +
+        `POST /v1/validate over /parse-admit: ${over(row("POST /v1/validate"), parseAdmit)} (the product's code alone)`,
+    );
 }
 
 /** Ours against the peer (the same route from standard parts): throughput, CPU and Redis calls. */

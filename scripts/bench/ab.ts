@@ -5,7 +5,8 @@
  * more than most changes do). Each DIR is a `wrangler deploy --dry-run --outdir DIR` of some
  * checkout; `--here` adds the current tree, built now. `DIR::/path` loads that route of DIR's Worker
  * instead (with the validate body and the bench token), e.g. a variant of the floor Worker;
- * `DIR::GET /path` a GET of it.
+ * `DIR::GET /path` a GET of it; `scripts/bench/floor-worker::/parse-admit` adds the floor doing our
+ * admission call.
  *
  * Printed per bundle: the median over rounds of req/s, workerd CPU µs per request and the ratio of
  * its throughput to the floor's in the same round. Nothing is asserted.
@@ -14,7 +15,7 @@
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { type LocalStack, startLocalStack } from "../../test/support/local-stack";
 import { buildWorkerBundle, startWorkerdServe, type WorkerdProcess } from "../../test/support/workerd-serve";
 import { FLOOR_WORKER_DIR, floorVars } from "./floor";
@@ -70,7 +71,8 @@ async function main(): Promise<void> {
     for (const arg of dirs) {
       const [dir, route = "/v1/validate"] = arg.split("::") as [string, string?];
       const [path, method] = route.startsWith("GET ") ? [route.slice(4), "GET" as const] : [route, undefined];
-      const worker = await startWorkerdServe({ vars, bundleDir: dir });
+      const isFloor = resolve(dir) === FLOOR_WORKER_DIR;
+      const worker = await startWorkerdServe({ vars: isFloor ? floorVars(stack) : vars, bundleDir: dir });
       workers.push(worker);
       const name = `${
         dir

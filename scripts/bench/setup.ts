@@ -8,7 +8,7 @@ import { BENCH_DIR } from "../../test/support/fixtures";
 import type { LocalStack } from "../../test/support/local-stack";
 
 export const BENCH_TIER = "bench";
-const RATE_LIMIT_TIERS = {
+export const RATE_LIMIT_TIERS = {
   free: { limit: 5, windowSeconds: 10 },
   pro: { limit: 100, windowSeconds: 10 },
   [BENCH_TIER]: { limit: 100_000_000, windowSeconds: 10 },

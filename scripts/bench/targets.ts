@@ -66,6 +66,15 @@ export function evaluateTargets(input: TargetInputs): TargetLine[] {
     measured: Number.isFinite(over) ? `${over.toFixed(0)} µs` : "n/a",
     met: Number.isFinite(over) ? over <= 40 : undefined,
   });
+  // The 40 µs were set on a machine where the floor ran 8,262 req/s, about 121 µs of one core per
+  // request; on a slower machine every µs figure grows alike. The same bound as a share of the
+  // floor's CPU is shown beside it, for reading only: the target stays the one above.
+  const share = floor?.workerdCpuUs !== undefined ? over / floor.workerdCpuUs : Number.NaN;
+  lines.push({
+    item: "1 hot path",
+    target: "(for reading: the same as a share of the floor's CPU; 40 of about 121 µs when set, 33%)",
+    measured: Number.isFinite(share) ? `${(share * 100).toFixed(0)}%` : "n/a",
+  });
   const p99 = both
     ? (ours.load as LoadFigures).p99Ms / Math.max(1, (floor.load as LoadFigures).p99Ms)
     : Number.NaN;
