@@ -4,7 +4,7 @@ import type { JsonObject } from "./json";
 import type { KeywordDefinition } from "./keyword";
 import { format } from "./keywords/format-annotation/format";
 import { constKeyword } from "./keywords/validation/const";
-import { enumKeyword } from "./keywords/validation/enum";
+import { enumKeyword, enumValuesOfCheck } from "./keywords/validation/enum";
 import { exclusiveMaximum } from "./keywords/validation/exclusive-maximum";
 import { exclusiveMinimum } from "./keywords/validation/exclusive-minimum";
 import { maxLength } from "./keywords/validation/max-length";
@@ -36,6 +36,10 @@ const RULE_ORDER = new Map<KeywordDefinition, number>(
     format,
   ].map((definition, rank) => [definition, rank]),
 );
+
+/** The names of the format checks rules hold, for their keys. */
+const formatNames = new Map<(s: string) => boolean, string>();
+const formatName = (test: (s: string) => boolean): string => formatNames.get(test) ?? "";
 
 type MutableRule = { -readonly [K in keyof ScalarRule]: ScalarRule[K] };
 
@@ -79,9 +83,10 @@ export function scalarRule(
     const value = schema[definition.keyword];
     switch (definition) {
       case enumKeyword: {
-        const values = value as unknown[];
-        if (values.some((v) => typeof v === "object" && v !== null)) return null;
-        rule.values = new Set(values);
+        // The keyword's own set, not a copy: an enum may hold thousands of values.
+        const values = enumValuesOfCheck(keyword.check);
+        if (values === undefined) return null;
+        rule.values = values;
         break;
       }
       case constKeyword:
@@ -100,6 +105,7 @@ export function scalarRule(
         const test = FORMAT_CHECKS[value as string];
         if (test === undefined) return null;
         rule.format = test;
+        formatNames.set(test, value as string);
         rule.stringChecks = true;
         break;
       }
@@ -118,5 +124,34 @@ export function scalarRule(
         else rule.numberLimits = true;
     }
   }
-  return Object.freeze(rule);
+  return shared(rule);
+}
+
+/** Rules handed out for a key, shared: most scalar schemas repeat (`{type: "string"}`), and
+ * a rule per node was a tenth of a compiled schema's heap. Bounded, since schemas are the customers'. */
+const sharedRules = new Map<string, ScalarRule>();
+const MAX_SHARED_RULES = 512;
+const MAX_KEY_LENGTH = 128;
+
+/** The shared rule equal to `rule`, or `rule` frozen. A rule with an enum or a pattern is not
+ * shared (a pattern's errors name where it is). */
+function shared(rule: MutableRule): ScalarRule {
+  if (rule.values !== null || rule.pattern !== null) return Object.freeze(rule);
+  const constant = rule.hasConstant ? `${typeof rule.constant}:${String(rule.constant)}` : "";
+  const key = [
+    rule.types,
+    constant,
+    rule.maximum,
+    rule.minimum,
+    rule.exclusiveMaximum,
+    rule.exclusiveMinimum,
+    rule.maxLength,
+    rule.minLength,
+    rule.format === null ? "" : formatName(rule.format),
+  ].join("|");
+  const hit = sharedRules.get(key);
+  if (hit) return hit;
+  const frozen = Object.freeze(rule);
+  if (key.length <= MAX_KEY_LENGTH && sharedRules.size < MAX_SHARED_RULES) sharedRules.set(key, frozen);
+  return frozen;
 }
