@@ -6,10 +6,12 @@ import { LATER_KEYWORDS, type LaterKeyword } from "./dialects/later-keywords";
 import { RESOURCE_KEYWORDS } from "./dialects/resource-keywords";
 import { SchemaError } from "./errors";
 import { flagObjectCheck } from "./flag-object-check";
+import { scalarRule } from "./flag-scalar-check";
 import { isObject, type JsonObject } from "./json";
 import type { KeywordDefinition, ReferenceTarget, SchemaCompiler } from "./keyword";
 import { type CompiledPattern, compilePattern, RegexError, withLocation } from "./regex";
 import type { Dialect, Registry, Resource, SchemaDocument, SchemaTarget } from "./registry";
+import { ANY_INSTANCE } from "./scalar-rule";
 import { SchemaScope } from "./schema-scope";
 import { escapePointerToken, resolveUri, splitFragment } from "./uri";
 
@@ -128,7 +130,7 @@ export class Compiler {
     }
     const hit = inDocument.get(target.pointer);
     if (hit) return hit;
-    const node: Node = { validate: () => true, resource: target.resource };
+    const node: Node = { validate: () => true, scalar: null, resource: target.resource };
     inDocument.set(target.pointer, node);
     this.nodesMade++;
     this.settings.budget.spend(COMPILE_UNITS_PER_SUBSCHEMA);
@@ -262,6 +264,7 @@ export class Compiler {
     const schema = target.schema;
     if (schema === true || (isObject(schema) && hasNoKeys(schema))) {
       node.validate = () => true;
+      node.scalar = ANY_INSTANCE;
       return;
     }
     if (schema === false) {
@@ -303,6 +306,8 @@ export class Compiler {
     }
     const general = assemble(target, keywords, annotations, this);
     node.validate = flagObjectCheck(schema, keywords, scope, this, general) ?? general;
+    // Flag mode's walks read a scalar schema's rule instead of calling its assembled check.
+    node.scalar = scalarRule(schema, keywords, this);
   }
 
   /** The definitions a dialect's vocabularies activate, worked out once per dialect. */

@@ -2,6 +2,7 @@ import { CHARS_PER_UNIT, type WorkBudget } from "./budget";
 import { ValidationLimitError } from "./errors";
 import type { RawUnit } from "./output";
 import type { Resource } from "./registry";
+import type { ScalarRule } from "./scalar-rule";
 import {
   escapePointerToken,
   PLACEHOLDER_BASE,
@@ -23,6 +24,8 @@ export type Check = (instance: unknown, context: ValidationContext) => boolean;
 /** A compiled (sub)schema. `validate` is assigned after creation so reference cycles resolve lazily. */
 export interface Node {
   validate: Check;
+  /** A scalar schema's keywords as data, which flag mode's walks check without calling `validate`. */
+  scalar: ScalarRule | null;
   readonly resource: Resource;
 }
 

@@ -6,6 +6,7 @@ import type { SchemaCompiler } from "./keyword";
 import { properties } from "./keywords/applicator/properties";
 import { PROTOTYPE_NAMES, required } from "./keywords/validation/required";
 import { type } from "./keywords/validation/type";
+import { checkScalar } from "./scalar-rule";
 
 // The commonest object schema, a closed record (`type: object`, `properties`, `required`,
 // `additionalProperties: false`), checked in flag mode by walking the instance's keys instead of
@@ -89,11 +90,18 @@ export function flagObjectCheck(
       if (declared === null || declared === undefined || declared.key !== key)
         declared = hints.miss(position, key);
       position++;
-      if (declared === undefined || !declared.node.validate(object[key], context)) {
+      if (declared === undefined) {
         context.depth = depth;
         return false;
       }
-      if (declared.required && object[key] !== undefined) seen++;
+      const node = declared.node;
+      const value = object[key];
+      const rule = node.scalar;
+      if (rule !== null ? !checkScalar(rule, value, context) : !node.validate(value, context)) {
+        context.depth = depth;
+        return false;
+      }
+      if (declared.required && value !== undefined) seen++;
     }
     context.depth = depth;
     // Every required name among the keys walked: `required` holds without its lookups (their units

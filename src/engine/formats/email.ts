@@ -33,6 +33,46 @@ export function checkEmail(s: string, idn: boolean): boolean {
   return checkHostname(idn ? domain.normalize("NFC") : domain, idn);
 }
 
+/** The characters of a dot-atom's atoms (ATEXT), by char code. */
+const ATOM_CODES = new Uint8Array(128);
+for (const c of "-!#$%&'*+/=?^_`{|}~0123456789") ATOM_CODES[c.charCodeAt(0)] = 1;
+for (let c = 65; c <= 90; c++) ATOM_CODES[c] = ATOM_CODES[c + 32] = 1;
+
+/**
+ * The common address: a dot-atom, `@`, then a plain LDH host name (at most 253 characters, labels of
+ * 1-63 not starting or ending with `-`, none an A-label). A sufficient condition of checkEmail(s,
+ * false), read by char code: its regular expressions took about four times as long on one.
+ */
+function isPlainEmail(s: string): boolean {
+  const at = s.lastIndexOf("@");
+  const length = s.length;
+  if (at <= 0 || length - at - 1 > 253) return false;
+  let dot = true;
+  for (let i = 0; i < at; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (dot) return false;
+      dot = true;
+    } else if (c < 128 && ATOM_CODES[c] === 1) dot = false;
+    else return false;
+  }
+  if (dot) return false;
+  let label = at + 1;
+  for (let i = label; i <= length; i++) {
+    const c = i < length ? s.charCodeAt(i) : 46;
+    if (c === 46) {
+      const size = i - label;
+      if (size < 1 || size > 63 || s.charCodeAt(label) === 45 || s.charCodeAt(i - 1) === 45) return false;
+      // An A-label needs the IDNA checks.
+      if (size >= 4 && s.charCodeAt(label + 2) === 45 && s.charCodeAt(label + 3) === 45) {
+        if ((s.charCodeAt(label) | 32) === 120 && (s.charCodeAt(label + 1) | 32) === 110) return false;
+      }
+      label = i + 1;
+    } else if (!((c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122) || c === 45)) return false;
+  }
+  return true;
+}
+
 /** A valid address with its domain lower-cased (the local part is case-sensitive). */
 export function lowerCaseDomain(s: string): string {
   const at = s.lastIndexOf("@");
@@ -40,4 +80,7 @@ export function lowerCaseDomain(s: string): string {
 }
 
 /** `email`: normalised with a lower-case domain. */
-export const email: FormatDefinition = { check: (s) => checkEmail(s, false), normalize: lowerCaseDomain };
+export const email: FormatDefinition = {
+  check: (s) => isPlainEmail(s) || checkEmail(s, false),
+  normalize: lowerCaseDomain,
+};

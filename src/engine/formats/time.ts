@@ -1,4 +1,4 @@
-import { readDigits } from "./date";
+import { readTwoDigits } from "./date";
 import type { FormatDefinition } from "./format";
 
 /** RFC 3339 full-time: hh:mm:ss[.frac](Z|+hh:mm|-hh:mm), leap second only at 23:59:60 UTC. */
@@ -9,9 +9,9 @@ export function isTime(s: string): boolean {
 /** Whether `s` from `at` to its end is a full-time (`s` is read in place, not cut). */
 export function isTimeFrom(s: string, at: number): boolean {
   if (s.length < at + 9 || s.charCodeAt(at + 2) !== 58 || s.charCodeAt(at + 5) !== 58) return false;
-  const h = readDigits(s, at, 2);
-  const mi = readDigits(s, at + 3, 2);
-  const sec = readDigits(s, at + 6, 2);
+  const h = readTwoDigits(s, at);
+  const mi = readTwoDigits(s, at + 3);
+  const sec = readTwoDigits(s, at + 6);
   if (h < 0 || mi < 0 || sec < 0 || h > 23 || mi > 59 || sec > 60) return false;
   let i = at + 8;
   if (s.charCodeAt(i) === 46) {
@@ -26,8 +26,8 @@ export function isTimeFrom(s: string, at: number): boolean {
     if (i + 1 !== s.length) return false;
   } else if (z === 43 || z === 45) {
     if (s.length !== i + 6 || s.charCodeAt(i + 3) !== 58) return false;
-    const oh = readDigits(s, i + 1, 2);
-    const om = readDigits(s, i + 4, 2);
+    const oh = readTwoDigits(s, i + 1);
+    const om = readTwoDigits(s, i + 4);
     if (oh < 0 || om < 0 || oh > 23 || om > 59) return false;
     offset = (z === 45 ? -1 : 1) * (oh * 60 + om);
   } else return false;

@@ -11,6 +11,7 @@ import {
   type ValidationContext,
 } from "../../context";
 import type { SchemaCompiler } from "../../keyword";
+import { checkScalar } from "../../scalar-rule";
 
 /** How an array's items are checked: positional schemas first, then one for the rest. */
 export interface ItemsLayout {
@@ -32,9 +33,10 @@ function restItems(rest: Node, array: unknown[], context: ValidationContext): bo
   if (n === 0) return true;
   const depth = context.depth;
   enterChildren(context);
+  const rule = rest.scalar;
   for (let i = 0; i < n; i++) {
     if (++context.steps > context.nextCheck) tick(context);
-    if (!rest.validate(array[i], context)) {
+    if (rule !== null ? !checkScalar(rule, array[i], context) : !rest.validate(array[i], context)) {
       context.depth = depth;
       return false;
     }

@@ -1,5 +1,5 @@
 import { COMPARED_NODES_PER_UNIT } from "../../budget";
-import { report, spend } from "../../context";
+import { type Check, report, spend } from "../../context";
 import { jsonEqual, jsonNodeCount } from "../../json";
 import type { KeywordDefinition } from "../../keyword";
 import { describeValue, listedValues } from "./describe-value";
@@ -35,7 +35,7 @@ export const enumKeyword: KeywordDefinition = {
         : { allowedValues: listed.values },
       candidates: values.filter((v) => typeof v === "string"),
     };
-    return (instance, context) => {
+    const check: Check = (instance, context) => {
       if (typeof instance !== "object" || instance === null) {
         if (primitives.has(instance)) return true;
       } else {
@@ -45,5 +45,15 @@ export const enumKeyword: KeywordDefinition = {
       if (context.full) report(context, location, message, undefined, detail);
       return false;
     };
+    if (complex.length === 0) primitiveValues.set(check, primitives);
+    return check;
   },
 };
+
+/** The values of each `enum` check of primitives only, for a scalar schema's rule (flag-scalar-check.ts). */
+const primitiveValues = new WeakMap<Check, ReadonlySet<unknown>>();
+
+/** The values an `enum` check of primitives only looks up, or undefined for any other check. */
+export function enumValuesOfCheck(check: Check): ReadonlySet<unknown> | undefined {
+  return primitiveValues.get(check);
+}
