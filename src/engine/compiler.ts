@@ -100,6 +100,7 @@ export class Compiler {
   private readonly handedOut = new Map<SchemaTarget, Map<string, Node>>();
   /** Nodes handed out but not built yet: `build` works through them. */
   private readonly unbuilt: Array<{ node: Node; target: SchemaTarget }> = [];
+  private lastActive: { dialect: Dialect; active: ActiveKeywords } | undefined;
   readonly tracksEvaluation: boolean;
   readonly usesDynamicScope: boolean;
   /** Whether `format` asserts everywhere (the compile option); a vocabulary may ask for it too. */
@@ -204,8 +205,11 @@ export class Compiler {
           : undefined;
       pointer += `/${typeof token === "number" ? token : escapePointerToken(token)}`;
     }
+    const document = target.document;
     const resource =
-      target.document.resourceByPointer.get(pointer) ?? this.registry.resourceAt(target.document, pointer);
+      document.singleResource ??
+      document.resourceByPointer.get(pointer) ??
+      this.registry.resourceAt(document, pointer);
     return { document: target.document, pointer: pointer, schema, resource: resource };
   }
 
@@ -307,6 +311,14 @@ export class Compiler {
 
   /** The definitions a dialect's vocabularies activate, worked out once per dialect. */
   private activeKeywords(dialect: Dialect): ActiveKeywords {
+    // A compilation's subschemas are nearly always of one dialect.
+    if (this.lastActive?.dialect === dialect) return this.lastActive.active;
+    const active = this.activeKeywordsOf(dialect);
+    this.lastActive = { dialect, active };
+    return active;
+  }
+
+  private activeKeywordsOf(dialect: Dialect): ActiveKeywords {
     let byDraft = ACTIVE.get(dialect.vocab);
     if (!byDraft) {
       byDraft = new Map();

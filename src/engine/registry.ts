@@ -36,6 +36,9 @@ export interface SchemaDocument {
   readonly root: unknown;
   /** Resource of every scanned subschema, by JSON Pointer from the document root. */
   readonly resourceByPointer: Map<string, Resource>;
+  /** The resource of every location of the document when it has one only (no subschema opens
+   * another), else null: a location's resource is then known without looking its pointer up. */
+  singleResource: Resource | null;
 }
 
 /** A schema resource: a subschema with its own base URI (`$id`, or a document root). */
@@ -130,7 +133,12 @@ export class Registry {
 
   /** A document registered, and its scan: each call does up to `work` more, true when done. */
   private startDocument(root: unknown, uri: string, dialect: Dialect, schemas?: Map<string, unknown>) {
-    const doc: SchemaDocument = { id: this.nextDocId++, root, resourceByPointer: new Map() };
+    const doc: SchemaDocument = {
+      id: this.nextDocId++,
+      root,
+      resourceByPointer: new Map(),
+      singleResource: null,
+    };
     this.documentBytes += this.measure(root) ?? JSON.stringify(root)?.length ?? 0;
     const res: Resource = {
       uri: normalizeId(splitFragment(uri)[0]),
@@ -141,6 +149,7 @@ export class Registry {
       recursiveAnchor: false,
     };
     if (!this.resources.has(res.uri)) this.resources.set(res.uri, res);
+    doc.singleResource = res;
     // Depth first, each subschema before its children, in keyword order (the first `$id` wins).
     const pending: ScanItem[] = [{ schema: root, ptr: "", parent: res, isDocRoot: true }];
     const scan = (work: number): boolean => {
@@ -197,6 +206,7 @@ export class Registry {
           dynamicAnchors: new Map(),
           recursiveAnchor: false,
         };
+        doc.singleResource = null;
         if (!this.resources.has(base)) this.resources.set(base, res);
         if (parentKeywords.fragmentAnchors && frag !== "" && !frag.startsWith("/")) {
           this.anchors.set(`${base}#${frag}`, { document: doc, pointer: ptr, schema, resource: res });
