@@ -15,6 +15,9 @@ const leaves = [
   { $ref: "#/$defs/x", additionalProperties: false },
   { minimum: Number.NaN },
   { minimum: -0 },
+  // Of one hash (numbers hash by their first 14 bits of fraction): told apart member by member.
+  { minLength: 1 },
+  { minLength: 1.00001 },
   {},
 ];
 const schemas = [
