@@ -286,13 +286,16 @@ export class Compiler {
     const scope = this.scope(target);
     const keywords: CompiledKeyword[] = [];
     const onlyRef = active.refOverridesSiblings && typeof schema.$ref === "string";
+    // A keyword's value is read once: a lookup by a varying name is the megamorphic path.
+    const laterApply = active.applies.size > 0;
     for (const definition of presentIn(active.validation, active.validationIndex, schema)) {
       if (!definition.compile) continue;
       if (onlyRef && definition.keyword !== "$ref") continue;
-      if (active.applies.get(definition)?.(schema[definition.keyword], schema) === false) continue;
-      const compiled = definition.compile(schema[definition.keyword], schema, scope);
+      const value = schema[definition.keyword];
+      if (laterApply && active.applies.get(definition)?.(value, schema) === false) continue;
+      const compiled = definition.compile(value, schema, scope);
       if (compiled === null) continue;
-      const typeMask = definition.typeMask?.(schema[definition.keyword]);
+      const typeMask = definition.typeMask?.(value);
       const { instance, late } = definition;
       if (typeof compiled === "function")
         keywords.push({ definition, instance, check: compiled, typeMask, late });
@@ -301,8 +304,9 @@ export class Compiler {
     const annotations: Check[] = [];
     for (const definition of presentIn(active.annotation, active.annotationIndex, schema)) {
       if (!definition.annotate) continue;
-      if (active.applies.get(definition)?.(schema[definition.keyword], schema) === false) continue;
-      const check = definition.annotate(schema[definition.keyword], schema, scope);
+      const value = schema[definition.keyword];
+      if (laterApply && active.applies.get(definition)?.(value, schema) === false) continue;
+      const check = definition.annotate(value, schema, scope);
       if (check) annotations.push(check);
     }
     const general = assemble(target, keywords, annotations, this);

@@ -12,9 +12,13 @@ import {
 } from "./standard-dialects";
 import {
   ARRAY_OF_SCHEMAS,
-  bitOf,
+  ARRAY_OF_SCHEMAS_BITS,
+  DEPENDENCIES_BIT,
+  ITEMS_BIT,
   OBJECT_OF_SCHEMAS,
+  OBJECT_OF_SCHEMAS_BITS,
   SINGLE_SCHEMA,
+  SINGLE_SCHEMA_BITS,
   SUBSCHEMA_BITS,
 } from "./subschema-keywords";
 import { escapePointerToken, resolveUri, splitFragment } from "./uri";
@@ -254,24 +258,30 @@ export class Registry {
     const sub = (value: unknown, p: string): void => {
       pending.push({ schema: value, ptr: p, parent: res, isDocRoot: false });
     };
-    for (const kw of OBJECT_OF_SCHEMAS) {
-      if ((present & bitOf(kw)) === 0) continue;
+    for (let n = 0; n < OBJECT_OF_SCHEMAS.length; n++) {
+      if ((present & (OBJECT_OF_SCHEMAS_BITS[n] as number)) === 0) continue;
+      const kw = OBJECT_OF_SCHEMAS[n] as string;
       const v = schema[kw];
       if (isObject(v)) for (const k of this.keysOf(v)) sub(v[k], `${ptr}/${kw}/${escapePointerToken(k)}`);
     }
-    if ((present & bitOf("dependencies")) !== 0 && isObject(schema.dependencies)) {
+    if ((present & DEPENDENCIES_BIT) !== 0 && isObject(schema.dependencies)) {
       const deps = schema.dependencies;
       for (const k of Object.keys(deps)) {
         if (!Array.isArray(deps[k])) sub(deps[k], `${ptr}/dependencies/${escapePointerToken(k)}`);
       }
     }
-    for (const kw of SINGLE_SCHEMA) if ((present & bitOf(kw)) !== 0) sub(schema[kw], `${ptr}/${kw}`);
-    for (const kw of ARRAY_OF_SCHEMAS) {
-      if ((present & bitOf(kw)) === 0) continue;
+    for (let n = 0; n < SINGLE_SCHEMA.length; n++) {
+      if ((present & (SINGLE_SCHEMA_BITS[n] as number)) === 0) continue;
+      const kw = SINGLE_SCHEMA[n] as string;
+      sub(schema[kw], `${ptr}/${kw}`);
+    }
+    for (let n = 0; n < ARRAY_OF_SCHEMAS.length; n++) {
+      if ((present & (ARRAY_OF_SCHEMAS_BITS[n] as number)) === 0) continue;
+      const kw = ARRAY_OF_SCHEMAS[n] as string;
       const v = schema[kw];
       if (Array.isArray(v)) for (let i = 0; i < v.length; i++) sub(v[i], `${ptr}/${kw}/${i}`);
     }
-    if ((present & bitOf("items")) !== 0) {
+    if ((present & ITEMS_BIT) !== 0) {
       const items = schema.items;
       if (Array.isArray(items)) for (let i = 0; i < items.length; i++) sub(items[i], `${ptr}/items/${i}`);
       else if (items !== undefined) sub(items, `${ptr}/items`);
