@@ -22,13 +22,17 @@ export interface Compilation {
   readonly usesDynamicScope: boolean;
 }
 
-type ComposeCache = Map<Check, Map<Check, Check>>;
+/** The pairs composed for one node, made on the first (most leaves compose none). */
+interface ComposeCache {
+  pairs: Map<Check, Map<Check, Check>> | null;
+}
 
 /** One check running `a` then `b`: stops at the first failure unless collecting all errors.
  * Identical pairs give the identical function, so identical lists compose to one function and a
  * node whose checks do not depend on the instance type can skip the type dispatch. */
 function pair(a: Check, b: Check, cache: ComposeCache): Check {
-  let byB = cache.get(a);
+  cache.pairs ??= new Map();
+  let byB = cache.pairs.get(a);
   const hit = byB?.get(b);
   if (hit) return hit;
   const c: Check = (instance, context) => {
@@ -38,7 +42,7 @@ function pair(a: Check, b: Check, cache: ComposeCache): Check {
   };
   if (!byB) {
     byB = new Map();
-    cache.set(a, byB);
+    cache.pairs.set(a, byB);
   }
   byB.set(b, c);
   return c;
@@ -96,7 +100,7 @@ export function assemble(
   }
   // The `type` keyword is folded into the dispatch on the instance's JSON type: where the type is
   // allowed it costs nothing, where it is not only the failure (and, in full mode, the rest) runs.
-  const cache: ComposeCache = new Map();
+  const cache: ComposeCache = { pairs: null };
   const forKind = (bit: number, kindChecks: Check[] | null, integerOnly = false): Check | null => {
     if ((mask & bit) === 0 && !(integerOnly && (mask & 64) !== 0)) {
       return compose(cache, typeCheck, forAny, null);

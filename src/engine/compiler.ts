@@ -42,18 +42,19 @@ interface ActiveKeywords {
  * list order. Found from the schema's keys, a few, through `index` (keyword to positions in
  * `list`), rather than by testing each of the dialect's sixty-odd definitions with `in`. */
 function presentIn(list: readonly KeywordDefinition[], index: KeywordIndex, schema: JsonObject) {
+  // Kept in list order as they are found (a few: an insertion, not a sort), each once.
   const found: number[] = [];
-  let ordered = true;
   for (const key in schema) {
     const at = index.get(key);
     if (at === undefined) continue;
     for (const i of at) {
-      if (found.includes(i)) continue;
-      if (found.length > 0 && i < (found[found.length - 1] as number)) ordered = false;
-      found.push(i);
+      let j = found.length;
+      while (j > 0 && (found[j - 1] as number) > i) j--;
+      if (j > 0 && found[j - 1] === i) continue;
+      if (j === found.length) found.push(i);
+      else found.splice(j, 0, i);
     }
   }
-  if (!ordered) found.sort((a, b) => a - b);
   const definitions: KeywordDefinition[] = [];
   for (const i of found) definitions.push(list[i] as KeywordDefinition);
   return definitions;
