@@ -7,7 +7,7 @@ import { SchemaError } from "./errors";
 import { isObject } from "./json";
 import { Loader } from "./loader";
 import { checkAgainstMetaschema } from "./metaschema-check";
-import { memoiseLeafVerdicts } from "./metaschema-memo";
+import { memoiseSubschemaVerdicts } from "./metaschema-memo";
 import {
   BUNDLED,
   type Dialect,
@@ -95,7 +95,7 @@ async function metaschemaFor(
     let p = metaschemaCache.get(uri);
     if (!p) {
       p = compileSchema(BUNDLED.get(uri), { validateSchema: false }).then((meta) => {
-        memoiseLeafVerdicts(meta.rootNode());
+        memoiseSubschemaVerdicts(meta.rootNode());
         return meta;
       });
       metaschemaCache.set(uri, p);
