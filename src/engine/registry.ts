@@ -217,9 +217,6 @@ export class Registry {
         }
       }
     }
-    if (isDocRoot && res === parent) {
-      // the document root is a resource even without $id
-    }
     doc.resourceByPointer.set(ptr, res);
     const keywords = RESOURCE_KEYWORDS[res.dialect.draft];
     if (keywords.anchor && typeof schema.$anchor === "string") {
