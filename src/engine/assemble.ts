@@ -22,17 +22,17 @@ export interface Compilation {
   readonly usesDynamicScope: boolean;
 }
 
-type ComposeCache = Map<Check, Map<Check, Check>>;
+/** The pairs composed for one node, made on the first (most leaves compose none). */
+interface ComposeCache {
+  pairs: Map<Check, Map<Check, Check>> | null;
+}
 
-/** One check running several in order: stops at the first failure unless collecting all errors. */
-function compose(checks: Check[], composeCache: ComposeCache): Check | null {
-  if (checks.length === 0) return null;
-  if (checks.length === 1) return checks[0] as Check;
-  const a = checks[0] as Check;
-  const b = compose(checks.slice(1), composeCache) as Check;
-  // Identical lists give the identical function, so a node whose checks do not depend on the
-  // instance type can skip the type dispatch.
-  let byB = composeCache.get(a);
+/** One check running `a` then `b`: stops at the first failure unless collecting all errors.
+ * Identical pairs give the identical function, so identical lists compose to one function and a
+ * node whose checks do not depend on the instance type can skip the type dispatch. */
+function pair(a: Check, b: Check, cache: ComposeCache): Check {
+  cache.pairs ??= new Map();
+  let byB = cache.pairs.get(a);
   const hit = byB?.get(b);
   if (hit) return hit;
   const c: Check = (instance, context) => {
@@ -42,10 +42,27 @@ function compose(checks: Check[], composeCache: ComposeCache): Check | null {
   };
   if (!byB) {
     byB = new Map();
-    composeCache.set(a, byB);
+    cache.pairs.set(a, byB);
   }
   byB.set(b, c);
   return c;
+}
+
+/** `head`, then `first`, then `then` (each optional) composed in that order; null when none. */
+function compose(
+  cache: ComposeCache,
+  head: Check | null,
+  first: readonly Check[],
+  then: readonly Check[] | null,
+): Check | null {
+  let c: Check | null = null;
+  if (then !== null) for (let i = then.length - 1; i >= 0; i--) c = link(then[i] as Check, c, cache);
+  for (let i = first.length - 1; i >= 0; i--) c = link(first[i] as Check, c, cache);
+  return head === null ? c : link(head, c, cache);
+}
+
+function link(a: Check, rest: Check | null, cache: ComposeCache): Check {
+  return rest === null ? a : pair(a, rest, cache);
 }
 
 export function assemble(
@@ -59,29 +76,44 @@ export function assemble(
   const ordered = keywords.some((k) => k.late)
     ? [...keywords.filter((k) => !k.late), ...keywords.filter((k) => k.late)]
     : keywords;
-  const typeKeyword = ordered.find((k) => k.typeMask !== undefined);
-  const mask = typeKeyword?.typeMask ?? 0x7f;
-  const others = ordered.filter((k) => k !== typeKeyword);
-  const forAny = others.filter((k) => k.instance === "any").map((k) => k.check);
-  const list = (kind: InstanceKind): Check[] => others.filter((k) => k.instance === kind).map((k) => k.check);
+  // The first keyword with a type mask (`type`) becomes the dispatch; the others go by the
+  // instance type they apply to, in evaluation order.
+  let typeCheck: Check | null = null;
+  let mask = 0x7f;
+  const forAny: Check[] = [];
+  const byKind: Record<Exclude<InstanceKind, "any">, Check[] | null> = {
+    string: null,
+    number: null,
+    object: null,
+    array: null,
+  };
+  for (const k of ordered) {
+    if (typeCheck === null && k.typeMask !== undefined) {
+      typeCheck = k.check;
+      mask = k.typeMask;
+    } else if (k.instance === "any") forAny.push(k.check);
+    else {
+      const list = byKind[k.instance];
+      if (list === null) byKind[k.instance] = [k.check];
+      else list.push(k.check);
+    }
+  }
   // The `type` keyword is folded into the dispatch on the instance's JSON type: where the type is
   // allowed it costs nothing, where it is not only the failure (and, in full mode, the rest) runs.
-  const cache: ComposeCache = new Map();
-  const forKind = (bit: number, kindChecks: Check[], integerOnly = false): Check | null => {
+  const cache: ComposeCache = { pairs: null };
+  const forKind = (bit: number, kindChecks: Check[] | null, integerOnly = false): Check | null => {
     if ((mask & bit) === 0 && !(integerOnly && (mask & 64) !== 0)) {
-      return compose([(typeKeyword as CompiledKeyword).check, ...forAny], cache);
+      return compose(cache, typeCheck, forAny, null);
     }
-    if (integerOnly && (mask & 16) === 0) {
-      return compose([(typeKeyword as CompiledKeyword).check, ...forAny, ...kindChecks], cache);
-    }
-    return compose([...forAny, ...kindChecks], cache);
+    if (integerOnly && (mask & 16) === 0) return compose(cache, typeCheck, forAny, kindChecks);
+    return compose(cache, null, forAny, kindChecks);
   };
-  const forString = forKind(32, list("string"));
-  const forNumber = forKind(16, list("number"), true);
-  const forObject = forKind(4, list("object"));
-  const forArray = forKind(8, list("array"));
-  const forBoolean = forKind(2, []);
-  const forNull = forKind(1, []);
+  const forString = forKind(32, byKind.string);
+  const forNumber = forKind(16, byKind.number, true);
+  const forObject = forKind(4, byKind.object);
+  const forArray = forKind(8, byKind.array);
+  const forBoolean = forKind(2, null);
+  const forNull = forKind(1, null);
   let validate: Check;
   if (
     forString === forNumber &&
@@ -97,11 +129,17 @@ export function assemble(
       // closure of the type test, which flag mode passes straight through.
       return wrap(target, annotatedStringCheck(forString, forNull as Check, annotations), [], compilation);
     }
-    validate = oneTypeCheck(
-      mask,
-      { 32: forString, 16: forNumber, 4: forObject, 8: forArray, 2: forBoolean }[mask] ?? null,
-      forNull as Check,
-    );
+    const own =
+      mask === 32
+        ? forString
+        : mask === 16
+          ? forNumber
+          : mask === 4
+            ? forObject
+            : mask === 8
+              ? forArray
+              : forBoolean;
+    validate = oneTypeCheck(mask, own, forNull as Check);
   } else {
     validate = (instance, context) => {
       let f: Check | null;
@@ -126,10 +164,17 @@ export function assemble(
 
 /** Whether `mask` allows one JSON type (not "integer", not null) and every other type gets one same check. */
 function singleType(mask: number, ...byKind: Array<Check | null>): boolean {
-  if (mask !== 32 && mask !== 16 && mask !== 4 && mask !== 8 && mask !== 2) return false;
-  const own = { 32: 0, 16: 1, 4: 2, 8: 3, 2: 4 }[mask];
-  const others = byKind.filter((_, i) => i !== own);
-  return others.every((check) => check !== null && check === others[0]);
+  const own = mask === 32 ? 0 : mask === 16 ? 1 : mask === 4 ? 2 : mask === 8 ? 3 : mask === 2 ? 4 : -1;
+  if (own < 0) return false;
+  let other: Check | undefined;
+  for (let i = 0; i < byKind.length; i++) {
+    if (i === own) continue;
+    const check = byKind[i] as Check | null;
+    if (check === null) return false;
+    if (other === undefined) other = check;
+    else if (check !== other) return false;
+  }
+  return true;
 }
 
 /**

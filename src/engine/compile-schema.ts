@@ -7,6 +7,7 @@ import { SchemaError } from "./errors";
 import { isObject } from "./json";
 import { Loader } from "./loader";
 import { checkAgainstMetaschema } from "./metaschema-check";
+import { memoiseSubschemaVerdicts } from "./metaschema-memo";
 import {
   BUNDLED,
   type Dialect,
@@ -93,7 +94,10 @@ async function metaschemaFor(
   if (standard) {
     let p = metaschemaCache.get(uri);
     if (!p) {
-      p = compileSchema(BUNDLED.get(uri), { validateSchema: false });
+      p = compileSchema(BUNDLED.get(uri), { validateSchema: false }).then((meta) => {
+        memoiseSubschemaVerdicts(meta.rootNode());
+        return meta;
+      });
       metaschemaCache.set(uri, p);
       p.catch(() => metaschemaCache.delete(uri));
     }

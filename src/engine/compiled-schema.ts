@@ -228,6 +228,11 @@ export class CompiledSchema {
     return { valid, steps: context.steps };
   }
 
+  /** @internal The root node, for the memo of a standard metaschema's verdicts (metaschema-memo.ts). */
+  rootNode(): Node {
+    return this.root;
+  }
+
   private enrich(instance: unknown, opts: ValidateOptions, result: ValidationResult): void {
     const parts: EnrichOptions = opts.enrich === true ? {} : opts.enrich || {};
     const context = newContext(false, true, opts, this.root);

@@ -44,18 +44,19 @@ interface ActiveKeywords {
  * list order. Found from the schema's keys, a few, through `index` (keyword to positions in
  * `list`), rather than by testing each of the dialect's sixty-odd definitions with `in`. */
 function presentIn(list: readonly KeywordDefinition[], index: KeywordIndex, schema: JsonObject) {
+  // Kept in list order as they are found (a few: an insertion, not a sort), each once.
   const found: number[] = [];
-  let ordered = true;
   for (const key in schema) {
     const at = index.get(key);
     if (at === undefined) continue;
     for (const i of at) {
-      if (found.includes(i)) continue;
-      if (found.length > 0 && i < (found[found.length - 1] as number)) ordered = false;
-      found.push(i);
+      let j = found.length;
+      while (j > 0 && (found[j - 1] as number) > i) j--;
+      if (j > 0 && found[j - 1] === i) continue;
+      if (j === found.length) found.push(i);
+      else found.splice(j, 0, i);
     }
   }
-  if (!ordered) found.sort((a, b) => a - b);
   const definitions: KeywordDefinition[] = [];
   for (const i of found) definitions.push(list[i] as KeywordDefinition);
   return definitions;
@@ -102,6 +103,7 @@ export class Compiler {
   private readonly handedOut = new Map<SchemaTarget, Map<string, Node>>();
   /** Nodes handed out but not built yet: `build` works through them. */
   private readonly unbuilt: Array<{ node: Node; target: SchemaTarget }> = [];
+  private lastActive: { dialect: Dialect; active: ActiveKeywords } | undefined;
   readonly tracksEvaluation: boolean;
   readonly usesDynamicScope: boolean;
   /** Whether `format` asserts everywhere (the compile option); a vocabulary may ask for it too. */
@@ -206,8 +208,11 @@ export class Compiler {
           : undefined;
       pointer += `/${typeof token === "number" ? token : escapePointerToken(token)}`;
     }
+    const document = target.document;
     const resource =
-      target.document.resourceByPointer.get(pointer) ?? this.registry.resourceAt(target.document, pointer);
+      document.singleResource ??
+      document.resourceByPointer.get(pointer) ??
+      this.registry.resourceAt(document, pointer);
     return { document: target.document, pointer: pointer, schema, resource: resource };
   }
 
@@ -285,13 +290,16 @@ export class Compiler {
     const scope = this.scope(target);
     const keywords: CompiledKeyword[] = [];
     const onlyRef = active.refOverridesSiblings && typeof schema.$ref === "string";
+    // A keyword's value is read once: a lookup by a varying name is the megamorphic path.
+    const laterApply = active.applies.size > 0;
     for (const definition of presentIn(active.validation, active.validationIndex, schema)) {
       if (!definition.compile) continue;
       if (onlyRef && definition.keyword !== "$ref") continue;
-      if (active.applies.get(definition)?.(schema[definition.keyword], schema) === false) continue;
-      const compiled = definition.compile(schema[definition.keyword], schema, scope);
+      const value = schema[definition.keyword];
+      if (laterApply && active.applies.get(definition)?.(value, schema) === false) continue;
+      const compiled = definition.compile(value, schema, scope);
       if (compiled === null) continue;
-      const typeMask = definition.typeMask?.(schema[definition.keyword]);
+      const typeMask = definition.typeMask?.(value);
       const { instance, late } = definition;
       if (typeof compiled === "function")
         keywords.push({ definition, instance, check: compiled, typeMask, late });
@@ -300,8 +308,9 @@ export class Compiler {
     const annotations: Check[] = [];
     for (const definition of presentIn(active.annotation, active.annotationIndex, schema)) {
       if (!definition.annotate) continue;
-      if (active.applies.get(definition)?.(schema[definition.keyword], schema) === false) continue;
-      const check = definition.annotate(schema[definition.keyword], schema, scope);
+      const value = schema[definition.keyword];
+      if (laterApply && active.applies.get(definition)?.(value, schema) === false) continue;
+      const check = definition.annotate(value, schema, scope);
       if (check) annotations.push(check);
     }
     const general = assemble(target, keywords, annotations, this);
@@ -312,6 +321,14 @@ export class Compiler {
 
   /** The definitions a dialect's vocabularies activate, worked out once per dialect. */
   private activeKeywords(dialect: Dialect): ActiveKeywords {
+    // A compilation's subschemas are nearly always of one dialect.
+    if (this.lastActive?.dialect === dialect) return this.lastActive.active;
+    const active = this.activeKeywordsOf(dialect);
+    this.lastActive = { dialect, active };
+    return active;
+  }
+
+  private activeKeywordsOf(dialect: Dialect): ActiveKeywords {
     let byDraft = ACTIVE.get(dialect.vocab);
     if (!byDraft) {
       byDraft = new Map();

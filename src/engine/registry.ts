@@ -12,9 +12,13 @@ import {
 } from "./standard-dialects";
 import {
   ARRAY_OF_SCHEMAS,
-  bitOf,
+  ARRAY_OF_SCHEMAS_BITS,
+  DEPENDENCIES_BIT,
+  ITEMS_BIT,
   OBJECT_OF_SCHEMAS,
+  OBJECT_OF_SCHEMAS_BITS,
   SINGLE_SCHEMA,
+  SINGLE_SCHEMA_BITS,
   SUBSCHEMA_BITS,
 } from "./subschema-keywords";
 import { escapePointerToken, resolveUri, splitFragment } from "./uri";
@@ -36,6 +40,9 @@ export interface SchemaDocument {
   readonly root: unknown;
   /** Resource of every scanned subschema, by JSON Pointer from the document root. */
   readonly resourceByPointer: Map<string, Resource>;
+  /** The resource of every location of the document when it has one only (no subschema opens
+   * another), else null: a location's resource is then known without looking its pointer up. */
+  singleResource: Resource | null;
 }
 
 /** A schema resource: a subschema with its own base URI (`$id`, or a document root). */
@@ -130,7 +137,12 @@ export class Registry {
 
   /** A document registered, and its scan: each call does up to `work` more, true when done. */
   private startDocument(root: unknown, uri: string, dialect: Dialect, schemas?: Map<string, unknown>) {
-    const doc: SchemaDocument = { id: this.nextDocId++, root, resourceByPointer: new Map() };
+    const doc: SchemaDocument = {
+      id: this.nextDocId++,
+      root,
+      resourceByPointer: new Map(),
+      singleResource: null,
+    };
     this.documentBytes += this.measure(root) ?? JSON.stringify(root)?.length ?? 0;
     const res: Resource = {
       uri: normalizeId(splitFragment(uri)[0]),
@@ -141,6 +153,7 @@ export class Registry {
       recursiveAnchor: false,
     };
     if (!this.resources.has(res.uri)) this.resources.set(res.uri, res);
+    doc.singleResource = res;
     // Depth first, each subschema before its children, in keyword order (the first `$id` wins).
     const pending: ScanItem[] = [{ schema: root, ptr: "", parent: res, isDocRoot: true }];
     const scan = (work: number): boolean => {
@@ -197,14 +210,12 @@ export class Registry {
           dynamicAnchors: new Map(),
           recursiveAnchor: false,
         };
+        doc.singleResource = null;
         if (!this.resources.has(base)) this.resources.set(base, res);
         if (parentKeywords.fragmentAnchors && frag !== "" && !frag.startsWith("/")) {
           this.anchors.set(`${base}#${frag}`, { document: doc, pointer: ptr, schema, resource: res });
         }
       }
-    }
-    if (isDocRoot && res === parent) {
-      // the document root is a resource even without $id
     }
     doc.resourceByPointer.set(ptr, res);
     const keywords = RESOURCE_KEYWORDS[res.dialect.draft];
@@ -244,24 +255,30 @@ export class Registry {
     const sub = (value: unknown, p: string): void => {
       pending.push({ schema: value, ptr: p, parent: res, isDocRoot: false });
     };
-    for (const kw of OBJECT_OF_SCHEMAS) {
-      if ((present & bitOf(kw)) === 0) continue;
+    for (let n = 0; n < OBJECT_OF_SCHEMAS.length; n++) {
+      if ((present & (OBJECT_OF_SCHEMAS_BITS[n] as number)) === 0) continue;
+      const kw = OBJECT_OF_SCHEMAS[n] as string;
       const v = schema[kw];
       if (isObject(v)) for (const k of this.keysOf(v)) sub(v[k], `${ptr}/${kw}/${escapePointerToken(k)}`);
     }
-    if ((present & bitOf("dependencies")) !== 0 && isObject(schema.dependencies)) {
+    if ((present & DEPENDENCIES_BIT) !== 0 && isObject(schema.dependencies)) {
       const deps = schema.dependencies;
       for (const k of Object.keys(deps)) {
         if (!Array.isArray(deps[k])) sub(deps[k], `${ptr}/dependencies/${escapePointerToken(k)}`);
       }
     }
-    for (const kw of SINGLE_SCHEMA) if ((present & bitOf(kw)) !== 0) sub(schema[kw], `${ptr}/${kw}`);
-    for (const kw of ARRAY_OF_SCHEMAS) {
-      if ((present & bitOf(kw)) === 0) continue;
+    for (let n = 0; n < SINGLE_SCHEMA.length; n++) {
+      if ((present & (SINGLE_SCHEMA_BITS[n] as number)) === 0) continue;
+      const kw = SINGLE_SCHEMA[n] as string;
+      sub(schema[kw], `${ptr}/${kw}`);
+    }
+    for (let n = 0; n < ARRAY_OF_SCHEMAS.length; n++) {
+      if ((present & (ARRAY_OF_SCHEMAS_BITS[n] as number)) === 0) continue;
+      const kw = ARRAY_OF_SCHEMAS[n] as string;
       const v = schema[kw];
       if (Array.isArray(v)) for (let i = 0; i < v.length; i++) sub(v[i], `${ptr}/${kw}/${i}`);
     }
-    if ((present & bitOf("items")) !== 0) {
+    if ((present & ITEMS_BIT) !== 0) {
       const items = schema.items;
       if (Array.isArray(items)) for (let i = 0; i < items.length; i++) sub(items[i], `${ptr}/items/${i}`);
       else if (items !== undefined) sub(items, `${ptr}/items`);

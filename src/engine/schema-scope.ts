@@ -26,7 +26,7 @@ export class SchemaScope implements SchemaCompiler {
   readonly usesDynamicScope: boolean;
   readonly assertsFormat: boolean;
   /** The nodes of `subschema(keyword, token)` asked for so far (this compilation only). */
-  private readonly children = new Map<string, Map<string | number, Node>>();
+  private children: Map<string, Map<string | number, Node>> | undefined;
 
   /** `handedOut`: the nodes of a wide `properties`, by name, handed out before this schema is
    * compiled (Compiler.build). */
@@ -55,6 +55,8 @@ export class SchemaScope implements SchemaCompiler {
     if (handed) return handed;
     // `properties/name` is asked for twice of a closed record (properties.ts, flag-object-check.ts):
     // the second time is a lookup, not a pointer built and looked up again.
+    // Made on first use: most subschemas (leaves) have none.
+    this.children ??= new Map();
     let byToken = this.children.get(keyword);
     if (!byToken) {
       byToken = new Map();

@@ -62,6 +62,8 @@ const TYPE_KINDS: Record<string, string> = {
   array: "array",
 };
 
+const KIND_BITS: Record<string, number> = { string: 1, number: 2, object: 4, array: 8 };
+
 const KNOWN_DRAFTS = new Map(Object.entries(KEYWORD_DRAFTS));
 
 /** The later-draft keywords the "compatible" dialect applies in each draft (not warned about there). */
@@ -138,7 +140,7 @@ function checkSchema(
   if (typeof ref === "string" && ref.startsWith("#/")) refTargets.push(decodeFragment(ref.slice(1)));
   const refOnly = RESOURCE_KEYWORDS[draft].refOverridesSiblings && typeof ref === "string";
   // Worked out on the first type-specific keyword only.
-  let kinds: Set<string> | null | undefined;
+  let kinds: number | undefined;
   for (const keyword in schema) {
     if (!Object.hasOwn(schema, keyword)) continue;
     const drafts = KNOWN_DRAFTS.get(keyword);
@@ -176,7 +178,7 @@ function checkSchema(
     const applies = KEYWORD_INSTANCE[keyword];
     if (applies === undefined) continue;
     if (kinds === undefined) kinds = typeKinds(schema.type);
-    if (kinds && !kinds.has(applies)) {
+    if (kinds >= 0 && (kinds & (KIND_BITS[applies] as number)) === 0) {
       found.push({
         code: "keyword_without_effect",
         schemaLocation: `${pointer}/${escapePointerToken(keyword)}`,
@@ -186,19 +188,8 @@ function checkSchema(
     }
   }
   // Standard metaschemas refuse an unknown type name (SCHEMA_INVALID); a custom one may not.
-  const typeNames =
-    typeof schema.type === "string" ? [schema.type] : Array.isArray(schema.type) ? schema.type : [];
-  for (const name of typeNames) {
-    if (typeof name !== "string" || TYPE_NAMES.includes(name)) continue;
-    const suggestion = closest(name, TYPE_NAMES);
-    found.push({
-      code: "unknown_type",
-      schemaLocation: `${pointer}/type`,
-      keyword: "type",
-      message: `${quoted(name)} is not a JSON type: no value has it${suggestion ? `; did you mean "${suggestion}"?` : "."}`,
-      ...(suggestion && { suggestion }),
-    });
-  }
+  if (typeof schema.type === "string") unknownType(schema.type, pointer, found);
+  else if (Array.isArray(schema.type)) for (const name of schema.type) unknownType(name, pointer, found);
   const format = schema.format;
   if (
     !refOnly &&
@@ -217,18 +208,37 @@ function checkSchema(
   }
 }
 
-/** The kinds of instance a `type` allows, or null when the schema has no (usable) `type`. */
-function typeKinds(type: unknown): Set<string> | null {
-  const names = typeof type === "string" ? [type] : Array.isArray(type) ? type : null;
-  if (!names || names.length === 0) return null;
-  const kinds = new Set<string>();
-  for (const name of names) {
-    if (typeof name !== "string") return null;
-    const kind = TYPE_KINDS[name];
-    if (kind) kinds.add(kind);
-    else if (name !== "boolean" && name !== "null") return null;
+function unknownType(name: unknown, pointer: string, found: SchemaWarning[]): void {
+  if (typeof name !== "string" || TYPE_NAMES.includes(name)) return;
+  const suggestion = closest(name, TYPE_NAMES);
+  found.push({
+    code: "unknown_type",
+    schemaLocation: `${pointer}/type`,
+    keyword: "type",
+    message: `${quoted(name)} is not a JSON type: no value has it${suggestion ? `; did you mean "${suggestion}"?` : "."}`,
+    ...(suggestion && { suggestion }),
+  });
+}
+
+/** The kinds of instance (KIND_BITS) a `type` allows, or -1 when the schema has no (usable) `type`. */
+function typeKinds(type: unknown): number {
+  if (typeof type === "string") return kindsOf(type);
+  if (!Array.isArray(type) || type.length === 0) return -1;
+  let kinds = 0;
+  for (const name of type) {
+    if (typeof name !== "string") return -1;
+    const own = kindsOf(name);
+    if (own < 0) return -1;
+    kinds |= own;
   }
   return kinds;
+}
+
+/** A type name's kind as a bit (0 for boolean and null, which no keyword applies to), or -1 for no type. */
+function kindsOf(name: string): number {
+  const kind = TYPE_KINDS[name];
+  if (kind) return KIND_BITS[kind] ?? 0;
+  return name === "boolean" || name === "null" ? 0 : -1;
 }
 
 function decodeFragment(fragment: string): string {

@@ -30,3 +30,9 @@ export const SUBSCHEMA_BITS = new Map<string, number>(
   ]),
 );
 export const bitOf = (kw: string): number => SUBSCHEMA_BITS.get(kw) as number;
+/** The bits of each list above, by position, and of the two other keywords: read in the scan of every subschema. */
+export const OBJECT_OF_SCHEMAS_BITS = OBJECT_OF_SCHEMAS.map(bitOf);
+export const SINGLE_SCHEMA_BITS = SINGLE_SCHEMA.map(bitOf);
+export const ARRAY_OF_SCHEMAS_BITS = ARRAY_OF_SCHEMAS.map(bitOf);
+export const DEPENDENCIES_BIT = bitOf("dependencies");
+export const ITEMS_BIT = bitOf("items");

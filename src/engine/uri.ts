@@ -55,6 +55,12 @@ function recompose(p: UriParts): string {
 
 /** Resolves `ref` against the absolute `base` (RFC 3986 §5.2). */
 export function resolveUri(base: string, ref: string): string {
+  // A fragment-only reference (`#/$defs/x`, the commonest) replaces the base's fragment: the parse
+  // below splits the base at its first `#` and puts the rest back unchanged.
+  if (ref.startsWith("#")) {
+    const hash = base.indexOf("#");
+    return (hash < 0 ? base : base.slice(0, hash)) + ref;
+  }
   const r = parseUri(ref);
   const b = parseUri(base);
   const t: UriParts = {

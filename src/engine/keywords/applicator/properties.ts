@@ -16,6 +16,13 @@ import { propertyDefaults } from "./property-defaults";
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
+/** A declared property: its subschema, and whether its name needs an own-property test. */
+interface Declared {
+  key: string;
+  node: Node;
+  guard: boolean;
+}
+
 /**
  * `properties`, `patternProperties` and `additionalProperties` as one check, since what is
  * "additional" depends on the other two. With `properties` alone it looks up the declared names
@@ -33,12 +40,14 @@ export const properties: KeywordDefinition = {
     if (!declared && !patternSchemas && !hasAdditional) return null;
     const track = compiler.tracksEvaluation;
     const apply = track ? applyChildTracked : applyChild;
-    const named = new Map<string, Node>();
+    const named = new Map<string, Declared>();
     const declaredKeys = declared ? compiler.keysOf(declared) : [];
     const patternKeys = patternSchemas ? compiler.keysOf(patternSchemas) : [];
     // A wide `properties` over the limits is refused before its members are made.
     compiler.expectSubschemas(declaredKeys.length + patternKeys.length);
-    for (const k of declaredKeys) named.set(k, compiler.subschema("properties", k));
+    for (const key of declaredKeys) {
+      named.set(key, { key, node: compiler.subschema("properties", key), guard: PROTOTYPE_NAMES.has(key) });
+    }
     const patterns = patternSchemas
       ? patternKeys.map((p) => ({
           re: compiler.pattern(p),
@@ -48,18 +57,14 @@ export const properties: KeywordDefinition = {
     const additional = hasAdditional ? compiler.subschema("additionalProperties") : null;
     const additionalFalse = schema.additionalProperties === false;
     const propertiesLocation = compiler.location("properties");
-    const additionalLocation = compiler.location("additionalProperties");
-    const declaredNames = [...named.keys()];
+    const byName = (key: string) => named.get(key);
 
     if (patterns.length === 0 && !additional) {
-      const entries = [...named].map(([key, node]) => ({ key, node, guard: PROTOTYPE_NAMES.has(key) }));
+      const entries = [...named.values()];
       // In flag mode an object with no more keys than there are declared names is walked instead
       // (key-hints.ts says why): counting its keys first stops at one past that number, so the walk
       // never does more work than the lookups it replaces.
-      const byName = new Map(entries.map((entry) => [entry.key, entry]));
-      const hints = track
-        ? null
-        : new KeyHints(Math.min(entries.length, MAX_KEY_HINTS), (key) => byName.get(key));
+      const hints = track ? null : new KeyHints(Math.min(entries.length, MAX_KEY_HINTS), byName);
       return (instance, context) => {
         const object = instance as JsonObject;
         if (hints !== null && !context.track) {
@@ -81,7 +86,7 @@ export const properties: KeywordDefinition = {
         const full = context.full;
         const mark = context.errors.length;
         for (let i = 0; i < entries.length; i++) {
-          const entry = entries[i] as { key: string; node: Node; guard: boolean };
+          const entry = entries[i] as Declared;
           const value = object[entry.key];
           if (value === undefined || (entry.guard && !hasOwn.call(object, entry.key))) continue;
           if (track) markEvaluatedProperty(context, entry.key);
@@ -94,9 +99,10 @@ export const properties: KeywordDefinition = {
         return ok;
       };
     }
-    const keyed = new Map([...named].map(([key, node]) => [key, { key, node }]));
-    const hints =
-      named.size > 0 ? new KeyHints(Math.min(named.size, MAX_KEY_HINTS), (key) => keyed.get(key)) : null;
+    const additionalLocation = compiler.location("additionalProperties");
+    // Only an error names them (as candidates for a misspelt key).
+    let declaredNames: string[] | undefined;
+    const hints = named.size > 0 ? new KeyHints(Math.min(named.size, MAX_KEY_HINTS), byName) : null;
     return (instance, context) => {
       const object = instance as JsonObject;
       let ok = true;
@@ -132,6 +138,7 @@ export const properties: KeywordDefinition = {
           if (additionalFalse) {
             ok = false;
             if (!full) return false;
+            declaredNames ??= [...named.keys()];
             report(context, additionalLocation, `property ${JSON.stringify(key)} is not allowed`, key, {
               params: { additionalProperty: key },
               candidates: declaredNames,

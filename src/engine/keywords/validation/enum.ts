@@ -1,5 +1,5 @@
 import { COMPARED_NODES_PER_UNIT } from "../../budget";
-import { type Check, report, spend } from "../../context";
+import { type Check, type ErrorDetail, report, spend } from "../../context";
 import { jsonEqual, jsonNodeCount } from "../../json";
 import type { KeywordDefinition } from "../../keyword";
 import { describeValue, listedValues } from "./describe-value";
@@ -23,17 +23,23 @@ export const enumKeyword: KeywordDefinition = {
     for (const c of complex) nodes += jsonNodeCount(c);
     const cost = complex.length + Math.floor(nodes / COMPARED_NODES_PER_UNIT);
     const location = compiler.location("enum");
-    const message =
-      values.length <= 10
-        ? `must be one of ${values.map(describeValue).join(", ")}`
-        : "must be one of the allowed values";
-    // Listed up to MAX_PARAM_CHARS of JSON; suggestions look among the strings.
-    const listed = listedValues(values);
-    const detail = {
-      params: listed.truncated
-        ? { allowedValues: listed.values, allowedValuesTruncated: true }
-        : { allowedValues: listed.values },
-      candidates: values.filter((v) => typeof v === "string"),
+    // Written on the first error only: most compiled enums never report one.
+    let failure: { message: string; detail: ErrorDetail } | undefined;
+    const describe = () => {
+      // Listed up to MAX_PARAM_CHARS of JSON; suggestions look among the strings.
+      const listed = listedValues(values);
+      return {
+        message:
+          values.length <= 10
+            ? `must be one of ${values.map(describeValue).join(", ")}`
+            : "must be one of the allowed values",
+        detail: {
+          params: listed.truncated
+            ? { allowedValues: listed.values, allowedValuesTruncated: true }
+            : { allowedValues: listed.values },
+          candidates: values.filter((v) => typeof v === "string"),
+        },
+      };
     };
     const check: Check = (instance, context) => {
       if (typeof instance !== "object" || instance === null) {
@@ -42,7 +48,10 @@ export const enumKeyword: KeywordDefinition = {
         spend(context, cost);
         for (const c of complex) if (jsonEqual(instance, c)) return true;
       }
-      if (context.full) report(context, location, message, undefined, detail);
+      if (context.full) {
+        failure ??= describe();
+        report(context, location, failure.message, undefined, failure.detail);
+      }
       return false;
     };
     if (complex.length === 0) primitiveValues.set(check, primitives);

@@ -1,4 +1,4 @@
-import { type Check, report } from "../../context";
+import { report } from "../../context";
 import { jsonTypeOf } from "../../json";
 import { type KeywordDefinition, TYPE_BITS } from "../../keyword";
 
@@ -28,6 +28,22 @@ function typeMatches(instance: unknown, mask: number): boolean {
   }
 }
 
+/** The test of each single-type mask, shared by every schema (the closures hold no state). */
+const SINGLE_TYPE_TESTS: Record<number, (instance: unknown) => boolean> = {
+  32: (x) => typeof x === "string",
+  16: (x) => typeof x === "number",
+  64: (x) => Number.isInteger(x),
+  4: (x) => typeof x === "object" && x !== null && !Array.isArray(x),
+  8: (x) => Array.isArray(x),
+  2: (x) => typeof x === "boolean",
+};
+
+function typeMessage(value: unknown, instance: unknown): string {
+  const types = typeList(value);
+  const expected = types.join(", ");
+  return `must be ${types.length > 1 ? `one of ${expected}` : expected} (got ${jsonTypeOf(instance)})`;
+}
+
 /**
  * `type`. The compiler folds its mask into the dispatch on the instance's JSON type, so this check
  * only runs where the type is wrong (and for integers among numbers).
@@ -39,24 +55,13 @@ export const type: KeywordDefinition = {
   typeMask: maskOf,
   compile(value, _schema, compiler) {
     if (value === undefined) return null;
-    const types = typeList(value);
     const mask = maskOf(value);
     const location = compiler.location("type");
-    const expected = types.join(", ");
-    const detail = { params: { type: value } };
-    const message = (instance: unknown): string =>
-      `must be ${types.length > 1 ? `one of ${expected}` : expected} (got ${jsonTypeOf(instance)})`;
-    let test: Check;
-    if (mask === 32) test = (x) => typeof x === "string";
-    else if (mask === 16) test = (x) => typeof x === "number";
-    else if (mask === 64) test = (x) => Number.isInteger(x);
-    else if (mask === 4) test = (x) => typeof x === "object" && x !== null && !Array.isArray(x);
-    else if (mask === 8) test = (x) => Array.isArray(x);
-    else if (mask === 2) test = (x) => typeof x === "boolean";
-    else test = (x) => typeMatches(x, mask);
+    const test = SINGLE_TYPE_TESTS[mask] ?? ((x: unknown) => typeMatches(x, mask));
     return (instance, context) => {
-      if (test(instance, context)) return true;
-      if (context.full) report(context, location, message(instance), undefined, detail);
+      if (test(instance)) return true;
+      if (context.full)
+        report(context, location, typeMessage(value, instance), undefined, { params: { type: value } });
       return false;
     };
   },
