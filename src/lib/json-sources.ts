@@ -46,15 +46,25 @@ export function sourceTextOf(value: unknown): string | undefined {
   return Array.isArray(value) ? undefined : copiedObjectText(value as Record<string, unknown>);
 }
 
-function copiedObjectText(object: Record<string, unknown>): string | undefined {
+/**
+ * Whether `value` is a small object (up to COPY_MEMBERS_LOOKED_AT members) that parseJsonInSlices
+ * did not assemble but that holds a container it did: a copy of one, as zod's `z.record` makes of
+ * the body's `schema` object.
+ */
+export function holdsAssembled(value: unknown): boolean {
+  if (value === null || typeof value !== "object" || Array.isArray(value) || sources.has(value)) return false;
   let members = 0;
-  let holdsAssembled = false;
-  for (const key in object) {
-    if (++members > COPY_MEMBERS_LOOKED_AT) return undefined;
-    const member = object[key];
-    if (member !== null && typeof member === "object" && sources.has(member)) holdsAssembled = true;
+  let holds = false;
+  for (const key in value) {
+    if (++members > COPY_MEMBERS_LOOKED_AT) return false;
+    const member = (value as Record<string, unknown>)[key];
+    if (member !== null && typeof member === "object" && sources.has(member)) holds = true;
   }
-  if (!holdsAssembled) return undefined;
+  return holds;
+}
+
+function copiedObjectText(object: Record<string, unknown>): string | undefined {
+  if (!holdsAssembled(object)) return undefined;
   const parts: string[] = [];
   // Object.entries, not indexing: an own "__proto__" member is read as itself.
   for (const [key, member] of Object.entries(object)) {

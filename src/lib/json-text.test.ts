@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { parseJsonInSlices } from "./json-slices";
 import { exceedsDepth, exceedsDepthSharing, locatePointers, parseJsonText } from "./json-text";
 
 describe("parseJsonText", () => {
@@ -54,6 +55,21 @@ describe("exceedsDepth", () => {
     expect(ticks).toBeGreaterThan(0);
     for (const value of [nested(3), nested(4), "scalar"])
       expect(await exceedsDepthSharing(value, 3)).toBe(exceedsDepth(value, 3));
+  });
+
+  it("walks a small copy of a value parsed in slices (zod's record copy) by its recorded keys", async () => {
+    const members = Object.fromEntries(Array.from({ length: 60_000 }, (_, i) => [`m${i}`, { i }]));
+    const parsed = (await parseJsonInSlices(JSON.stringify({ $defs: members }), { maxDepth: 64 })) as object;
+    const copy = { ...parsed };
+    const values = vi.spyOn(Object, "values");
+    try {
+      expect(await exceedsDepthSharing(copy, 3)).toBe(false);
+      expect(await exceedsDepthSharing(copy, 2)).toBe(true);
+      // The wide member's 60,000 children are looked at across pauses, never in one Object.values.
+      expect(values.mock.calls.some(([value]) => Object.keys(value as object).length > 64)).toBe(false);
+    } finally {
+      values.mockRestore();
+    }
   });
 });
 
