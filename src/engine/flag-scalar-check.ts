@@ -13,7 +13,7 @@ import { minLength } from "./keywords/validation/min-length";
 import { minimum } from "./keywords/validation/minimum";
 import { pattern, patternOfCheck } from "./keywords/validation/pattern";
 import { type } from "./keywords/validation/type";
-import type { ScalarRule } from "./scalar-rule";
+import { ANY_INSTANCE, type ScalarRule } from "./scalar-rule";
 
 // A scalar schema's keywords gathered into a ScalarRule (scalar-rule.ts says why), for flag mode.
 
@@ -54,22 +54,9 @@ export function scalarRule(
   compilation: Compilation,
 ): ScalarRule | null {
   if (compilation.tracksEvaluation || compilation.usesDynamicScope) return null;
-  const rule: MutableRule = {
-    types: 0x7f,
-    values: null,
-    hasConstant: false,
-    constant: undefined,
-    numberLimits: false,
-    maximum: undefined,
-    minimum: undefined,
-    exclusiveMaximum: undefined,
-    exclusiveMinimum: undefined,
-    stringChecks: false,
-    maxLength: undefined,
-    minLength: undefined,
-    pattern: null,
-    format: null,
-  };
+  // Starts as the rule of a schema without validation keywords; each keyword narrows it.
+  const rule: MutableRule = { ...ANY_INSTANCE };
+
   let rank = -1;
   for (const keyword of keywords) {
     const definition = keyword.definition;
