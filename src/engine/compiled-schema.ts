@@ -52,9 +52,6 @@ export interface ValidationResult {
   enrichmentTruncated?: boolean;
 }
 
-/** Work units a basic or detailed validation first tries the flag walk with (CompiledSchema.validByFlag). */
-export const FLAG_FIRST_MAX_STEPS = 20_000;
-
 /** Default of `ValidateOptions.maxEnrichmentBytes`. */
 export const DEFAULT_MAX_ENRICHMENT_BYTES = 256 * 1024;
 
@@ -157,18 +154,6 @@ export class CompiledSchema {
   /** Validates a document. Throws ValidationLimitError when a limit is exceeded. */
   validate(instance: unknown, opts: ValidateOptions = {}): ValidationResult {
     const output = opts.output ?? "basic";
-    if (output !== "flag") {
-      const valid = this.validByFlag(instance, opts);
-      if (valid) {
-        const result: ValidationResult = { valid: true };
-        if (output === "detailed") {
-          result.keywordLocation = "";
-          result.instanceLocation = "";
-        }
-        if (opts.enrich) this.enrich(instance, opts, result);
-        return result;
-      }
-    }
     const context = newContext(output !== "flag", false, opts, this.root);
     const { valid, truncated } = run(this.root, instance, context, opts.pool);
     const result: ValidationResult = { valid };
@@ -190,32 +175,6 @@ export class CompiledSchema {
     }
     if (valid && opts.enrich) this.enrich(instance, opts, result);
     return result;
-  }
-
-  /**
-   * Whether the flag walk finds the document valid within FLAG_FIRST_MAX_STEPS (charged to the
-   * pool only then). Most documents are valid, and a valid document's basic or detailed output says
-   * no more than its flag verdict, which skips collecting errors and the paths they need: the bench
-   * document's basic validation took 3.3 times its flag validation. An invalid document, or one
-   * whose flag walk needs more, is validated again in full, uncharged for this try, so the try adds
-   * at most FLAG_FIRST_MAX_STEPS of work to a document, and to an invalid one usually little: the
-   * flag walk stops at its first failure.
-   */
-  private validByFlag(instance: unknown, opts: ValidateOptions): boolean {
-    const allotted = Math.min(
-      opts.pool ? opts.pool.remaining : (opts.maxSteps ?? 1_000_000),
-      FLAG_FIRST_MAX_STEPS,
-    );
-    const budget = { maxSteps: allotted, maxDepth: opts.maxDepth, budgetMs: opts.budgetMs };
-    const context = newContext(false, false, budget, this.root);
-    try {
-      if (!run(this.root, instance, context, undefined).valid) return false;
-    } catch (error) {
-      if (error instanceof ValidationLimitError) return false;
-      throw error;
-    }
-    if (opts.pool) opts.pool.remaining = Math.max(0, opts.pool.remaining - context.steps);
-    return true;
   }
 
   /**
