@@ -40,8 +40,7 @@ export interface SchemaDocument {
   readonly root: unknown;
   /** Resource of every scanned subschema, by JSON Pointer from the document root. */
   readonly resourceByPointer: Map<string, Resource>;
-  /** The resource of every location of the document when it has one only (no subschema opens
-   * another), else null: a location's resource is then known without looking its pointer up. */
+  /** Its one resource when no subschema opens another (then known without a pointer lookup), else null. */
   singleResource: Resource | null;
 }
 
