@@ -17,6 +17,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import { compileSchema } from "../src/engine";
 import { BENCH_DIR } from "../test/support/fixtures";
+import { median } from "./bench/setup";
 
 const benchDir = process.env.BENCH_DIR ?? BENCH_DIR;
 const arg = (name: string, def: number): number => {
@@ -49,11 +50,6 @@ function runFor(fn: Fn, doc: unknown, ms: number): number {
   }
   return n / ((cpuMs() - start) / 1000);
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-};
 
 const ours = await compileSchema(schema);
 const oursFormats = await compileSchema(schema, { formatAssertion: true });

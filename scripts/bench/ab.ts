@@ -20,7 +20,7 @@ import { type LocalStack, startLocalStack } from "../../test/support/local-stack
 import { buildWorkerBundle, startWorkerdServe, type WorkerdProcess } from "../../test/support/workerd-serve";
 import { FLOOR_WORKER_DIR, floorVars } from "./floor";
 import { runLoad } from "./load";
-import { BENCH_TIER, benchWorkerVars, loadBenchData, processCpuMs } from "./setup";
+import { BENCH_TIER, benchWorkerVars, loadBenchData, median, processCpuMs } from "./setup";
 import { obtainBenchToken } from "./token";
 
 const argv = process.argv.slice(2);
@@ -35,10 +35,6 @@ const dirs: string[] = argv.filter(
   (arg, i) => !arg.startsWith("--") && !argv[i - 1]?.match(/^--(rounds|duration|connections)$/),
 );
 const say = (line: string) => console.log(`[ab] ${line}`);
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
 
 interface Subject {
   name: string;

@@ -8,6 +8,7 @@
  * Samples of the Workers compared are interleaved, so a change in machine load skews them alike.
  */
 import { startWorkerdServe } from "../../test/support/workerd-serve";
+import { median } from "./setup";
 
 export interface ColdStartTarget {
   name: string;
@@ -27,10 +28,6 @@ export interface ColdStartFigures {
   statuses: number[];
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? Number.NaN : (sorted[Math.floor(sorted.length / 2)] as number);
-};
 const pause = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 async function oneSample(target: ColdStartTarget, timeoutMs: number) {

@@ -59,3 +59,9 @@ export function processCpuMs(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** The middle value (the upper one of an even count); NaN for none. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? Number.NaN : (sorted[Math.floor(sorted.length / 2)] as number);
+}
